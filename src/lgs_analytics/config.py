@@ -1,0 +1,62 @@
+"""Project-wide constants and settings read from the environment (never from code)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# Columns of the LGS export, in order, as the web shop writes them (UCI "Online Retail II").
+EXPORT_COLUMNS: tuple[str, ...] = (
+    "Invoice", "StockCode", "Description", "Quantity",
+    "InvoiceDate", "Price", "Customer ID", "Country",
+)
+# The same columns in Postgres and in every DataFrame of the package.
+DB_COLUMNS: tuple[str, ...] = (
+    "invoice_no", "stock_code", "description", "quantity",
+    "invoice_date", "unit_price", "customer_id", "country",
+)
+COLUMN_MAP: dict[str, str] = dict(zip(EXPORT_COLUMNS, DB_COLUMNS, strict=True))
+
+# Sheet names of the real two-year workbook.
+SHEET_NAMES: tuple[str, str] = ("Year 2009-2010", "Year 2010-2011")
+# Rows in the real export (both sheets): the default size of a generated data set.
+REAL_ROW_COUNT = 1_067_371
+
+ENV_DATABASE_URL = "DATABASE_URL"
+ENV_LGS_HOME = "LGS_HOME"
+ENV_PSEUDONYM_KEY = "LGS_PSEUDONYM_KEY"
+
+
+def project_root() -> Path:
+    """The checkout holding sql/ and notebooks/ (the package is installed editable from it)."""
+    env = os.environ.get("LGS_PROJECT_ROOT")
+    if env:
+        return Path(env).resolve()
+    return Path(__file__).resolve().parents[2]
+
+
+def sql_dir() -> Path:
+    return project_root() / "sql"
+
+
+def notebook_path() -> Path:
+    return project_root() / "notebooks" / "retail_analytics.ipynb"
+
+
+def reports_dir() -> Path:
+    return project_root() / "reports"
+
+
+def raw_data_dir() -> Path:
+    return project_root() / "data" / "raw"
+
+
+def lgs_home() -> Path:
+    """State directory of the embedded Postgres server (``LGS_HOME``, default ``.lgs/``)."""
+    return Path(os.environ.get(ENV_LGS_HOME) or project_root() / ".lgs").resolve()
+
+
+def database_url_from_env() -> str | None:
+    """An external server chosen by the user, or None for the embedded one."""
+    url = os.environ.get(ENV_DATABASE_URL, "").strip()
+    return url or None
