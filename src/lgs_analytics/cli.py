@@ -26,6 +26,8 @@ def fail(message: str, code: int = 2) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     import time
 
+    if args.out.suffix.lower() not in (".csv", ".xlsx"):
+        return fail(f"--out must end in .csv or .xlsx (got '{args.out.suffix or args.out.name}')")
     from .generate import generate_export, write_export
 
     started = time.perf_counter()

@@ -63,9 +63,10 @@ def progress_total(path: Path) -> int:
 def check_header(names: list[str], where: str) -> None:
     """Refuse a header that is not the export's eight columns (any order, any letter case)."""
     got = [str(n).strip() for n in names]
-    if len(got) == 1 and any(sep in got[0] for sep in (";", "\t", "|")):
-        sep = next(s for s in (";", "\t", "|") if s in got[0])
-        raise ExportError(f"{where}: columns are separated by {sep!r}; save it as comma-separated CSV")
+    separators = {";": "semicolons", "\t": "tabs", "|": "pipes"}
+    if len(got) == 1 and any(sep in got[0] for sep in separators):
+        name = next(n for sep, n in separators.items() if sep in got[0])
+        raise ExportError(f"{where}: columns are separated by {name}; save it as comma-separated CSV")
     wanted = {c.lower() for c in EXPORT_COLUMNS}
     lowered = [g.lower() for g in got]
     missing = [c for c in EXPORT_COLUMNS if c.lower() not in lowered]

