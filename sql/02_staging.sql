@@ -31,7 +31,7 @@ SELECT
     occurrence > 1                                   AS is_repeat,
     invoice_no LIKE 'C%'                             AS is_cancellation,
     invoice_no LIKE 'A%'                             AS is_adjustment,
-    stock_code ~ '^[0-9]{5}[A-Za-z]*$'               AS is_product,
+    stock_code ~ '^([0-9]{5}[A-Za-z]*|DCGS[A-Za-z0-9]+)$' AS is_product,  -- as clean.py
     quantity * unit_price                            AS line_total,
     to_char(invoice_date, 'YYYYMM')::integer         AS invoice_month
 FROM transactions;

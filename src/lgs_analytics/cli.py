@@ -60,6 +60,19 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_rfm(args: argparse.Namespace) -> int:
+    from .pipeline import run_rfm
+
+    scores = run_rfm(args.method, as_of=args.as_of)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    scores.customers.to_csv(args.out, index=False)
+    top = scores.segments.head(3)
+    shares = ", ".join(f"{r.segment} {r.customers:,}" for r in top.itertuples())
+    print(f"scored {len(scores.customers):,} customers ({args.method}, as of {scores.as_of.date()}) "
+          f"to {args.out}; largest segments: {shares}; web-app tables customer_rfm and segments updated")
+    return 0
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     external = config.database_url_from_env()
     home = config.lgs_home()
@@ -98,6 +111,15 @@ def positive_int(text: str) -> int:
     return value
 
 
+def iso_date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lgs", description="London Gift Shop retail analytics: load exports, score customers, report.")
@@ -114,6 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("paths", type=Path, nargs="+", metavar="PATH", help=".xlsx or .csv exports")
     load.add_argument("--quiet", action="store_true", help="no progress bar")
     load.set_defaults(func=cmd_load)
+
+    rfm = sub.add_parser("rfm", help="score every customer by RFM; write a CSV and the web-app tables")
+    rfm.add_argument("--method", choices=["classic", "standard"], default="standard",
+                     help="standard (default): de-duplicated, net of cancellations; classic: the seed's")
+    rfm.add_argument("--as-of", type=iso_date, default=None,
+                     help="score as of this date (YYYY-MM-DD); default: the day after the last invoice "
+                          "(standard) or 2012-01-01 (classic)")
+    rfm.add_argument("--out", type=Path, required=True, help="output CSV path")
+    rfm.set_defaults(func=cmd_rfm)
 
     dbp = sub.add_parser("db", help="the database: url, start, stop, reset")
     dbp.add_argument("action", choices=["url", "start", "stop", "reset"])

@@ -124,7 +124,8 @@ def copy_out(
     table = pacsv.read_csv(
         buffer,
         convert_options=pacsv.ConvertOptions(
-            column_types=dtypes or {}, strings_can_be_null=True, quoted_strings_can_be_null=False
+            column_types=dtypes or {}, strings_can_be_null=True, quoted_strings_can_be_null=False,
+            true_values=["t"], false_values=["f"],  # how COPY spells booleans
         ),
     )
     return table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)

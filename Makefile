@@ -1,0 +1,43 @@
+# LGS retail analytics. `make report` runs the main job, `make test` the test suite;
+# both create .venv and install everything first (Python 3.11+ and make are all they need).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install test test-fast report bench lint clean help
+
+help:
+	@echo "make install  create .venv and install the pinned requirements and the lgs package"
+	@echo "make report   load data/raw/ (or a generated full-size export) and write reports/retail_report.html"
+	@echo "make test     run the whole test suite (unit, integration on an embedded Postgres, end to end)"
+	@echo "make bench    time the pipeline at full size; figures go to bench/results.json"
+	@echo "make lint     ruff on the code"
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+install: $(STAMP)
+
+test: install
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not integration and not e2e"
+
+report: install
+	$(BIN)/lgs report --from-raw
+
+bench: install
+	$(BIN)/python bench/run.py
+
+lint: install
+	$(BIN)/ruff check src tests bench
+
+clean:
+	rm -rf $(VENV) reports/*.html reports/*.ipynb .pytest_cache .ruff_cache

@@ -1,0 +1,87 @@
+"""The analysis steps with their I/O: read from Postgres, clean, score, write the web-app tables.
+
+The notebook and the `lgs` command call these, so both compute the same numbers;
+the analytics modules they call (clean, rfm, segments, metrics) stay pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from . import db, tables
+from .clean import CleanResult, clean_transactions
+from .rfm import CLASSIC_AS_OF, default_as_of, rfm_classic, rfm_standard
+from .segments import segment_summary
+
+METHODS = ("standard", "classic")
+
+
+@dataclass(frozen=True)
+class Scores:
+    """One RFM run: per-customer scores, the segment summary, and the as-of date used."""
+
+    method: str
+    as_of: pd.Timestamp
+    customers: pd.DataFrame
+    segments: pd.DataFrame
+
+
+def read_transactions(start=None, end=None) -> pd.DataFrame:
+    """The de-duplicated transactions in [start, end] (dates inclusive), from Postgres."""
+    with db.connect() as conn:
+        frame = tables.read_transactions(conn, start, end)
+    if frame.empty:
+        raise ValueError("no transactions in the database for that period; load an export first "
+                         "(lgs load data/raw/<export>.csv)")
+    return frame
+
+
+def read_export_rows(start=None, end=None) -> pd.DataFrame:
+    """Every row as exported (the classic method's input), from Postgres."""
+    with db.connect() as conn:
+        frame = tables.read_export_rows(conn, start, end)
+    if frame.empty:
+        raise ValueError("no exported rows in the database; load an export first")
+    return frame
+
+
+def clean(transactions: pd.DataFrame) -> CleanResult:
+    return clean_transactions(transactions)
+
+
+def score(method: str, *, cleaned: CleanResult | None = None, raw: pd.DataFrame | None = None,
+          as_of=None) -> Scores:
+    """Score every customer with ``method`` ('standard' needs ``cleaned``, 'classic' ``raw``)."""
+    if method == "standard":
+        if cleaned is None:
+            raise ValueError("the standard method scores cleaned transactions")
+        as_of_ts = (pd.Timestamp(as_of).normalize() if as_of is not None
+                    else default_as_of(cleaned.purchases, cleaned.cancellations))
+        customers = rfm_standard(cleaned.purchases, cleaned.cancellations, as_of_ts)
+    elif method == "classic":
+        if raw is None:
+            raise ValueError("the classic method scores the rows as exported")
+        as_of_ts = pd.Timestamp(as_of) if as_of is not None else CLASSIC_AS_OF
+        customers = rfm_classic(raw, as_of_ts)
+    else:
+        raise ValueError(f"unknown RFM method '{method}': use one of {', '.join(METHODS)}")
+    return Scores(method, as_of_ts, customers, segment_summary(customers))
+
+
+def save_scores(scores: Scores) -> None:
+    """Replace the method's rows of the web-app tables customer_rfm and segments, atomically."""
+    with db.connect() as conn:
+        tables.save_scores(conn, scores.method, scores.as_of, scores.customers, scores.segments)
+
+
+def run_rfm(method: str = "standard", as_of=None, start=None, end=None, save: bool = True) -> Scores:
+    """Read, clean when the method needs it, score, and (by default) save for the web app."""
+    if method == "classic":
+        result = score("classic", raw=read_export_rows(start, end), as_of=as_of)
+    else:
+        result = score(method, cleaned=clean(read_transactions(start, end)), as_of=as_of)
+    if save:
+        save_scores(result)
+    return result
