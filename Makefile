@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+RAW    ?= data/raw
+OUT    ?= reports/retail_report.html
 
 .PHONY: install test test-fast report bench lint clean help
 
@@ -31,7 +33,7 @@ test-fast: install
 	$(BIN)/python -m pytest -m "not integration and not e2e"
 
 report: install
-	$(BIN)/lgs report --from-raw
+	$(BIN)/lgs report --load $(RAW) --out $(OUT)
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -11,6 +11,7 @@ import psycopg2
 
 from . import config, db, server
 from .readers import ExportError
+from .report import ReportError
 
 USER_ERRORS: tuple[type[BaseException], ...] = (ExportError, db.DatabaseError, ValueError, FileNotFoundError)
 
@@ -70,6 +71,44 @@ def cmd_rfm(args: argparse.Namespace) -> int:
     shares = ", ".join(f"{r.segment} {r.customers:,}" for r in top.itertuples())
     print(f"scored {len(scores.customers):,} customers ({args.method}, as of {scores.as_of.date()}) "
           f"to {args.out}; largest segments: {shares}; web-app tables customer_rfm and segments updated")
+    return 0
+
+
+GENERATED_EXPORT_NAME = "lgs_synthetic_export.csv"
+
+
+def exports_in(folder: Path) -> list[Path]:
+    """The export files of a folder, in name order (weekly exports sort by date when so named)."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".xlsx"))
+
+
+def load_folder(folder: Path, rows: int) -> None:
+    """Load every export in ``folder``; with none there, generate a synthetic one first and say so."""
+    from .generate import generate_export, write_export
+    from .ingest import load_path
+
+    folder.mkdir(parents=True, exist_ok=True)
+    files = exports_in(folder)
+    if not files:
+        target = folder / GENERATED_EXPORT_NAME
+        print(f"no export in {folder}: generating a synthetic one ({rows:,} rows) at {target}; "
+              "put the real export there to report on it")
+        write_export(generate_export(rows=rows), target)
+        files = [target]
+    for path in files:
+        print(load_path(path).summary())
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import build_report
+
+    if args.load is not None:
+        load_folder(args.load, args.rows)
+    parameters = {"method": args.method, "as_of": args.as_of and args.as_of.isoformat(),
+                  "start": args.start and args.start.isoformat(), "end": args.end and args.end.isoformat()}
+    print(f"executing {config.notebook_path().name} ({args.method} RFM) ...")
+    out = build_report(args.out, parameters, progress=not args.quiet)
+    print(f"report written: {out.resolve()} (executed notebook beside it: {out.with_suffix('.ipynb').name})")
     return 0
 
 
@@ -146,6 +185,20 @@ def build_parser() -> argparse.ArgumentParser:
     rfm.add_argument("--out", type=Path, required=True, help="output CSV path")
     rfm.set_defaults(func=cmd_rfm)
 
+    rep = sub.add_parser("report", help="execute the notebook headless and export the HTML report")
+    rep.add_argument("--out", type=Path, default=config.reports_dir() / "retail_report.html",
+                     help="HTML path (default reports/retail_report.html)")
+    rep.add_argument("--load", type=Path, default=None, metavar="DIR",
+                     help="first load every export in DIR (generating one if DIR has none)")
+    rep.add_argument("--rows", type=positive_int, default=config.REAL_ROW_COUNT,
+                     help="size of the export generated when --load finds none")
+    rep.add_argument("--method", choices=["classic", "standard"], default="standard", help="RFM method")
+    rep.add_argument("--as-of", type=iso_date, default=None, help="score as of this date (YYYY-MM-DD)")
+    rep.add_argument("--start", type=iso_date, default=None, help="first invoice date to include")
+    rep.add_argument("--end", type=iso_date, default=None, help="last invoice date to include")
+    rep.add_argument("--quiet", action="store_true", help="no progress bars")
+    rep.set_defaults(func=cmd_report)
+
     dbp = sub.add_parser("db", help="the database: url, start, stop, reset")
     dbp.add_argument("action", choices=["url", "start", "stop", "reset"])
     dbp.add_argument("--yes", action="store_true", help="confirm `reset`")
@@ -160,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(args)
     except USER_ERRORS as exc:
         return fail(str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__)
+    except ReportError as exc:
+        return fail(str(exc), 1)
     except server.ServerError as exc:
         return fail(str(exc))
     except psycopg2.Error as exc:

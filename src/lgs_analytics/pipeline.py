@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import db, tables
+from . import db, metrics, tables
 from .clean import CleanResult, clean_transactions
 from .rfm import CLASSIC_AS_OF, default_as_of, rfm_classic, rfm_standard
 from .segments import segment_summary
@@ -26,6 +26,17 @@ class Scores:
     as_of: pd.Timestamp
     customers: pd.DataFrame
     segments: pd.DataFrame
+
+
+def load_export(path=None) -> str | None:
+    """Load an export into the database (idempotent); None loads nothing. Returns the summary line."""
+    if path is None:
+        return None
+    from pathlib import Path
+
+    from .ingest import load_path
+
+    return load_path(Path(path), progress=False).summary()
 
 
 def read_transactions(start=None, end=None) -> pd.DataFrame:
@@ -82,6 +93,72 @@ def run_rfm(method: str = "standard", as_of=None, start=None, end=None, save: bo
         result = score("classic", raw=read_export_rows(start, end), as_of=as_of)
     else:
         result = score(method, cleaned=clean(read_transactions(start, end)), as_of=as_of)
+    if save:
+        save_scores(result)
+    return result
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the report shows, computed once from one read of the database."""
+
+    transactions: pd.DataFrame
+    cleaned: CleanResult
+    headline: dict
+    amounts: pd.Series
+    amounts_summary: dict
+    amounts_p85: pd.Series
+    amounts_p85_summary: dict
+    orders: pd.DataFrame
+    sales: pd.DataFrame
+    active_users: pd.DataFrame
+    new_vs_existing: pd.DataFrame
+    retention: pd.DataFrame
+    countries: pd.DataFrame
+    products: pd.DataFrame
+    baskets: pd.DataFrame
+    baskets_by_month: pd.DataFrame
+
+    @property
+    def data_end(self) -> pd.Timestamp:
+        """The last invoice's date and time: how far the last (maybe partial) month goes."""
+        return self.headline["period_end"]
+
+
+def analyse(transactions: pd.DataFrame, top: int = 10) -> Analysis:
+    """Clean the transactions and compute every sales metric of the report."""
+    cleaned = clean(transactions)
+    purchases, cancellations = cleaned.purchases, cleaned.cancellations
+    amounts = metrics.invoice_amounts(purchases)["amount"]
+    amounts_p85 = metrics.trim_to_quantile(amounts, 0.85)
+    baskets = metrics.basket_sizes(purchases)
+    return Analysis(
+        transactions=transactions,
+        cleaned=cleaned,
+        headline=metrics.headline_numbers(purchases, cancellations, transactions),
+        amounts=amounts,
+        amounts_summary=metrics.amount_summary(amounts),
+        amounts_p85=amounts_p85,
+        amounts_p85_summary=metrics.amount_summary(amounts_p85),
+        orders=metrics.monthly_orders(transactions),
+        sales=metrics.monthly_sales(purchases, cancellations),
+        active_users=metrics.monthly_active_users(purchases),
+        new_vs_existing=metrics.new_vs_existing(purchases),
+        retention=metrics.cohort_retention(purchases),
+        countries=metrics.sales_by_country(purchases, cancellations, top=top),
+        products=metrics.top_products(purchases, n=top),
+        baskets=metrics.basket_summary(baskets),
+        baskets_by_month=metrics.basket_summary(baskets, by_month=True),
+    )
+
+
+def score_analysis(analysis: Analysis, method: str = "standard", as_of=None, start=None, end=None,
+                   save: bool = True) -> Scores:
+    """Score the analysed customers (classic reads the rows as exported) and save for the web app."""
+    if method == "classic":
+        result = score("classic", raw=read_export_rows(start, end), as_of=as_of)
+    else:
+        result = score(method, cleaned=analysis.cleaned, as_of=as_of)
     if save:
         save_scores(result)
     return result

@@ -1,0 +1,131 @@
+"""Words and tables for stakeholders: the executive summary, the cleaning audit and the
+segment action table, as HTML the notebook displays (and the exported report keeps).
+
+Pure: each function takes computed results and returns an ``IPython.display.HTML``;
+every number shown comes from the package's own metrics, never from the notebook.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+from IPython.display import HTML
+
+from .formats import count, gbp, pct
+from .pipeline import Analysis, Scores
+
+STYLE = """<style>
+.lgs-summary {font-family: system-ui, sans-serif; max-width: 62em; line-height: 1.45}
+.lgs-kpis {display: flex; flex-wrap: wrap; gap: .6em; margin: .6em 0 1em}
+.lgs-kpi {border: 1px solid #d0d7de; border-radius: 6px; padding: .45em .8em; min-width: 9em}
+.lgs-kpi b {display: block; font-size: 1.35em; color: #1f3b57}
+.lgs-kpi span {font-size: .85em; color: #57606a}
+table.lgs-table {border-collapse: collapse; margin: .5em 0 1em; font-size: .92em}
+table.lgs-table th, table.lgs-table td {border-bottom: 1px solid #d0d7de; padding: .3em .7em;
+  text-align: left; vertical-align: top}
+table.lgs-table td.num, table.lgs-table th.num {text-align: right; font-variant-numeric: tabular-nums}
+</style>"""
+
+
+def _table(rows: list[list[str]], header: list[str], numeric: set[int]) -> str:
+    def cell(tag: str, i: int, text: str) -> str:
+        cls = ' class="num"' if i in numeric else ""
+        return f"<{tag}{cls}>{text}</{tag}>"
+
+    head = "".join(cell("th", i, html.escape(h)) for i, h in enumerate(header))
+    body = "".join("<tr>" + "".join(cell("td", i, v) for i, v in enumerate(r)) + "</tr>" for r in rows)
+    return f'<table class="lgs-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def key_trends(analysis: Analysis) -> list[str]:
+    """One sentence each: the peak month, the latest complete month, customers, reach."""
+    sales = analysis.sales[~analysis.sales["is_partial"]]
+    trends = []
+    if len(sales):
+        best = sales.loc[sales["net_sales"].idxmax()]
+        trends.append(f"Net sales peaked in {best['month']:%B %Y} at {gbp(best['net_sales'])}, "
+                      "in line with the Q4 gift season.")
+        last = sales.iloc[-1]
+        year_before = sales[sales["month"] == last["month"] - 12]
+        if len(year_before) and year_before["net_sales"].iloc[0] > 0:
+            change = (last["net_sales"] / year_before["net_sales"].iloc[0] - 1) * 100
+            direction = "up" if change >= 0 else "down"
+            trends.append(f"{last['month']:%B %Y}, the latest complete month, made {gbp(last['net_sales'])}: "
+                          f"{pct(abs(change))} {direction} on {last['month'] - 12:%B %Y}.")
+    users = analysis.active_users[~analysis.active_users["is_partial"]]
+    if len(users):
+        peak = users.loc[users["active_customers"].idxmax()]
+        trends.append(f"Active customers peaked at {count(peak['active_customers'])} "
+                      f"in {peak['month']:%B %Y}.")
+    purchases = analysis.cleaned.purchases
+    orders = purchases.groupby("customer_id")["invoice_no"].nunique()
+    if len(orders):
+        trends.append(f"{pct((orders > 1).mean() * 100, 0)} of customers ordered more than once; "
+                      f"the average order was worth {gbp(analysis.headline['average_order_value'], 2)}.")
+    countries = analysis.countries
+    if len(countries):
+        top = countries.iloc[0]
+        trends.append(f"{top['country']} brought {pct(top['share_pct'], 0)} of sales.")
+    return trends
+
+
+def executive_summary(analysis: Analysis, scores: Scores, top_segments: int = 3) -> HTML:
+    """The report's opening: period, revenue, customers, orders, top segments, key trends."""
+    h = analysis.headline
+    partial = (f" (the last month, {h['last_month']:%B %Y}, covers only {h['last_month_days']} days "
+               "and is marked as partial on every chart)" if h["last_month_partial"] else "")
+    kpis = [
+        (gbp(h["net_revenue"]), "net revenue (sales − cancellations)"),
+        (count(h["customers"]), "customers"),
+        (count(h["purchase_orders"]), "orders placed"),
+        (pct(h["cancellation_rate_pct"]), "orders cancelled (share)"),
+        (gbp(h["average_order_value"], 2), "average order value"),
+    ]
+    kpi_html = "".join(f'<div class="lgs-kpi"><b>{v}</b><span>{html.escape(k)}</span></div>' for v, k in kpis)
+    segments = scores.segments[scores.segments["customers"] > 0].head(top_segments)
+    rows = [[html.escape(r.segment), count(r.customers), pct(r.customer_share), pct(r.revenue_share),
+             html.escape(r.action)] for r in segments.itertuples()]
+    table = _table(rows, ["Segment", "Customers", "Share of customers", "Share of revenue",
+                          "Recommended action"], numeric={1, 2, 3})
+    trends = "".join(f"<li>{html.escape(t)}</li>" for t in key_trends(analysis))
+    return HTML(
+        f'{STYLE}<div class="lgs-summary"><h2>Executive summary</h2>'
+        f"<p>Period covered: <b>{h['period_start']:%d %B %Y}</b> to <b>{h['period_end']:%d %B %Y}</b> "
+        f"({h['months_covered']} months){html.escape(partial)}. "
+        f"Customers scored with the <b>{html.escape(scores.method)}</b> RFM method as of "
+        f"{scores.as_of:%d %B %Y}.</p>"
+        f'<div class="lgs-kpis">{kpi_html}</div>'
+        f"<h3>Largest customer segments</h3>{table}"
+        f"<h3>Key trends</h3><ul>{trends}</ul></div>"
+    )
+
+
+def audit_table(audit: pd.DataFrame) -> HTML:
+    """The cleaning audit: what each rule removed, in rows and GBP, reconciled to what remains."""
+    rows = [[html.escape(r.step), html.escape(r.rule), count(r.rows_removed), gbp(r.revenue_removed),
+             count(r.rows_remaining)] for r in audit.itertuples()]
+    return HTML(STYLE + _table(rows, ["Step", "Rule", "Rows removed", "Revenue removed", "Rows remaining"],
+                               numeric={2, 3, 4}))
+
+
+def segment_action_table(segments: pd.DataFrame) -> HTML:
+    """Every segment with its size, value and the campaign recommended for it."""
+    rows = [[html.escape(r.segment), html.escape(r.description), count(r.customers), pct(r.customer_share),
+             gbp(r.revenue), pct(r.revenue_share), html.escape(r.action)]
+            for r in segments.sort_values("priority").itertuples()]
+    return HTML(STYLE + _table(rows, ["Segment", "Who they are", "Customers", "Share", "Revenue (GBP)",
+                                      "Revenue share", "Recommended action"], numeric={2, 3, 4, 5}))
+
+
+def frame_table(frame: pd.DataFrame, money: tuple[str, ...] = (), counts: tuple[str, ...] = (),
+                percents: tuple[str, ...] = ()) -> HTML:
+    """A small DataFrame formatted for reading: money in £, counts with separators, shares in %."""
+    formatters = {**{c: gbp for c in money}, **{c: count for c in counts}, **{c: pct for c in percents}}
+    def text(value) -> str:
+        return html.escape(str(value))
+
+    rows = [[formatters.get(c, text)(v) for c, v in zip(frame.columns, r, strict=True)]
+            for r in frame.itertuples(index=False)]
+    numeric = {i for i, c in enumerate(frame.columns) if c in formatters}
+    return HTML(STYLE + _table(rows, [str(c).replace("_", " ") for c in frame.columns], numeric))

@@ -1,0 +1,67 @@
+"""The stakeholder report: execute the notebook headless (papermill) and export it as one
+self-contained HTML file (nbconvert: code hidden, charts embedded, so it can be e-mailed).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from . import config
+
+HIDDEN_CELL_TAGS = {"parameters", "injected-parameters", "remove-cell"}
+
+
+class ReportError(RuntimeError):
+    """The notebook failed; the message names the cell and the error, in one line."""
+
+
+def execute_notebook(executed: Path, parameters: dict, *, progress: bool = True) -> Path:
+    """Run the notebook top to bottom with ``parameters`` injected; write the executed copy."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    source = config.notebook_path()
+    if not source.exists():
+        raise ReportError(f"the notebook {source} is missing; restore it from git")
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    # The kernel inherits this environment: DATABASE_URL / LGS_HOME select the same server.
+    try:
+        papermill.execute_notebook(
+            str(source), str(executed), parameters=parameters, kernel_name="python3",
+            progress_bar=progress, cwd=str(source.parent), request_save_on_cell_execute=False,
+        )
+    except PapermillExecutionError as exc:
+        raise ReportError(
+            f"the notebook failed in cell {exc.exec_count}: {exc.ename}: {str(exc.evalue).splitlines()[0]} "
+            f"(see {executed})"
+        ) from None
+    return executed
+
+
+REPORT_TITLE = "London Gift Shop — customer and sales report"
+
+
+def export_html(executed: Path, out: Path, title: str = REPORT_TITLE) -> Path:
+    """Export the executed notebook to HTML: no code, no prompts, no parameters, images inline."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    notebook = nbformat.read(executed, as_version=4)
+    for cell in notebook.cells:  # warnings on stderr are for analysts, not for the report
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=HIDDEN_CELL_TAGS), enabled=True)
+    body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(body, encoding="utf-8")
+    return out
+
+
+def build_report(out: Path, parameters: dict, *, progress: bool = True) -> Path:
+    """Execute and export; the executed notebook is kept beside the HTML for analysts."""
+    executed = execute_notebook(out.with_suffix(".ipynb"), parameters, progress=progress)
+    return export_html(executed, out)
