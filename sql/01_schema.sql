@@ -17,24 +17,21 @@ CREATE TABLE IF NOT EXISTS load_batches (
     CONSTRAINT loaded_splits CHECK (rows_loaded = rows_new + rows_duplicate)
 );
 
--- The raw layer, typed: every row read that could be typed, as exported, in every
--- file and sheet (overlaps included). The `classic` RFM method reads this.
+-- The raw layer: every row read that could be typed, in every file and sheet
+-- (overlaps and repeats included), as a pointer to its line in transactions. A row's
+-- values are its line's values (the line_id is derived from them), so joining the two
+-- gives back the export row for row; the `classic` RFM method reads that (stg_export_rows).
 CREATE TABLE IF NOT EXISTS export_rows (
-    batch_id      bigint      NOT NULL REFERENCES load_batches ON DELETE CASCADE,
-    sheet         text        NOT NULL,  -- workbook sheet, or '' for a CSV
+    -- No foreign keys on the two big tables: a per-row check would cost seconds per million
+    -- rows, and only load_staged_batch() (03_load.sql) writes them, with a batch it created.
+    batch_id      bigint      NOT NULL,
+    sheet         text COLLATE "C" NOT NULL,  -- workbook sheet, or '' for a CSV (C collation: fast keys)
     source_row    integer     NOT NULL,  -- line (CSV) or row (sheet) number, header = 1
     export_part   integer     NOT NULL,  -- 1, 2, ...: one per export stacked in the file
     occurrence    integer     NOT NULL,  -- 1 for a line's first copy in its export, 2 for a repeat...
-    line_id       uuid        NOT NULL,  -- identity of the line across exports
-    invoice_no    text        NOT NULL,
-    stock_code    text        NOT NULL,
-    description   text,
-    quantity      integer     NOT NULL,
-    invoice_date  timestamp   NOT NULL,
-    unit_price    numeric     NOT NULL,  -- GBP per unit
-    customer_id   integer,
-    country       text,
-    PRIMARY KEY (batch_id, sheet, source_row)
+    line_id       uuid        NOT NULL   -- the line in transactions
+    -- (batch_id, sheet, source_row) is unique by construction (the reader numbers the rows);
+    -- no index enforces it because maintaining one costs 4 s per million rows loaded.
 );
 
 -- The transactions: each line once, however many overlapping exports carried it.
@@ -51,10 +48,10 @@ CREATE TABLE IF NOT EXISTS transactions (
     customer_id   integer,
     country       text,
     occurrence    integer     NOT NULL,
-    first_batch_id bigint     NOT NULL REFERENCES load_batches ON DELETE CASCADE
+    first_batch_id bigint     NOT NULL
 );
-CREATE INDEX IF NOT EXISTS transactions_customer_idx ON transactions (customer_id);
-CREATE INDEX IF NOT EXISTS transactions_date_idx ON transactions (invoice_date);
+-- No secondary indexes: analyses read the whole table with COPY, and the web app reads
+-- the marts (04_marts.sql); each index would slow every load.
 
 -- Rows that could not be typed: kept with their raw text and the reason, never dropped.
 CREATE TABLE IF NOT EXISTS quarantine (

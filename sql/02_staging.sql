@@ -1,17 +1,21 @@
 -- 02_staging.sql: the landing table for COPY, and dbt-style staging views.
 
--- Rows exactly as exported, all text. `lgs load` COPYs a file here inside its
--- transaction, types it with load_staged_batch() (03_load.sql), then empties it.
+-- Rows as exported, as text (trimmed and normalised by `lgs load`: ISO dates, whole
+-- numbers without ".0"), with the export part and repeat number the loader assigned.
+-- `lgs load` COPYs a file's loadable rows here inside its transaction, moves them into
+-- the typed tables with load_staged_batch() (03_load.sql), then empties it.
 CREATE UNLOGGED TABLE IF NOT EXISTS staging_export_rows (
     batch_id      bigint  NOT NULL,
     sheet         text    NOT NULL,
     source_row    integer NOT NULL,
-    invoice       text,
-    stock_code    text,
+    export_part   integer NOT NULL,
+    occurrence    integer NOT NULL,
+    invoice       text    NOT NULL,
+    stock_code    text    NOT NULL,
     description   text,
-    quantity      text,
-    invoice_date  text,
-    price         text,
+    quantity      text    NOT NULL,
+    invoice_date  text    NOT NULL,
+    price         text    NOT NULL,
     customer_id   text,
     country       text
 );
@@ -36,18 +40,20 @@ SELECT
     to_char(invoice_date, 'YYYYMM')::integer         AS invoice_month
 FROM transactions;
 
+-- Every row as exported, in load order (the classic method's input).
 CREATE OR REPLACE VIEW stg_export_rows AS
 SELECT
-    batch_id,
-    sheet,
-    source_row,
-    invoice_no,
-    stock_code,
-    description,
-    quantity,
-    invoice_date,
-    unit_price,
-    customer_id,
-    country,
-    quantity * unit_price                            AS line_total
-FROM export_rows;
+    e.batch_id,
+    e.sheet,
+    e.source_row,
+    t.invoice_no,
+    t.stock_code,
+    t.description,
+    t.quantity,
+    t.invoice_date,
+    t.unit_price,
+    t.customer_id,
+    t.country,
+    t.quantity * t.unit_price                        AS line_total
+FROM export_rows e
+JOIN transactions t USING (line_id);

@@ -33,7 +33,8 @@ def test_real_head_loads_typed_and_reload_adds_nothing(database_url, real_head_x
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (998, 998, 0)
     assert result.rows_new + result.rows_duplicate == 998
     first = fetch("SELECT invoice_no, stock_code, quantity, invoice_date::text, unit_price::text, "
-                  "customer_id, country FROM export_rows WHERE sheet = 'Year 2009-2010' AND source_row = 2")
+                  "customer_id, country FROM stg_export_rows "
+                  "WHERE sheet = 'Year 2009-2010' AND source_row = 2")
     assert first == [("489434", "85048", 12, "2009-12-01 07:45:00", "6.95", 13085, "United Kingdom")]
     types = dict(fetch("SELECT column_name, data_type FROM information_schema.columns "
                        "WHERE table_name = 'transactions'"))
@@ -133,26 +134,26 @@ def test_overlapping_files_in_any_order_give_the_same_transactions(database_url,
     assert fetch("SELECT count(*) FROM export_rows") == [(6,)]
 
 
+@pytest.mark.parametrize("failing_step", ["_quarantine", "_stage"])
 def test_a_load_failing_midway_leaves_the_database_as_it_was(database_url, tmp_path, monkeypatch,
-                                                             real_head_xlsx):
+                                                             real_head_xlsx, failing_step):
     load_path(real_head_xlsx, progress=False)
     before = table_counts()
-    rows = [row(invoice=str(500000 + i)) for i in range(50)]
+    rows = [row(invoice=str(500000 + i), qty="x" if i % 10 == 0 else "1") for i in range(50)]
     path = write_csv(tmp_path / "big.csv", rows)
-    monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 1024)  # many chunks
-    staged = []
-    real_stage = ingest._stage_chunk
+    monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 1024)  # many chunks, each with a bad row
+    calls = []
+    real_step = getattr(ingest, failing_step)
 
-    def stage_then_fail(conn, batch_id, source, table, bad):
-        staged.append(table.num_rows)
-        if len(staged) == 3:
+    def step_then_fail(conn, *args):
+        calls.append(1)
+        real_step(conn, *args)  # the step writes, then the process "dies"
+        if len(calls) == (3 if failing_step == "_quarantine" else 1):
             raise OSError("disk went away")
-        return real_stage(conn, batch_id, source, table, bad)
 
-    monkeypatch.setattr(ingest, "_stage_chunk", stage_then_fail)
+    monkeypatch.setattr(ingest, failing_step, step_then_fail)
     with pytest.raises(OSError):
         load_path(path, progress=False)
-    assert len(staged) == 3 and staged[0] > 0
     assert table_counts() == before
     assert fetch("SELECT count(*) FROM staging_export_rows") == [(0,)]
 

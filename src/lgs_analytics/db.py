@@ -8,6 +8,7 @@ million-row table through ``read_sql_table`` is about ten times slower.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -82,13 +83,32 @@ def sql_scripts(directory: Path | None = None) -> list[Path]:
     return sorted(directory.glob("[0-9][0-9]_*.sql"))
 
 
+def scripts_digest(scripts: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in scripts:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def run_sql_scripts(conn, directory: Path | None = None) -> None:
-    """Run every sql/ script; they are idempotent, so this also upgrades an older database."""
+    """Bring the database to the sql/ scripts: run them all (they are idempotent) unless the
+    database already records this exact set of scripts, so everyday commands take no DDL lock."""
+    scripts = sql_scripts(directory)
+    digest = scripts_digest(scripts)
     with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('lgs_schema') IS NOT NULL")
+        if cur.fetchone()[0]:
+            cur.execute("SELECT digest FROM lgs_schema")
+            row = cur.fetchone()
+            if row and row[0] == digest:
+                return
         # Serialise concurrent schema runs (two commands starting at once).
         cur.execute("SELECT pg_advisory_xact_lock(hashtext('lgs_schema'))")
-        for path in sql_scripts(directory):
+        for path in scripts:
             cur.execute(path.read_text(encoding="utf-8"))
+        cur.execute("CREATE TABLE IF NOT EXISTS lgs_schema (digest char(64) NOT NULL)")
+        cur.execute("DELETE FROM lgs_schema")
+        cur.execute("INSERT INTO lgs_schema (digest) VALUES (%s)", (digest,))
 
 
 def copy_in(conn, table: str, columns: list[str], frame: pa.Table | pd.DataFrame) -> int:
@@ -140,7 +160,7 @@ def query(conn, statement: str, params: tuple = ()) -> list[tuple]:
 
 # Every object the sql/ scripts create, for `lgs db reset` on an external server.
 OWNED_TABLES = ("customer_predictions", "customer_rfm", "segments", "quarantine", "transactions",
-                "export_rows", "staging_export_rows", "load_batches")
+                "export_rows", "staging_export_rows", "load_batches", "lgs_schema")
 
 
 def drop_objects(conn) -> None:

@@ -14,12 +14,16 @@ from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from psycopg2.extras import execute_values
 from tqdm import tqdm
 
-from . import db
-from .readers import STAGING_COLUMNS, BadLine, ExportError, read_chunks
+from . import db, identity
+from .config import EXPORT_COLUMNS
+from .readers import BadLine, ExportError, read_chunks
+from .validate import TEXT_COLUMNS, type_rows
 
 PROGRESS_MIN_BYTES = 5 << 20  # show a progress bar for files above 5 MiB
 
@@ -58,6 +62,8 @@ def load_file(conn, path: Path, *, progress: bool = True) -> LoadResult:
     """Load one export in the caller's transaction; raise ExportError if it is not an export.
 
     The file is validated (its header, by reading the first chunk) before anything is written.
+    Rows that cannot be typed go to the quarantine as they are read; the loadable ones are
+    staged together, since a line's repeat number depends on the whole file.
     """
     source = str(path)
     chunks = read_chunks(path)
@@ -72,35 +78,56 @@ def load_file(conn, path: Path, *, progress: bool = True) -> LoadResult:
         (source, sha),
     )[0][0]
     rows_read = 0
+    loadable: list[pa.Table] = []
     bar = _progress_bar(path, progress)
-    db.query(conn, "DELETE FROM staging_export_rows WHERE batch_id = %s", (batch_id,))
-    for chunk in chain([first] if first else [], chunks):  # one chunk in memory at a time
-        rows_read += _stage_chunk(conn, batch_id, source, chunk.table, chunk.bad_lines)
+    for chunk in chain([first] if first else [], chunks):  # one chunk of text in memory at a time
+        rows_read += chunk.table.num_rows + len(chunk.bad_lines)
+        typed, reason = type_rows(chunk.table)
+        refused = pc.not_equal(reason, "")
+        _quarantine(conn, batch_id, source, chunk.table.filter(refused), reason.filter(refused),
+                    chunk.bad_lines)
+        loadable.append(typed.filter(pc.invert(refused)))
         if bar is not None:
             bar.update(chunk.progress - bar.n)
-    if bar is not None:
-        bar.set_postfix_str("typing and de-duplicating in Postgres")
-        bar.close()
     if rows_read == 0:
         raise ExportError(f"{path}: has a header but no data rows; export it again")
+    if bar is not None:
+        bar.set_postfix_str("loading into Postgres")
+    _stage(conn, batch_id, pa.concat_tables(loadable) if loadable else None)
     counts = db.query(conn, "SELECT * FROM load_staged_batch(%s, %s, %s)", (batch_id, source, rows_read))[0]
+    if bar is not None:
+        bar.close()
     return LoadResult(source, batch_id, *counts)
 
 
-def _stage_chunk(conn, batch_id: int, source: str, table: pa.Table, bad_lines: list[BadLine]) -> int:
-    if table.num_rows:
-        staged = table.add_column(0, "batch_id", pa.array([batch_id] * table.num_rows, pa.int64()))
-        db.copy_in(conn, "staging_export_rows", ["batch_id", *STAGING_COLUMNS], staged)
-    if bad_lines:
-        with conn.cursor() as cur:
-            execute_values(
-                cur,
-                "INSERT INTO quarantine (batch_id, source_file, sheet, source_row, raw_values, reason) "
-                "VALUES %s",
-                [(batch_id, source, b.sheet, b.source_row, json.dumps({"line": b.text}), b.reason)
-                 for b in bad_lines],
-            )
-    return table.num_rows + len(bad_lines)
+def _stage(conn, batch_id: int, rows: pa.Table | None) -> None:
+    """COPY the loadable rows, with their export part and repeat number, into the staging table."""
+    if rows is None or rows.num_rows == 0:
+        return
+    frame = rows.to_pandas()
+    part = identity.export_parts(frame["sheet"], frame["invoice_date"])
+    staged = rows.append_column("export_part", pa.array(part.to_numpy(), pa.int32()))
+    staged = staged.append_column("occurrence", pa.array(identity.occurrences(frame, part).to_numpy(),
+                                                         pa.int32()))
+    staged = staged.add_column(0, "batch_id", pa.array(np.full(rows.num_rows, batch_id), pa.int64()))
+    db.copy_in(conn, "staging_export_rows", staged.column_names, staged)
+
+
+def _quarantine(conn, batch_id: int, source: str, refused: pa.Table, reasons: pa.Array,
+                bad_lines: list[BadLine]) -> None:
+    """Keep the rows that cannot be loaded, with their raw text and why (never dropped)."""
+    records = [(r["sheet"], r["source_row"], json.dumps(dict(zip(EXPORT_COLUMNS, (r[c] for c in TEXT_COLUMNS),
+                                                                 strict=True))), why)
+               for r, why in zip(refused.to_pylist(), reasons.to_pylist(), strict=True)]
+    records += [(b.sheet, b.source_row, json.dumps({"line": b.text}), b.reason) for b in bad_lines]
+    if not records:
+        return
+    with conn.cursor() as cur:
+        execute_values(
+            cur,
+            "INSERT INTO quarantine (batch_id, source_file, sheet, source_row, raw_values, reason) VALUES %s",
+            [(batch_id, source, *record) for record in records], page_size=1000,
+        )
 
 
 def _progress_bar(path: Path, enabled: bool) -> tqdm | None:
