@@ -44,8 +44,8 @@ def key_trends(analysis: Analysis) -> list[str]:
     trends = []
     if len(sales):
         best = sales.loc[sales["net_sales"].idxmax()]
-        trends.append(f"Net sales peaked in {best['month']:%B %Y} at {gbp(best['net_sales'])}, "
-                      "in line with the Q4 gift season.")
+        season = ", in the Q4 gift season" if best["month"].quarter == 4 else ""
+        trends.append(f"Net sales peaked in {best['month']:%B %Y} at {gbp(best['net_sales'])}{season}.")
         last = sales.iloc[-1]
         year_before = sales[sales["month"] == last["month"] - 12]
         if len(year_before) and year_before["net_sales"].iloc[0] > 0:

@@ -1,0 +1,93 @@
+"""End to end: the README's main command (`make report`) at small scale, and the HTML it writes."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from lgs_analytics import config, pipeline
+from lgs_analytics.formats import count, gbp
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+ROWS = 30_000
+
+
+def notebook_sources() -> tuple[list[str], int]:
+    """The notebook's markdown headings and how many of its cells draw a chart."""
+    cells = json.loads(config.notebook_path().read_text())["cells"]
+    headings = [line.lstrip("#").strip() for c in cells if c["cell_type"] == "markdown"
+                for line in "".join(c["source"]).splitlines() if line.startswith("#")]
+    charts = sum(1 for c in cells if c["cell_type"] == "code" and "charts.plot_" in "".join(c["source"]))
+    return headings, charts
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, pg_server):
+    """Run `make report` once on a generated export, against a fresh database."""
+    import uuid
+
+    import psycopg2
+
+    work = tmp_path_factory.mktemp("e2e")
+    raw = work / "raw"
+    raw.mkdir()
+    subprocess.run([sys.executable, "-m", "lgs_analytics.cli", "generate", "--rows", str(ROWS), "--seed", "7",
+                    "--out", str(raw / "export.csv")], check=True, capture_output=True)
+    name = "e2e_" + uuid.uuid4().hex[:8]
+    admin = psycopg2.connect(pg_server)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    url = pg_server.replace("/postgres?", f"/{name}?")
+    out = work / "report.html"
+    env = {**os.environ, "DATABASE_URL": url}
+    done = subprocess.run(["make", "--no-print-directory", "report", f"RAW={raw}", f"OUT={out}"],
+                          cwd=config.project_root(), env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    yield {"html": out.read_text(encoding="utf-8"), "stdout": done.stdout, "url": url, "out": out}
+    admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.close()
+
+
+def test_output_names_the_report_and_the_load(report):
+    assert f"report written: {report['out'].resolve()}" in report["stdout"]
+    assert f"{ROWS:,} rows read" in report["stdout"]
+    assert report["out"].with_suffix(".ipynb").exists()
+
+
+def test_every_section_heading_is_present(report):
+    headings, _ = notebook_sources()
+    text = html.unescape(report["html"])
+    for heading in ["Executive summary", "Largest customer segments", "Key trends", *headings]:
+        assert heading in text, heading
+
+
+def test_no_code_no_errors_and_one_image_per_chart(report):
+    page = report["html"]
+    assert "pipeline.analyse" not in page and "charts.plot_" not in page and "import " not in page
+    assert "Traceback" not in page and 'data-mime-type="application/vnd.jupyter.stderr"' not in page
+    assert 'data-mime-type="application/vnd.jupyter.error"' not in page
+    _, charts = notebook_sources()
+    assert charts >= 14
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', page)) >= charts
+
+
+def test_executive_summary_numbers_are_the_packages(report, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", report["url"])
+    analysis = pipeline.analyse(pipeline.read_transactions())
+    scores = pipeline.score_analysis(analysis, save=False)
+    h = analysis.headline
+    summary = html.unescape(report["html"].split("Executive summary", 1)[1].split("Data quality", 1)[0])
+    for expected in (gbp(h["net_revenue"]), count(h["customers"]), count(h["purchase_orders"]),
+                     gbp(h["average_order_value"], 2), f"{h['period_start']:%d %B %Y}",
+                     f"{h['period_end']:%d %B %Y}"):
+        assert expected in summary, expected
+    for row in scores.segments[scores.segments["customers"] > 0].head(3).itertuples():
+        assert f"{row.segment}</td><td class=\"num\">{count(row.customers)}" in html.unescape(
+            report["html"]).replace("&#x27;", "'"), row.segment
+        assert row.action in summary
