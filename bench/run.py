@@ -1,0 +1,175 @@
+"""`make bench`: time the stages of `make report` at full size, and a seed-style baseline.
+
+Every stage runs several times in this one process tree, on this machine, and the
+figures are medians; the baseline (the whole table through pandas.read_sql_table,
+then the seed notebook's lambda groupbys) runs in the same session so the ratio is
+measured, not guessed. Peak memory is the largest resident set of each command's
+process tree (the notebook's kernel included), sampled every 50 ms. Writes
+bench/results.json and prints a table.
+
+Usage: python bench/run.py [--rows N] [--runs K] [--out PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+LGS = [sys.executable, "-m", "lgs_analytics.cli"]
+
+
+def run_measured(cmd: list[str], env: dict) -> tuple[float, int]:
+    """Wall time (s) and peak RSS (bytes) of a command and all its descendants."""
+    peak = 0
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    root = psutil.Process(proc.pid)
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            try:
+                procs = [root, *root.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in procs if p.is_running()))
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = proc.communicate()
+    elapsed = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if proc.returncode:
+        raise SystemExit(f"bench: {' '.join(cmd[2:])} failed: {err.strip().splitlines()[-1] if err else ''}")
+    return elapsed, peak
+
+
+def timed(func, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def seed_style_analysis(url: str) -> None:
+    """The seed notebook's way: the whole table through read_sql_table, lambda aggregations."""
+    import pandas as pd
+    import sqlalchemy
+
+    from lgs_analytics.db import sqlalchemy_url
+
+    engine = sqlalchemy.create_engine(sqlalchemy_url(url))
+    df = pd.read_sql_table("transactions", engine)
+    engine.dispose()
+    df = df[(df["quantity"] > 0) & (df["unit_price"] > 0)].dropna()
+    df["total"] = df["quantity"] * df["unit_price"].astype(float)
+    df["month"] = df["invoice_date"].apply(lambda d: d.strftime("%Y%m"))
+    df.groupby("month").agg({"invoice_no": lambda x: x.nunique(), "customer_id": lambda x: x.nunique(),
+                             "total": lambda x: x.sum()})
+    as_of = pd.Timestamp("2012-01-01")
+    rfm = df.groupby("customer_id").agg({"invoice_date": lambda x: (as_of - x.max()).days,
+                                         "invoice_no": lambda x: x.nunique(), "total": lambda x: x.sum()})
+    pd.qcut(rfm["invoice_date"], 5, labels=[5, 4, 3, 2, 1])
+    pd.qcut(rfm["invoice_no"].rank(method="first"), 5, labels=[1, 2, 3, 4, 5])
+
+
+def our_analysis() -> None:
+    """This project's way: COPY through pyarrow, vectorised metrics, both RFM methods."""
+    from lgs_analytics import pipeline
+
+    analysis = pipeline.analyse(pipeline.read_transactions())
+    pipeline.score("standard", cleaned=analysis.cleaned)
+    pipeline.score("classic", raw=pipeline.read_export_rows())
+
+
+def summary(values: list[float]) -> dict:
+    return {"median": round(statistics.median(values), 3), "runs": [round(v, 3) for v in values]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_067_371)
+    parser.add_argument("--runs", type=int, default=3, help="runs of the slow stages (analysis: 2 more)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="lgs-bench-"))
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["LGS_HOME"] = str(work / "home")
+    os.environ.pop("DATABASE_URL", None)
+    os.environ["LGS_HOME"] = env["LGS_HOME"]
+    raw = work / "raw"
+    raw.mkdir()
+    export = raw / "export.csv"
+    print(f"bench: {args.rows:,} rows, {args.runs} runs, work dir {work}", flush=True)
+    machine = {"cores": os.cpu_count(), "python": platform.python_version(),
+               "memory_gib": round(psutil.virtual_memory().total / 2**30, 1)}
+    results: dict = {"rows": args.rows, "machine": machine}
+
+    generate = [run_measured([*LGS, "generate", "--rows", str(args.rows), "--out", str(export)], env)]
+    results["generate"] = {**summary([t for t, _ in generate]), "peak_mib": generate[0][1] // 2**20}
+
+    load, report = [], []
+    for i in range(args.runs):
+        subprocess.run([*LGS, "db", "reset", "--yes"], env=env, check=True, capture_output=True)
+        load.append(run_measured([*LGS, "load", "--quiet", str(export)], env))
+        report.append(run_measured([*LGS, "report", "--quiet", "--out", str(work / "report.html")], env))
+        print(f"  run {i + 1}: load {load[-1][0]:.1f} s, notebook + HTML {report[-1][0]:.1f} s", flush=True)
+    results["load"] = {**summary([t for t, _ in load]), "peak_mib": max(m for _, m in load) // 2**20}
+    results["report_notebook_and_html"] = {**summary([t for t, _ in report]),
+                                           "peak_mib": max(m for _, m in report) // 2**20}
+    results["end_to_end_load_plus_report"] = summary([a[0] + b[0] for a, b in zip(load, report, strict=True)])
+
+    from lgs_analytics import db, pipeline
+
+    url = db.database_url()
+    stage_runs = args.runs + 2
+    transactions = pipeline.read_transactions()
+    results["read_transactions_copy"] = summary(timed(pipeline.read_transactions, stage_runs))
+    results["metrics_all"] = summary(timed(lambda: pipeline.analyse(transactions), stage_runs))
+    analysis = pipeline.analyse(transactions)
+    raw_rows = pipeline.read_export_rows()
+    results["rfm_standard"] = summary(timed(lambda: pipeline.score("standard", cleaned=analysis.cleaned),
+                                            stage_runs))
+    results["rfm_classic"] = summary(timed(lambda: pipeline.score("classic", raw=raw_rows), stage_runs))
+    results["metrics_plus_both_rfm"] = {"median": round(results["metrics_all"]["median"]
+                                                        + results["rfm_standard"]["median"]
+                                                        + results["rfm_classic"]["median"], 3)}
+
+    ours = timed(our_analysis, args.runs)
+    baseline = timed(lambda: seed_style_analysis(url), args.runs)
+    results["analysis_ours_read_metrics_rfm"] = summary(ours)
+    results["analysis_seed_style_read_sql_table_lambdas"] = summary(baseline)
+    speedup = statistics.median(baseline) / statistics.median(ours)
+    results["analysis_speedup_vs_seed_style"] = round(speedup, 1)
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\n{'stage':44} {'median s':>9} {'peak MiB':>9}")
+    for key, value in results.items():
+        if isinstance(value, dict) and "median" in value:
+            print(f"{key:44} {value['median']:9.2f} {value.get('peak_mib', ''):>9}")
+    print(f"{'analysis speed-up vs seed style':44} {results['analysis_speedup_vs_seed_style']:8.1f}x")
+    print(f"results written to {args.out}")
+    subprocess.run([*LGS, "db", "stop"], env=env, check=False, capture_output=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""The notebook stays thin and is committed clean."""
+
+from __future__ import annotations
+
+import json
+
+from lgs_analytics import config
+
+
+def cells():
+    return json.loads(config.notebook_path().read_text(encoding="utf-8"))["cells"]
+
+
+def test_committed_with_outputs_stripped():
+    for cell in cells():
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None
+
+
+def test_first_code_cell_is_the_papermill_parameters_cell():
+    code = [c for c in cells() if c["cell_type"] == "code"]
+    assert "parameters" in code[0]["metadata"].get("tags", [])
+    source = "".join(code[0]["source"])
+    for name in ("method", "as_of", "start", "end", "data_file"):
+        assert f"\n{name} = " in "\n" + source
+
+
+def test_no_function_definitions_installs_or_hard_coded_hosts():
+    for cell in cells():
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        for banned in ("def ", "class ", "lambda", "!pip", "%pip", "sys.path", "postgres://", "localhost",
+                       "read_sql_table", "apply("):
+            assert banned not in source, banned
+
+
+def test_narrative_between_the_steps():
+    kinds = [c["cell_type"] for c in cells()]
+    assert kinds.count("markdown") >= 15
