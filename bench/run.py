@@ -91,12 +91,12 @@ def seed_style_analysis(url: str) -> None:
 
 
 def our_analysis() -> None:
-    """This project's way: COPY through pyarrow, vectorised metrics, both RFM methods."""
+    """This project's way, for the same job (one read, monthly metrics, one RFM): COPY through
+    pyarrow, then every metric of the report and the standard RFM, vectorised."""
     from lgs_analytics import pipeline
 
     analysis = pipeline.analyse(pipeline.read_transactions())
     pipeline.score("standard", cleaned=analysis.cleaned)
-    pipeline.score("classic", raw=pipeline.read_export_rows())
 
 
 def summary(values: list[float]) -> dict:
@@ -149,6 +149,7 @@ def main() -> None:
     results["rfm_standard"] = summary(timed(lambda: pipeline.score("standard", cleaned=analysis.cleaned),
                                             stage_runs))
     results["rfm_classic"] = summary(timed(lambda: pipeline.score("classic", raw=raw_rows), stage_runs))
+    results["read_export_rows_copy"] = summary(timed(pipeline.read_export_rows, stage_runs))
     results["metrics_plus_both_rfm"] = {"median": round(results["metrics_all"]["median"]
                                                         + results["rfm_standard"]["median"]
                                                         + results["rfm_classic"]["median"], 3)}

@@ -1,20 +1,21 @@
--- 03_load.sql: moving a staged file into the typed tables. `lgs load` reads and
--- validates the file (lgs_analytics.validate: rows that cannot be typed go straight to
--- quarantine with their reasons), stages the rest as text in staging_export_rows, then
--- calls load_staged_batch() in the same transaction: the file lands whole or not at all.
+-- 03_load.sql: moving staged rows into the typed tables. `lgs load` reads and validates
+-- a file in chunks (lgs_analytics.validate: rows that cannot be typed go straight to
+-- quarantine with their reasons), stages each chunk's loadable rows as text in
+-- staging_export_rows and calls load_staged_rows(); at the end finish_batch() checks
+-- and records the accounting. All in one transaction: a file lands whole or not at all.
 
--- p_rows_read is what the reader counted in the file; the batch must account for each:
--- read = loaded (export_rows) + quarantined.
-CREATE OR REPLACE FUNCTION load_staged_batch(p_batch_id bigint, p_source_file text, p_rows_read integer)
-RETURNS TABLE (rows_read integer, rows_loaded integer, rows_new integer,
-               rows_duplicate integer, rows_quarantined integer)
+DROP FUNCTION IF EXISTS load_staged_batch(bigint, text, integer);
+
+-- Move the staged rows of a batch into export_rows and transactions; return how many
+-- rows were loaded and how many of them were lines new to transactions.
+CREATE OR REPLACE FUNCTION load_staged_rows(p_batch_id bigint)
+RETURNS TABLE (rows_loaded integer, rows_new integer)
 LANGUAGE plpgsql
-SET work_mem = '256MB'  -- a million rows sort in memory, not on disk
+SET work_mem = '256MB'  -- a chunk's rows sort in memory, not on disk
 AS $$
 DECLARE
     n_loaded integer;
     n_new integer;
-    n_quarantined integer;
 BEGIN
     WITH identified AS MATERIALIZED (
         -- A line's identity: its typed values and its repeat number within its export.
@@ -53,21 +54,29 @@ BEGIN
         ON CONFLICT (line_id) DO NOTHING
         RETURNING 1
     )
-    SELECT (SELECT count(*) FROM loaded), (SELECT count(*) FROM added),
-           (SELECT count(*) FROM quarantine q WHERE q.batch_id = p_batch_id)
-    INTO n_loaded, n_new, n_quarantined;
-
-    IF p_rows_read <> n_loaded + n_quarantined THEN
-        RAISE EXCEPTION 'batch % does not reconcile: % rows read, % loaded + % quarantined',
-            p_batch_id, p_rows_read, n_loaded, n_quarantined;
-    END IF;
-
-    UPDATE load_batches b
-    SET rows_read = p_rows_read, rows_loaded = n_loaded, rows_new = n_new,
-        rows_duplicate = n_loaded - n_new, rows_quarantined = n_quarantined
-    WHERE b.batch_id = p_batch_id;
+    SELECT (SELECT count(*) FROM loaded), (SELECT count(*) FROM added) INTO n_loaded, n_new;
 
     DELETE FROM staging_export_rows s WHERE s.batch_id = p_batch_id;
+    RETURN QUERY SELECT n_loaded, n_new;
+END $$;
 
-    RETURN QUERY SELECT p_rows_read, n_loaded, n_new, n_loaded - n_new, n_quarantined;
+-- Check that every row read is accounted for, and record the batch's counts.
+CREATE OR REPLACE FUNCTION finish_batch(p_batch_id bigint, p_rows_read integer,
+                                        p_rows_loaded integer, p_rows_new integer)
+RETURNS TABLE (rows_read integer, rows_loaded integer, rows_new integer,
+               rows_duplicate integer, rows_quarantined integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+    n_quarantined integer;
+BEGIN
+    SELECT count(*) INTO n_quarantined FROM quarantine q WHERE q.batch_id = p_batch_id;
+    IF p_rows_read <> p_rows_loaded + n_quarantined THEN
+        RAISE EXCEPTION 'batch % does not reconcile: % rows read, % loaded + % quarantined',
+            p_batch_id, p_rows_read, p_rows_loaded, n_quarantined;
+    END IF;
+    UPDATE load_batches b
+    SET rows_read = p_rows_read, rows_loaded = p_rows_loaded, rows_new = p_rows_new,
+        rows_duplicate = p_rows_loaded - p_rows_new, rows_quarantined = n_quarantined
+    WHERE b.batch_id = p_batch_id;
+    RETURN QUERY SELECT p_rows_read, p_rows_loaded, p_rows_new, p_rows_loaded - p_rows_new, n_quarantined;
 END $$;

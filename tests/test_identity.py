@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lgs_analytics.identity import export_parts, occurrences
+from lgs_analytics.identity import LineNumberer, number_lines
 
 
 def lines(*specs):
@@ -19,16 +19,30 @@ def test_a_new_export_starts_where_dates_go_back_more_than_a_day():
                  ("", "3", "2010-12-08 23:00:00", "1"),  # back less than a day: same export
                  ("", "1", "2010-12-01 08:00:00", "1"),  # back 8 days: the second export
                  ("", "4", "2010-12-10 08:00:00", "1"))
-    assert export_parts(rows["sheet"], rows["invoice_date"]).tolist() == [1, 1, 1, 2, 2]
+    part, occurrence = number_lines(rows)
+    assert part.tolist() == [1, 1, 1, 2, 2]
+    assert occurrence.tolist() == [1, 1, 1, 1, 1]  # invoice 1 again, but in another export
 
 
 def test_each_sheet_is_numbered_on_its_own():
-    rows = lines(("a", "1", "2010-12-09 08:00:00", "1"), ("b", "2", "2010-12-01 08:00:00", "1"))
-    assert export_parts(rows["sheet"], rows["invoice_date"]).tolist() == [1, 1]
+    rows = lines(("a", "1", "2010-12-09 08:00:00", "1"), ("b", "1", "2010-12-01 08:00:00", "1"))
+    part, occurrence = number_lines(rows)
+    assert part.tolist() == [1, 1] and occurrence.tolist() == [1, 1]
 
 
 def test_repeats_are_numbered_within_an_export_and_prices_compare_as_numbers():
     rows = lines(("", "1", "2010-12-01 08:00:00", "2.5"), ("", "1", "2010-12-01 08:00:00", "2.50"),
                  ("", "1", "2010-12-01 08:00:00", "3"), ("", "1", "2010-12-01 08:00:00", "2.5"))
-    part = pd.Series([1, 1, 1, 2])
-    assert occurrences(rows, part).tolist() == [1, 2, 1, 1]
+    assert number_lines(rows)[1].tolist() == [1, 2, 1, 3]
+
+
+def test_chunks_give_the_same_numbers_as_the_whole_file():
+    rows = lines(("", "1", "2010-12-01 08:00:00", "1"), ("", "1", "2010-12-01 08:00:00", "1"),
+                 ("", "2", "2010-12-09 08:00:00", "1"), ("", "1", "2010-12-01 08:00:00", "1"),
+                 ("", "1", "2010-12-01 08:00:00", "1"), ("", "1", "2010-12-01 08:00:00", "1"),
+                 ("", "3", "2010-12-10 08:00:00", "1"))
+    whole = number_lines(rows)
+    numberer = LineNumberer()
+    pieces = [numberer.number(rows.iloc[a:b].reset_index(drop=True)) for a, b in ((0, 2), (2, 4), (4, 7))]
+    assert sum((p.tolist() for p, _ in pieces), []) == whole[0].tolist() == [1, 1, 1, 2, 2, 2, 2]
+    assert sum((o.tolist() for _, o in pieces), []) == whole[1].tolist() == [1, 2, 1, 1, 2, 3, 1]

@@ -61,7 +61,8 @@ def test_lgs_rfm_writes_the_csv_and_replaces_the_web_app_tables(loaded, tmp_path
 
 def test_as_of_scores_what_was_known_then(loaded, tmp_path):
     assert cli.main(["rfm", "--as-of", "2010-12-01", "--out", str(tmp_path / "x.csv")]) == 0
-    assert fetch("SELECT DISTINCT as_of::text FROM customer_rfm WHERE method = 'standard'") == [("2010-12-01",)]
+    as_of = fetch("SELECT DISTINCT as_of::text FROM customer_rfm WHERE method = 'standard'")
+    assert as_of == [("2010-12-01",)]
     scores = pd.read_csv(tmp_path / "x.csv")
     assert scores["recency"].min() >= 1
 

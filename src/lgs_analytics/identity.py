@@ -6,11 +6,13 @@ repeat (the data set's "exact duplicates"). So a line is identified by its value
 *and* its repeat number within its export: the same line carried by two overlapping
 exports gets the same identity and is loaded once, while true repeats are all kept.
 Postgres derives the stable line_id (an md5 of the values and the repeat number) in
-sql/03_load.sql; this module supplies the export part and the repeat number.
+sql/03_load.sql; this module supplies the export part and the repeat number, chunk by
+chunk, carrying what it has seen so far (files are read in chunks, memory stays flat).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 # A stacked export starts again where the dates jump back by more than this.
@@ -19,26 +21,46 @@ VALUE_COLUMNS = ("invoice", "stock_code", "description", "quantity", "invoice_da
                  "customer_id", "country")
 
 
-def export_parts(sheet: pd.Series, invoice_date: pd.Series) -> pd.Series:
-    """1, 2, ... per row: a new part starts where a sheet's dates go back by more than a day.
+class LineNumberer:
+    """Assigns export parts and repeat numbers to a file's rows, fed in file order."""
 
-    ``invoice_date`` is in file order, as ISO text or datetimes.
-    """
-    dates = pd.to_datetime(invoice_date, format="ISO8601")
-    previous = dates.groupby(sheet.to_numpy()).shift()
-    starts = (dates < previous - NEW_EXPORT_GAP).astype("int64")
-    return starts.groupby(sheet.to_numpy()).cumsum() + 1
+    def __init__(self) -> None:
+        self._last_date: dict[str, pd.Timestamp] = {}
+        self._part: dict[str, int] = {}
+        self._seen = pd.Series(dtype="int64")  # rows seen so far per (sheet, part, values) key
+
+    def number(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(export part, occurrence) for the next rows of the file.
+
+        ``rows`` holds ``sheet`` and the normalised ``VALUE_COLUMNS`` (as validate.type_rows
+        gives them); prices are compared as numbers, so ``2.5`` and ``2.50`` are one line.
+        """
+        part = self._parts(rows["sheet"], pd.to_datetime(rows["invoice_date"], format="ISO8601"))
+        values = pd.DataFrame({c: rows[c] for c in VALUE_COLUMNS})
+        values["price"] = pd.to_numeric(values["price"])
+        values["sheet"] = rows["sheet"].to_numpy()
+        values["part"] = part
+        # One 64-bit key per (sheet, part, values): grouping one column is ten times faster.
+        key = pd.Series(pd.util.hash_pandas_object(values, index=False).to_numpy())
+        before = self._seen.reindex(key.to_numpy(), fill_value=0).to_numpy()
+        occurrence = before + key.groupby(key.to_numpy(), sort=False).cumcount().to_numpy() + 1
+        self._seen = self._seen.add(key.value_counts(), fill_value=0).astype("int64")
+        return part, occurrence
+
+    def _parts(self, sheet: pd.Series, dates: pd.Series) -> np.ndarray:
+        part = np.empty(len(sheet), dtype=np.int64)
+        for name, index in sheet.groupby(sheet.to_numpy(), sort=False).indices.items():
+            own = dates.iloc[index].reset_index(drop=True)
+            previous = own.shift()
+            if name in self._last_date:
+                previous.iloc[0] = self._last_date[name]
+            starts = (own < previous - NEW_EXPORT_GAP).to_numpy().astype(np.int64)
+            part[index] = self._part.get(name, 1) + np.cumsum(starts)
+            self._last_date[name] = own.iloc[-1]
+            self._part[name] = int(part[index][-1])
+        return part
 
 
-def occurrences(rows: pd.DataFrame, part: pd.Series) -> pd.Series:
-    """1 for a line's first copy within its sheet and export part, 2 for the next identical one...
-
-    ``rows`` holds the normalised values (``VALUE_COLUMNS``, as validate.type_rows gives them);
-    prices are compared as numbers, so ``2.5`` and ``2.50`` are the same line.
-    """
-    values = pd.DataFrame({c: rows[c] for c in VALUE_COLUMNS})
-    values["price"] = pd.to_numeric(values["price"])
-    # Group by a 64-bit hash of the values: one key column groups ten times faster than ten.
-    key = pd.util.hash_pandas_object(values, index=False)
-    frame = pd.DataFrame({"sheet": rows["sheet"].to_numpy(), "part": part.to_numpy(), "key": key.to_numpy()})
-    return frame.groupby(["sheet", "part", "key"], sort=False).cumcount() + 1
+def number_lines(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(export part, occurrence) for a whole file's rows at once."""
+    return LineNumberer().number(rows)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
 import sys
+import threading
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -20,8 +22,9 @@ import pyarrow.compute as pc
 from psycopg2.extras import execute_values
 from tqdm import tqdm
 
-from . import db, identity
+from . import db
 from .config import EXPORT_COLUMNS
+from .identity import VALUE_COLUMNS, LineNumberer
 from .readers import BadLine, ExportError, read_chunks
 from .validate import TEXT_COLUMNS, type_rows
 
@@ -62,8 +65,8 @@ def load_file(conn, path: Path, *, progress: bool = True) -> LoadResult:
     """Load one export in the caller's transaction; raise ExportError if it is not an export.
 
     The file is validated (its header, by reading the first chunk) before anything is written.
-    Rows that cannot be typed go to the quarantine as they are read; the loadable ones are
-    staged together, since a line's repeat number depends on the whole file.
+    Reading and typing (here) and writing (Postgres, fed by a writer thread on the same
+    connection) overlap chunk by chunk: the two use the machine's two cores.
     """
     source = str(path)
     chunks = read_chunks(path)
@@ -78,43 +81,85 @@ def load_file(conn, path: Path, *, progress: bool = True) -> LoadResult:
         (source, sha),
     )[0][0]
     rows_read = 0
-    loadable: list[pa.Table] = []
+    numberer = LineNumberer()
     bar = _progress_bar(path, progress)
-    for chunk in chain([first] if first else [], chunks):  # one chunk of text in memory at a time
-        rows_read += chunk.table.num_rows + len(chunk.bad_lines)
-        typed, reason = type_rows(chunk.table)
-        refused = pc.not_equal(reason, "")
-        _quarantine(conn, batch_id, source, chunk.table.filter(refused), reason.filter(refused),
-                    chunk.bad_lines)
-        loadable.append(typed.filter(pc.invert(refused)))
-        if bar is not None:
-            bar.update(chunk.progress - bar.n)
-    if rows_read == 0:
-        raise ExportError(f"{path}: has a header but no data rows; export it again")
-    if bar is not None:
-        bar.set_postfix_str("loading into Postgres")
-    _stage(conn, batch_id, pa.concat_tables(loadable) if loadable else None)
-    counts = db.query(conn, "SELECT * FROM load_staged_batch(%s, %s, %s)", (batch_id, source, rows_read))[0]
+    with _Writer(conn, batch_id, source) as writer:
+        for chunk in chain([first] if first else [], chunks):  # one chunk of text in memory at a time
+            rows_read += chunk.table.num_rows + len(chunk.bad_lines)
+            typed, reason = type_rows(chunk.table)
+            refused = pc.not_equal(reason, "")
+            writer.put(_quarantine, chunk.table.filter(refused), reason.filter(refused), chunk.bad_lines)
+            loadable = typed.filter(pc.invert(refused))
+            if loadable.num_rows:
+                part, occurrence = numberer.number(loadable.select(["sheet", *VALUE_COLUMNS]).to_pandas())
+                writer.put(_stage, loadable.append_column("export_part", pa.array(part, pa.int32()))
+                           .append_column("occurrence", pa.array(occurrence, pa.int32())))
+            if bar is not None:
+                bar.update(chunk.progress - bar.n)
     if bar is not None:
         bar.close()
+    if rows_read == 0:
+        raise ExportError(f"{path}: has a header but no data rows; export it again")
+    counts = db.query(conn, "SELECT * FROM finish_batch(%s, %s, %s, %s)",
+                      (batch_id, rows_read, writer.rows_loaded, writer.rows_new))[0]
     return LoadResult(source, batch_id, *counts)
 
 
-def _stage(conn, batch_id: int, rows: pa.Table | None) -> None:
-    """COPY the loadable rows, with their export part and repeat number, into the staging table."""
-    if rows is None or rows.num_rows == 0:
-        return
-    frame = rows.to_pandas()
-    part = identity.export_parts(frame["sheet"], frame["invoice_date"])
-    staged = rows.append_column("export_part", pa.array(part.to_numpy(), pa.int32()))
-    staged = staged.append_column("occurrence", pa.array(identity.occurrences(frame, part).to_numpy(),
-                                                         pa.int32()))
-    staged = staged.add_column(0, "batch_id", pa.array(np.full(rows.num_rows, batch_id), pa.int64()))
-    db.copy_in(conn, "staging_export_rows", staged.column_names, staged)
+class _Writer:
+    """Runs the database steps of a load in order on a thread of their own.
+
+    psycopg2 releases the GIL while Postgres works, so typing the next chunk overlaps
+    with writing this one. A bounded queue keeps at most two chunks waiting (flat memory);
+    an error on either side stops both, and the caller's transaction rolls back.
+    """
+
+    def __init__(self, conn, batch_id: int, source: str) -> None:
+        self.conn, self.batch_id, self.source = conn, batch_id, source
+        self.rows_loaded = self.rows_new = 0
+        self._queue: queue.Queue = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="lgs-load-writer", daemon=True)
+
+    def __enter__(self) -> _Writer:
+        self._thread.start()
+        return self
+
+    def put(self, step, *args) -> None:
+        self._raise_if_failed()
+        self._queue.put((step, args))
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is None:
+                step, args = item
+                try:
+                    step(self, *args)
+                except BaseException as exc:  # handed to the main thread
+                    self._error = exc
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc is not None and self._error is None:
+            self._error = exc  # the reader failed: skip whatever is still queued
+        self._queue.put(None)
+        self._thread.join()
+        if exc is None:
+            self._raise_if_failed()
 
 
-def _quarantine(conn, batch_id: int, source: str, refused: pa.Table, reasons: pa.Array,
-                bad_lines: list[BadLine]) -> None:
+def _stage(writer: _Writer, rows: pa.Table) -> None:
+    """COPY loadable rows into the staging table, then move them into the typed tables."""
+    staged = rows.add_column(0, "batch_id", pa.array(np.full(rows.num_rows, writer.batch_id), pa.int64()))
+    db.copy_in(writer.conn, "staging_export_rows", staged.column_names, staged)
+    loaded, new = db.query(writer.conn, "SELECT * FROM load_staged_rows(%s)", (writer.batch_id,))[0]
+    writer.rows_loaded += loaded
+    writer.rows_new += new
+
+
+def _quarantine(writer: _Writer, refused: pa.Table, reasons: pa.Array, bad_lines: list[BadLine]) -> None:
     """Keep the rows that cannot be loaded, with their raw text and why (never dropped)."""
     records = [(r["sheet"], r["source_row"], json.dumps(dict(zip(EXPORT_COLUMNS, (r[c] for c in TEXT_COLUMNS),
                                                                  strict=True))), why)
@@ -122,11 +167,11 @@ def _quarantine(conn, batch_id: int, source: str, refused: pa.Table, reasons: pa
     records += [(b.sheet, b.source_row, json.dumps({"line": b.text}), b.reason) for b in bad_lines]
     if not records:
         return
-    with conn.cursor() as cur:
+    with writer.conn.cursor() as cur:
         execute_values(
             cur,
             "INSERT INTO quarantine (batch_id, source_file, sheet, source_row, raw_values, reason) VALUES %s",
-            [(batch_id, source, *record) for record in records], page_size=1000,
+            [(writer.batch_id, writer.source, *record) for record in records], page_size=1000,
         )
 
 

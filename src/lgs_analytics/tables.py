@@ -67,7 +67,7 @@ def read_export_rows(conn, start=None, end=None) -> pd.DataFrame:
     where, params = _date_filter(start, end)
     frame = db.copy_out(
         conn,
-        f"SELECT {', '.join(BASE_COLUMNS)} FROM stg_export_rows{where} ORDER BY batch_id, sheet, source_row",
+        f"SELECT {', '.join(BASE_COLUMNS)} FROM stg_export_rows{where}",  # any order: classic ignores it
         params, dtypes={c: _ARROW_TYPES[c] for c in BASE_COLUMNS},
     )
     return _typed(frame, BASE_COLUMNS)
