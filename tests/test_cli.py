@@ -65,3 +65,10 @@ def test_db_commands_with_database_url(database_url, capsys):
     assert "external server" in capsys.readouterr().err
     assert cli.main(["db", "reset", "--yes"]) == 0
     assert "dropped" in capsys.readouterr().out
+
+
+@pytest.mark.integration
+def test_report_on_an_empty_database_says_to_load_first(database_url, tmp_path, capsys):
+    assert cli.main(["report", "--out", str(tmp_path / "r.html")]) == 2
+    assert "load an export first" in capsys.readouterr().err
+    assert not (tmp_path / "r.html").exists()

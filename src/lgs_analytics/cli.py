@@ -104,6 +104,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     if args.load is not None:
         load_folder(args.load, args.rows)
+    with db.connect() as conn:
+        if not db.query(conn, "SELECT EXISTS (SELECT 1 FROM transactions)")[0][0]:
+            return fail("the database holds no transactions: load an export first "
+                        "(lgs load FILE, or lgs report --load data/raw)")
     parameters = {"method": args.method, "as_of": args.as_of and args.as_of.isoformat(),
                   "start": args.start and args.start.isoformat(), "end": args.end and args.end.isoformat()}
     print(f"executing {config.notebook_path().name} ({args.method} RFM) ...")
