@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 RAW    ?= data/raw
 OUT    ?= reports/retail_report.html
 
-.PHONY: install test test-fast report bench lint clean help
+.PHONY: install test test-fast report bench lint architecture docker-lint clean help
 
 help:
 	@echo "make install  create .venv and install the pinned requirements and the lgs package"
@@ -16,6 +16,8 @@ help:
 	@echo "make test     run the whole test suite (unit, integration on an embedded Postgres, end to end)"
 	@echo "make bench    time the pipeline at full size; figures go to bench/results.json"
 	@echo "make lint     ruff on the code"
+	@echo "make architecture  regenerate architecture.png from docs/architecture.py"
+	@echo "make docker-lint   hadolint the Dockerfile; validate docker-compose.yml against the Compose spec"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +41,14 @@ bench: install
 	$(BIN)/python bench/run.py
 
 lint: install
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench docs
+
+architecture: install
+	$(BIN)/python docs/architecture.py
+
+docker-lint: install
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 
 clean:
 	rm -rf $(VENV) reports/*.html reports/*.ipynb .pytest_cache .ruff_cache

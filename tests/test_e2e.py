@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -91,3 +92,20 @@ def test_executive_summary_numbers_are_the_packages(report, monkeypatch):
         assert f"{row.segment}</td><td class=\"num\">{count(row.customers)}" in html.unescape(
             report["html"]).replace("&#x27;", "'"), row.segment
         assert row.action in summary
+
+
+def test_the_compose_report_command_runs_outside_docker(tmp_path, database_url):
+    """The `report` service's exact command, run here against the embedded server's database."""
+    import yaml
+
+    compose = yaml.safe_load((config.project_root() / "docker-compose.yml").read_text())
+    command = compose["services"]["report"]["command"]
+    assert command[0] == "lgs"
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    subprocess.run([sys.executable, "-m", "lgs_analytics.cli", "generate", "--rows", "20000", "--out",
+                    str(tmp_path / "data" / "raw" / "export.csv")], check=True, capture_output=True)
+    lgs = Path(sys.executable).with_name("lgs")
+    done = subprocess.run([str(lgs), *command[1:]], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "DATABASE_URL": database_url}, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "reports" / "retail_report.html").stat().st_size > 100_000
