@@ -1,15 +1,19 @@
 -- 02_staging.sql: the landing table for COPY, and dbt-style staging views.
 
--- Rows as exported, as text (trimmed and normalised by `lgs load`: ISO dates, whole
--- numbers without ".0"), with the export part and repeat number the loader assigned.
+-- Rows as exported, as text (trimmed and spelled canonically by `lgs load`: ISO dates,
+-- whole numbers without ".0"), with the export part, repeat number and line identity the
+-- loader assigned (lgs_analytics.identity).
 -- `lgs load` COPYs a file's loadable rows here inside its transaction, moves them into
 -- the typed tables with load_staged_batch() (03_load.sql), then empties it.
-CREATE UNLOGGED TABLE IF NOT EXISTS staging_export_rows (
+-- It never holds data between loads, so it is simply recreated whenever sql/ changes.
+DROP TABLE IF EXISTS staging_export_rows;
+CREATE UNLOGGED TABLE staging_export_rows (
     batch_id      bigint  NOT NULL,
     sheet         text    NOT NULL,
     source_row    integer NOT NULL,
     export_part   integer NOT NULL,
     occurrence    integer NOT NULL,
+    line_id       uuid    NOT NULL,  -- md5 of the canonical values and the occurrence
     invoice       text    NOT NULL,
     stock_code    text    NOT NULL,
     description   text,

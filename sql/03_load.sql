@@ -17,46 +17,28 @@ DECLARE
     n_loaded integer;
     n_new integer;
 BEGIN
-    WITH identified AS MATERIALIZED (
-        -- A line's identity: its typed values and its repeat number within its export.
-        -- The same line in an overlapping export gets the same line_id (loaded once);
-        -- repeats within one export differ by the number (all kept).
-        SELECT t.*,
-               md5(concat_ws(chr(31), t.invoice_no, t.stock_code, coalesce(t.description, chr(30)),
-                             t.quantity, t.invoice_date, t.unit_price,
-                             coalesce(t.customer_id::text, ''), coalesce(t.country, ''),
-                             t.occurrence))::uuid AS line_id
-        FROM (
-            SELECT s.sheet, s.source_row, s.export_part, s.occurrence,
-                   s.invoice AS invoice_no, s.stock_code, s.description,
-                   s.quantity::integer AS quantity, s.invoice_date::timestamp AS invoice_date,
-                   trim_scale(s.price::numeric) AS unit_price, s.customer_id::integer AS customer_id,
-                   s.country
-            FROM staging_export_rows s
-            WHERE s.batch_id = p_batch_id
-        ) t
-    ), loaded AS (
-        INSERT INTO export_rows (batch_id, sheet, source_row, export_part, occurrence, line_id)
-        SELECT p_batch_id, i.sheet, i.source_row, i.export_part, i.occurrence, i.line_id
-        FROM identified i
-        RETURNING 1
-    ), added AS (
-        -- New lines become transactions (inserted in key order: cheap on the index);
-        -- lines already there count as duplicates.
-        INSERT INTO transactions (line_id, invoice_no, stock_code, description, quantity,
-                                  invoice_date, unit_price, customer_id, country, occurrence,
-                                  first_batch_id)
-        SELECT DISTINCT ON (i.line_id)
-               i.line_id, i.invoice_no, i.stock_code, i.description, i.quantity, i.invoice_date,
-               i.unit_price, i.customer_id, i.country, i.occurrence, p_batch_id
-        FROM identified i
-        ORDER BY i.line_id, i.sheet, i.source_row
-        ON CONFLICT (line_id) DO NOTHING
-        RETURNING 1
-    )
-    SELECT (SELECT count(*) FROM loaded), (SELECT count(*) FROM added) INTO n_loaded, n_new;
+    INSERT INTO export_rows (batch_id, sheet, source_row, export_part, occurrence, line_id)
+    SELECT p_batch_id, s.sheet, s.source_row, s.export_part, s.occurrence, s.line_id
+    FROM staging_export_rows s;
+    GET DIAGNOSTICS n_loaded = ROW_COUNT;
 
-    DELETE FROM staging_export_rows s WHERE s.batch_id = p_batch_id;
+    -- New lines become transactions (inserted in key order: cheap on the index); lines
+    -- already there, from an earlier file or earlier in this one, count as duplicates.
+    INSERT INTO transactions (line_id, invoice_no, stock_code, description, quantity,
+                              invoice_date, unit_price, customer_id, country, occurrence,
+                              first_batch_id)
+    SELECT DISTINCT ON (s.line_id)
+           s.line_id, s.invoice, s.stock_code, s.description, s.quantity::integer,
+           s.invoice_date::timestamp, s.price::numeric, s.customer_id::integer, s.country,
+           s.occurrence, p_batch_id
+    FROM staging_export_rows s
+    ORDER BY s.line_id, s.sheet, s.source_row
+    ON CONFLICT (line_id) DO NOTHING;
+    GET DIAGNOSTICS n_new = ROW_COUNT;
+
+    -- Truncate, not delete: dead rows would make every later chunk scan all earlier ones.
+    -- (The loader holds the table's lock for the whole load: one load at a time.)
+    TRUNCATE staging_export_rows;
     RETURN QUERY SELECT n_loaded, n_new;
 END $$;
 

@@ -5,20 +5,45 @@ consecutive exports overlap. Within one export an identical line may legitimatel
 repeat (the data set's "exact duplicates"). So a line is identified by its values
 *and* its repeat number within its export: the same line carried by two overlapping
 exports gets the same identity and is loaded once, while true repeats are all kept.
-Postgres derives the stable line_id (an md5 of the values and the repeat number) in
-sql/03_load.sql; this module supplies the export part and the repeat number, chunk by
-chunk, carrying what it has seen so far (files are read in chunks, memory stays flat).
+This module spells the values canonically, supplies the export part and the repeat
+number chunk by chunk (carrying what it has seen so far: files are read in chunks, memory
+stays flat), and derives the line_id: the md5 of the canonical values and the repeat
+number. The definition must never change, or lines loaded before would not be recognised.
 """
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # A stacked export starts again where the dates jump back by more than this.
 NEW_EXPORT_GAP = pd.Timedelta(days=1)
 VALUE_COLUMNS = ("invoice", "stock_code", "description", "quantity", "invoice_date", "price",
                  "customer_id", "country")
+
+
+def canonical(rows: pa.Table) -> pa.Table:
+    """The same value always spelled the same way: ``+5`` and ``5``, ``2.50`` and ``2.5``.
+
+    ``rows`` are loadable rows from validate.type_rows (every value already valid).
+    """
+    def respell(name: str, via: pa.DataType) -> pa.Array:
+        return pc.cast(pc.cast(rows.column(name), via), pa.string())
+
+    for name, via in (("quantity", pa.int64()), ("customer_id", pa.int64()), ("price", pa.float64())):
+        rows = rows.set_column(rows.schema.get_field_index(name), name, respell(name, via))
+    return rows
+
+
+def line_ids(rows: pa.Table, occurrence: np.ndarray) -> pa.Array:
+    """md5 of the canonical values and the repeat number, as 32 hex digits (a uuid for Postgres)."""
+    fields = [pc.fill_null(rows.column(c), "\x1e" if c == "description" else "") for c in VALUE_COLUMNS]
+    joined = pc.binary_join_element_wise(*fields, pa.array(occurrence.astype(str)), "\x1f")
+    return pa.array([hashlib.md5(text.encode()).hexdigest() for text in joined.to_pylist()], pa.string())
 
 
 class LineNumberer:

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from . import db
 from .config import EXPORT_COLUMNS
-from .identity import VALUE_COLUMNS, LineNumberer
+from .identity import VALUE_COLUMNS, LineNumberer, canonical, line_ids
 from .readers import BadLine, ExportError, read_chunks
 from .validate import TEXT_COLUMNS, type_rows
 
@@ -80,6 +80,9 @@ def load_file(conn, path: Path, *, progress: bool = True) -> LoadResult:
         conn, "INSERT INTO load_batches (source_file, sha256) VALUES (%s, %s) RETURNING batch_id",
         (source, sha),
     )[0][0]
+    # One load at a time: concurrent loads wait here (the staging table is shared, and each
+    # needs to see the lines the other adds). Readers of the typed tables are not blocked.
+    db.query(conn, "LOCK TABLE staging_export_rows IN ACCESS EXCLUSIVE MODE")
     rows_read = 0
     numberer = LineNumberer()
     bar = _progress_bar(path, progress)
@@ -89,11 +92,12 @@ def load_file(conn, path: Path, *, progress: bool = True) -> LoadResult:
             typed, reason = type_rows(chunk.table)
             refused = pc.not_equal(reason, "")
             writer.put(_quarantine, chunk.table.filter(refused), reason.filter(refused), chunk.bad_lines)
-            loadable = typed.filter(pc.invert(refused))
+            loadable = canonical(typed.filter(pc.invert(refused)))
             if loadable.num_rows:
                 part, occurrence = numberer.number(loadable.select(["sheet", *VALUE_COLUMNS]).to_pandas())
                 writer.put(_stage, loadable.append_column("export_part", pa.array(part, pa.int32()))
-                           .append_column("occurrence", pa.array(occurrence, pa.int32())))
+                           .append_column("occurrence", pa.array(occurrence, pa.int32()))
+                           .append_column("line_id", line_ids(loadable, occurrence)))
             if bar is not None:
                 bar.update(chunk.progress - bar.n)
     if bar is not None:
