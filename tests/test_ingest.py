@@ -59,6 +59,15 @@ def test_both_csv_date_styles_and_float_ids_type_the_same(database_url, tmp_path
                    ("489436", "2009-12-01 07:45:00", None)]
 
 
+def test_unusual_but_valid_spellings_load_as_the_same_line(database_url, tmp_path):
+    first = load_path(write_csv(tmp_path / "a.csv", [row(qty="+12", price="+6.950", customer="013085")]),
+                      progress=False)
+    second = load_path(write_csv(tmp_path / "b.csv", [row(qty="12", price="6.95", customer="13085.0")]),
+                       progress=False)
+    assert (first.rows_new, second.rows_new, second.rows_duplicate) == (1, 0, 1)
+    assert fetch("SELECT quantity, unit_price::text, customer_id FROM transactions") == [(12, "6.95", 13085)]
+
+
 def test_untypeable_rows_are_quarantined_with_reasons_and_reconciled(database_url, tmp_path):
     path = write_csv(tmp_path / "bad.csv", [
         row(),

@@ -32,7 +32,8 @@ def canonical(rows: pa.Table) -> pa.Table:
     ``rows`` are loadable rows from validate.type_rows (every value already valid).
     """
     def respell(name: str, via: pa.DataType) -> pa.Array:
-        return pc.cast(pc.cast(rows.column(name), via), pa.string())
+        unsigned = pc.replace_substring_regex(rows.column(name), r"^\+", "")  # arrow reads no "+5"
+        return pc.cast(pc.cast(unsigned, via), pa.string())
 
     for name, via in (("quantity", pa.int64()), ("customer_id", pa.int64()), ("price", pa.float64())):
         rows = rows.set_column(rows.schema.get_field_index(name), name, respell(name, via))
@@ -41,7 +42,8 @@ def canonical(rows: pa.Table) -> pa.Table:
 
 def line_ids(rows: pa.Table, occurrence: np.ndarray) -> pa.Array:
     """md5 of the canonical values and the repeat number, as 32 hex digits (a uuid for Postgres)."""
-    fields = [pc.fill_null(rows.column(c), "\x1e" if c == "description" else "") for c in VALUE_COLUMNS]
+    fields = [pc.fill_null(pc.cast(rows.column(c), pa.string()), "\x1e" if c == "description" else "")
+              for c in VALUE_COLUMNS]
     joined = pc.binary_join_element_wise(*fields, pa.array(occurrence.astype(str)), "\x1f")
     return pa.array([hashlib.md5(text.encode()).hexdigest() for text in joined.to_pylist()], pa.string())
 
