@@ -513,7 +513,7 @@ def test_app_mounts_cover_the_paths_lgs_uses(compose, monkeypatch):
 
 def test_environment_names_are_ones_that_are_read(compose):
     lgs_reads = lgs_environment_names()
-    assert {"DATABASE_URL", "LGS_HOME", "LGS_PSEUDONYM_KEY", "LGS_PROJECT_ROOT"} <= lgs_reads
+    assert {"DATABASE_URL", "LGS_HOME", "LGS_PROJECT_ROOT"} <= lgs_reads
     assert set(environment(compose["services"]["db"])) <= POSTGRES_IMAGE_ENV
     for name in APP_SERVICES:
         names = set(environment(compose["services"][name]))

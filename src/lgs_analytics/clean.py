@@ -37,10 +37,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-TRANSACTION_COLUMNS: tuple[str, ...] = (
-    "invoice_no", "stock_code", "description", "quantity",
-    "invoice_date", "unit_price", "customer_id", "country",
-)
+from .config import DB_COLUMNS
+
+TRANSACTION_COLUMNS = DB_COLUMNS
 
 PRODUCT_CODE_PATTERN = r"^(?:\d{5}[A-Za-z]*|DCGS[A-Za-z0-9]+)$"
 

@@ -192,8 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="execute the notebook headless and export the HTML report")
     rep.add_argument("--out", type=Path, default=config.reports_dir() / "retail_report.html",
                      help="HTML path (default reports/retail_report.html)")
-    rep.add_argument("--load", type=Path, default=None, metavar="DIR",
-                     help="first load every export in DIR (generating one if DIR has none)")
+    rep.add_argument("--load", type=Path, nargs="?", const=config.raw_data_dir(), default=None, metavar="DIR",
+                     help="first load every export in DIR (default data/raw/; generating one if it has none)")
     rep.add_argument("--rows", type=positive_int, default=config.REAL_ROW_COUNT,
                      help="size of the export generated when --load finds none")
     rep.add_argument("--method", choices=["classic", "standard"], default="standard", help="RFM method")

@@ -15,7 +15,6 @@ DB_COLUMNS: tuple[str, ...] = (
     "invoice_no", "stock_code", "description", "quantity",
     "invoice_date", "unit_price", "customer_id", "country",
 )
-COLUMN_MAP: dict[str, str] = dict(zip(EXPORT_COLUMNS, DB_COLUMNS, strict=True))
 
 # Sheet names of the real two-year workbook.
 SHEET_NAMES: tuple[str, str] = ("Year 2009-2010", "Year 2010-2011")
@@ -24,7 +23,6 @@ REAL_ROW_COUNT = 1_067_371
 
 ENV_DATABASE_URL = "DATABASE_URL"
 ENV_LGS_HOME = "LGS_HOME"
-ENV_PSEUDONYM_KEY = "LGS_PSEUDONYM_KEY"
 
 
 def project_root() -> Path:
@@ -47,7 +45,9 @@ def reports_dir() -> Path:
     return project_root() / "reports"
 
 
+
 def raw_data_dir() -> Path:
+    """Where exports are dropped (``lgs report --load`` with no folder reads it)."""
     return project_root() / "data" / "raw"
 
 

@@ -116,16 +116,3 @@ def segment_action_table(segments: pd.DataFrame) -> HTML:
             for r in segments.sort_values("priority").itertuples()]
     return HTML(STYLE + _table(rows, ["Segment", "Who they are", "Customers", "Share", "Revenue (GBP)",
                                       "Revenue share", "Recommended action"], numeric={2, 3, 4, 5}))
-
-
-def frame_table(frame: pd.DataFrame, money: tuple[str, ...] = (), counts: tuple[str, ...] = (),
-                percents: tuple[str, ...] = ()) -> HTML:
-    """A small DataFrame formatted for reading: money in £, counts with separators, shares in %."""
-    formatters = {**{c: gbp for c in money}, **{c: count for c in counts}, **{c: pct for c in percents}}
-    def text(value) -> str:
-        return html.escape(str(value))
-
-    rows = [[formatters.get(c, text)(v) for c, v in zip(frame.columns, r, strict=True)]
-            for r in frame.itertuples(index=False)]
-    numeric = {i for i, c in enumerate(frame.columns) if c in formatters}
-    return HTML(STYLE + _table(rows, [str(c).replace("_", " ") for c in frame.columns], numeric))

@@ -53,13 +53,6 @@ class Chunk:
     bad_lines: list[BadLine] = field(default_factory=list)
 
 
-def progress_total(path: Path) -> int:
-    """What :attr:`Chunk.progress` counts up to: file bytes for CSV, rows for xlsx."""
-    if path.suffix.lower() == ".xlsx":
-        return sum(len(rows) - 1 for rows in _xlsx_sheets(path).values())
-    return path.stat().st_size
-
-
 def check_header(names: list[str], where: str) -> None:
     """Refuse a header that is not the export's eight columns (any order, any letter case)."""
     got = [str(n).strip() for n in names]

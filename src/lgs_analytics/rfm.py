@@ -22,16 +22,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from lgs_analytics.config import DB_COLUMNS
 from lgs_analytics.segments import assign_segments
 
 RFM_COLUMNS: tuple[str, ...] = (
     "customer_id", "recency", "frequency", "monetary",
     "r_score", "f_score", "m_score", "rfm_score", "segment",
 )
-RAW_COLUMNS: tuple[str, ...] = (
-    "invoice_no", "stock_code", "description", "quantity",
-    "invoice_date", "unit_price", "customer_id", "country",
-)
+RAW_COLUMNS = DB_COLUMNS
 # The seed notebook's fixed as-of date.
 CLASSIC_AS_OF = pd.Timestamp("2012-01-01")
 

@@ -10,9 +10,9 @@ import pandas as pd
 import pyarrow as pa
 
 from . import db
+from .config import DB_COLUMNS
 
-BASE_COLUMNS = ("invoice_no", "stock_code", "description", "quantity", "invoice_date",
-                "unit_price", "customer_id", "country")
+BASE_COLUMNS = DB_COLUMNS
 _ARROW_TYPES = {
     "invoice_no": pa.string(), "stock_code": pa.string(), "description": pa.string(),
     "quantity": pa.int64(), "invoice_date": pa.timestamp("us"), "unit_price": pa.float64(),
