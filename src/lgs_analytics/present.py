@@ -22,9 +22,11 @@ STYLE = """<style>
 .lgs-kpi b {display: block; font-size: 1.35em; color: #1f3b57}
 .lgs-kpi span {font-size: .85em; color: #57606a}
 table.lgs-table {border-collapse: collapse; margin: .5em 0 1em; font-size: .92em}
+/* !important: JupyterLab's output styles right-align every table cell */
 table.lgs-table th, table.lgs-table td {border-bottom: 1px solid #d0d7de; padding: .3em .7em;
-  text-align: left; vertical-align: top}
-table.lgs-table td.num, table.lgs-table th.num {text-align: right; font-variant-numeric: tabular-nums}
+  text-align: left !important; vertical-align: top}
+table.lgs-table td.num, table.lgs-table th.num {text-align: right !important;
+  font-variant-numeric: tabular-nums}
 </style>"""
 
 
