@@ -238,8 +238,6 @@ def _cell_text(value) -> str | None:
         return value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, dt.time | dt.timedelta):
-        return None if not str(value) else str(value)
     return str(value)
 
 
