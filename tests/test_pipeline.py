@@ -70,3 +70,17 @@ def test_as_of_scores_what_was_known_then(loaded, tmp_path):
 def test_an_empty_database_is_a_clear_error(database_url, capsys, tmp_path):
     assert cli.main(["rfm", "--out", str(tmp_path / "x.csv")]) == 2
     assert "load an export first" in capsys.readouterr().err
+
+
+def test_lgs_predict_writes_the_web_app_table_and_a_csv(loaded, tmp_path, capsys):
+    out = tmp_path / "predictions.csv"
+    assert cli.main(["predict", "--out", str(out)]) == 0
+    assert "table customer_predictions updated" in capsys.readouterr().out
+    predictions = pd.read_csv(out)
+    stored = fetch("SELECT count(*), min(p_alive), max(p_alive), count(*) FILTER (WHERE churn_risk), "
+                   "min(horizon_days) FROM customer_predictions")[0]
+    assert stored[0] == len(predictions) > 100
+    assert 0 <= stored[1] <= stored[2] <= 1 and stored[4] == 90
+    assert stored[3] == int(predictions["churn_risk"].sum())
+    assert cli.main(["predict"]) == 0  # a second run replaces the first
+    assert fetch("SELECT count(*) FROM customer_predictions")[0][0] == len(predictions)

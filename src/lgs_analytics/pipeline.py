@@ -162,3 +162,63 @@ def score_analysis(analysis: Analysis, method: str = "standard", as_of=None, sta
     if save:
         save_scores(result)
     return result
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Churn and lifetime-value predictions, with the holdout check that says how far to trust them.
+
+    ``unavailable`` says why there are none (too little data for the models), else is empty.
+    """
+
+    as_of: pd.Timestamp
+    horizon_days: int
+    customers: pd.DataFrame  # indexed by customer_id: p_alive ... clv, churn_risk, past_value
+    alerts: pd.DataFrame
+    holdout_buckets: pd.DataFrame
+    holdout_metrics: dict
+    fit_seconds: float
+    unavailable: str = ""
+
+
+HOLDOUT_DAYS = 182  # the last six months of the data check the model fitted on the months before
+
+
+def forecast(analysis: Analysis, as_of=None, horizon_days: int = 90, save: bool = True,
+             strict: bool = False) -> Forecast:
+    """Fit BG/NBD and Gamma-Gamma on the purchases before ``as_of``, predict every customer,
+    flag high-value customers likely to have lapsed, and check the model on a holdout period.
+
+    When the models cannot be fitted (too little data), the report still runs: the result
+    is empty with the reason in ``unavailable`` and the web-app table is left as it was;
+    ``strict`` raises the error instead (the `lgs predict` command).
+    """
+    from . import predict
+    from .rfm import standard_metrics
+
+    purchases, cancellations = analysis.cleaned.purchases, analysis.cleaned.cancellations
+    as_of_ts = (pd.Timestamp(as_of).normalize() if as_of is not None
+                else default_as_of(purchases, cancellations))
+    try:
+        summary = predict.customer_summary(purchases, as_of_ts)
+        models = predict.fit_models_robustly(summary)
+        calibration_end = as_of_ts - pd.Timedelta(days=HOLDOUT_DAYS)
+        cal_hold = predict.calibration_holdout(purchases, calibration_end, as_of_ts)
+        buckets, metrics = predict.holdout_check(
+            predict.fit_models_robustly(predict.calibration_summary(cal_hold)), cal_hold)
+    except ValueError as exc:
+        if strict:
+            raise
+        empty = pd.DataFrame()
+        return Forecast(as_of_ts, horizon_days, empty, empty, empty, {}, 0.0, unavailable=str(exc))
+    customers = predict.predict_customers(models, summary, horizon_days=horizon_days)
+    # Past value net of returns: a huge order cancelled the same day is not value.
+    past_value = standard_metrics(purchases, cancellations, as_of_ts)["monetary"]
+    customers["churn_risk"] = predict.churn_risk_flag(customers, past_value)
+    customers["past_value"] = past_value.reindex(customers.index).fillna(0.0).round(2)
+    result = Forecast(as_of_ts, horizon_days, customers, predict.churn_alerts(customers, past_value), buckets,
+                      metrics, models.fit_seconds)
+    if save:
+        with db.connect() as conn:
+            tables.save_predictions(conn, as_of_ts, horizon_days, customers)
+    return result

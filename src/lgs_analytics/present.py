@@ -13,7 +13,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from .formats import count, gbp, pct
-from .pipeline import Analysis, Scores
+from .pipeline import Analysis, Forecast, Scores
 
 STYLE = """<style>
 .lgs-summary {font-family: system-ui, sans-serif; max-width: 62em; line-height: 1.45}
@@ -118,3 +118,31 @@ def segment_action_table(segments: pd.DataFrame) -> HTML:
             for r in segments.sort_values("priority").itertuples()]
     return HTML(STYLE + _table(rows, ["Segment", "Who they are", "Customers", "Share", "Revenue (GBP)",
                                       "Revenue share", "Recommended action"], numeric={2, 3, 4, 5}))
+
+
+def forecast_status(outlook: Forecast) -> HTML:
+    """One paragraph: what the models were fitted on and how well they did, or why there are none."""
+    if outlook.unavailable:
+        return HTML(STYLE + f"<p><b>No predictions for this data:</b> {html.escape(outlook.unavailable)}. "
+                    "They need a few thousand customers with repeat purchases; the charts below are empty "
+                    "and the <code>customer_predictions</code> table was left as it was.</p>")
+    m = outlook.holdout_metrics
+    flagged = int(outlook.customers["churn_risk"].sum())
+    return HTML(STYLE + f"<p>Predictions for <b>{count(len(outlook.customers))}</b> customers as of "
+                f"{outlook.as_of:%d %B %Y}: <b>{count(flagged)}</b> high-value customers flagged as churn "
+                f"risks; expected CLV over 12 months {gbp(outlook.customers['clv'].sum())}. In the holdout "
+                f"check the model predicted {count(m['total_predicted'])} purchases against "
+                f"{count(m['total_actual'])} made ({m['error_pct']:+.1f}%).</p>")
+
+
+def churn_alert_table(alerts: pd.DataFrame, limit: int = 20) -> HTML:
+    """The most valuable customers the model thinks are slipping away, for a personal call."""
+    if alerts.empty:
+        return HTML(STYLE + "<p>No customer is both high-value and likely to have lapsed.</p>")
+    rows = [[html.escape(str(r.customer_id)), gbp(r.past_value), pct(r.p_alive * 100, 0),
+             f"{r.expected_purchases:.2f}", gbp(r.clv), html.escape(r.reason)]
+            for r in alerts.head(limit).itertuples()]
+    more = (f"<p>{len(alerts) - limit:,} more customers are flagged in the "
+            "<code>customer_predictions</code> table (churn_risk).</p>") if len(alerts) > limit else ""
+    return HTML(STYLE + _table(rows, ["Customer", "Past value", "P(alive)", "Expected orders (90 days)",
+                                      "CLV (12 months)", "Why flagged"], numeric={1, 2, 3, 4}) + more)

@@ -85,3 +85,23 @@ def save_scores(conn, method: str, as_of: pd.Timestamp, scores: pd.DataFrame, su
     db.copy_in(conn, "customer_rfm", list(RFM_COLUMNS), rfm)
     db.copy_in(conn, "segments", list(SEGMENT_COLUMNS), seg.round({"customer_share": 2, "revenue": 2,
                                                                    "revenue_share": 2}))
+
+
+PREDICTION_COLUMNS = ("customer_id", "as_of", "p_alive", "expected_purchases", "horizon_days",
+                      "expected_avg_order_value", "expected_spend", "clv_12m", "churn_risk")
+
+
+def save_predictions(conn, as_of: pd.Timestamp, horizon_days: int, predictions: pd.DataFrame) -> None:
+    """Replace customer_predictions with this run (caller's transaction).
+
+    ``predictions`` is indexed by customer_id with p_alive, expected_purchases,
+    expected_avg_order_value, expected_spend, clv and churn_risk.
+    """
+    rows = (predictions.reset_index()
+            .rename(columns={"clv": "clv_12m"})
+            .assign(as_of=pd.Timestamp(as_of).date(), horizon_days=horizon_days))
+    rows["churn_risk"] = rows["churn_risk"].map({True: "t", False: "f"})
+    with conn.cursor() as cur:
+        cur.execute("LOCK TABLE customer_predictions IN EXCLUSIVE MODE")  # one writer at a time
+        cur.execute("DELETE FROM customer_predictions")
+    db.copy_in(conn, "customer_predictions", list(PREDICTION_COLUMNS), rows[list(PREDICTION_COLUMNS)])
