@@ -137,7 +137,7 @@ def draw(out: Path) -> Path:
 
     # Steps.
     raw = box(ax, "host", 0, "data/raw/", "the LGS web-shop export\n(.xlsx or .csv), as received")
-    sql = box(ax, "host", 1, "sql/", "01_schema  02_staging\n03_load  04_marts")
+    sql = box(ax, "host", 1, "sql/", "01_schema  02_staging  03_load\n04_marts  05_predictions")
     notebook = box(ax, "host", 3, "notebooks/", "retail_analytics.ipynb")
     html = box(ax, "host", 4, "reports/", "retail_report.html\n(+ executed .ipynb)")
 
@@ -146,7 +146,7 @@ def draw(out: Path) -> Path:
                  mono=True, title_size=10)
     postgres = box(ax, "db", 2, "PostgreSQL 18", "load_batches  export_rows\ntransactions  quarantine\n"
                    "stg_* views (staging)")
-    webapp = box(ax, "db", 4, "web-app tables", "customer_rfm  segments\n(read by the LGS web app)")
+    webapp = box(ax, "db", 4, "web-app tables", "customer_rfm  segments\ncustomer_predictions\n(read by the LGS web app)")
 
     load = box(ax, "report", 0, "lgs report --load data/raw", "loads every export in data/raw/:\n"
                "validate, quarantine bad rows, COPY into staging;\n03_load moves them into the tables "
@@ -166,7 +166,7 @@ def draw(out: Path) -> Path:
           ha="left")
     arrow(ax, notebook.bottom(-8), run.top(0), "./notebooks\nmount", label_at=0.4, offset=(0.5, 0), ha="left")
     arrow(ax, run.top(8), html.bottom(-4), "./reports\nmount", label_at=0.38, offset=(-1.2, 0), ha="right")
-    arrow(ax, run.right(-2), webapp.bottom(-4), "RFM scores", label_at=0.5, offset=(1.5, 0), ha="left")
+    arrow(ax, run.right(-2), webapp.bottom(-4), "RFM scores,\npredictions", label_at=0.5, offset=(1.5, 0), ha="left")
     arrow(ax, postgres.bottom(6), lab.left(1.5), "DATABASE_URL", label_at=0.55, both=True, rad=0.25,
           offset=(-1.5, 0), ha="right")
 
