@@ -154,6 +154,15 @@ def main() -> None:
                                                         + results["rfm_standard"]["median"]
                                                         + results["rfm_classic"]["median"], 3)}
 
+    from lgs_analytics import predict
+
+    summary_frame = predict.customer_summary(analysis.cleaned.purchases)
+    results["predict_fit_bgnbd_gamma_gamma"] = {
+        **summary(timed(lambda: predict.fit_models_robustly(summary_frame), stage_runs)),
+        "customers": len(summary_frame)}
+    results["predict_forecast_with_holdout_check"] = summary(
+        timed(lambda: pipeline.forecast(analysis, save=False), stage_runs))
+
     ours = timed(our_analysis, args.runs)
     baseline = timed(lambda: seed_style_analysis(url), args.runs)
     results["analysis_ours_read_metrics_rfm"] = summary(ours)
