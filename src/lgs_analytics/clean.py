@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from .config import DB_COLUMNS
+from .frames import line_totals, require_columns
 
 TRANSACTION_COLUMNS = DB_COLUMNS
 
@@ -190,7 +191,7 @@ AUDIT_COLUMNS: tuple[str, ...] = (
 def add_line_total(df: pd.DataFrame) -> pd.DataFrame:
     """Return a copy of ``df`` with ``line_total`` = quantity x unit_price (GBP)."""
     out = df.copy()
-    out["line_total"] = out["quantity"].astype("float64") * out["unit_price"].astype("float64")
+    out["line_total"] = line_totals(df)
     return out
 
 
@@ -205,9 +206,7 @@ def clean_transactions(
     Money in the audit is rounded to pennies.
     """
     required = (*TRANSACTION_COLUMNS, "is_repeat")
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise ValueError(f"clean_transactions needs columns {missing}")
+    require_columns(df, required, "clean_transactions")
     work = add_line_total(df[list(required)].reset_index(drop=True))
 
     # 0 = kept; i + 1 = taken by rules[i] (the first rule that matches).

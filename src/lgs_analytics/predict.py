@@ -33,6 +33,7 @@ with warnings.catch_warnings():
     from lifetimes import BetaGeoFitter, GammaGammaFitter
     from lifetimes.utils import ConvergenceError
 
+from lgs_analytics.frames import line_totals, require_columns
 from lgs_analytics.rfm import default_as_of
 
 SUMMARY_COLUMNS: tuple[str, ...] = ("frequency", "recency", "T", "monetary_value")
@@ -57,18 +58,6 @@ class Models:
     repeat_buyers: int
 
 
-def _require(df: pd.DataFrame, columns: tuple[str, ...], who: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{who} needs columns {missing}")
-
-
-def _spend(lines: pd.DataFrame) -> pd.Series:
-    if "line_total" in lines.columns:
-        return lines["line_total"].astype("float64")
-    return lines["quantity"].astype("float64") * lines["unit_price"].astype("float64")
-
-
 def _purchase_occasions(
     purchases: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp, freq_days: int
 ) -> pd.DataFrame:
@@ -76,7 +65,7 @@ def _purchase_occasions(
 
     ``day`` counts days from ``end`` (negative); periods of ``freq_days`` days end at ``end``.
     """
-    _require(purchases, ("invoice_date", "customer_id"), "the purchase summary")
+    require_columns(purchases, ("invoice_date", "customer_id"), "the purchase summary")
     if freq_days < 1:
         raise ValueError(f"freq_days must be a whole number of days >= 1, got {freq_days}")
     dates = purchases["invoice_date"]
@@ -86,7 +75,7 @@ def _purchase_occasions(
     lines = purchases[keep.fillna(False).astype(bool)]
     day = ((lines["invoice_date"].dt.normalize() - end) // pd.Timedelta(days=1)).to_numpy(dtype="int64")
     frame = pd.DataFrame({"customer_id": lines["customer_id"].to_numpy(dtype="int64"),
-                          "period": day // freq_days, "day": day, "spend": _spend(lines).to_numpy()})
+                          "period": day // freq_days, "day": day, "spend": line_totals(lines).to_numpy()})
     grouped = frame.groupby(["customer_id", "period"], sort=True)
     return grouped.agg(day=("day", "min"), spend=("spend", "sum")).reset_index()
 
@@ -147,7 +136,7 @@ def calibration_holdout(purchases: pd.DataFrame, calibration_end: pd.Timestamp |
 
 def calibration_summary(cal_hold: pd.DataFrame) -> pd.DataFrame:
     """The calibration part of :func:`calibration_holdout`, named as :func:`fit_models` wants."""
-    _require(cal_hold, CAL_HOLD_COLUMNS[:4], "calibration_summary")
+    require_columns(cal_hold, CAL_HOLD_COLUMNS[:4], "calibration_summary")
     return cal_hold[list(CAL_HOLD_COLUMNS[:4])].set_axis(list(SUMMARY_COLUMNS), axis=1)
 
 
@@ -160,7 +149,7 @@ def fit_models(summary: pd.DataFrame, penalizer: float = 0.0) -> Models:
     ValueError when there are fewer than :data:`MIN_CUSTOMERS` customers, no repeat buyer,
     or a fit does not converge to usable parameters.
     """
-    _require(summary, SUMMARY_COLUMNS, "fit_models")
+    require_columns(summary, SUMMARY_COLUMNS, "fit_models")
     if len(summary) < MIN_CUSTOMERS:
         raise ValueError(f"too few customers to fit the CLV models: {len(summary)} (need {MIN_CUSTOMERS})")
     repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
@@ -223,7 +212,7 @@ def predict_customers(models: Models, summary: pd.DataFrame, horizon_days: int =
     order value); ``clv`` (lifetimes' ``customer_lifetime_value`` over ``clv_months`` months
     of 30 days, discounted by ``monthly_discount`` a month).
     """
-    _require(summary, SUMMARY_COLUMNS, "predict_customers")
+    require_columns(summary, SUMMARY_COLUMNS, "predict_customers")
     frequency = summary["frequency"].astype("float64")
     recency, age = summary["recency"].astype("float64"), summary["T"].astype("float64")
     # One-time buyers (and any non-positive spend) get the population mean: with frequency 0
@@ -248,12 +237,12 @@ def predict_customers(models: Models, summary: pd.DataFrame, horizon_days: int =
 
 def customer_past_value(purchases: pd.DataFrame, as_of: pd.Timestamp | str | None = None) -> pd.Series:
     """Historical spend per customer (GBP, all purchases before ``as_of``), indexed by customer_id."""
-    _require(purchases, ("invoice_date", "customer_id"), "customer_past_value")
+    require_columns(purchases, ("invoice_date", "customer_id"), "customer_past_value")
     keep = purchases["customer_id"].notna()
     if as_of is not None:
         keep &= purchases["invoice_date"] < _as_of(as_of)
     bought = purchases[keep.fillna(False).astype(bool)]
-    total = _spend(bought).groupby(bought["customer_id"].astype("int64")).sum()
+    total = line_totals(bought).groupby(bought["customer_id"].astype("int64")).sum()
     return total.rename("past_value").rename_axis("customer_id")
 
 
@@ -299,7 +288,7 @@ def churn_alerts(predictions: pd.DataFrame, past_value: pd.Series, top: int = 50
 
 def holdout_predictions(models: Models, cal_hold: pd.DataFrame) -> pd.DataFrame:
     """Per customer: ``frequency_cal``, ``actual`` and ``predicted`` holdout purchases."""
-    _require(cal_hold, CAL_HOLD_COLUMNS, "holdout_predictions")
+    require_columns(cal_hold, CAL_HOLD_COLUMNS, "holdout_predictions")
     predicted = models.bgf.conditional_expected_number_of_purchases_up_to_time(
         cal_hold["duration_holdout"], cal_hold["frequency_cal"], cal_hold["recency_cal"], cal_hold["T_cal"])
     return pd.DataFrame({

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from lgs_analytics.config import DB_COLUMNS
+from lgs_analytics.frames import line_totals, require_columns
 from lgs_analytics.segments import assign_segments
 
 RFM_COLUMNS: tuple[str, ...] = (
@@ -34,18 +35,6 @@ RAW_COLUMNS = DB_COLUMNS
 CLASSIC_AS_OF = pd.Timestamp("2012-01-01")
 
 Method = Literal["classic", "standard"]
-
-
-def _require(df: pd.DataFrame, columns: tuple[str, ...], who: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{who} needs columns {missing}")
-
-
-def _line_total(df: pd.DataFrame) -> pd.Series:
-    if "line_total" in df.columns:
-        return df["line_total"].astype("float64")
-    return df["quantity"].astype("float64") * df["unit_price"].astype("float64")
 
 
 def _per_customer(lines: pd.DataFrame, line_total: pd.Series) -> pd.DataFrame:
@@ -85,9 +74,9 @@ def _finish(metrics: pd.DataFrame, r: pd.Series, f: pd.Series, m: pd.Series) -> 
 
 def classic_lines(raw: pd.DataFrame) -> pd.DataFrame:
     """The seed's cleaning: quantity > 0, line total > 0, no missing value in any column."""
-    _require(raw, RAW_COLUMNS, "rfm_classic")
+    require_columns(raw, RAW_COLUMNS, "rfm_classic")
     lines = raw[list(RAW_COLUMNS)]
-    keep = (lines["quantity"] > 0) & (_line_total(lines) > 0)
+    keep = (lines["quantity"] > 0) & (line_totals(lines) > 0)
     return lines[keep.fillna(False).astype(bool)].dropna()
 
 
@@ -100,7 +89,7 @@ def classic_metrics(raw: pd.DataFrame, as_of: pd.Timestamp | str | None = None) 
     """
     as_of_ts = CLASSIC_AS_OF if as_of is None else pd.Timestamp(as_of)
     lines = classic_lines(raw)
-    metrics = _per_customer(lines, _line_total(lines))
+    metrics = _per_customer(lines, line_totals(lines))
     metrics["recency"] = (as_of_ts - metrics["last_date"]).dt.days.astype("int64")
     return metrics[["recency", "frequency", "monetary"]]
 
@@ -180,10 +169,10 @@ def standard_metrics(
     """
     bought = purchases[purchases["invoice_date"] < as_of]
     returned = cancellations[cancellations["invoice_date"] < as_of]
-    metrics = _per_customer(bought, _line_total(bought))
+    metrics = _per_customer(bought, line_totals(bought))
     returned = returned[returned["customer_id"].notna()]
     returned_value = (
-        _line_total(returned).abs().groupby(returned["customer_id"].astype("int64")).sum()
+        line_totals(returned).abs().groupby(returned["customer_id"].astype("int64")).sum()
     )
     metrics["monetary"] = metrics["monetary"] - returned_value.reindex(
         metrics.index, fill_value=0.0
@@ -217,8 +206,8 @@ def rfm_standard(
       last purchase to measure recency from and no order to count.
     - scores: :func:`rank_scores`, tie-robust and always 1-5, also on one customer.
     """
-    _require(purchases, RAW_COLUMNS, "rfm_standard purchases")
-    _require(cancellations, ("invoice_date", "customer_id"), "rfm_standard cancellations")
+    require_columns(purchases, RAW_COLUMNS, "rfm_standard purchases")
+    require_columns(cancellations, ("invoice_date", "customer_id"), "rfm_standard cancellations")
     if as_of is None:
         as_of_ts = default_as_of(purchases, cancellations)
     else:
