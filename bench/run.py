@@ -161,7 +161,7 @@ def main() -> None:
         **summary(timed(lambda: predict.fit_models_robustly(summary_frame), stage_runs)),
         "customers": len(summary_frame)}
     results["predict_forecast_with_holdout_check"] = summary(
-        timed(lambda: pipeline.forecast(analysis, save=False), stage_runs))
+        timed(lambda: pipeline.forecast(analysis.cleaned, save=False), stage_runs))
 
     ours = timed(our_analysis, args.runs)
     baseline = timed(lambda: seed_style_analysis(url), args.runs)

@@ -65,7 +65,7 @@ def test_too_little_data_gives_a_reason_and_honest_empty_charts():
     from lgs_analytics import pipeline
     from tests.test_present import transactions
 
-    outlook = pipeline.forecast(pipeline.analyse(transactions()), save=False)
+    outlook = pipeline.forecast(pipeline.clean(transactions()), save=False)
     assert "too few customers" in outlook.unavailable
     assert "No predictions for this data" in present.forecast_status(outlook).data
     empty = pd.DataFrame()
@@ -83,4 +83,4 @@ def test_strict_forecast_raises_for_the_command():
     from tests.test_present import transactions
 
     with pytest.raises(ValueError, match="too few customers"):
-        pipeline.forecast(pipeline.analyse(transactions()), save=False, strict=True)
+        pipeline.forecast(pipeline.clean(transactions()), save=False, strict=True)

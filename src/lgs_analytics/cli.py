@@ -75,9 +75,9 @@ def cmd_rfm(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from .pipeline import analyse, forecast, read_transactions
+    from .pipeline import clean, forecast, read_transactions
 
-    result = forecast(analyse(read_transactions()), as_of=args.as_of, horizon_days=args.horizon_days,
+    result = forecast(clean(read_transactions()), as_of=args.as_of, horizon_days=args.horizon_days,
                       strict=True)
     customers = result.customers.reset_index()
     if args.out is not None:

@@ -184,7 +184,7 @@ class Forecast:
 HOLDOUT_DAYS = 182  # the last six months of the data check the model fitted on the months before
 
 
-def forecast(analysis: Analysis, as_of=None, horizon_days: int = 90, save: bool = True,
+def forecast(cleaned: CleanResult, as_of=None, horizon_days: int = 90, save: bool = True,
              strict: bool = False) -> Forecast:
     """Fit BG/NBD and Gamma-Gamma on the purchases before ``as_of``, predict every customer,
     flag high-value customers likely to have lapsed, and check the model on a holdout period.
@@ -196,7 +196,7 @@ def forecast(analysis: Analysis, as_of=None, horizon_days: int = 90, save: bool 
     from . import predict
     from .rfm import standard_metrics
 
-    purchases, cancellations = analysis.cleaned.purchases, analysis.cleaned.cancellations
+    purchases, cancellations = cleaned.purchases, cleaned.cancellations
     as_of_ts = (pd.Timestamp(as_of).normalize() if as_of is not None
                 else default_as_of(purchases, cancellations))
     try:
