@@ -53,12 +53,21 @@ def test_p_alive_by_segment_in_percent():
     assert "%" in texts(fig)[1] and saves_png(fig)
 
 
-def test_churn_alert_table_and_its_empty_case():
-    alerts = pd.DataFrame({"customer_id": [2], "past_value": [5000.0], "p_alive": [0.2],
-                           "expected_purchases": [0.1], "clv": [40.0], "reason": ["spent <a lot>"]})
-    page = present.churn_alert_table(alerts).data
-    assert "£5,000" in page and "20%" in page and "spent &lt;a lot&gt;" in page
-    assert "No customer" in present.churn_alert_table(alerts.iloc[0:0]).data
+def outlook_with(alerts, flagged):
+    from lgs_analytics.pipeline import Forecast
+
+    customers = pd.DataFrame({"churn_risk": [True] * flagged + [False]})
+    return Forecast(pd.Timestamp("2011-12-10"), 90, customers, alerts, pd.DataFrame(), {}, 0.1)
+
+
+def test_churn_alert_table_counts_every_flagged_customer_and_has_an_empty_case():
+    alerts = pd.DataFrame({"customer_id": [2, 3], "past_value": [5000.0, 4000.0], "p_alive": [0.2, 0.3],
+                           "expected_purchases": [0.1, 0.2], "clv": [40.0, 50.0],
+                           "reason": ["spent <a lot>", "spent"]})
+    page = present.churn_alert_table(outlook_with(alerts, 7), limit=1).data
+    assert "£5,000" in page and "20%" in page and "spent &lt;a lot&gt;" in page and "£4,000" not in page
+    assert "The 1 most valuable of 7 flagged customers" in page
+    assert "No customer" in present.churn_alert_table(outlook_with(alerts.iloc[0:0], 0)).data
 
 
 def test_too_little_data_gives_a_reason_and_honest_empty_charts():

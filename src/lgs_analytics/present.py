@@ -135,14 +135,19 @@ def forecast_status(outlook: Forecast) -> HTML:
                 f"{count(m['total_actual'])} made ({m['error_pct']:+.1f}%).</p>")
 
 
-def churn_alert_table(alerts: pd.DataFrame, limit: int = 20) -> HTML:
+def churn_alert_table(outlook: Forecast, limit: int = 20) -> HTML:
     """The most valuable customers the model thinks are slipping away, for a personal call."""
+    if outlook.unavailable:
+        return HTML(STYLE + "<p>No churn alerts: the predictive models could not be fitted (see above).</p>")
+    alerts = outlook.alerts
+    flagged = int(outlook.customers["churn_risk"].sum())
     if alerts.empty:
         return HTML(STYLE + "<p>No customer is both high-value and likely to have lapsed.</p>")
     rows = [[html.escape(str(r.customer_id)), gbp(r.past_value), pct(r.p_alive * 100, 0),
              f"{r.expected_purchases:.2f}", gbp(r.clv), html.escape(r.reason)]
             for r in alerts.head(limit).itertuples()]
-    more = (f"<p>{len(alerts) - limit:,} more customers are flagged in the "
-            "<code>customer_predictions</code> table (churn_risk).</p>") if len(alerts) > limit else ""
+    shown = min(limit, len(alerts))
+    more = (f"<p>The {shown} most valuable of {flagged:,} flagged customers; all are in the "
+            "<code>customer_predictions</code> table (churn_risk).</p>") if flagged > shown else ""
     return HTML(STYLE + _table(rows, ["Customer", "Past value", "P(alive)", "Expected orders (90 days)",
                                       "CLV (12 months)", "Why flagged"], numeric={1, 2, 3, 4}) + more)
