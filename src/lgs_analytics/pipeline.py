@@ -87,12 +87,15 @@ def save_scores(scores: Scores) -> None:
         tables.save_scores(conn, scores.method, scores.as_of, scores.customers, scores.segments)
 
 
-def run_rfm(method: str = "standard", as_of=None, start=None, end=None, save: bool = True) -> Scores:
-    """Read, clean when the method needs it, score, and (by default) save for the web app."""
+def run_rfm(method: str = "standard", as_of=None, start=None, end=None, save: bool = True,
+            cleaned: CleanResult | None = None) -> Scores:
+    """Read, clean when the method needs it (unless ``cleaned`` is given), score, and (by
+    default) save for the web app. Classic always reads the rows as exported."""
     if method == "classic":
         result = score("classic", raw=read_export_rows(start, end), as_of=as_of)
     else:
-        result = score(method, cleaned=clean(read_transactions(start, end)), as_of=as_of)
+        cleaned = cleaned if cleaned is not None else clean(read_transactions(start, end))
+        result = score(method, cleaned=cleaned, as_of=as_of)
     if save:
         save_scores(result)
     return result
@@ -155,13 +158,7 @@ def analyse(transactions: pd.DataFrame, top: int = 10) -> Analysis:
 def score_analysis(analysis: Analysis, method: str = "standard", as_of=None, start=None, end=None,
                    save: bool = True) -> Scores:
     """Score the analysed customers (classic reads the rows as exported) and save for the web app."""
-    if method == "classic":
-        result = score("classic", raw=read_export_rows(start, end), as_of=as_of)
-    else:
-        result = score(method, cleaned=analysis.cleaned, as_of=as_of)
-    if save:
-        save_scores(result)
-    return result
+    return run_rfm(method, as_of, start, end, save, cleaned=analysis.cleaned)
 
 
 @dataclass(frozen=True)
