@@ -16,6 +16,8 @@ CREATE TABLE IF NOT EXISTS load_batches (
     CONSTRAINT batch_reconciles CHECK (rows_read = rows_loaded + rows_quarantined),
     CONSTRAINT loaded_splits CHECK (rows_loaded = rows_new + rows_duplicate)
 );
+-- Names (never values) of the personal columns the file carried and the load left out.
+ALTER TABLE load_batches ADD COLUMN IF NOT EXISTS dropped_columns text[] NOT NULL DEFAULT '{}';
 
 -- The raw layer: every row read that could be typed, in every file and sheet
 -- (overlaps and repeats included), as a pointer to its line in transactions. A row's

@@ -1,4 +1,4 @@
-"""The `lgs` command: a stable contract (see README): generate, load, rfm, report, db."""
+"""The `lgs` command: a stable contract (see README): generate, load, rfm, predict, report, refresh, db."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from pathlib import Path
 
 import psycopg2
 
-from . import config, db, server
+from . import config, db, privacy, server
 from .readers import ExportError
+from .refresh import RefreshBusy
 from .report import ReportError
 
+REFRESH_BUSY_EXIT = 75  # EX_TEMPFAIL: try again later
 USER_ERRORS: tuple[type[BaseException], ...] = (ExportError, db.DatabaseError, ValueError, FileNotFoundError)
 
 
@@ -64,32 +66,35 @@ def cmd_load(args: argparse.Namespace) -> int:
 def cmd_rfm(args: argparse.Namespace) -> int:
     from .pipeline import run_rfm
 
+    key = privacy.output_key(args.pseudonymise)  # before the work: a missing key fails at once
     scores = run_rfm(args.method, as_of=args.as_of)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    scores.customers.to_csv(args.out, index=False)
+    privacy.pseudonymise_customers(scores.customers, key).to_csv(args.out, index=False)
     top = scores.segments.head(3)
     shares = ", ".join(f"{r.segment} {r.customers:,}" for r in top.itertuples())
     print(f"scored {len(scores.customers):,} customers ({args.method}, as of {scores.as_of.date()}) "
-          f"to {args.out}; largest segments: {shares}; web-app tables customer_rfm and segments updated")
+          f"to {args.out}{' (customer IDs pseudonymised)' if key else ''}; largest segments: {shares}; "
+          "web-app tables customer_rfm and segments updated")
     return 0
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from .pipeline import clean, forecast, read_transactions
 
+    key = privacy.output_key(args.pseudonymise and args.out is not None)
     result = forecast(clean(read_transactions()), as_of=args.as_of, horizon_days=args.horizon_days,
                       strict=True)
     customers = result.customers.reset_index()
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        customers.to_csv(args.out, index=False)
+        privacy.pseudonymise_customers(customers, key).to_csv(args.out, index=False)
     m = result.holdout_metrics
     flagged = int(customers["churn_risk"].sum())
     print(f"predicted {len(customers):,} customers as of {result.as_of.date()} "
           f"(fit {result.fit_seconds:.2f} s): {flagged:,} flagged as churn risks; "
           f"holdout check {m['total_actual']:,.0f} actual vs {m['total_predicted']:,.0f} predicted "
           f"purchases ({m['error_pct']:+.1f}%); table customer_predictions updated"
-          + (f"; CSV {args.out}" if args.out else ""))
+          + (f"; CSV {args.out}" if args.out else "") + (" (customer IDs pseudonymised)" if key else ""))
     return 0
 
 
@@ -121,6 +126,7 @@ def load_folder(folder: Path, rows: int) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import build_report
 
+    privacy.output_key(args.pseudonymise)  # a missing key fails before the long work
     if args.load is not None:
         load_folder(args.load, args.rows)
     with db.connect() as conn:
@@ -128,11 +134,33 @@ def cmd_report(args: argparse.Namespace) -> int:
             return fail("the database holds no transactions: load an export first "
                         "(lgs load FILE, or lgs report --load data/raw)")
     parameters = {"method": args.method, "as_of": args.as_of and args.as_of.isoformat(),
-                  "start": args.start and args.start.isoformat(), "end": args.end and args.end.isoformat()}
+                  "start": args.start and args.start.isoformat(), "end": args.end and args.end.isoformat(),
+                  "pseudonymise": args.pseudonymise}
     print(f"executing {config.notebook_path().name} ({args.method} RFM) ...")
     out = build_report(args.out, parameters, progress=not args.quiet)
     print(f"report written: {out.resolve()} (executed notebook beside it: {out.with_suffix('.ipynb').name})")
     return 0
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    from .refresh import RefreshPaths, refresh, run_every
+
+    paths = RefreshPaths.beside(args.inbox, args.out)
+    options = {"min_age_seconds": args.min_age, "force": args.force, "method": args.method,
+               "pseudonymise": args.pseudonymise, "progress": not args.quiet}
+    if args.every is not None:
+        privacy.output_key(args.pseudonymise)
+        print(f"scheduled: lgs refresh every {args.every} (inbox {paths.inbox}); Ctrl-C or SIGTERM stops it")
+        run_every(paths, args.every, **options)
+        return 0
+    result = refresh(paths, **options)
+    loaded = [f for f in result.files if f.outcome != "rejected"]
+    print(f"refresh {result.run_id} done in {result.seconds:.1f} s: {len(loaded)} file(s) processed "
+          f"({result.rows_new:,} new lines), {len(result.rejected)} rejected"
+          + (f", {len(result.waiting)} left to settle" if result.waiting else "")
+          + ("; report and web-app tables rebuilt" if result.recomputed else "; nothing recomputed")
+          + f"; log {paths.log_file}")
+    return 1 if result.rejected else 0
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -182,6 +210,22 @@ def iso_date(text: str):
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
+def interval(text: str):
+    from .refresh import parse_interval
+
+    try:
+        return parse_interval(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_pseudonymise(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pseudonymise", action=argparse.BooleanOptionalAction, default=privacy.pseudonymise_by_default(),
+        help=f"show customer IDs as keyed pseudonyms in what this writes (key from "
+             f"{privacy.ENV_PSEUDONYM_KEY}; default on when {privacy.ENV_PSEUDONYMISE}=1)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lgs", description="London Gift Shop retail analytics: load exports, score customers, report.")
@@ -206,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="score as of this date (YYYY-MM-DD); default: the day after the last invoice "
                           "(standard) or 2012-01-01 (classic)")
     rfm.add_argument("--out", type=Path, required=True, help="output CSV path")
+    add_pseudonymise(rfm)
     rfm.set_defaults(func=cmd_rfm)
 
     pre = sub.add_parser("predict",
@@ -215,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--horizon-days", type=positive_int, default=90,
                      help="expected purchases over this many days (default 90)")
     pre.add_argument("--out", type=Path, default=None, help="also write the predictions to this CSV")
+    add_pseudonymise(pre)
     pre.set_defaults(func=cmd_predict)
 
     rep = sub.add_parser("report", help="execute the notebook headless and export the HTML report")
@@ -229,7 +275,26 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--start", type=iso_date, default=None, help="first invoice date to include")
     rep.add_argument("--end", type=iso_date, default=None, help="last invoice date to include")
     rep.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_pseudonymise(rep)
     rep.set_defaults(func=cmd_report)
+
+    ref = sub.add_parser("refresh", help="load new exports from the inbox, then rebuild scores, "
+                                         "predictions and the report (the weekly job)")
+    ref.add_argument("--inbox", type=Path, default=config.inbox_dir(), metavar="DIR",
+                     help="folder of new exports (default data/inbox/); processed/, rejected/ and "
+                          "logs/ are made beside it")
+    ref.add_argument("--out", type=Path, default=config.reports_dir() / "retail_report.html",
+                     help="HTML report path (default reports/retail_report.html)")
+    ref.add_argument("--method", choices=["classic", "standard"], default="standard", help="RFM method")
+    ref.add_argument("--min-age", type=float, default=0, metavar="SECONDS",
+                     help="leave files changed less than this long ago for the next run (still copying)")
+    ref.add_argument("--force", action="store_true", help="rebuild scores and report even with nothing new")
+    ref.add_argument("--every", type=interval, default=None, metavar="INTERVAL",
+                     help="keep running: refresh every INTERVAL (e.g. 7d, 1w, 12h) counted from the last "
+                          "run; the Docker scheduler uses this")
+    ref.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_pseudonymise(ref)
+    ref.set_defaults(func=cmd_refresh)
 
     dbp = sub.add_parser("db", help="the database: url, start, stop, reset")
     dbp.add_argument("action", choices=["url", "start", "stop", "reset"])
@@ -247,6 +312,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__)
     except ReportError as exc:
         return fail(str(exc), 1)
+    except RefreshBusy as exc:
+        return fail(str(exc), REFRESH_BUSY_EXIT)
     except server.ServerError as exc:
         return fail(str(exc))
     except psycopg2.Error as exc:

@@ -45,6 +45,10 @@ def reports_dir() -> Path:
     return project_root() / "reports"
 
 
+def inbox_dir() -> Path:
+    """Where new weekly exports arrive for ``lgs refresh``."""
+    return project_root() / "data" / "inbox"
+
 
 def raw_data_dir() -> Path:
     """Where exports are dropped (``lgs report --load`` with no folder reads it)."""

@@ -451,3 +451,28 @@ def _number_or_text(values: pd.Series) -> list:
     out = values.to_numpy(dtype=object)
     out[digits] = values[digits].astype("int64").tolist()
     return out.tolist()
+
+
+EXPORT_OVERLAP = pd.Timedelta(days=14)
+
+
+def cut_exports(sheets: dict[str, pd.DataFrame], parts: int = 3,
+                overlap: pd.Timedelta = EXPORT_OVERLAP) -> list[dict[str, pd.DataFrame]]:
+    """Cut one export into ``parts`` consecutive exports, each starting ``overlap`` before the
+    previous one ends, as LGS's weekly exports overlap. Every row lands in at least one export;
+    rows keep their sheet and order, so an invoice is never split."""
+    dates = pd.concat([frame["InvoiceDate"] for frame in sheets.values()])
+    first, last = dates.min(), dates.max()
+    bounds = [first + (last - first) * k / parts for k in range(parts + 1)]
+    exports = []
+    for k in range(parts):
+        start = bounds[k] - overlap if k else first
+        end = bounds[k + 1]
+        cut = {}
+        for name, frame in sheets.items():
+            stamp = frame["InvoiceDate"]
+            inside = (stamp >= start) & ((stamp < end) if k < parts - 1 else (stamp <= last))
+            if inside.any():
+                cut[name] = frame[inside]
+        exports.append(cut)
+    return exports

@@ -43,14 +43,17 @@ class LoadResult:
     rows_duplicate: int
     rows_quarantined: int
     already_loaded: bool = False
+    dropped_columns: tuple[str, ...] = ()  # personal columns left out of the load
 
     def summary(self) -> str:
         if self.already_loaded:
             return (f"{self.source_file}: already loaded as batch {self.batch_id} "
                     "(same checksum); nothing added")
+        dropped = (f"; personal columns not stored: {', '.join(self.dropped_columns)}"
+                   if self.dropped_columns else "")
         return (f"{self.source_file}: {self.rows_read:,} rows read = {self.rows_loaded:,} loaded "
                 f"({self.rows_new:,} new, {self.rows_duplicate:,} duplicate of rows already loaded) "
-                f"+ {self.rows_quarantined:,} quarantined")
+                f"+ {self.rows_quarantined:,} quarantined{dropped}")
 
 
 def file_sha256(path: Path) -> str:
@@ -76,9 +79,10 @@ def load_file(conn, path: Path, *, progress: bool = True) -> LoadResult:
     if existing:
         return LoadResult(source, existing[0][0], 0, 0, 0, 0, 0, already_loaded=True)
 
+    dropped = first.dropped_columns if first else ()
     batch_id = db.query(
-        conn, "INSERT INTO load_batches (source_file, sha256) VALUES (%s, %s) RETURNING batch_id",
-        (source, sha),
+        conn, "INSERT INTO load_batches (source_file, sha256, dropped_columns) VALUES (%s, %s, %s) "
+        "RETURNING batch_id", (source, sha, list(dropped)),
     )[0][0]
     # One load at a time: concurrent loads wait here (the staging table is shared, and each
     # needs to see the lines the other adds). Readers of the typed tables are not blocked.
@@ -106,7 +110,7 @@ def load_file(conn, path: Path, *, progress: bool = True) -> LoadResult:
         raise ExportError(f"{path}: has a header but no data rows; export it again")
     counts = db.query(conn, "SELECT * FROM finish_batch(%s, %s, %s, %s)",
                       (batch_id, rows_read, writer.rows_loaded, writer.rows_new))[0]
-    return LoadResult(source, batch_id, *counts)
+    return LoadResult(source, batch_id, *counts, dropped_columns=dropped)
 
 
 class _Writer:

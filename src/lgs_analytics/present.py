@@ -14,6 +14,7 @@ from IPython.display import HTML
 
 from .formats import count, gbp, pct
 from .pipeline import Analysis, Forecast, Scores
+from .privacy import output_key, pseudonymise_customers
 
 STYLE = """<style>
 .lgs-summary {font-family: system-ui, sans-serif; max-width: 62em; line-height: 1.45}
@@ -135,19 +136,26 @@ def forecast_status(outlook: Forecast) -> HTML:
                 f"{count(m['total_actual'])} made ({m['error_pct']:+.1f}%).</p>")
 
 
-def churn_alert_table(outlook: Forecast, limit: int = 20) -> HTML:
-    """The most valuable customers the model thinks are slipping away, for a personal call."""
+def churn_alert_table(outlook: Forecast, pseudonymise: bool = False, limit: int = 20) -> HTML:
+    """The most valuable customers the model thinks are slipping away, for a personal call.
+
+    With ``pseudonymise``, customer IDs show as keyed pseudonyms (privacy.pseudonym_key()).
+    """
     if outlook.unavailable:
         return HTML(STYLE + "<p>No churn alerts: the predictive models could not be fitted (see above).</p>")
     alerts = outlook.alerts
     flagged = int(outlook.customers["churn_risk"].sum())
     if alerts.empty:
         return HTML(STYLE + "<p>No customer is both high-value and likely to have lapsed.</p>")
+    alerts = pseudonymise_customers(alerts.head(limit), output_key(pseudonymise))
     rows = [[html.escape(str(r.customer_id)), gbp(r.past_value), pct(r.p_alive * 100, 0),
              f"{r.expected_purchases:.2f}", gbp(r.clv), html.escape(r.reason)]
-            for r in alerts.head(limit).itertuples()]
-    shown = min(limit, len(alerts))
+            for r in alerts.itertuples()]
+    shown = len(alerts)
     more = (f"<p>The {shown} most valuable of {flagged:,} flagged customers; all are in the "
             "<code>customer_predictions</code> table (churn_risk).</p>") if flagged > shown else ""
+    if pseudonymise:
+        more += ("<p>Customer IDs are pseudonymised: whoever holds the key (LGS_PSEUDONYM_KEY) "
+                 "can match them to the CSV exports made with it.</p>")
     return HTML(STYLE + _table(rows, ["Customer", "Past value", "P(alive)", "Expected orders (90 days)",
                                       "CLV (12 months)", "Why flagged"], numeric={1, 2, 3, 4}) + more)

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from .config import EXPORT_COLUMNS
+from .privacy import is_personal_column
 
 STAGING_COLUMNS: tuple[str, ...] = (
     "sheet", "source_row", "invoice", "stock_code", "description",
@@ -27,6 +28,7 @@ STAGING_COLUMNS: tuple[str, ...] = (
 )
 CSV_BLOCK_BYTES = 8 << 20  # pyarrow reads ~8 MiB at a time: memory stays flat as files grow
 XLSX_CHUNK_ROWS = 200_000
+PERSONAL_LINE_WITHHELD = "(line withheld: the file carries personal columns)"
 
 
 class ExportError(ValueError):
@@ -51,10 +53,16 @@ class Chunk:
     table: pa.Table  # columns STAGING_COLUMNS
     progress: int  # bytes (CSV) or rows (xlsx) consumed so far
     bad_lines: list[BadLine] = field(default_factory=list)
+    dropped_columns: tuple[str, ...] = ()  # personal columns of the file, left out of every chunk
 
 
-def check_header(names: list[str], where: str) -> None:
-    """Refuse a header that is not the export's eight columns (any order, any letter case)."""
+def check_header(names: list[str], where: str) -> tuple[str, ...]:
+    """Refuse a header that is not the export's eight columns (any order, any letter case).
+
+    Personal columns an export may carry (names, e-mails, addresses, phones) are allowed:
+    they are returned, to be left unread. Any other extra column is refused, since a file
+    of another shape could be misread.
+    """
     got = [str(n).strip() for n in names]
     separators = {";": "semicolons", "\t": "tabs", "|": "pipes"}
     if len(got) == 1 and any(sep in got[0] for sep in separators):
@@ -63,13 +71,15 @@ def check_header(names: list[str], where: str) -> None:
     wanted = {c.lower() for c in EXPORT_COLUMNS}
     lowered = [g.lower() for g in got]
     missing = [c for c in EXPORT_COLUMNS if c.lower() not in lowered]
-    extra = [g for g in got if g.lower() not in wanted]
+    personal = tuple(g for g in got if g.lower() not in wanted and is_personal_column(g))
+    extra = [g for g in got if g.lower() not in wanted and g not in personal]
     duplicated = sorted({g for g in lowered if lowered.count(g) > 1})
     problems = []
     if missing:
         problems.append("missing " + ", ".join(missing))
     if extra:
-        problems.append("unexpected " + ", ".join(extra[:5]) + (" ..." if len(extra) > 5 else ""))
+        shown = [e or "(a column without a name)" for e in extra[:5]]
+        problems.append("unexpected " + ", ".join(shown) + (" ..." if len(extra) > 5 else ""))
     if duplicated:
         problems.append("repeated " + ", ".join(duplicated))
     if problems:
@@ -77,6 +87,7 @@ def check_header(names: list[str], where: str) -> None:
             f"{where}: not an LGS export ({'; '.join(problems)}); "
             f"expected the columns {', '.join(EXPORT_COLUMNS)}"
         )
+    return personal
 
 
 def read_chunks(path: Path) -> Iterator[Chunk]:
@@ -119,20 +130,23 @@ def _check_utf8(path: Path) -> None:
 def _read_csv(path: Path) -> Iterator[Chunk]:
     _check_utf8(path)
     header = _csv_header(path)
-    check_header(header, str(path))
-    order = _column_order(header)
+    named = _without_trailing_blanks(header)
+    personal = check_header(named, str(path))
+    wanted = [named[i] for i in _column_order(named)]  # export order; personal columns left unread
     bad: list[BadLine] = []
 
     def keep_bad_line(row: pacsv.InvalidRow) -> str:
-        bad.append(BadLine("", row.number or 0, row.text[:2000],
+        # A line that cannot be split cannot be told apart from its personal fields: withhold it.
+        text = PERSONAL_LINE_WITHHELD if personal else row.text[:2000]
+        bad.append(BadLine("", row.number or 0, text,
                            f"line has {row.actual_columns} fields, expected {row.expected_columns}"))
         return "skip"
 
     # One thread, no newlines inside values: line numbers stay exact for the quarantine.
-    read_opts = pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, column_names=header, skip_rows=1,
+    read_opts = pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, column_names=_placeholders(header), skip_rows=1,
                                   encoding="utf8", use_threads=False)
     parse_opts = pacsv.ParseOptions(invalid_row_handler=keep_bad_line)
-    convert = pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
+    convert = pacsv.ConvertOptions(include_columns=wanted, column_types={h: pa.string() for h in wanted},
                                    strings_can_be_null=False)
     next_line = 2  # the header is line 1
     reported = 0
@@ -146,16 +160,16 @@ def _read_csv(path: Path) -> Iterator[Chunk]:
                     next_line = int(numbers[-1]) + 1
                 table = pa.Table.from_arrays(
                     [pa.array([""] * batch.num_rows, pa.string()), pa.array(numbers, pa.int32()),
-                     *(batch.column(i) for i in order)],
+                     *batch.columns],
                     names=list(STAGING_COLUMNS),
                 )
-                yield Chunk("", table, fh.tell(), bad[reported:])
+                yield Chunk("", table, fh.tell(), bad[reported:], personal)
                 reported = len(bad)
         except pa.ArrowInvalid as exc:
             raise ExportError(f"{path}: cannot parse the CSV ({_first_line(exc)}); "
                               "check that it is the comma-separated export") from None
     if len(bad) > reported:
-        yield Chunk("", _empty_table(), path.stat().st_size, bad[reported:])
+        yield Chunk("", _empty_table(), path.stat().st_size, bad[reported:], personal)
 
 
 def _line_numbers(first: int, count: int, bad_lines: set[int]) -> np.ndarray:
@@ -174,10 +188,20 @@ def _csv_header(path: Path) -> list[str]:
         first = next(csv.reader(fh), None)
     if not first or all(not c.strip() for c in first):
         raise ExportError(f"{path}: has no header line; export it again with column names")
-    # Drop the BOM pyarrow would keep and trailing empty columns some editors add.
-    while first and not first[-1].strip():
-        first.pop()
-    return first
+    return first  # read with utf-8-sig: without the BOM pyarrow would keep
+
+
+def _without_trailing_blanks(header: list[str]) -> list[str]:
+    """The header without the empty trailing columns some editors add (``...,Country,``)."""
+    named = list(header)
+    while named and not named[-1].strip():
+        named.pop()
+    return named
+
+
+def _placeholders(header: list[str]) -> list[str]:
+    """Column names for pyarrow: the trailing empty columns get unique names, and are not read."""
+    return [name if name.strip() else f"(empty column {i + 1})" for i, name in enumerate(header)]
 
 
 def _column_order(header: list[str]) -> list[int]:
@@ -204,11 +228,12 @@ def _read_xlsx(path: Path) -> Iterator[Chunk]:
     sheets = _xlsx_sheets(path)
     if not sheets:
         raise ExportError(f"{path}: the workbook has no data; export it again")
+    personal: set[str] = set()
     for name, rows in sheets.items():
         header = [str(c) for c in rows[0]]
         while header and not header[-1].strip():
             header.pop()
-        check_header(header, f"{path} [{name}]")
+        personal.update(check_header(header, f"{path} [{name}]"))
     done = 0
     for name, rows in sheets.items():
         header = [str(c) for c in rows[0]]
@@ -222,7 +247,8 @@ def _read_xlsx(path: Path) -> Iterator[Chunk]:
             sheet = pa.array([name] * len(block), pa.string())
             done += len(block)
             yield Chunk(name, pa.Table.from_arrays([sheet, numbers, *columns],
-                                                   names=list(STAGING_COLUMNS)), done)
+                                                   names=list(STAGING_COLUMNS)), done,
+                        dropped_columns=tuple(sorted(personal)))
         del rows
 
 

@@ -43,6 +43,15 @@ def execute_notebook(executed: Path, parameters: dict, *, progress: bool = True)
 REPORT_TITLE = "London Gift Shop — customer and sales report"
 
 
+def write_atomically(path: Path, text: str) -> Path:
+    """Write under a temporary name, then rename: readers never see a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+    return path
+
+
 def export_html(executed: Path, out: Path, title: str = REPORT_TITLE) -> Path:
     """Export the executed notebook to HTML: no code, no prompts, no parameters, images inline."""
     from nbconvert import HTMLExporter
@@ -56,12 +65,16 @@ def export_html(executed: Path, out: Path, title: str = REPORT_TITLE) -> Path:
                             exclude_output_prompt=True)
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=HIDDEN_CELL_TAGS), enabled=True)
     body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(body, encoding="utf-8")
-    return out
+    return write_atomically(out, body)
 
 
 def build_report(out: Path, parameters: dict, *, progress: bool = True) -> Path:
-    """Execute and export; the executed notebook is kept beside the HTML for analysts."""
-    executed = execute_notebook(out.with_suffix(".ipynb"), parameters, progress=progress)
-    return export_html(executed, out)
+    """Execute and export; the executed notebook is kept beside the HTML for analysts.
+
+    Both files replace the previous ones only once complete (a killed run leaves the old report).
+    """
+    executed = out.with_name(f".{out.stem}.executing.ipynb")
+    execute_notebook(executed, parameters, progress=progress)
+    export_html(executed, out)
+    executed.replace(out.with_suffix(".ipynb"))
+    return out

@@ -1,0 +1,17 @@
+-- 06_refresh.sql: the run log of `lgs refresh`, the automated weekly refresh.
+-- The web app can read when its tables were last refreshed and from which loads;
+-- `lgs refresh` reads it to recompute after a run that was cut short. Never holds
+-- customer data: file names, counts and one-line reasons only.
+CREATE TABLE IF NOT EXISTS refresh_runs (
+    run_id          text        PRIMARY KEY,           -- e.g. 20261123T113805Z-4242
+    started_at      timestamptz NOT NULL DEFAULT now(),
+    finished_at     timestamptz,
+    status          text        NOT NULL DEFAULT 'running'
+                    CHECK (status IN ('running', 'succeeded', 'failed', 'interrupted')),
+    files_loaded    integer     NOT NULL DEFAULT 0,    -- moved to processed/
+    files_rejected  integer     NOT NULL DEFAULT 0,    -- moved to rejected/, each with its reason
+    rows_new        bigint      NOT NULL DEFAULT 0,    -- lines new to transactions
+    recomputed      boolean     NOT NULL DEFAULT false, -- scores, predictions and report rebuilt
+    last_batch_id   bigint,                            -- the newest load the scores were computed from
+    detail          text        NOT NULL DEFAULT ''    -- why it failed, in one line
+);

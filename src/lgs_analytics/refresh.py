@@ -1,0 +1,360 @@
+"""The automated refresh: load every new export of the inbox, then rebuild the scores, the
+predictions and the report, moving each file on and logging the run.
+
+Layout (all beside the inbox, by default ``data/``)::
+
+    inbox/       exports waiting (copy in under a temporary name or a dot name, then rename)
+    processed/   <run id>/<file>: loaded, or already loaded before
+    rejected/    <run id>/<file> and <file>.reason.txt: not an export; nothing of it was written
+    logs/refresh.jsonl   one JSON record per run (file names, counts, reasons: no customer data)
+
+Safety: one refresh at a time (an exclusive lock on ``inbox/.lgs-refresh.lock``, released by
+the kernel however the process ends); each file loads in one transaction and is moved only
+after it committed; each table is replaced in one transaction; the report is written under a
+temporary name and renamed. Killed at any moment, the database holds the old state or the new
+one, and the next run finishes the job: a file still in the inbox is loaded (or recognised by
+its checksum), and scores older than the newest load are recomputed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import re
+import secrets
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import psycopg2
+
+from . import config, db
+from .readers import ExportError
+
+EXPORT_SUFFIXES = (".csv", ".txt", ".xlsx")
+IN_PROGRESS_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
+LOCK_NAME = ".lgs-refresh.lock"
+
+
+class RefreshBusy(RuntimeError):
+    """Another refresh holds the lock; this one did nothing."""
+
+
+@dataclass(frozen=True)
+class RefreshPaths:
+    """Where a refresh reads and moves files, logs, and writes its report."""
+
+    inbox: Path
+    processed: Path
+    rejected: Path
+    log_file: Path
+    report: Path
+
+    @classmethod
+    def beside(cls, inbox: Path, report: Path | None = None) -> RefreshPaths:
+        """The standard layout around ``inbox`` (processed/, rejected/, logs/ next to it)."""
+        base = inbox.parent
+        return cls(inbox, base / "processed", base / "rejected", base / "logs" / "refresh.jsonl",
+                   report or config.reports_dir() / "retail_report.html")
+
+
+@dataclass
+class FileOutcome:
+    """What one inbox file became: loaded (new rows or none), already loaded, or rejected."""
+
+    file: str
+    outcome: str  # "loaded" | "already loaded" | "rejected"
+    moved_to: str
+    rows_read: int = 0
+    rows_new: int = 0
+    rows_duplicate: int = 0
+    rows_quarantined: int = 0
+    dropped_columns: tuple[str, ...] = ()
+    reason: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class RefreshResult:
+    """One run: its files, whether the scores and report were rebuilt, and how long each step took."""
+
+    run_id: str
+    started_at: str
+    files: list[FileOutcome] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)  # files too fresh to be complete yet
+    recomputed: bool = False
+    steps: dict[str, float] = field(default_factory=dict)  # step -> seconds
+    notes: list[str] = field(default_factory=list)
+    status: str = "running"
+    detail: str = ""
+    seconds: float = 0.0
+
+    @property
+    def rejected(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.outcome == "rejected"]
+
+    @property
+    def rows_new(self) -> int:
+        return sum(f.rows_new for f in self.files)
+
+
+# --- the inbox -----------------------------------------------------------------------------------
+
+
+def inbox_files(inbox: Path, min_age_seconds: float = 0,
+                now: float | None = None) -> tuple[list[Path], list[Path]]:
+    """(ready, waiting): the inbox's files oldest first; ``waiting`` were modified too recently to
+    be sure they are complete. Dot files and in-progress names (``.part``, ``.tmp``...) are skipped."""
+    now = time.time() if now is None else now
+    candidates = [p for p in inbox.iterdir() if p.is_file() and not p.name.startswith(".")
+                  and p.suffix.lower() not in IN_PROGRESS_SUFFIXES]
+    candidates.sort(key=lambda p: (p.stat().st_mtime, p.name))
+    ready = [p for p in candidates if now - p.stat().st_mtime >= min_age_seconds]
+    return ready, [p for p in candidates if p not in ready]
+
+
+def move_into(path: Path, folder: Path) -> Path:
+    """Move ``path`` into ``folder`` (created), atomically when on the same file system."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    shutil.move(str(path), str(target))  # os.rename on one file system; copy + delete across them
+    return target
+
+
+def reject(path: Path, folder: Path, reason: str) -> Path:
+    """Move a refused file to ``folder`` with ``<name>.reason.txt`` beside it saying why."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{path.name}.reason.txt").write_text(reason + "\n", encoding="utf-8")
+    return move_into(path, folder)
+
+
+@contextmanager
+def refresh_lock(inbox: Path) -> Iterator[None]:
+    """Hold the inbox's lock for the run, or raise RefreshBusy at once.
+
+    An flock: the kernel releases it when the process ends, even by SIGKILL, so a killed
+    run never leaves the inbox locked.
+    """
+    inbox.mkdir(parents=True, exist_ok=True)
+    path = inbox / LOCK_NAME
+    handle = path.open("a+", encoding="utf-8")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RefreshBusy(f"another lgs refresh is running ({holder}); this run did nothing, "
+                              "try again when it has finished") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, started {dt.datetime.now().astimezone():%Y-%m-%d %H:%M:%S %Z}")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # releases the lock
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    """The start time (UTC, sortable) and a random suffix: unique even for runs a second apart."""
+    now = now or dt.datetime.now(dt.UTC)
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def load_inbox(paths: RefreshPaths, run_id: str, files: list[Path], *, progress: bool,
+               say: Callable[[str], None]) -> list[FileOutcome]:
+    """Load each file in its own transaction; move it to processed/ after it committed, or to
+    rejected/ with its reason when it is not an export. A database failure stops the run and
+    leaves the file where it is, to be tried again."""
+    from .ingest import load_path
+
+    outcomes = []
+    for path in files:
+        started = time.perf_counter()
+        try:
+            result = load_path(path, progress=progress)
+        except ExportError as exc:
+            reason = str(exc).strip().splitlines()[0]
+            moved = reject(path, paths.rejected / run_id, reason)
+            outcomes.append(FileOutcome(path.name, "rejected", str(moved), reason=reason,
+                                        seconds=time.perf_counter() - started))
+            say(f"rejected {path.name}: {reason} -> {moved.parent}")
+            continue
+        moved = move_into(path, paths.processed / run_id)
+        outcomes.append(FileOutcome(
+            path.name, "already loaded" if result.already_loaded else "loaded", str(moved),
+            result.rows_read, result.rows_new, result.rows_duplicate, result.rows_quarantined,
+            result.dropped_columns, seconds=time.perf_counter() - started))
+        say(result.summary().replace(str(path), path.name) + f" -> {moved.parent}")
+    return outcomes
+
+
+def _start_run(run_id: str) -> None:
+    """Record the run; runs still marked running were cut short (this one holds the lock)."""
+    with db.connect() as conn:
+        db.query(conn, "UPDATE refresh_runs SET status = 'interrupted', finished_at = now(), "
+                       "detail = 'the run was stopped before it finished' WHERE status = 'running'")
+        db.query(conn, "INSERT INTO refresh_runs (run_id) VALUES (%s)", (run_id,))
+
+
+def _finish_run(result: RefreshResult, last_batch_id: int | None) -> None:
+    with db.connect() as conn:
+        db.query(conn, """UPDATE refresh_runs SET finished_at = now(), status = %s, files_loaded = %s,
+                          files_rejected = %s, rows_new = %s, recomputed = %s,
+                          last_batch_id = COALESCE(%s, last_batch_id), detail = %s WHERE run_id = %s""",
+                 (result.status, len(result.files) - len(result.rejected), len(result.rejected),
+                  result.rows_new, result.recomputed, last_batch_id, result.detail, result.run_id))
+
+
+def scores_are_stale() -> tuple[bool, int | None]:
+    """(stale, newest batch): whether a load happened after the last completed recompute
+    (a run killed after loading, or an `lgs load` by hand)."""
+    with db.connect() as conn:
+        newest = db.query(conn, "SELECT max(batch_id) FROM load_batches")[0][0]
+        done = db.query(conn, "SELECT max(last_batch_id) FROM refresh_runs "
+                              "WHERE status = 'succeeded' AND recomputed")[0][0]
+    return newest is not None and (done is None or newest > done), newest
+
+
+def recompute(paths: RefreshPaths, *, method: str, pseudonymise: bool, progress: bool,
+              say: Callable[[str], None], steps: dict[str, float], notes: list[str]) -> None:
+    """Rebuild the report (which scores ``method`` and predicts, saving both for the web app),
+    then re-score the other method if the web app has its scores, so none goes stale."""
+    from .pipeline import METHODS, run_rfm
+    from .report import ReportError, build_report
+
+    started = time.perf_counter()
+    build_report(paths.report, {"method": method, "pseudonymise": pseudonymise}, progress=progress)
+    steps["report, scores and predictions"] = round(time.perf_counter() - started, 2)
+    say(f"report written: {paths.report} (scores '{method}', predictions and segments updated)")
+    for other in (m for m in METHODS if m != method):
+        with db.connect() as conn:
+            in_use = db.query(conn, "SELECT EXISTS (SELECT 1 FROM customer_rfm WHERE method = %s)", (other,))
+        if not in_use[0][0]:
+            continue
+        started = time.perf_counter()
+        try:
+            run_rfm(other)
+        except (ValueError, ReportError) as exc:
+            notes.append(f"'{other}' scores kept from the last run: {str(exc).splitlines()[0]}")
+            say(notes[-1])
+            continue
+        steps[f"{other} scores"] = round(time.perf_counter() - started, 2)
+        say(f"'{other}' scores updated")
+
+
+def refresh(paths: RefreshPaths, *, min_age_seconds: float = 0, force: bool = False,
+            method: str = "standard", pseudonymise: bool = False, progress: bool = True,
+            say: Callable[[str], None] = print, rebuild: Callable[..., None] | None = None) -> RefreshResult:
+    """One refresh run (see the module docstring); raises RefreshBusy if another one runs.
+
+    ``rebuild`` replaces :func:`recompute` (the report step, about ten seconds), for tests of
+    the inbox handling.
+    """
+    if pseudonymise:
+        from .privacy import pseudonym_key
+
+        pseudonym_key()  # fail before anything moves if the key is missing
+    for folder in (paths.inbox, paths.processed, paths.rejected, paths.log_file.parent):
+        folder.mkdir(parents=True, exist_ok=True)
+    clock = time.perf_counter()
+    with refresh_lock(paths.inbox):
+        result = RefreshResult(new_run_id(), dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+        last_batch = None
+        try:
+            _start_run(result.run_id)
+            ready, waiting = inbox_files(paths.inbox, min_age_seconds)
+            result.waiting = [p.name for p in waiting]
+            for name in result.waiting:
+                say(f"left {name} in the inbox: changed less than {min_age_seconds:g} s ago, "
+                    "may still be copying")
+            started = time.perf_counter()
+            result.files = load_inbox(paths, result.run_id, ready, progress=progress, say=say)
+            if ready:
+                result.steps["load"] = round(time.perf_counter() - started, 2)
+            stale, last_batch = scores_are_stale()
+            if force or result.rows_new or stale:
+                (rebuild or recompute)(paths, method=method, pseudonymise=pseudonymise, progress=progress,
+                                       say=say, steps=result.steps, notes=result.notes)
+                result.recomputed = True
+            else:
+                say("nothing new to load; scores, predictions and report are up to date")
+            result.status = "succeeded"
+        except BaseException as exc:
+            result.status = "failed"
+            result.detail = first_line(exc)
+            raise
+        finally:
+            result.seconds = round(time.perf_counter() - clock, 2)
+            _record(paths, result, last_batch if result.status == "succeeded" and result.recomputed else None)
+    return result
+
+
+def first_line(exc: BaseException) -> str:
+    """An error in one line, for the run log (never a traceback)."""
+    return (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:500]
+
+
+def _record(paths: RefreshPaths, result: RefreshResult, last_batch_id: int | None) -> None:
+    """Append the run to the JSON-lines log, then to refresh_runs (if the database answers)."""
+    record = asdict(result) | {"finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    with paths.log_file.open("a", encoding="utf-8") as log:
+        log.write(json.dumps(record) + "\n")
+    try:
+        _finish_run(result, last_batch_id)
+    except (db.DatabaseError, psycopg2.Error):
+        pass  # the database is what failed; the log file has the run
+
+
+# --- the schedule --------------------------------------------------------------------------------
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_interval(text: str) -> dt.timedelta:
+    """``7d``, ``1w``, ``12h``, ``30m`` or ``90s`` as a timedelta (at least a minute)."""
+    match = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", text.lower())
+    if not match:
+        raise ValueError(f"refresh interval {text!r} is not a number and a unit: use e.g. 7d, 1w, 12h or 30m")
+    seconds = int(match[1]) * _UNITS[match[2]]
+    if seconds < 60:
+        raise ValueError(f"refresh interval {text!r} is under a minute; use 1m or more")
+    return dt.timedelta(seconds=seconds)
+
+
+def next_due(every: dt.timedelta, now: dt.datetime) -> dt.datetime:
+    """When the next scheduled run is due: ``every`` after the last run started (now if none)."""
+    with db.connect() as conn:
+        last = db.query(conn, "SELECT max(started_at) FROM refresh_runs")[0][0]
+    return now if last is None else max(now, last + every)
+
+
+def run_every(paths: RefreshPaths, every: dt.timedelta, *, say: Callable[[str], None] = print,
+              sleep: Callable[[float], None] = time.sleep, runs: int | None = None, **options) -> None:
+    """Refresh now if due, then every ``every``, forever (or ``runs`` times).
+
+    The schedule is kept in refresh_runs, so a restarted scheduler neither runs early nor
+    skips a week. A failed run is logged and the schedule goes on.
+    """
+    done = 0
+    while runs is None or done < runs:
+        now = dt.datetime.now(dt.UTC)
+        due = next_due(every, now)
+        if due > now:
+            say(f"next refresh at {due:%Y-%m-%d %H:%M:%S} UTC (every {every})")
+            sleep((due - now).total_seconds())
+        try:
+            refresh(paths, say=say, **options)
+        except RefreshBusy as exc:
+            say(f"skipped: {exc}")
+        except Exception as exc:  # the schedule outlives one failed run; the run log has it
+            say(f"refresh failed: {first_line(exc)}")
+        done += 1

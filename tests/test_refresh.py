@@ -1,0 +1,341 @@
+"""`lgs refresh`: overlapping weekly exports, the inbox's moves, the lock, kill-safety, the schedule."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from lgs_analytics import cli, db, privacy, refresh
+from lgs_analytics.generate import cut_exports, generate_export, write_export
+from lgs_analytics.ingest import load_path
+from lgs_analytics.refresh import RefreshBusy, RefreshPaths, parse_interval, refresh_lock
+from tests.conftest import write_csv
+
+pytestmark = pytest.mark.integration
+
+GOOD = ["489434", "85048", "GLASS BALL", "12", "2009-12-01 07:45:00", "6.95", "13085.0", "United Kingdom"]
+
+
+def fetch(sql, params=()):
+    with db.connect() as conn:
+        return db.query(conn, sql, params)
+
+
+def database_state() -> dict:
+    """What the analyses see: every line once, its values, and the revenue."""
+    lines = fetch("SELECT line_id::text, invoice_no, stock_code, description, quantity, invoice_date, "
+                  "unit_price, customer_id, country, occurrence FROM transactions ORDER BY line_id")
+    revenue = fetch("SELECT coalesce(sum(quantity * unit_price), 0) FROM transactions")[0][0]
+    return {"lines": lines, "count": len(lines), "revenue": revenue}
+
+
+class Rebuilds:
+    """Stands in for the report step (ten seconds) in the tests of the inbox's handling."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, paths, **options) -> None:
+        self.calls += 1
+        options["steps"]["report, scores and predictions"] = 0.0
+
+
+@pytest.fixture
+def paths(tmp_path) -> RefreshPaths:
+    return RefreshPaths.beside(tmp_path / "data" / "inbox", tmp_path / "reports" / "report.html")
+
+
+def drop(paths: RefreshPaths, name: str, rows: list[list[str]], age_seconds: float = 3600) -> Path:
+    paths.inbox.mkdir(parents=True, exist_ok=True)
+    path = write_csv(paths.inbox / name, rows)
+    stamp = time.time() - age_seconds
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def quiet(*_args) -> None:
+    return None
+
+
+@pytest.fixture(scope="module")
+def weekly(tmp_path_factory) -> dict[str, Path]:
+    """One generated data set written whole, and cut into three overlapping exports."""
+    folder = tmp_path_factory.mktemp("weekly")
+    sheets = generate_export(rows=20_000, seed=3)  # (seeded: some churn alerts)
+    files = {"whole": folder / "whole.csv"}
+    write_export(sheets, files["whole"])
+    for n, cut in enumerate(cut_exports(sheets, parts=3), start=1):
+        files[f"week{n}"] = folder / f"week{n}.csv"
+        write_export(cut, files[f"week{n}"])
+    return files
+
+
+def test_cut_exports_overlap_and_cover_every_row(weekly):
+    whole = pd.read_csv(weekly["whole"], dtype=str, keep_default_na=False)
+    weeks = [pd.read_csv(weekly[f"week{n}"], dtype=str, keep_default_na=False) for n in (1, 2, 3)]
+    assert sum(len(w) for w in weeks) > len(whole)  # they overlap
+    assert pd.concat(weeks).drop_duplicates().merge(whole.drop_duplicates(), how="outer",
+                                                    indicator=True)["_merge"].eq("both").all()
+    for earlier, later in zip(weeks, weeks[1:], strict=False):
+        assert later["InvoiceDate"].min() < earlier["InvoiceDate"].max()
+
+
+def test_three_overlapping_weekly_exports_give_the_database_of_one_load_of_the_whole(
+        database_url, pg_server, paths, weekly, monkeypatch):
+    monkeypatch.setenv(privacy.ENV_PSEUDONYM_KEY, "a-test-key-of-32-characters-xxxx")
+    for n in (1, 2, 3):
+        target = paths.inbox / weekly[f"week{n}"].name
+        paths.inbox.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(weekly[f"week{n}"].read_bytes())
+        os.utime(target, (time.time() - 100 + n, time.time() - 100 + n))  # arrival order
+    # The real rebuild, report included, with customer IDs pseudonymised in it.
+    result = refresh.refresh(paths, progress=False, say=quiet, pseudonymise=True)
+    assert [f.outcome for f in result.files] == ["loaded"] * 3
+    assert result.recomputed and result.status == "succeeded"
+    assert sum(f.rows_duplicate for f in result.files) > 0  # the overlaps were recognised
+    weekly_state = database_state()
+
+    # A single load of the whole data set, into a database of its own.
+    import psycopg2
+
+    admin = psycopg2.connect(pg_server)
+    admin.autocommit = True
+    admin.cursor().execute('CREATE DATABASE "t_refresh_whole"')
+    try:
+        os.environ["DATABASE_URL"] = pg_server.replace("/postgres?", "/t_refresh_whole?")
+        load_path(weekly["whole"], progress=False)
+        whole_state = database_state()
+    finally:
+        os.environ["DATABASE_URL"] = database_url
+        admin.cursor().execute('DROP DATABASE "t_refresh_whole" WITH (FORCE)')
+        admin.close()
+    assert weekly_state["count"] == whole_state["count"]
+    assert weekly_state["revenue"] == whole_state["revenue"]
+    assert weekly_state["lines"] == whole_state["lines"]
+
+    # The report and the web-app tables were rebuilt from what was loaded.
+    assert paths.report.exists() and paths.report.with_suffix(".ipynb").exists()
+    page = paths.report.read_text(encoding="utf-8")
+    assert "Customer segments (RFM)" in page
+    # Asked to pseudonymise: no table cell holds a customer number (12346-18287).
+    assert re.search(r"<td>\s*1[2-8]\d{3}\s*</td>", page) is None
+    flagged = [r[0] for r in fetch("SELECT customer_id FROM customer_predictions WHERE churn_risk")]
+    key = privacy.pseudonym_key()
+    shown = sum(f"<td>{privacy.pseudonym(c, key)}</td>" in page for c in flagged)
+    assert flagged and shown == min(20, len(flagged))  # the table lists the 20 most valuable
+    executed = paths.report.with_suffix(".ipynb").read_text(encoding="utf-8")
+    assert "pseudonymise = True" in executed and "a-test-key" not in executed + page
+    assert fetch("SELECT count(*) > 0 FROM customer_rfm WHERE method = 'standard'") == [(True,)]
+    assert sorted(p.name for p in (paths.processed / result.run_id).iterdir()) == [
+        "week1.csv", "week2.csv", "week3.csv"]
+    assert list(paths.inbox.iterdir()) == [paths.inbox / refresh.LOCK_NAME]
+    log = [json.loads(line) for line in paths.log_file.read_text().splitlines()]
+    assert log[-1]["run_id"] == result.run_id and log[-1]["status"] == "succeeded"
+    assert fetch("SELECT status, files_loaded, recomputed, last_batch_id FROM refresh_runs") == [
+        ("succeeded", 3, True, 3)]
+
+
+@pytest.mark.parametrize("order", [("week3", "week1", "week2"), ("week2", "week3", "week1")])
+def test_any_arrival_order_gives_the_same_database(database_url, paths, weekly, order):
+    for n, name in enumerate(order):
+        target = paths.inbox / f"{name}.csv"
+        paths.inbox.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(weekly[name].read_bytes())
+        os.utime(target, (time.time() - 100 + n, time.time() - 100 + n))
+    result = refresh.refresh(paths, progress=False, say=quiet, rebuild=Rebuilds())
+    assert [f.file for f in result.files] == [f"{name}.csv" for name in order]
+    in_order = database_state()
+    with db.connect() as conn:
+        db.query(conn, "TRUNCATE load_batches, export_rows, transactions, quarantine")
+    for n in (1, 2, 3):
+        load_path(weekly[f"week{n}"], progress=False)
+    assert database_state() == in_order
+
+
+def test_a_bad_file_is_rejected_with_its_reason_and_the_rest_still_runs(database_url, paths, capsys):
+    drop(paths, "a_good.csv", [GOOD], age_seconds=300)
+    (paths.inbox / "b_notes.txt").write_text("Invoice;StockCode\n1;2\n", encoding="utf-8")
+    os.utime(paths.inbox / "b_notes.txt", (time.time() - 200, time.time() - 200))
+    drop(paths, "c_good.csv", [GOOD[:3] + ["24"] + GOOD[4:]], age_seconds=100)
+    rebuilds = Rebuilds()
+    result = refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds)
+    assert [(f.file, f.outcome) for f in result.files] == [
+        ("a_good.csv", "loaded"), ("b_notes.txt", "rejected"), ("c_good.csv", "loaded")]
+    rejected = paths.rejected / result.run_id
+    assert (rejected / "b_notes.txt").exists()
+    reason = (rejected / "b_notes.txt.reason.txt").read_text(encoding="utf-8")
+    assert "separated by semicolons" in reason and reason.count("\n") == 1
+    assert fetch("SELECT count(*) FROM transactions") == [(2,)]
+    assert rebuilds.calls == 1
+    assert fetch("SELECT files_loaded, files_rejected FROM refresh_runs") == [(2, 1)]
+
+
+def test_cli_refresh_exits_1_when_a_file_was_rejected_and_names_the_log(database_url, paths, monkeypatch,
+                                                                        capsys):
+    monkeypatch.setattr(refresh, "recompute", Rebuilds())
+    drop(paths, "good.csv", [GOOD])
+    (paths.inbox / "empty.csv").write_bytes(b"")
+    code = cli.main(["refresh", "--inbox", str(paths.inbox), "--out", str(paths.report), "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "rejected empty.csv: " in out and "0 bytes" in out
+    assert "1 file(s) processed (1 new lines), 1 rejected" in out and str(paths.log_file) in out
+
+
+def test_nothing_new_recomputes_nothing_but_a_load_by_hand_makes_the_scores_stale(database_url, paths,
+                                                                                  tmp_path):
+    rebuilds = Rebuilds()
+    drop(paths, "w1.csv", [GOOD])
+    refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds)
+    again = refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds)
+    assert (again.files, again.recomputed, rebuilds.calls) == ([], False, 1)
+    # The same file again: recognised by its checksum, moved on, nothing recomputed.
+    drop(paths, "w1_again.csv", [GOOD])
+    same = refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds)
+    assert [f.outcome for f in same.files] == ["already loaded"] and rebuilds.calls == 1
+    # Loaded outside the refresh (or by a run killed before it recomputed): stale, so rebuilt.
+    load_path(write_csv(tmp_path / "by_hand.csv", [GOOD[:3] + ["5"] + GOOD[4:]]), progress=False)
+    catch_up = refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds)
+    assert catch_up.recomputed and rebuilds.calls == 2
+    assert refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds).recomputed is False
+    assert refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds, force=True).recomputed
+
+
+def test_files_still_arriving_and_in_progress_names_wait(database_url, paths):
+    drop(paths, "fresh.csv", [GOOD], age_seconds=1)
+    drop(paths, "upload.csv.part", [GOOD])
+    drop(paths, ".hidden.csv", [GOOD])
+    result = refresh.refresh(paths, min_age_seconds=60, progress=False, say=quiet, rebuild=Rebuilds())
+    assert result.files == [] and result.waiting == ["fresh.csv"]
+    assert {p.name for p in paths.inbox.iterdir()} == {"fresh.csv", "upload.csv.part", ".hidden.csv",
+                                                        refresh.LOCK_NAME}
+
+
+def test_a_second_refresh_while_one_runs_does_nothing(database_url, paths, capsys):
+    drop(paths, "w1.csv", [GOOD])
+    with refresh_lock(paths.inbox):
+        with pytest.raises(RefreshBusy, match=r"another lgs refresh is running \(pid \d+"):
+            refresh.refresh(paths, progress=False, say=quiet, rebuild=Rebuilds())
+        code = cli.main(["refresh", "--inbox", str(paths.inbox), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == cli.REFRESH_BUSY_EXIT
+    assert err.startswith("lgs: error: another lgs refresh is running") and err.count("\n") == 1
+    assert (paths.inbox / "w1.csv").exists()
+    assert fetch("SELECT count(*) FROM load_batches") == [(0,)]
+
+
+def test_a_refresh_killed_while_loading_leaves_nothing_and_the_next_run_finishes(database_url, paths):
+    paths.inbox.mkdir(parents=True)
+    big = paths.inbox / "big.csv"
+    write_export(generate_export(rows=250_000, seed=5), big)
+    os.utime(big, (time.time() - 3600, time.time() - 3600))
+    process = subprocess.Popen([sys.executable, "-m", "lgs_analytics.cli", "refresh", "--inbox",
+                                str(paths.inbox), "--out", str(paths.report), "--quiet"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # wait until rows are being written
+            busy = fetch("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                         "AND pid <> pg_backend_pid() "
+                         "AND (query ILIKE '%%load_staged_rows%%' OR query ILIKE 'COPY%%staging%%')")[0][0]
+            if busy or process.poll() is not None:
+                break
+            time.sleep(0.02)
+        assert process.poll() is None, "the load finished before it could be killed"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    time.sleep(0.5)  # the server notices the closed connection and rolls back
+    assert fetch("SELECT (SELECT count(*) FROM load_batches), (SELECT count(*) FROM transactions), "
+                 "(SELECT count(*) FROM export_rows)") == [(0, 0, 0)]
+    assert big.exists() and not any(paths.processed.iterdir())
+    assert fetch("SELECT status FROM refresh_runs") == [("running",)]
+
+    rebuilds = Rebuilds()
+    result = refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds)  # the lock was freed
+    assert [f.outcome for f in result.files] == ["loaded"] and result.files[0].rows_read == 250_000
+    assert rebuilds.calls == 1
+    assert fetch("SELECT status FROM refresh_runs ORDER BY started_at") == [("interrupted",), ("succeeded",)]
+
+
+def test_a_failing_rebuild_keeps_the_old_report_and_is_logged_as_failed(database_url, paths, monkeypatch):
+    from lgs_analytics import report
+
+    paths.report.parent.mkdir(parents=True)
+    paths.report.write_text("last week's report", encoding="utf-8")
+
+    def dies(executed, parameters, progress=True):
+        executed.write_text("{}", encoding="utf-8")  # papermill had written part of it
+        raise report.ReportError("the notebook failed in cell 3: KeyError: 'x'")
+
+    drop(paths, "w1.csv", [GOOD])
+    with monkeypatch.context() as patched, pytest.raises(report.ReportError):
+        patched.setattr(report, "execute_notebook", dies)
+        refresh.refresh(paths, progress=False, say=quiet)
+    assert paths.report.read_text(encoding="utf-8") == "last week's report"
+    assert not paths.report.with_suffix(".ipynb").exists()
+    assert fetch("SELECT status, detail FROM refresh_runs") == [
+        ("failed", "the notebook failed in cell 3: KeyError: 'x'")]
+    log = json.loads(paths.log_file.read_text().splitlines()[-1])
+    assert log["status"] == "failed" and log["files"][0]["outcome"] == "loaded"
+    # The file is loaded and moved; the next run sees the scores are stale and rebuilds.
+    rebuilds = Rebuilds()
+    assert refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds).recomputed
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("7d", 604800), ("1w", 604800), ("12h", 43200),
+                                               (" 30m ", 1800), ("90S", 90)])
+def test_intervals(text, seconds):
+    assert parse_interval(text) == dt.timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["weekly", "7", "30s", "1.5d", "-1d", ""])
+def test_bad_intervals_say_what_to_write(text):
+    with pytest.raises(ValueError, match="interval"):
+        parse_interval(text)
+
+
+def test_bad_interval_on_the_command_line_is_a_one_line_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["refresh", "--every", "weekly"])
+    assert info.value.code == 2
+    assert "use e.g. 7d, 1w, 12h or 30m" in capsys.readouterr().err
+
+
+def test_the_schedule_runs_when_due_and_then_every_interval(database_url, paths):
+    slept, said = [], []
+    rebuilds = Rebuilds()
+    drop(paths, "w1.csv", [GOOD])
+    refresh.run_every(paths, dt.timedelta(days=7), say=said.append, sleep=slept.append, runs=2,
+                      progress=False, rebuild=rebuilds)
+    # First run at once (no run before); the second waits a week from the first's start.
+    assert len(slept) == 1 and 7 * 86400 - 60 < slept[0] <= 7 * 86400
+    assert any(s.startswith("next refresh at ") for s in said)
+    assert fetch("SELECT count(*) FROM refresh_runs WHERE status = 'succeeded'") == [(2,)]
+    # A restarted scheduler keeps the rhythm: the last run started just now, so it waits.
+    assert refresh.next_due(dt.timedelta(days=7), dt.datetime.now(dt.UTC)) > (
+        dt.datetime.now(dt.UTC) + dt.timedelta(days=6))
+
+
+def test_the_schedule_survives_a_failing_run(database_url, paths, monkeypatch):
+    said = []
+
+    def broken(*_args, **_kwargs):
+        raise db.DatabaseError("cannot connect to Postgres (server closed the connection)")
+
+    monkeypatch.setattr(refresh, "refresh", broken)
+    monkeypatch.setattr(refresh, "next_due", lambda every, now: now)
+    refresh.run_every(paths, dt.timedelta(days=1), say=said.append, sleep=lambda s: None, runs=2)
+    assert said == ["refresh failed: cannot connect to Postgres (server closed the connection)"] * 2
