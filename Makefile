@@ -8,11 +8,12 @@ STAMP  := $(VENV)/.installed-stamp
 RAW    ?= data/raw
 OUT    ?= reports/retail_report.html
 
-.PHONY: install test test-fast report bench lint architecture docker-lint clean help
+.PHONY: install test test-fast report refresh bench lint architecture docker-lint clean help
 
 help:
 	@echo "make install  create .venv and install the pinned requirements and the lgs package"
 	@echo "make report   load data/raw/ (or a generated full-size export) and write reports/retail_report.html"
+	@echo "make refresh  the weekly job: load new exports from data/inbox/, rebuild scores, predictions and the report"
 	@echo "make test     run the whole test suite (unit, integration on an embedded Postgres, end to end)"
 	@echo "make bench    time the pipeline at full size; figures go to bench/results.json"
 	@echo "make lint     ruff on the code"
@@ -36,6 +37,9 @@ test-fast: install
 
 report: install
 	$(BIN)/lgs report --load $(RAW) --out $(OUT)
+
+refresh: install
+	$(BIN)/lgs refresh --out $(OUT)
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -99,6 +99,64 @@ def our_analysis() -> None:
     pipeline.score("standard", cleaned=analysis.cleaned)
 
 
+DATABASE_STATE = ("SELECT count(*), sum(quantity * unit_price)::text, "
+                  "md5(string_agg(line_id::text, ',' ORDER BY line_id)) FROM transactions")
+
+
+def database_state() -> dict:
+    """What the analyses read: the lines (their ids' digest), how many, and the revenue."""
+    from lgs_analytics import db
+
+    with db.connect() as conn:
+        lines, revenue, digest = db.query(conn, DATABASE_STATE)[0]
+    return {"transactions": lines, "revenue_gbp": revenue, "line_ids_md5": digest}
+
+
+def refresh_runs(files: list[Path], work: Path, env: dict, runs: int,
+                 before: list[Path] | None = None) -> tuple[list[tuple[float, int]], dict]:
+    """Time `lgs refresh` of ``files`` dropped into an inbox, from a reset database (into which
+    ``before`` is loaded first, untimed). Returns the runs and the database state after them."""
+    import shutil
+
+    inbox = work / "data" / "inbox"
+    measured = []
+    for _ in range(runs):
+        subprocess.run([*LGS, "db", "reset", "--yes"], env=env, check=True, capture_output=True)
+        for path in before or []:
+            subprocess.run([*LGS, "load", "--quiet", str(path)], env=env, check=True, capture_output=True)
+        shutil.rmtree(work / "data", ignore_errors=True)
+        inbox.mkdir(parents=True)
+        for n, path in enumerate(files):
+            shutil.copy(path, inbox / path.name)
+            os.utime(inbox / path.name, (time.time() - 60 + n, time.time() - 60 + n))  # arrival order
+        measured.append(run_measured([*LGS, "refresh", "--quiet", "--inbox", str(inbox),
+                                      "--out", str(work / "refresh_report.html")], env))
+    return measured, database_state()
+
+
+def weekly_files(rows: int, work: Path) -> dict[str, list[Path]]:
+    """The generated data set (seed 0, as `lgs generate`) cut into exports as LGS sends them:
+    three overlapping thirds; and the history up to four weeks before the end plus the latest
+    six weeks (a weekly export overlapping the last one by two weeks)."""
+    import pandas as pd
+
+    from lgs_analytics.generate import cut_exports, generate_export, write_export
+
+    sheets = generate_export(rows=rows, seed=0)
+    folder = work / "weekly"
+    files: dict[str, list[Path]] = {"thirds": [], "increment": []}
+    for n, cut in enumerate(cut_exports(sheets, parts=3), start=1):
+        files["thirds"].append(folder / f"export_part{n}.csv")
+        write_export(cut, files["thirds"][-1])
+    end = max(frame["InvoiceDate"].max() for frame in sheets.values())
+    for name, keep in (("history", lambda d: d < end - pd.Timedelta(weeks=4)),
+                       ("latest_six_weeks", lambda d: d >= end - pd.Timedelta(weeks=6))):
+        cut = {sheet: frame[keep(frame["InvoiceDate"])] for sheet, frame in sheets.items()}
+        files["increment"].append(folder / f"{name}.csv")
+        write_export({k: v for k, v in cut.items() if len(v)}, files["increment"][-1])
+    return files
+
+
 def summary(values: list[float]) -> dict:
     return {"median": round(statistics.median(values), 3), "runs": [round(v, 3) for v in values]}
 
@@ -136,6 +194,27 @@ def main() -> None:
     results["report_notebook_and_html"] = {**summary([t for t, _ in report]),
                                            "peak_mib": max(m for _, m in report) // 2**20}
     results["end_to_end_load_plus_report"] = summary([a[0] + b[0] for a, b in zip(load, report, strict=True)])
+    single_load = database_state()
+
+    # `lgs refresh`: three overlapping exports of the same data must give the single load's database.
+    weekly = weekly_files(args.rows, work)
+    thirds, after_thirds = refresh_runs(weekly["thirds"], work, env, args.runs)
+    results["refresh_three_overlapping_exports"] = {
+        **summary([t for t, _ in thirds]), "peak_mib": max(m for _, m in thirds) // 2**20,
+        "export_rows": [sum(1 for _ in p.open()) - 1 for p in weekly["thirds"]]}
+    results["database_single_load"] = single_load
+    results["database_after_refresh_of_three_exports"] = after_thirds
+    results["refresh_equals_single_load"] = after_thirds == single_load
+    print(f"  refresh of three overlapping exports: "
+          f"{results['refresh_three_overlapping_exports']['median']:.1f} s; "
+          f"same database as one load: {after_thirds == single_load}", flush=True)
+    history, latest = weekly["increment"]
+    weekly_runs, _ = refresh_runs([latest], work, env, args.runs, before=[history])
+    results["refresh_weekly_export_into_full_database"] = {
+        **summary([t for t, _ in weekly_runs]), "peak_mib": max(m for _, m in weekly_runs) // 2**20,
+        "export_rows": sum(1 for _ in latest.open()) - 1}
+    print(f"  weekly refresh (six weeks' export into the full database): "
+          f"{results['refresh_weekly_export_into_full_database']['median']:.1f} s", flush=True)
 
     from lgs_analytics import db, pipeline
 

@@ -4,7 +4,9 @@
 
 `make architecture` runs it; the picture is generated, never edited by hand. Columns are the
 stages of the flow (export -> SQL scripts -> Postgres -> package/notebook -> outputs); rows
-are where each step runs: the host checkout (bind-mounted) and the three compose services.
+are where each step runs: the scheduler service (on top: it reads and writes the host's data/
+and reports/, and Postgres beyond them), the host checkout (bind-mounted) and the other three
+compose services.
 """
 
 from __future__ import annotations
@@ -32,14 +34,20 @@ ARROW = "#323f4b"
 
 # Rows: (key, title, subtitle, top, bottom, edge colour, fill colour).
 LANES = [
-    ("host", "host", "the repository checkout\n(bind-mounted into\nthe containers)", 80, 64,
+    ("scheduler", "scheduler", "always-on service\n(our image), restart:\nunless-stopped", 89.0, 76.8,
+     "#6b4fa0", "#f3effa"),
+    ("host", "host", "the repository checkout\n(bind-mounted into\nthe containers)", 75.0, 52.4,
      "#7b8794", "#f5f7fa"),
     ("db", "db (postgres:18)", "official image\n127.0.0.1:5432\nvolume pgdata at\n/var/lib/postgresql",
-     61, 43, "#2f6f9f", "#eaf3fb"),
-    ("report", "report", "one-shot service\n(our image)\ndocker compose\nrun --rm report", 40, 22,
+     50.6, 36.2, "#2f6f9f", "#eaf3fb"),
+    ("report", "report", "one-shot service\n(our image)\ndocker compose\nrun --rm report", 34.4, 19.6,
      "#b4641f", "#fdf1e6"),
-    ("jupyter", "jupyter", "our image\nJupyterLab on\n127.0.0.1:8888 (token)", 19, 7, "#2f8553", "#eaf6ee"),
+    ("jupyter", "jupyter", "our image\nJupyterLab on\n127.0.0.1:8888 (token)", 17.8, 6.6,
+     "#2f8553", "#eaf6ee"),
 ]
+# The host lane has two tiers: the scheduler's inbox above, the checkout's folders below.
+HOST_INBOX_TIER = (73.8, 64.2)
+HOST_MAIN_TIER = (63.2, 53.6)
 COLUMNS = ["1  export", "2  SQL scripts", "3  Postgres", "4  package / notebook", "5  outputs"]
 LABEL_RIGHT = 30.0  # lane titles left of this
 COLUMN_LEFT, COLUMN_GAP = 32.0, 3.0
@@ -77,10 +85,18 @@ def column_x(index: int) -> float:
     return COLUMN_LEFT + index * (COLUMN_WIDTH + COLUMN_GAP)
 
 
+def column_centre(index: int) -> float:
+    return column_x(index) + COLUMN_WIDTH / 2
+
+
 def box(ax, lane_key: str, first: int, title: str, body: str, *, last: int | None = None,
-        pad: float = 1.6, mono: bool = False, title_size: float = 11.5) -> Box:
-    """A step in one lane, spanning columns first..last."""
+        pad: float = 1.6, mono: bool = False, title_size: float = 11.5,
+        tier: tuple[float, float] | None = None, title_dy: float = 1.7, body_dy: float = 5.3,
+        body_size: float = 9.6) -> Box:
+    """A step in one lane (or in a tier of it: top, bottom), spanning columns first..last."""
     top, bottom, edge, _ = lane(lane_key)
+    if tier is not None:
+        (top, bottom), pad = tier, 0.0
     last = first if last is None else last
     x = column_x(first) + 0.3
     w = column_x(last) + COLUMN_WIDTH - 0.3 - x
@@ -88,10 +104,11 @@ def box(ax, lane_key: str, first: int, title: str, body: str, *, last: int | Non
     ax.add_patch(FancyBboxPatch((b.x, b.y), b.w, b.h, boxstyle="round,pad=0,rounding_size=1.2",
                                 facecolor="white", edgecolor=edge, linewidth=1.6, zorder=3))
     cx = b.x + b.w / 2
-    ax.text(cx, b.y + b.h - 1.7, title, ha="center", va="top", fontsize=title_size, fontweight="bold",
+    ax.text(cx, b.y + b.h - title_dy, title, ha="center", va="top", fontsize=title_size, fontweight="bold",
             color=INK, zorder=4, family="monospace" if mono else None)
-    ax.text(cx, b.y + b.h - 5.3, body, ha="center", va="top", fontsize=9.6, color=MUTED, zorder=4,
-            linespacing=1.35)
+    if body:
+        ax.text(cx, b.y + b.h - body_dy, body, ha="center", va="top", fontsize=body_size, color=MUTED,
+                zorder=4, linespacing=1.35)
     return b
 
 
@@ -114,17 +131,17 @@ def draw(out: Path) -> Path:
     ax.set_ylim(0, HEIGHT)
     ax.axis("off")
 
-    ax.text(1.5, 97.5, "LGS retail analytics — architecture (docker compose)", ha="left", va="top",
+    ax.text(1.5, 99.0, "LGS retail analytics — architecture (docker compose)", ha="left", va="top",
             fontsize=19, fontweight="bold", color=INK)
-    ax.text(1.5, 92.6, "export → SQL scripts → Postgres → lgs_analytics package / notebook → "
+    ax.text(1.5, 95.3, "export → SQL scripts → Postgres → lgs_analytics package / notebook → "
             "HTML report and web-app tables.   Rows: where each step runs.", ha="left", va="top",
             fontsize=11.5, color=MUTED)
 
     # Column headers.
     for i, name in enumerate(COLUMNS):
-        ax.text(column_x(i) + COLUMN_WIDTH / 2, 84.2, name, ha="center", va="center", fontsize=12,
+        ax.text(column_centre(i), 91.6, name, ha="center", va="center", fontsize=12,
                 fontweight="bold", color=INK)
-        ax.plot([column_x(i) + 1, column_x(i) + COLUMN_WIDTH - 1], [82.4, 82.4], color="#cbd2d9", lw=1.2)
+        ax.plot([column_x(i) + 1, column_x(i) + COLUMN_WIDTH - 1], [90.1, 90.1], color="#cbd2d9", lw=1.2)
 
     # Lanes: the host and one per compose service.
     for key, title, subtitle, top, bottom, edge, fill in LANES:
@@ -136,27 +153,57 @@ def draw(out: Path) -> Path:
         ax.text(3.2, top - 5.6, subtitle, ha="left", va="top", fontsize=9.4, color=MUTED, linespacing=1.3)
 
     # Steps.
-    raw = box(ax, "host", 0, "data/raw/", "the LGS web-shop export\n(.xlsx or .csv), as received")
-    sql = box(ax, "host", 1, "sql/", "01_schema  02_staging  03_load\n04_marts  05_predictions")
-    notebook = box(ax, "host", 3, "notebooks/", "retail_analytics.ipynb")
-    html = box(ax, "host", 4, "reports/", "retail_report.html\n(+ executed .ipynb)")
+    refresh = box(ax, "scheduler", 0, "lgs refresh --every 7d",
+                  "when due: loads each new export in data/inbox/ into Postgres, each in its own "
+                  "transaction, and moves it on; then rebuilds the scores, predictions,\nweb-app tables and "
+                  "reports/retail_report.html, and logs the run to data/logs/refresh.jsonl and table "
+                  "refresh_runs (--min-age 300: files still changing wait)", last=4, pad=1.4, mono=True)
+
+    inbox = box(ax, "host", 0, "data/inbox/", "new exports, dropped in;\nwaiting for the scheduler",
+                tier=HOST_INBOX_TIER, title_dy=1.4, body_dy=4.1)
+    inbox_top, inbox_bottom = HOST_INBOX_TIER
+    middle = (inbox_top + inbox_bottom) / 2
+    processed = box(ax, "host", 1, "data/processed/<run id>/", "loaded (or loaded before)",
+                    tier=(inbox_top, middle + 0.25), mono=True, title_size=10, title_dy=0.6, body_dy=2.3,
+                    body_size=9.2)
+    rejected = box(ax, "host", 1, "data/rejected/<run id>/", "not an export: + .reason.txt",
+                   tier=(middle - 0.25, inbox_bottom), mono=True, title_size=10, title_dy=0.6, body_dy=2.3,
+                   body_size=9.2)
+    raw = box(ax, "host", 0, "data/raw/", "the LGS web-shop export\n(.xlsx or .csv), as received",
+              tier=HOST_MAIN_TIER)
+    sql = box(ax, "host", 1, "sql/", "01_schema 02_staging 03_load\n04_marts 05_predictions 06_refresh",
+              tier=HOST_MAIN_TIER)
+    notebook = box(ax, "host", 3, "notebooks/", "retail_analytics.ipynb", tier=HOST_MAIN_TIER)
+    html = box(ax, "host", 4, "reports/", "retail_report.html\n(+ executed .ipynb)", tier=HOST_MAIN_TIER)
 
     initdb = box(ax, "db", 1, "/docker-entrypoint-initdb.d",
                  "sql/ mounted read-only;\nrun in name order, once,\non an empty volume",
-                 mono=True, title_size=10)
+                 pad=1.4, mono=True, title_size=10)
     postgres = box(ax, "db", 2, "PostgreSQL 18", "load_batches  export_rows\ntransactions  quarantine\n"
-                   "stg_* views (staging)")
-    webapp = box(ax, "db", 4, "web-app tables", "customer_rfm  segments\ncustomer_predictions\n(read by the LGS web app)")
+                   "stg_* views (staging)", pad=1.4)
+    webapp = box(ax, "db", 4, "web-app tables",
+                 "customer_rfm  segments\ncustomer_predictions\n(read by the LGS web app)", pad=1.4)
 
     load = box(ax, "report", 0, "lgs report --load data/raw", "loads every export in data/raw/:\n"
                "validate, quarantine bad rows, COPY into staging;\n03_load moves them into the tables "
-               "(idempotent)", last=1, mono=True)
-    run = box(ax, "report", 3, "notebook → HTML", "papermill runs the notebook\n(clean  metrics  rfm\n"
-              "segments  charts); nbconvert\nwrites --out reports/…html")
+               "(idempotent)", last=1, pad=1.1, mono=True)
+    run = box(ax, "report", 3, "notebook → HTML",
+              "papermill runs the notebook (clean\nmetrics rfm segments charts);\n"
+              "nbconvert writes reports/…html", pad=1.1)
 
-    lab = box(ax, "jupyter", 3, "JupyterLab", "the same notebook and package,\ninteractive", pad=1.2)
+    lab = box(ax, "jupyter", 3, "JupyterLab", "the same notebook and package, interactive", last=4,
+              pad=1.4)
 
-    # Flow.
+    # Flow: the scheduler.
+    arrow(ax, inbox.top(), (inbox.top()[0], refresh.y), "./data mount", label_at=0.5, offset=(1.2, 0),
+          ha="left")
+    arrow(ax, inbox.right(2.0), processed.left())
+    arrow(ax, inbox.right(-2.0), rejected.left())
+    arrow(ax, (postgres.top()[0], refresh.y), postgres.top(), "COPY, one transaction\nper export; then "
+          "the\nrebuilt scores, predictions\nand web-app tables", label_at=0.37)
+    arrow(ax, (html.top()[0], refresh.y), html.top(), "./reports mount", label_at=0.45)
+
+    # Flow: the checkout, the database and the report.
     arrow(ax, raw.bottom(), load.top(-COLUMN_WIDTH / 2 - COLUMN_GAP / 2), "./data mount", label_at=0.52)
     arrow(ax, sql.bottom(), initdb.top(), "./sql:ro", label_at=0.45)
     arrow(ax, initdb.right(), postgres.left(), "DDL", label_at=0.5, offset=(0, 2.2))
@@ -166,16 +213,19 @@ def draw(out: Path) -> Path:
           ha="left")
     arrow(ax, notebook.bottom(-8), run.top(0), "./notebooks\nmount", label_at=0.4, offset=(0.5, 0), ha="left")
     arrow(ax, run.top(8), html.bottom(-4), "./reports\nmount", label_at=0.38, offset=(-1.2, 0), ha="right")
-    arrow(ax, run.right(-2), webapp.bottom(-4), "RFM scores,\npredictions", label_at=0.5, offset=(1.5, 0), ha="left")
+    arrow(ax, run.right(-2), webapp.bottom(-4), "RFM scores,\npredictions", label_at=0.5, offset=(1.5, 0),
+          ha="left")
     arrow(ax, postgres.bottom(6), lab.left(1.5), "DATABASE_URL", label_at=0.55, both=True, rad=0.25,
           offset=(-1.5, 0), ha="right")
 
     _, jupyter_bottom, _, _ = lane("jupyter")
-    ax.text(column_x(0) + 0.5, jupyter_bottom + 6,
-            "jupyter and report start once db is healthy: pg_isready -h 127.0.0.1 (over TCP, so not\n"
-            "during the init scripts, when only the socket listens). Both mount data/, reports/ and "
-            "notebooks/\nand reach Postgres at DATABASE_URL=postgresql://…@db:5432/… "
-            "(credentials from .env).",
+    ax.text(column_x(0) + 0.5, jupyter_bottom + 5.6,
+            "jupyter, report and scheduler start once db is healthy: pg_isready -h 127.0.0.1 (over TCP, "
+            "so not\nduring the init scripts, when only the socket listens). All three mount data/, reports/ "
+            "and notebooks/,\nreach Postgres at DATABASE_URL=postgresql://…@db:5432/… and read .env "
+            "(credentials, LGS_PSEUDONYMISE).\n"
+            "scheduler: runs every LGS_REFRESH_EVERY (.env, default 7d), counted from the last run kept in "
+            "refresh_runs.",
             ha="left", va="center", fontsize=9.6, color=MUTED, linespacing=1.4)
 
     # The no-Docker alternative.

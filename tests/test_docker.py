@@ -50,7 +50,7 @@ ARCHITECTURE_PNG = ROOT / "architecture.png"
 VENV_BIN = Path(sys.executable).parent
 
 REPORT_COMMAND = "lgs report --load data/raw --out reports/retail_report.html"
-APP_SERVICES = ("jupyter", "report")
+APP_SERVICES = ("jupyter", "report", "scheduler")
 # Variables of the official postgres image's entrypoint (hub.docker.com/_/postgres).
 POSTGRES_IMAGE_ENV = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "POSTGRES_INITDB_ARGS",
                       "POSTGRES_INITDB_WALDIR", "POSTGRES_HOST_AUTH_METHOD", "PGDATA"}
@@ -593,6 +593,33 @@ def test_report_runs_the_documented_lgs_command(compose):
     assert args.func is cli.cmd_report
     assert args.load == Path("data/raw") and args.out == Path("reports/retail_report.html")
     assert report["restart"] == "no" and report["healthcheck"] == {"disable": True}
+
+
+def test_scheduler_runs_lgs_refresh_on_the_configured_interval(compose):
+    from lgs_analytics.refresh import parse_interval
+
+    scheduler = compose["services"]["scheduler"]
+    command = scheduler["command"]
+    assert command[0] == "lgs" and scheduler["restart"] == "unless-stopped"
+    args = cli.build_parser().parse_args(command[1:])
+    assert args.func is cli.cmd_refresh
+    # Interpolated from .env.example's LGS_REFRESH_EVERY, and a valid interval for lgs.
+    assert args.every == parse_interval(dotenv()["LGS_REFRESH_EVERY"]) == parse_interval("7d")
+    assert args.inbox == config.inbox_dir() and args.min_age > 0
+    raw = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))["services"]["scheduler"]["command"]
+    assert "${LGS_REFRESH_EVERY:-7d}" in raw, "the interval must be configurable from .env"
+    # The inbox it reads is under a mounted folder, so files dropped on the host reach it.
+    targets = {PurePosixPath(m["target"]) for m in mounts(scheduler) if m["type"] == "bind"}
+    assert PurePosixPath("/app/data") in targets
+
+
+def test_pseudonym_key_reaches_every_app_service_but_is_not_committed(compose):
+    example = dotenv()
+    for name in APP_SERVICES:
+        env = environment(compose["services"][name])
+        assert env["LGS_PSEUDONYM_KEY"] == example["LGS_PSEUDONYM_KEY"]
+        assert env["LGS_PSEUDONYMISE"] == example["LGS_PSEUDONYMISE"] == "0"
+    assert example["LGS_PSEUDONYM_KEY"].startswith("change-me"), "a placeholder, never a real key"
 
 
 def test_readme_says_how_to_load_an_export_and_reset_the_database():
