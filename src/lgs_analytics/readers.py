@@ -145,7 +145,8 @@ def _read_csv(path: Path) -> Iterator[Chunk]:
     # One thread, no newlines inside values: line numbers stay exact for the quarantine.
     read_opts = pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, column_names=_placeholders(header), skip_rows=1,
                                   encoding="utf8", use_threads=False)
-    parse_opts = pacsv.ParseOptions(invalid_row_handler=keep_bad_line)
+    # Empty lines are read as rows (all null) and dropped below, so that line numbers count them.
+    parse_opts = pacsv.ParseOptions(invalid_row_handler=keep_bad_line, ignore_empty_lines=False)
     convert = pacsv.ConvertOptions(include_columns=wanted, column_types={h: pa.string() for h in wanted},
                                    strings_can_be_null=False)
     next_line = 2  # the header is line 1
@@ -163,13 +164,31 @@ def _read_csv(path: Path) -> Iterator[Chunk]:
                      *batch.columns],
                     names=list(STAGING_COLUMNS),
                 )
-                yield Chunk("", table, fh.tell(), bad[reported:], personal)
+                yield Chunk("", _without_empty_lines(table), fh.tell(), bad[reported:], personal)
                 reported = len(bad)
         except pa.ArrowInvalid as exc:
+            if "straddles" in str(exc):  # a record longer than a block: no export line is that long
+                raise ExportError(f"{path}: a line is longer than {CSV_BLOCK_BYTES >> 20} MiB, so this is "
+                                  "not a sound export (a missing line break or quote?); check the file"
+                                  ) from None
             raise ExportError(f"{path}: cannot parse the CSV ({_first_line(exc)}); "
                               "check that it is the comma-separated export") from None
     if len(bad) > reported:
         yield Chunk("", _empty_table(), path.stat().st_size, bad[reported:], personal)
+
+
+def _without_empty_lines(table: pa.Table) -> pa.Table:
+    """Drop empty lines and rows of empty cells (``,,,,,,,``, as spreadsheets save blank rows):
+    they hold no value to lose, and are not counted as rows read."""
+    import pyarrow.compute as pc
+
+    def blank(name: str) -> pa.ChunkedArray:
+        return pc.equal(pc.fill_null(table.column(name), ""), "")
+
+    empty = blank("invoice")
+    for name in STAGING_COLUMNS[3:]:
+        empty = pc.and_(empty, blank(name))
+    return table.filter(pc.invert(empty)) if pc.any(empty).as_py() else table
 
 
 def _line_numbers(first: int, count: int, bad_lines: set[int]) -> np.ndarray:
@@ -212,9 +231,26 @@ def _column_order(header: list[str]) -> list[int]:
 # --- xlsx ----------------------------------------------------------------------------------------
 
 
+def _check_zip(path: Path) -> None:
+    """Refuse a workbook whose zip parts fail their checksums: the reader stops at an XML part's
+    closing tag without checking it, so a damaged part could silently lose a sheet."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        raise ExportError(f"{path}: not a readable .xlsx workbook ({_first_line(exc)}); "
+                          "open it in Excel and save it again as .xlsx") from None
+    if damaged is not None:
+        raise ExportError(f"{path}: the workbook is damaged (its part {damaged} fails its checksum); "
+                          "copy or export it again")
+
+
 def _xlsx_sheets(path: Path) -> dict[str, list[list]]:
     from python_calamine import CalamineError, CalamineWorkbook
 
+    _check_zip(path)
     try:
         book = CalamineWorkbook.from_path(str(path))
         sheets = {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names}
@@ -246,9 +282,8 @@ def _read_xlsx(path: Path) -> Iterator[Chunk]:
             numbers = pa.array(range(start + 1, start + 1 + len(block)), pa.int32())
             sheet = pa.array([name] * len(block), pa.string())
             done += len(block)
-            yield Chunk(name, pa.Table.from_arrays([sheet, numbers, *columns],
-                                                   names=list(STAGING_COLUMNS)), done,
-                        dropped_columns=tuple(sorted(personal)))
+            table = pa.Table.from_arrays([sheet, numbers, *columns], names=list(STAGING_COLUMNS))
+            yield Chunk(name, _without_empty_lines(table), done, dropped_columns=tuple(sorted(personal)))
         del rows
 
 

@@ -11,8 +11,11 @@ cast. Rules:
 - Quantity and Customer ID: whole numbers, also written ``13085.0``; ``12.5`` or ``1e3``
   are refused. Customer ID may be empty (a guest checkout).
 - InvoiceDate: ``YYYY-MM-DD[ HH:MM[:SS]]`` (or with ``T``) or the US ``M/D/YYYY H:MM[:SS]``
-  of the UCI CSV, and a real calendar date and time.
-- Price: a decimal number (``NaN`` and ``Infinity`` are refused).
+  of the UCI CSV, and a real calendar date and time, in the years 1900-2199 (a year 999
+  or 9999 is a typing slip, and pandas cannot hold it).
+- Price: a decimal number (``NaN`` and ``Infinity`` are refused), exponent at most two
+  digits (``1e999`` would become infinity), under a billion pounds a unit (the marts'
+  money columns hold up to 10^12).
 """
 
 from __future__ import annotations
@@ -24,12 +27,16 @@ TEXT_COLUMNS = ("invoice", "stock_code", "description", "quantity", "invoice_dat
                 "customer_id", "country")
 
 WHOLE_NUMBER = r"^[+-]?\d{1,9}(\.0*)?$"
-DECIMAL = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?$"
+DECIMAL = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,2})?$"
+MAX_PRICE = 1e9
+YEARS = (1900, 2199)
 ISO_DATE = (r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
             r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?)?$")
 US_DATE = (r"^(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})"
            r"(?: (?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?$")
 DATE_REASON = "InvoiceDate is not a date (expected YYYY-MM-DD HH:MM or M/D/YYYY H:MM)"
+YEAR_REASON = f"InvoiceDate is out of range (years {YEARS[0]}-{YEARS[1]})"
+PRICE_RANGE_REASON = f"Price is out of range ({MAX_PRICE:,.0f} or more a unit)"
 
 
 def _blank_to_null(values: pa.Array, trim: bool = True) -> pa.Array:
@@ -49,8 +56,9 @@ def _date_parts(values: pa.Array, pattern: str) -> dict[str, pa.Array]:
     return {name: pc.struct_field(parts, name) for name in ("y", "m", "d", "H", "M", "S")}
 
 
-def _timestamp(values: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """(ISO text ``YYYY-MM-DD HH:MM:SS``, ok) for both date styles; impossible dates fail."""
+def _timestamp(values: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """(ISO text ``YYYY-MM-DD HH:MM:SS``, ok, year in range) for both date styles; impossible
+    dates are not ok."""
     iso, us = _date_parts(values, ISO_DATE), _date_parts(values, US_DATE)
     numbers = {}
     for name in ("y", "m", "d", "H", "M", "S"):
@@ -59,7 +67,8 @@ def _timestamp(values: pa.Array) -> tuple[pa.Array, pa.Array]:
         numbers[name] = pc.cast(text, pa.int32())
     pad = {k: pc.utf8_lpad(pc.cast(v, pa.string()), width=2, padding="0") for k, v in numbers.items()}
     text = pc.binary_join_element_wise(
-        pc.binary_join_element_wise(pc.cast(numbers["y"], pa.string()), pad["m"], pad["d"], "-"),
+        pc.binary_join_element_wise(pc.utf8_lpad(pc.cast(numbers["y"], pa.string()), width=4, padding="0"),
+                                    pad["m"], pad["d"], "-"),
         pc.binary_join_element_wise(pad["H"], pad["M"], pad["S"], ":"), " ")
     parsed = pc.strptime(text, format="%Y-%m-%d %H:%M:%S", unit="s", error_is_null=True)
     # strptime rolls 30 February over into March: a real date reads back the same.
@@ -69,7 +78,9 @@ def _timestamp(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     ok = same[0]
     for check in same[1:]:
         ok = pc.and_(ok, check)
-    return text, pc.fill_null(ok, False)
+    in_range = pc.fill_null(pc.and_(pc.greater_equal(numbers["y"], YEARS[0]),
+                                    pc.less_equal(numbers["y"], YEARS[1])), False)
+    return text, pc.fill_null(ok, False), in_range
 
 
 def _reason(rules: list[tuple[pa.Array, str]]) -> pa.Array:
@@ -92,8 +103,11 @@ def type_rows(table: pa.Table) -> tuple[pa.Table, pa.Array]:
     stock = pc.replace_substring_regex(col["stock_code"], r"^(\d+)\.0*$", r"\1")
     quantity, quantity_ok = _whole_number(col["quantity"])
     customer, customer_ok = _whole_number(col["customer_id"])
-    date_text, date_ok = _timestamp(col["invoice_date"])
+    date_text, date_ok, year_ok = _timestamp(col["invoice_date"])
     price_ok = pc.fill_null(pc.match_substring_regex(col["price"], DECIMAL), False)
+    price_value = pc.cast(pc.if_else(price_ok, pc.replace_substring_regex(col["price"], r"^\+", ""), "0"),
+                          pa.float64())
+    price_in_range = pc.less(pc.abs(price_value), MAX_PRICE)
     missing = {name: pc.is_null(col[name]) for name in TEXT_COLUMNS}
     reason = _reason([
         (missing["invoice"], "Invoice is empty"),
@@ -104,8 +118,10 @@ def type_rows(table: pa.Table) -> tuple[pa.Table, pa.Array]:
         (pc.and_not(pc.invert(quantity_ok), missing["quantity"]), "Quantity is not a whole number"),
         (missing["invoice_date"], "InvoiceDate is empty"),
         (pc.and_not(pc.invert(date_ok), missing["invoice_date"]), DATE_REASON),
+        (pc.and_(date_ok, pc.invert(year_ok)), YEAR_REASON),
         (missing["price"], "Price is empty"),
         (pc.and_not(pc.invert(price_ok), missing["price"]), "Price is not a number"),
+        (pc.and_(price_ok, pc.invert(price_in_range)), PRICE_RANGE_REASON),
         (pc.and_not(pc.invert(customer_ok), missing["customer_id"]), "Customer ID is not a whole number"),
     ])
     typed = pa.table({
