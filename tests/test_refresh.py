@@ -339,3 +339,57 @@ def test_the_schedule_survives_a_failing_run(database_url, paths, monkeypatch):
     monkeypatch.setattr(refresh, "next_due", lambda every, now: now)
     refresh.run_every(paths, dt.timedelta(days=1), say=said.append, sleep=lambda s: None, runs=2)
     assert said == ["refresh failed: cannot connect to Postgres (server closed the connection)"] * 2
+
+
+def test_a_file_the_database_refuses_is_rejected_and_the_next_still_loads(database_url, paths, monkeypatch):
+    import psycopg2.errors
+
+    from lgs_analytics import ingest
+
+    real_load = ingest.load_path
+
+    def refuse_one(path, progress=True):
+        if path.name == "a_overflow.csv":  # as if a value passed validation but not Postgres
+            raise psycopg2.errors.NumericValueOutOfRange("numeric field overflow")
+        return real_load(path, progress=progress)
+
+    monkeypatch.setattr(ingest, "load_path", refuse_one)
+    drop(paths, "a_overflow.csv", [GOOD], age_seconds=200)
+    drop(paths, "b_good.csv", [GOOD], age_seconds=100)
+    result = refresh.refresh(paths, progress=False, say=quiet, rebuild=Rebuilds())
+    assert [(f.file, f.outcome) for f in result.files] == [("a_overflow.csv", "rejected"),
+                                                           ("b_good.csv", "loaded")]
+    assert "could not be loaded (numeric field overflow)" in result.files[0].reason
+    assert (paths.rejected / result.run_id / "a_overflow.csv.reason.txt").exists()
+
+
+def test_a_lost_database_stops_the_run_and_leaves_the_file_for_the_next(database_url, paths, monkeypatch):
+    import psycopg2
+
+    from lgs_analytics import ingest
+
+    def server_gone(path, progress=True):
+        raise psycopg2.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(ingest, "load_path", server_gone)
+    drop(paths, "w1.csv", [GOOD])
+    with pytest.raises(psycopg2.OperationalError):
+        refresh.refresh(paths, progress=False, say=quiet, rebuild=Rebuilds())
+    assert (paths.inbox / "w1.csv").exists() and not any(paths.rejected.iterdir())
+    assert fetch("SELECT status, detail FROM refresh_runs") == [
+        ("failed", "server closed the connection unexpectedly")]
+
+
+def test_classic_scores_in_use_are_refreshed_too(database_url, paths, monkeypatch, tmp_path):
+    from lgs_analytics import report
+
+    write_export(generate_export(rows=20_000, seed=3), tmp_path / "export.csv")
+    load_path(tmp_path / "export.csv", progress=False)
+    assert cli.main(["rfm", "--method", "classic", "--out", str(tmp_path / "classic.csv")]) == 0
+    before = fetch("SELECT max(computed_at) FROM customer_rfm WHERE method = 'classic'")[0][0]
+    monkeypatch.setattr(report, "build_report", lambda out, parameters, progress=True: out)
+    steps, notes = {}, []
+    refresh.recompute(paths, method="standard", pseudonymise=False, progress=False, say=quiet,
+                      steps=steps, notes=notes)
+    assert notes == [] and "classic scores" in steps
+    assert fetch("SELECT max(computed_at) FROM customer_rfm WHERE method = 'classic'")[0][0] > before

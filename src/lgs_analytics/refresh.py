@@ -169,20 +169,27 @@ def new_run_id(now: dt.datetime | None = None) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
+# Failures that belong to the file (its load rolled back): the file is rejected and the run goes
+# on. Anything else (the server gone, the disk full) stops the run with the file left in place.
+FILE_FAILURES = (ExportError, ValueError, psycopg2.DataError, psycopg2.IntegrityError, psycopg2.InternalError)
+
+
 def load_inbox(paths: RefreshPaths, run_id: str, files: list[Path], *, progress: bool,
                say: Callable[[str], None]) -> list[FileOutcome]:
     """Load each file in its own transaction; move it to processed/ after it committed, or to
-    rejected/ with its reason when it is not an export. A database failure stops the run and
-    leaves the file where it is, to be tried again."""
-    from .ingest import load_path
+    rejected/ with its reason when it cannot be loaded. A failure of the database itself stops
+    the run and leaves the file where it is, to be tried again."""
+    from . import ingest
 
     outcomes = []
     for path in files:
         started = time.perf_counter()
         try:
-            result = load_path(path, progress=progress)
-        except ExportError as exc:
-            reason = str(exc).strip().splitlines()[0]
+            result = ingest.load_path(path, progress=progress)
+        except FILE_FAILURES as exc:
+            reason = first_line(exc)
+            if not isinstance(exc, ExportError):
+                reason = f"{path}: could not be loaded ({reason}); nothing from this file was written"
             moved = reject(path, paths.rejected / run_id, reason)
             outcomes.append(FileOutcome(path.name, "rejected", str(moved), reason=reason,
                                         seconds=time.perf_counter() - started))
@@ -229,7 +236,7 @@ def recompute(paths: RefreshPaths, *, method: str, pseudonymise: bool, progress:
     """Rebuild the report (which scores ``method`` and predicts, saving both for the web app),
     then re-score the other method if the web app has its scores, so none goes stale."""
     from .pipeline import METHODS, run_rfm
-    from .report import ReportError, build_report
+    from .report import build_report
 
     started = time.perf_counter()
     build_report(paths.report, {"method": method, "pseudonymise": pseudonymise}, progress=progress)
@@ -243,7 +250,7 @@ def recompute(paths: RefreshPaths, *, method: str, pseudonymise: bool, progress:
         started = time.perf_counter()
         try:
             run_rfm(other)
-        except (ValueError, ReportError) as exc:
+        except ValueError as exc:
             notes.append(f"'{other}' scores kept from the last run: {str(exc).splitlines()[0]}")
             say(notes[-1])
             continue
