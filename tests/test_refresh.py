@@ -393,3 +393,34 @@ def test_classic_scores_in_use_are_refreshed_too(database_url, paths, monkeypatc
                       steps=steps, notes=notes)
     assert notes == [] and "classic scores" in steps
     assert fetch("SELECT max(computed_at) FROM customer_rfm WHERE method = 'classic'")[0][0] > before
+
+
+def test_a_refresh_killed_while_writing_the_report_keeps_the_old_one_and_the_next_run_rebuilds(
+        database_url, paths):
+    paths.report.parent.mkdir(parents=True)
+    paths.report.write_text("last week's report", encoding="utf-8")
+    drop(paths, "w1.csv", [GOOD])
+    executing = paths.report.with_name(f".{paths.report.stem}.executing.ipynb")
+    process = subprocess.Popen([sys.executable, "-m", "lgs_analytics.cli", "refresh", "--inbox",
+                                str(paths.inbox), "--out", str(paths.report), "--quiet"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not executing.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)  # papermill has started the notebook
+        assert process.poll() is None, "the refresh finished before it could be killed"
+        os.killpg(process.pid, signal.SIGKILL)  # the command and its notebook kernel
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert paths.report.read_text(encoding="utf-8") == "last week's report"
+    assert not paths.report.with_suffix(".ipynb").exists()
+    # The file's load had committed, so it moved on; the run never finished.
+    assert fetch("SELECT count(*) FROM transactions") == [(1,)]
+    assert not (paths.inbox / "w1.csv").exists()
+    assert fetch("SELECT status, recomputed FROM refresh_runs") == [("running", False)]
+    rebuilds = Rebuilds()
+    result = refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds)
+    assert result.files == [] and result.recomputed and rebuilds.calls == 1  # the scores were stale
+    assert fetch("SELECT status FROM refresh_runs ORDER BY started_at") == [("interrupted",), ("succeeded",)]
