@@ -36,7 +36,6 @@ import psycopg2
 from . import config, db
 from .readers import ExportError
 
-EXPORT_SUFFIXES = (".csv", ".txt", ".xlsx")
 IN_PROGRESS_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
 LOCK_NAME = ".lgs-refresh.lock"
 
