@@ -50,7 +50,8 @@ def report(tmp_path_factory, pg_server):
     done = subprocess.run(["make", "--no-print-directory", "report", f"RAW={raw}", f"OUT={out}"],
                           cwd=config.project_root(), env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
-    yield {"html": out.read_text(encoding="utf-8"), "stdout": done.stdout, "url": url, "out": out}
+    yield {"html": out.read_text(encoding="utf-8"), "stdout": done.stdout, "stderr": done.stderr, "url": url,
+           "out": out}
     admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     admin.close()
 
@@ -59,6 +60,11 @@ def test_output_names_the_report_and_the_load(report):
     assert f"report written: {report['out'].resolve()}" in report["stdout"]
     assert f"{ROWS:,} rows read" in report["stdout"]
     assert report["out"].with_suffix(".ipynb").exists()
+
+
+def test_the_kernel_is_not_reached_over_tcp(report):
+    # IPC sockets in Jupyter's private runtime folder (report_kernel.py): no plain-text TCP warning.
+    assert "running over TCP" not in report["stderr"], report["stderr"]
 
 
 def test_every_section_heading_is_present(report):

@@ -11,6 +11,9 @@ import nbformat
 from . import config
 
 HIDDEN_CELL_TAGS = {"parameters", "injected-parameters", "remove-cell"}
+# The kernel talks to papermill over Unix sockets beside its connection file in Jupyter's
+# private runtime folder, not over TCP ports any local user could reach.
+KERNEL_MANAGER = "lgs_analytics.report_kernel.IPCKernelManager"
 
 
 class ReportError(RuntimeError):
@@ -31,6 +34,7 @@ def execute_notebook(executed: Path, parameters: dict, *, progress: bool = True)
         papermill.execute_notebook(
             str(source), str(executed), parameters=parameters, kernel_name="python3",
             progress_bar=progress, cwd=str(source.parent), request_save_on_cell_execute=False,
+            kernel_manager_class=KERNEL_MANAGER,
         )
     except PapermillExecutionError as exc:
         raise ReportError(
