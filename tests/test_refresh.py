@@ -329,6 +329,24 @@ def test_the_schedule_runs_when_due_and_then_every_interval(database_url, paths)
         dt.datetime.now(dt.UTC) + dt.timedelta(days=6))
 
 
+def test_the_schedule_waits_for_a_database_that_is_down(paths, monkeypatch):
+    said, slept = [], []
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1")
+    calls = []
+    monkeypatch.setattr(refresh, "refresh", lambda *args, **kwargs: calls.append(1))
+    real_next_due = refresh.next_due
+
+    def down_once(every, now):
+        if not slept:
+            return real_next_due(every, now)  # fails: nothing listens on port 1
+        return now
+
+    monkeypatch.setattr(refresh, "next_due", down_once)
+    refresh.run_every(paths, dt.timedelta(days=1), say=said.append, sleep=slept.append, runs=1)
+    assert said[0].startswith("cannot read the schedule (cannot connect to Postgres")
+    assert slept == [refresh.RETRY_SECONDS] and calls == [1]
+
+
 def test_the_schedule_survives_a_failing_run(database_url, paths, monkeypatch):
     said = []
 

@@ -323,6 +323,7 @@ def _record(paths: RefreshPaths, result: RefreshResult, last_batch_id: int | Non
 # --- the schedule --------------------------------------------------------------------------------
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+RETRY_SECONDS = 60
 
 
 def parse_interval(text: str) -> dt.timedelta:
@@ -353,7 +354,12 @@ def run_every(paths: RefreshPaths, every: dt.timedelta, *, say: Callable[[str], 
     done = 0
     while runs is None or done < runs:
         now = dt.datetime.now(dt.UTC)
-        due = next_due(every, now)
+        try:
+            due = next_due(every, now)
+        except (db.DatabaseError, psycopg2.Error) as exc:  # the server is down or restarting
+            say(f"cannot read the schedule ({first_line(exc)}); trying again in {RETRY_SECONDS} s")
+            sleep(RETRY_SECONDS)
+            continue
         if due > now:
             say(f"next refresh at {due:%Y-%m-%d %H:%M:%S} UTC (every {every})")
             sleep((due - now).total_seconds())
