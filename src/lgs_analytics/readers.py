@@ -1,11 +1,11 @@
 """Reading LGS exports (.csv, .xlsx) into text chunks, refusing files that cannot be an export.
 
 Every value leaves here as text exactly as exported (spreadsheet numbers and
-dates spelled the way the CSV export spells them); typing and quarantine
-happen in Postgres (sql/03_load.sql), so both worlds share one set of rules.
-A file that cannot be read at all raises :class:`ExportError` before anything
-is written; a CSV line with the wrong number of fields is kept as a
-:class:`BadLine` for the quarantine.
+dates spelled the way the CSV export spells them); validate.py types it and
+ingest.py quarantines what cannot be typed. A file that cannot be read at all
+raises :class:`ExportError` before anything is written; a CSV line with the
+wrong number of fields is kept as a :class:`BadLine` for the quarantine.
+Personal columns (privacy.is_personal_column) are left out of every chunk.
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def _read_csv(path: Path) -> Iterator[Chunk]:
     # One thread, no newlines inside values: line numbers stay exact for the quarantine.
     read_opts = pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, column_names=_placeholders(header), skip_rows=1,
                                   encoding="utf8", use_threads=False)
-    # Empty lines are read as rows (all null) and dropped below, so that line numbers count them.
+    # Empty lines are read as rows (of empty strings) and dropped below, so line numbers count them.
     parse_opts = pacsv.ParseOptions(invalid_row_handler=keep_bad_line, ignore_empty_lines=False)
     convert = pacsv.ConvertOptions(include_columns=wanted, column_types={h: pa.string() for h in wanted},
                                    strings_can_be_null=False)
