@@ -10,6 +10,7 @@ from pathlib import Path
 import psycopg2
 
 from . import config, db, privacy, server
+from .errors import first_line
 from .readers import ExportError
 from .refresh import RefreshBusy
 from .report import ReportError
@@ -309,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except USER_ERRORS as exc:
-        return fail(str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__)
+        return fail(first_line(exc))
     except ReportError as exc:
         return fail(str(exc), 1)
     except RefreshBusy as exc:
@@ -317,8 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except server.ServerError as exc:
         return fail(str(exc))
     except psycopg2.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-        return fail(f"the database refused the operation ({first}); nothing was changed", 1)
+        return fail(f"the database refused the operation ({first_line(exc)}); nothing was changed", 1)
     except KeyboardInterrupt:
         return fail("interrupted; nothing half-written was kept (each load is one transaction)", 130)
 

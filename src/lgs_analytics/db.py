@@ -21,6 +21,7 @@ import pyarrow.csv as pacsv
 from psycopg2 import sql as pgsql
 
 from . import config, server
+from .errors import first_line
 
 
 class DatabaseError(RuntimeError):
@@ -61,9 +62,9 @@ def connect(url: str | None = None, *, apply_schema: bool = True) -> Iterator[ps
     try:
         conn = psycopg2.connect(url)
     except psycopg2.OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
         raise DatabaseError(
-            f"cannot connect to Postgres ({first}); check DATABASE_URL or unset it to use the embedded server"
+            f"cannot connect to Postgres ({first_line(exc)}); check DATABASE_URL or unset it to use the "
+            "embedded server"
         ) from exc
     try:
         if apply_schema:

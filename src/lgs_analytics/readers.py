@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from .config import EXPORT_COLUMNS
+from .errors import first_line
 from .privacy import is_personal_column
 
 STAGING_COLUMNS: tuple[str, ...] = (
@@ -171,7 +172,7 @@ def _read_csv(path: Path) -> Iterator[Chunk]:
                 raise ExportError(f"{path}: a line is longer than {CSV_BLOCK_BYTES >> 20} MiB, so this is "
                                   "not a sound export (a missing line break or quote?); check the file"
                                   ) from None
-            raise ExportError(f"{path}: cannot parse the CSV ({_first_line(exc)}); "
+            raise ExportError(f"{path}: cannot parse the CSV ({first_line(exc, 200)}); "
                               "check that it is the comma-separated export") from None
     if len(bad) > reported:
         yield Chunk("", _empty_table(), path.stat().st_size, bad[reported:], personal)
@@ -186,9 +187,11 @@ def _without_empty_lines(table: pa.Table) -> pa.Table:
         return pc.equal(pc.fill_null(table.column(name), ""), "")
 
     empty = blank("invoice")
+    if not pc.any(empty).as_py():  # the usual chunk: nothing to drop, no need to look further
+        return table
     for name in STAGING_COLUMNS[3:]:
         empty = pc.and_(empty, blank(name))
-    return table.filter(pc.invert(empty)) if pc.any(empty).as_py() else table
+    return table.filter(pc.invert(empty))
 
 
 def _line_numbers(first: int, count: int, bad_lines: set[int]) -> np.ndarray:
@@ -240,7 +243,7 @@ def _check_zip(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             damaged = archive.testzip()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        raise ExportError(f"{path}: not a readable .xlsx workbook ({_first_line(exc)}); "
+        raise ExportError(f"{path}: not a readable .xlsx workbook ({first_line(exc, 200)}); "
                           "open it in Excel and save it again as .xlsx") from None
     if damaged is not None:
         raise ExportError(f"{path}: the workbook is damaged (its part {damaged} fails its checksum); "
@@ -255,7 +258,7 @@ def _xlsx_sheets(path: Path) -> dict[str, list[list]]:
         book = CalamineWorkbook.from_path(str(path))
         sheets = {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names}
     except (CalamineError, OSError, ValueError) as exc:
-        raise ExportError(f"{path}: not a readable .xlsx workbook ({_first_line(exc)}); "
+        raise ExportError(f"{path}: not a readable .xlsx workbook ({first_line(exc, 200)}); "
                           "open it in Excel and save it again as .xlsx") from None
     return {name: rows for name, rows in sheets.items() if any(any(c != "" for c in r) for r in rows[:1])}
 
@@ -308,8 +311,3 @@ def _empty_table() -> pa.Table:
         + [pa.array([], pa.string()) for _ in STAGING_COLUMNS[2:]],
         names=list(STAGING_COLUMNS),
     )
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:200] if text else exc.__class__.__name__

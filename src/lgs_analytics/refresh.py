@@ -34,10 +34,13 @@ from pathlib import Path
 import psycopg2
 
 from . import config, db
+from .errors import first_line
+from .privacy import output_key
 from .readers import ExportError
 
 IN_PROGRESS_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
 LOCK_NAME = ".lgs-refresh.lock"
+LOG_LINE_LIMIT = 500  # characters of an error kept in the run log and a rejected file's reason
 
 
 class RefreshBusy(RuntimeError):
@@ -186,7 +189,7 @@ def load_inbox(paths: RefreshPaths, run_id: str, files: list[Path], *, progress:
         try:
             result = ingest.load_path(path, progress=progress)
         except FILE_FAILURES as exc:
-            reason = first_line(exc)
+            reason = first_line(exc, LOG_LINE_LIMIT)
             if not isinstance(exc, ExportError):
                 reason = f"{path}: could not be loaded ({reason}); nothing from this file was written"
             moved = reject(path, paths.rejected / run_id, reason)
@@ -250,7 +253,7 @@ def recompute(paths: RefreshPaths, *, method: str, pseudonymise: bool, progress:
         try:
             run_rfm(other)
         except ValueError as exc:
-            notes.append(f"'{other}' scores kept from the last run: {str(exc).splitlines()[0]}")
+            notes.append(f"'{other}' scores kept from the last run: {first_line(exc, LOG_LINE_LIMIT)}")
             say(notes[-1])
             continue
         steps[f"{other} scores"] = round(time.perf_counter() - started, 2)
@@ -265,10 +268,7 @@ def refresh(paths: RefreshPaths, *, min_age_seconds: float = 0, force: bool = Fa
     ``rebuild`` replaces :func:`recompute` (the report step, about ten seconds), for tests of
     the inbox handling.
     """
-    if pseudonymise:
-        from .privacy import pseudonym_key
-
-        pseudonym_key()  # fail before anything moves if the key is missing
+    output_key(pseudonymise)  # fail before anything moves if the key is missing
     for folder in (paths.inbox, paths.processed, paths.rejected, paths.log_file.parent):
         folder.mkdir(parents=True, exist_ok=True)
     clock = time.perf_counter()
@@ -296,17 +296,12 @@ def refresh(paths: RefreshPaths, *, min_age_seconds: float = 0, force: bool = Fa
             result.status = "succeeded"
         except BaseException as exc:
             result.status = "failed"
-            result.detail = first_line(exc)
+            result.detail = first_line(exc, LOG_LINE_LIMIT)
             raise
         finally:
             result.seconds = round(time.perf_counter() - clock, 2)
             _record(paths, result, last_batch if result.status == "succeeded" and result.recomputed else None)
     return result
-
-
-def first_line(exc: BaseException) -> str:
-    """An error in one line, for the run log (never a traceback)."""
-    return (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:500]
 
 
 def _record(paths: RefreshPaths, result: RefreshResult, last_batch_id: int | None) -> None:
@@ -357,7 +352,8 @@ def run_every(paths: RefreshPaths, every: dt.timedelta, *, say: Callable[[str], 
         try:
             due = next_due(every, now)
         except (db.DatabaseError, psycopg2.Error) as exc:  # the server is down or restarting
-            say(f"cannot read the schedule ({first_line(exc)}); trying again in {RETRY_SECONDS} s")
+            say(f"cannot read the schedule ({first_line(exc, LOG_LINE_LIMIT)}); "
+                f"trying again in {RETRY_SECONDS} s")
             sleep(RETRY_SECONDS)
             continue
         if due > now:
@@ -368,5 +364,5 @@ def run_every(paths: RefreshPaths, every: dt.timedelta, *, say: Callable[[str], 
         except RefreshBusy as exc:
             say(f"skipped: {exc}")
         except Exception as exc:  # the schedule outlives one failed run; the run log has it
-            say(f"refresh failed: {first_line(exc)}")
+            say(f"refresh failed: {first_line(exc, LOG_LINE_LIMIT)}")
         done += 1
