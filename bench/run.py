@@ -73,7 +73,7 @@ def seed_style_analysis(url: str) -> None:
     import pandas as pd
     import sqlalchemy
 
-    from lgs_analytics.db import sqlalchemy_url
+    from lgs_analytics.store.db import sqlalchemy_url
 
     engine = sqlalchemy.create_engine(sqlalchemy_url(url))
     df = pd.read_sql_table("transactions", engine)
@@ -105,7 +105,7 @@ DATABASE_STATE = ("SELECT count(*), sum(quantity * unit_price)::text, "
 
 def database_state() -> dict:
     """What the analyses read: the lines (their ids' digest), how many, and the revenue."""
-    from lgs_analytics import db
+    from lgs_analytics.store import db
 
     with db.connect() as conn:
         lines, revenue, digest = db.query(conn, DATABASE_STATE)[0]
@@ -140,7 +140,7 @@ def weekly_files(rows: int, work: Path) -> dict[str, list[Path]]:
     six weeks (a weekly export overlapping the last one by two weeks)."""
     import pandas as pd
 
-    from lgs_analytics.generate import cut_exports, generate_export, write_export
+    from lgs_analytics.ingest.synthetic import cut_exports, generate_export, write_export
 
     sheets = generate_export(rows=rows, seed=0)
     folder = work / "weekly"
@@ -216,7 +216,8 @@ def main() -> None:
     print(f"  weekly refresh (six weeks' export into the full database): "
           f"{results['refresh_weekly_export_into_full_database']['median']:.1f} s", flush=True)
 
-    from lgs_analytics import db, pipeline
+    from lgs_analytics import pipeline
+    from lgs_analytics.store import db
 
     url = db.database_url()
     stage_runs = args.runs + 2
@@ -233,7 +234,7 @@ def main() -> None:
                                                         + results["rfm_standard"]["median"]
                                                         + results["rfm_classic"]["median"], 3)}
 
-    from lgs_analytics import predict
+    from lgs_analytics.analytics import predict
 
     summary_frame = predict.customer_summary(analysis.cleaned.purchases)
     results["predict_fit_bgnbd_gamma_gamma"] = {

@@ -18,6 +18,9 @@ CREATE TABLE IF NOT EXISTS load_batches (
 );
 -- Names (never values) of the personal columns the file carried and the load left out.
 ALTER TABLE load_batches ADD COLUMN IF NOT EXISTS dropped_columns text[] NOT NULL DEFAULT '{}';
+-- True when the file came from `lgs generate` (its name says "synthetic"; a generated workbook also
+-- carries the marker in its document properties): every report built on it says SYNTHETIC DATA.
+ALTER TABLE load_batches ADD COLUMN IF NOT EXISTS synthetic boolean NOT NULL DEFAULT false;
 
 -- The raw layer: every row read that could be typed, in every file and sheet
 -- (overlaps and repeats included), as a pointer to its line in transactions. A row's

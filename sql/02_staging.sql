@@ -24,28 +24,13 @@ CREATE UNLOGGED TABLE staging_export_rows (
     country       text
 );
 
--- Staging views: rename, cast and categorise; no joins, no aggregates.
-CREATE OR REPLACE VIEW stg_transactions AS
-SELECT
-    line_id,
-    invoice_no,
-    stock_code,
-    description,
-    quantity,
-    invoice_date,
-    unit_price,
-    customer_id,
-    country,
-    occurrence > 1                                   AS is_repeat,
-    invoice_no LIKE 'C%'                             AS is_cancellation,
-    invoice_no LIKE 'A%'                             AS is_adjustment,
-    stock_code ~ '^([0-9]{5}[A-Za-z]*|DCGS[A-Za-z0-9]+)$' AS is_product,  -- as clean.py
-    quantity * unit_price                            AS line_total,
-    to_char(invoice_date, 'YYYYMM')::integer         AS invoice_month
-FROM transactions;
-
+-- Staging view: the raw layer joined back into rows as exported; no rules. What a cancellation,
+-- a product line or a line total is lives in one place, the Python cleaning rules
+-- (lgs_analytics.analytics.clean and frames), so no view here defines them a second time.
+DROP VIEW IF EXISTS stg_transactions;
+DROP VIEW IF EXISTS stg_export_rows;
 -- Every row as exported, in load order (the classic method's input).
-CREATE OR REPLACE VIEW stg_export_rows AS
+CREATE VIEW stg_export_rows AS
 SELECT
     e.batch_id,
     e.sheet,
@@ -57,7 +42,6 @@ SELECT
     t.invoice_date,
     t.unit_price,
     t.customer_id,
-    t.country,
-    t.quantity * t.unit_price                        AS line_total
+    t.country
 FROM export_rows e
 JOIN transactions t USING (line_id);

@@ -1,9 +1,50 @@
--- 04_marts.sql: the tables the LGS web app reads (a stable, documented contract: README).
--- Each scoring run replaces its method's rows in one transaction, so readers see
--- the previous run or the new one, never a mix.
+-- 04_marts.sql: the tables the LGS web app and the dashboard read (a stable, documented contract:
+-- README "The web-app tables"). Only `lgs build` writes them: it computes every mart from the raw
+-- layer and publishes them all in ONE transaction, stamped with its build id, so readers see the
+-- previous build or the new one, never a mix. The marts hold the current build only; `builds`
+-- keeps the record of every build.
+
+-- Marts written before builds existed carry no build id: they are derived data, so they are
+-- dropped and the next `lgs build` publishes them again.
+DO $$
+BEGIN
+    IF to_regclass('customer_rfm') IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM information_schema.columns
+        WHERE table_schema = current_schema() AND table_name = 'customer_rfm' AND column_name = 'build_id'
+    ) THEN
+        DROP TABLE IF EXISTS customer_rfm, segments CASCADE;
+    END IF;
+END $$;
+
+-- One row per build, published or refused: what it computed, from what, and how it ended.
+CREATE TABLE IF NOT EXISTS builds (
+    build_id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    started_at      timestamptz NOT NULL,
+    finished_at     timestamptz NOT NULL DEFAULT now(),
+    status          text        NOT NULL CHECK (status IN ('published', 'refused', 'failed')),
+    methods         text[]      NOT NULL,            -- RFM methods published, e.g. {standard,classic}
+    as_of           date,                            -- the standard scores' and predictions' as-of date
+    window_start    date,                            -- first invoice date included (NULL: from the start)
+    window_end      date,                            -- last invoice date included (NULL: to the end)
+    parameters      jsonb       NOT NULL DEFAULT '{}',  -- as given to `lgs build`
+    batches         jsonb       NOT NULL DEFAULT '[]',  -- provenance: [{batch_id, file, rows_read,
+                                                        --   rows_loaded, synthetic, loaded_at}]
+    last_batch_id   bigint,                          -- the newest load the build read
+    rows_read       bigint      NOT NULL DEFAULT 0,  -- over all the batches above
+    customers       integer     NOT NULL DEFAULT 0,  -- customers scored (standard)
+    synthetic       boolean     NOT NULL DEFAULT false, -- any batch came from `lgs generate`
+    forecast        jsonb       NOT NULL DEFAULT '{}',  -- holdout check, fit time, or why no predictions
+    package_version text        NOT NULL,
+    detail          text        NOT NULL DEFAULT ''  -- why a build was refused or failed, in one line
+);
+
+-- The build the web app, the dashboard and the report read: the newest published one.
+CREATE OR REPLACE VIEW current_build AS
+SELECT * FROM builds WHERE status = 'published' ORDER BY build_id DESC LIMIT 1;
 
 -- One row per customer and RFM method.
 CREATE TABLE IF NOT EXISTS customer_rfm (
+    build_id      bigint       NOT NULL,
     customer_id   integer      NOT NULL,
     method        text         NOT NULL CHECK (method IN ('classic', 'standard')),
     as_of         date         NOT NULL,  -- recency is counted in days up to this date
@@ -15,30 +56,44 @@ CREATE TABLE IF NOT EXISTS customer_rfm (
     m_score       smallint     NOT NULL CHECK (m_score BETWEEN 1 AND 5),
     rfm_score     char(3)      NOT NULL,
     segment       text         NOT NULL,
-    computed_at   timestamptz  NOT NULL DEFAULT now(),
     PRIMARY KEY (method, customer_id)
 );
 CREATE INDEX IF NOT EXISTS customer_rfm_segment_idx ON customer_rfm (method, segment);
 
 -- One row per segment and method: what it means, what to do, how big it is.
 CREATE TABLE IF NOT EXISTS segments (
+    build_id        bigint        NOT NULL,
     method          text          NOT NULL CHECK (method IN ('classic', 'standard')),
     segment         text          NOT NULL,
     description     text          NOT NULL,
     action          text          NOT NULL,  -- the recommended campaign
+    priority        smallint      NOT NULL,  -- 1 = act first
     customers       integer       NOT NULL,
     customer_share  numeric(5,2)  NOT NULL,  -- % of scored customers
     revenue         numeric(14,2) NOT NULL,  -- GBP, sum of the members' monetary value
     revenue_share   numeric(6,2)  NOT NULL,  -- % of all scored revenue
+    mean_recency    numeric(10,2),           -- days; NULL for an empty segment
+    mean_frequency  numeric(10,2),           -- invoices
+    mean_monetary   numeric(14,2),           -- GBP
     as_of           date          NOT NULL,
-    computed_at     timestamptz   NOT NULL DEFAULT now(),
     PRIMARY KEY (method, segment)
 );
 
+-- The report's aggregates of the current build (monthly sales, orders, customers, cohorts,
+-- countries, products, baskets, the cleaning audit, churn alerts...): one Apache Parquet frame
+-- each, read by the package (`lgs_analytics.pipeline.published`), never by the web app.
+CREATE TABLE IF NOT EXISTS report_frames (
+    build_id  bigint NOT NULL,
+    name      text   NOT NULL,
+    frame     bytea  NOT NULL,
+    PRIMARY KEY (build_id, name)
+);
+
 -- The web app's everyday view: each customer's segment under the default method.
-CREATE OR REPLACE VIEW customer_segments AS
+DROP VIEW IF EXISTS customer_segments;
+CREATE VIEW customer_segments AS
 SELECT r.customer_id, r.segment, s.action, r.r_score, r.f_score, r.m_score, r.rfm_score,
-       r.recency, r.frequency, r.monetary, r.as_of
+       r.recency, r.frequency, r.monetary, r.as_of, r.build_id
 FROM customer_rfm r
 JOIN segments s ON s.method = r.method AND s.segment = r.segment
 WHERE r.method = 'standard';

@@ -11,7 +11,9 @@ CREATE TABLE IF NOT EXISTS refresh_runs (
     files_loaded    integer     NOT NULL DEFAULT 0,    -- moved to processed/
     files_rejected  integer     NOT NULL DEFAULT 0,    -- moved to rejected/, each with its reason
     rows_new        bigint      NOT NULL DEFAULT 0,    -- lines new to transactions
-    recomputed      boolean     NOT NULL DEFAULT false, -- scores, predictions and report rebuilt
+    recomputed      boolean     NOT NULL DEFAULT false, -- a build was published and the report rebuilt
     last_batch_id   bigint,                            -- the newest load the scores were computed from
     detail          text        NOT NULL DEFAULT ''    -- why it failed, in one line
 );
+-- The build the run published (builds.build_id), if it published one.
+ALTER TABLE refresh_runs ADD COLUMN IF NOT EXISTS build_id bigint;

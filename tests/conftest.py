@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from lgs_analytics import server
+from lgs_analytics.store import server
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 REAL_HEAD_XLSX = SHARED_DATA / "online_retail_II_head.xlsx"

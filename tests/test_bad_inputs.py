@@ -22,11 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from lgs_analytics import db
 from lgs_analytics.cli import main
 from lgs_analytics.config import EXPORT_COLUMNS
-from lgs_analytics.generate import generate_export, write_export
-from lgs_analytics.validate import DATE_REASON, PRICE_RANGE_REASON, YEAR_REASON
+from lgs_analytics.ingest.synthetic import generate_export, write_export
+from lgs_analytics.ingest.validate import DATE_REASON, PRICE_RANGE_REASON, YEAR_REASON
+from lgs_analytics.store import db
 from tests.conftest import write_csv
 
 pytestmark = pytest.mark.integration

@@ -38,7 +38,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from lgs_analytics import cli, config, db
+from lgs_analytics import cli, config
+from lgs_analytics.store import db
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from lgs_analytics import config, pipeline
-from lgs_analytics.formats import count, gbp
+from lgs_analytics.report.formats import count, gbp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 ROWS = 30_000

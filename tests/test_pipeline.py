@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from lgs_analytics import cli, db, pipeline
-from lgs_analytics.generate import generate_export, write_export
-from lgs_analytics.ingest import load_path
-from lgs_analytics.rfm import RFM_COLUMNS
+from lgs_analytics import cli, pipeline
+from lgs_analytics.analytics.rfm import RFM_COLUMNS
+from lgs_analytics.ingest.load import load_path
+from lgs_analytics.ingest.synthetic import generate_export, write_export
+from lgs_analytics.store import db
 
 pytestmark = pytest.mark.integration
 

@@ -10,11 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lgs_analytics import cli, db, present, privacy
+from lgs_analytics import cli, privacy
 from lgs_analytics.config import EXPORT_COLUMNS
-from lgs_analytics.ingest import load_path
+from lgs_analytics.ingest.load import load_path
+from lgs_analytics.ingest.readers import ExportError, check_header
 from lgs_analytics.pipeline import Forecast
-from lgs_analytics.readers import ExportError, check_header
+from lgs_analytics.report import tables as present
+from lgs_analytics.store import db
 from tests.conftest import write_csv
 
 KEY = "a-test-key-of-32-characters-xxxx"
@@ -183,7 +185,7 @@ def test_churn_alerts_in_the_report_show_pseudonyms_when_asked(key):
 
 @pytest.mark.integration
 def test_lgs_rfm_and_predict_csvs_are_pseudonymised(database_url, tmp_path, key, capsys):
-    from lgs_analytics.generate import generate_export, write_export
+    from lgs_analytics.ingest.synthetic import generate_export, write_export
 
     write_export(generate_export(rows=8_000, seed=2), tmp_path / "export.csv")
     load_path(tmp_path / "export.csv", progress=False)

@@ -15,10 +15,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lgs_analytics import cli, db, privacy, refresh
-from lgs_analytics.generate import cut_exports, generate_export, write_export
-from lgs_analytics.ingest import load_path
+from lgs_analytics import cli, privacy, refresh
+from lgs_analytics.ingest.load import load_path
+from lgs_analytics.ingest.synthetic import cut_exports, generate_export, write_export
 from lgs_analytics.refresh import RefreshBusy, RefreshPaths, parse_interval, refresh_lock
+from lgs_analytics.store import db
 from tests.conftest import write_csv
 
 pytestmark = pytest.mark.integration
@@ -271,7 +272,7 @@ def test_a_refresh_killed_while_loading_leaves_nothing_and_the_next_run_finishes
 
 
 def test_a_failing_rebuild_keeps_the_old_report_and_is_logged_as_failed(database_url, paths, monkeypatch):
-    from lgs_analytics import report
+    from lgs_analytics.report import build as report
 
     paths.report.parent.mkdir(parents=True)
     paths.report.write_text("last week's report", encoding="utf-8")
@@ -362,7 +363,7 @@ def test_the_schedule_survives_a_failing_run(database_url, paths, monkeypatch):
 def test_a_file_the_database_refuses_is_rejected_and_the_next_still_loads(database_url, paths, monkeypatch):
     import psycopg2.errors
 
-    from lgs_analytics import ingest
+    from lgs_analytics.ingest import load as ingest
 
     real_load = ingest.load_path
 
@@ -384,7 +385,7 @@ def test_a_file_the_database_refuses_is_rejected_and_the_next_still_loads(databa
 def test_a_lost_database_stops_the_run_and_leaves_the_file_for_the_next(database_url, paths, monkeypatch):
     import psycopg2
 
-    from lgs_analytics import ingest
+    from lgs_analytics.ingest import load as ingest
 
     def server_gone(path, progress=True):
         raise psycopg2.OperationalError("server closed the connection unexpectedly")
@@ -399,7 +400,7 @@ def test_a_lost_database_stops_the_run_and_leaves_the_file_for_the_next(database
 
 
 def test_classic_scores_in_use_are_refreshed_too(database_url, paths, monkeypatch, tmp_path):
-    from lgs_analytics import report
+    from lgs_analytics.report import build as report
 
     write_export(generate_export(rows=20_000, seed=3), tmp_path / "export.csv")
     load_path(tmp_path / "export.csv", progress=False)

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import psycopg2
 
-from . import config, db, privacy, server
-from .errors import first_line
-from .readers import ExportError
-from .refresh import RefreshBusy
-from .report import ReportError
+from lgs_analytics import config, privacy
+from lgs_analytics.errors import BuildRefused, first_line
+from lgs_analytics.ingest.readers import ExportError
+from lgs_analytics.refresh import RefreshBusy
+from lgs_analytics.report.build import ReportError
+from lgs_analytics.store import db, server
 
 REFRESH_BUSY_EXIT = 75  # EX_TEMPFAIL: try again later
 USER_ERRORS: tuple[type[BaseException], ...] = (ExportError, db.DatabaseError, ValueError, FileNotFoundError)
@@ -32,7 +33,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     if args.out.suffix.lower() not in (".csv", ".xlsx"):
         return fail(f"--out must end in .csv or .xlsx (got '{args.out.suffix or args.out.name}')")
-    from .generate import generate_export, write_export
+    from lgs_analytics.ingest.synthetic import generate_export, write_export
 
     started = time.perf_counter()
     sheets = generate_export(rows=args.rows, seed=args.seed)
@@ -44,7 +45,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from .ingest import load_path
+    from lgs_analytics.ingest.load import load_path
 
     failed = 0
     totals = [0, 0, 0, 0]
@@ -65,26 +66,35 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_rfm(args: argparse.Namespace) -> int:
-    from .pipeline import run_rfm
+    from lgs_analytics.pipeline import clean_transactions, read_export_rows, read_transactions, score
 
     key = privacy.output_key(args.pseudonymise)  # before the work: a missing key fails at once
-    scores = run_rfm(args.method, as_of=args.as_of)
+    check_writable(args.out)
+    if args.method == "classic":
+        scores = score("classic", args.as_of, export_rows=read_export_rows())
+    else:
+        scores = score(args.method, args.as_of, cleaned=clean_transactions(read_transactions()))
+    if scores.customers.empty:
+        return fail(f"no customer bought before {scores.as_of:%Y-%m-%d}: nothing to score, {args.out} "
+                    "not written; choose a later --as-of", 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     privacy.pseudonymise_customers(scores.customers, key).to_csv(args.out, index=False)
     top = scores.segments.head(3)
     shares = ", ".join(f"{r.segment} {r.customers:,}" for r in top.itertuples())
     print(f"scored {len(scores.customers):,} customers ({args.method}, as of {scores.as_of.date()}) "
-          f"to {args.out}{' (customer IDs pseudonymised)' if key else ''}; largest segments: {shares}; "
-          "web-app tables customer_rfm and segments updated")
+          f"to {args.out}{' (customer IDs pseudonymised)' if key else ''}; largest segments: {shares}. "
+          "The web app's tables are unchanged (publishing is `lgs build`'s job)")
     return 0
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from .pipeline import clean, forecast, read_transactions
+    from lgs_analytics.pipeline import clean_transactions, forecast, read_transactions
 
     key = privacy.output_key(args.pseudonymise and args.out is not None)
-    result = forecast(clean(read_transactions()), as_of=args.as_of, horizon_days=args.horizon_days,
-                      strict=True)
+    if args.out is not None:
+        check_writable(args.out)
+    result = forecast(clean_transactions(read_transactions()), as_of=args.as_of,
+                      horizon_days=args.horizon_days, strict=True)
     customers = result.customers.reset_index()
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -94,8 +104,52 @@ def cmd_predict(args: argparse.Namespace) -> int:
     print(f"predicted {len(customers):,} customers as of {result.as_of.date()} "
           f"(fit {result.fit_seconds:.2f} s): {flagged:,} flagged as churn risks; "
           f"holdout check {m['total_actual']:,.0f} actual vs {m['total_predicted']:,.0f} predicted "
-          f"purchases ({m['error_pct']:+.1f}%); table customer_predictions updated"
-          + (f"; CSV {args.out}" if args.out else "") + (" (customer IDs pseudonymised)" if key else ""))
+          f"purchases ({m['error_pct']:+.1f}%)"
+          + (f"; CSV {args.out}" if args.out else "") + (" (customer IDs pseudonymised)" if key else "")
+          + ". The web app's tables are unchanged (publishing is `lgs build`'s job)")
+    return 0
+
+
+def check_writable(out: Path) -> None:
+    """Refuse an --out that cannot be a file before the long work starts."""
+    if out.is_dir():
+        raise ValueError(f"--out {out} is a folder; give a file path such as {out / 'scores.csv'}")
+
+
+def build_methods(requested: bool | None) -> tuple[str, ...]:
+    """standard, plus classic when asked for, or (by default) when the current build has it."""
+    from lgs_analytics.pipeline import current_build
+
+    if requested is None:
+        current = current_build()
+        requested = current is not None and "classic" in current.parameters.methods
+    return ("standard", "classic") if requested else ("standard",)
+
+
+def run_build(args: argparse.Namespace, classic: bool | None = None) -> int:
+    """Compute and publish the marts (``lgs build``, and the build step of report --load and refresh)."""
+    import time
+
+    from lgs_analytics.pipeline import build
+    from lgs_analytics.results import BuildParameters
+
+    started = time.perf_counter()
+    parameters = BuildParameters(build_methods(classic), getattr(args, "as_of", None),
+                                 getattr(args, "start", None), getattr(args, "end", None))
+    say = (lambda _: None) if getattr(args, "quiet", False) else (lambda line: print(f"  {line}"))
+    build_id, result = build(parameters, say=say)
+    outlook = result.forecast
+    predictions = (f"no predictions ({outlook.unavailable})" if outlook.unavailable else
+                   f"predictions for {len(outlook.customers):,} customers "
+                   f"({int(outlook.customers['churn_risk'].sum()):,} churn alerts)")
+    print(f"published build {build_id} in {time.perf_counter() - started:.1f} s: "
+          f"{len(result.scores['standard'].customers):,} customers scored "
+          f"({', '.join(result.scores)}) as of {result.as_of:%Y-%m-%d}; {predictions}")
+    return build_id
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    run_build(args, args.classic)
     return 0
 
 
@@ -109,8 +163,8 @@ def exports_in(folder: Path) -> list[Path]:
 
 def load_folder(folder: Path, rows: int) -> None:
     """Load every export in ``folder``; with none there, generate a synthetic one first and say so."""
-    from .generate import generate_export, write_export
-    from .ingest import load_path
+    from lgs_analytics.ingest.load import load_path
+    from lgs_analytics.ingest.synthetic import generate_export, write_export
 
     folder.mkdir(parents=True, exist_ok=True)
     files = exports_in(folder)
@@ -125,26 +179,39 @@ def load_folder(folder: Path, rows: int) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import build_report
+    from lgs_analytics.pipeline import current_build, is_stale
+    from lgs_analytics.report.build import build_report
 
     privacy.output_key(args.pseudonymise)  # a missing key fails before the long work
-    if args.load is not None:
+    check_writable(args.out)
+    if args.start is not None and args.end is not None and args.start > args.end:
+        return fail(f"--start {args.start} is after --end {args.end}; give a window that runs forward")
+    if args.load is not None:  # load + build + report: the main job
         load_folder(args.load, args.rows)
-    with db.connect() as conn:
-        if not db.query(conn, "SELECT EXISTS (SELECT 1 FROM transactions)")[0][0]:
-            return fail("the database holds no transactions: load an export first "
-                        "(lgs load FILE, or lgs report --load data/raw)")
+        run_build(argparse.Namespace(quiet=args.quiet))
+    current = current_build()
+    asked_for_defaults = args.method == "standard" and all(v is None for v in (args.as_of, args.start, args.end))
+    what_if = not (current.parameters.same_view(args.method, args.as_of, args.start, args.end)
+                   if current is not None else asked_for_defaults)
+    if current is None and not what_if:
+        return fail("nothing is published yet: run `lgs build` first (or `lgs report --load data/raw`, "
+                    "which loads, builds and reports)")
+    if current is not None and is_stale()[0]:
+        print("note: exports were loaded after the current build; run `lgs build` to include them",
+              file=sys.stderr)
     parameters = {"method": args.method, "as_of": args.as_of and args.as_of.isoformat(),
                   "start": args.start and args.start.isoformat(), "end": args.end and args.end.isoformat(),
                   "pseudonymise": args.pseudonymise}
-    print(f"executing {config.notebook_path().name} ({args.method} RFM) ...")
+    shown = f"build {current.build_id}" if current is not None else "no build"
+    print(f"executing {config.notebook_path().name} ({args.method} RFM; "
+          f"{'a what-if, the web app keeps ' + shown if what_if else 'the published ' + shown}) ...")
     out = build_report(args.out, parameters, progress=not args.quiet)
     print(f"report written: {out.resolve()} (executed notebook beside it: {out.with_suffix('.ipynb').name})")
     return 0
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    from .refresh import RefreshPaths, refresh, run_every
+    from lgs_analytics.refresh import RefreshPaths, refresh, run_every
 
     paths = RefreshPaths.beside(args.inbox, args.out)
     options = {"min_age_seconds": args.min_age, "force": args.force, "method": args.method,
@@ -212,7 +279,7 @@ def iso_date(text: str):
 
 
 def interval(text: str):
-    from .refresh import parse_interval
+    from lgs_analytics.refresh import parse_interval
 
     try:
         return parse_interval(text)
@@ -244,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--quiet", action="store_true", help="no progress bar")
     load.set_defaults(func=cmd_load)
 
-    rfm = sub.add_parser("rfm", help="score every customer by RFM; write a CSV and the web-app tables")
+    rfm = sub.add_parser("rfm", help="score every customer by RFM into a CSV (the web-app tables are lgs build's)")
     rfm.add_argument("--method", choices=["classic", "standard"], default="standard",
                      help="standard (default): de-duplicated, net of cancellations; classic: the seed's")
     rfm.add_argument("--as-of", type=iso_date, default=None,
@@ -264,17 +331,31 @@ def build_parser() -> argparse.ArgumentParser:
     add_pseudonymise(pre)
     pre.set_defaults(func=cmd_predict)
 
-    rep = sub.add_parser("report", help="execute the notebook headless and export the HTML report")
+    bld = sub.add_parser("build", help="compute scores, segments, predictions and report aggregates and "
+                                       "publish them for the web app (one transaction)")
+    bld.add_argument("--as-of", type=iso_date, default=None,
+                     help="score as of this date (YYYY-MM-DD); default: the day after the last invoice")
+    bld.add_argument("--start", type=iso_date, default=None, help="first invoice date to include")
+    bld.add_argument("--end", type=iso_date, default=None, help="last invoice date to include")
+    bld.add_argument("--classic", action=argparse.BooleanOptionalAction, default=None,
+                     help="also publish the classic (seed) scores; default: as the current build does")
+    bld.add_argument("--quiet", action="store_true", help="no step-by-step progress")
+    bld.set_defaults(func=cmd_build)
+
+    rep = sub.add_parser("report", help="render the published build (or a what-if) as the HTML report")
     rep.add_argument("--out", type=Path, default=config.reports_dir() / "retail_report.html",
                      help="HTML path (default reports/retail_report.html)")
     rep.add_argument("--load", type=Path, nargs="?", const=config.raw_data_dir(), default=None, metavar="DIR",
-                     help="first load every export in DIR (default data/raw/; generating one if it has none)")
+                     help="first load every export in DIR (default data/raw/; generating one if it has "
+                          "none) and publish a build from it: the main job")
     rep.add_argument("--rows", type=positive_int, default=config.REAL_ROW_COUNT,
                      help="size of the export generated when --load finds none")
-    rep.add_argument("--method", choices=["classic", "standard"], default="standard", help="RFM method")
-    rep.add_argument("--as-of", type=iso_date, default=None, help="score as of this date (YYYY-MM-DD)")
-    rep.add_argument("--start", type=iso_date, default=None, help="first invoice date to include")
-    rep.add_argument("--end", type=iso_date, default=None, help="last invoice date to include")
+    rep.add_argument("--method", choices=["classic", "standard"], default="standard",
+                     help="RFM method (classic: a what-if unless the build publishes classic scores)")
+    rep.add_argument("--as-of", type=iso_date, default=None,
+                     help="what-if: score as of this date (YYYY-MM-DD), in the report only")
+    rep.add_argument("--start", type=iso_date, default=None, help="what-if: first invoice date to include")
+    rep.add_argument("--end", type=iso_date, default=None, help="what-if: last invoice date to include")
     rep.add_argument("--quiet", action="store_true", help="no progress bars")
     add_pseudonymise(rep)
     rep.set_defaults(func=cmd_report)
@@ -309,6 +390,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
+    except BuildRefused as exc:
+        return fail(first_line(exc), 1)
     except USER_ERRORS as exc:
         return fail(first_line(exc))
     except ReportError as exc:

@@ -8,3 +8,7 @@ def first_line(error: BaseException, limit: int | None = None) -> str:
     text = str(error).strip()
     line = text.splitlines()[0] if text else error.__class__.__name__
     return line[:limit] if limit is not None else line
+
+
+class BuildRefused(ValueError):
+    """A build that would publish nothing; the last good build stays published (exit 1)."""

@@ -1,42 +1,47 @@
-"""The analysis steps with their I/O: read from Postgres, clean, score, write the web-app tables.
+"""Wiring only: read the raw layer -> clean -> aggregate -> score -> forecast -> publish, and
+read the published build back for the pages that show it.
 
-The notebook and the `lgs` command call these, so both compute the same numbers;
-the analytics modules they call (clean, rfm, segments, metrics) stay pure.
+``lgs build`` is :func:`build` (the one writer of the marts); ``lgs report``, the notebook and
+the dashboard call :func:`page`, which reads the published build or, for other parameters,
+computes a what-if in memory and writes nothing. The rules live in ``analytics`` (pure), the
+SQL in ``store``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+import time
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
 
 import pandas as pd
 
-from . import db, metrics, tables
-from .clean import CleanResult, clean_transactions
-from .rfm import CLASSIC_AS_OF, default_as_of, rfm_classic, rfm_standard
-from .segments import segment_summary
+from lgs_analytics.analytics import metrics, rfm
+from lgs_analytics.analytics.clean import CleanResult, clean_transactions
+from lgs_analytics.analytics.segments import segment_summary
+from lgs_analytics.errors import BuildRefused
+from lgs_analytics.results import Analysis, Build, BuildParameters, Forecast, Page, Provenance, Scores
+from lgs_analytics.store import db, publish, tables
+from lgs_analytics.store.frames import frame_to_record, record_to_frame
 
-METHODS = ("standard", "classic")
-
-
-@dataclass(frozen=True)
-class Scores:
-    """One RFM run: per-customer scores, the segment summary, and the as-of date used."""
-
-    method: str
-    as_of: pd.Timestamp
-    customers: pd.DataFrame
-    segments: pd.DataFrame
+METHODS = rfm.METHODS
+HOLDOUT_DAYS = 182  # the last six months of the data check the model fitted on the months before
 
 
-def load_export(path=None) -> str | None:
-    """Load an export into the database (idempotent); None loads nothing. Returns the summary line."""
-    if path is None:
-        return None
-    from pathlib import Path
+def package_version() -> str:
+    try:
+        return version("lgs-analytics")
+    except PackageNotFoundError:
+        return "unknown"
 
-    from .ingest import load_path
 
-    return load_path(Path(path), progress=False).summary()
+# --- reading the raw layer -------------------------------------------------------------------
+
+
+def _window(start, end) -> str:
+    if start is None and end is None:
+        return "in the database"
+    return f"between {start or 'the first day'} and {end or 'the last day'}"
 
 
 def read_transactions(start=None, end=None) -> pd.DataFrame:
@@ -44,8 +49,8 @@ def read_transactions(start=None, end=None) -> pd.DataFrame:
     with db.connect() as conn:
         frame = tables.read_transactions(conn, start, end)
     if frame.empty:
-        raise ValueError("no transactions in the database for that period; load an export first "
-                         "(lgs load data/raw/<export>.csv)")
+        raise ValueError(f"no transactions {_window(start, end)}; load an export first "
+                         "(lgs load data/raw/<export>.csv) or widen the dates")
     return frame
 
 
@@ -54,90 +59,21 @@ def read_export_rows(start=None, end=None) -> pd.DataFrame:
     with db.connect() as conn:
         frame = tables.read_export_rows(conn, start, end)
     if frame.empty:
-        raise ValueError("no exported rows in the database; load an export first")
+        raise ValueError(f"no exported rows {_window(start, end)}; load an export first")
     return frame
 
 
-def clean(transactions: pd.DataFrame) -> CleanResult:
-    return clean_transactions(transactions)
+# --- computing (pure steps, wired) -----------------------------------------------------------
 
 
-def score(method: str, *, cleaned: CleanResult | None = None, raw: pd.DataFrame | None = None,
-          as_of=None) -> Scores:
-    """Score every customer with ``method`` ('standard' needs ``cleaned``, 'classic' ``raw``)."""
-    if method == "standard":
-        if cleaned is None:
-            raise ValueError("the standard method scores cleaned transactions")
-        as_of_ts = (pd.Timestamp(as_of).normalize() if as_of is not None
-                    else default_as_of(cleaned.purchases, cleaned.cancellations))
-        customers = rfm_standard(cleaned.purchases, cleaned.cancellations, as_of_ts)
-    elif method == "classic":
-        if raw is None:
-            raise ValueError("the classic method scores the rows as exported")
-        as_of_ts = pd.Timestamp(as_of) if as_of is not None else CLASSIC_AS_OF
-        customers = rfm_classic(raw, as_of_ts)
-    else:
-        raise ValueError(f"unknown RFM method '{method}': use one of {', '.join(METHODS)}")
-    return Scores(method, as_of_ts, customers, segment_summary(customers))
-
-
-def save_scores(scores: Scores) -> None:
-    """Replace the method's rows of the web-app tables customer_rfm and segments, atomically."""
-    with db.connect() as conn:
-        tables.save_scores(conn, scores.method, scores.as_of, scores.customers, scores.segments)
-
-
-def run_rfm(method: str = "standard", as_of=None, start=None, end=None, save: bool = True,
-            cleaned: CleanResult | None = None) -> Scores:
-    """Read, clean when the method needs it (unless ``cleaned`` is given), score, and (by
-    default) save for the web app. Classic always reads the rows as exported."""
-    if method == "classic":
-        result = score("classic", raw=read_export_rows(start, end), as_of=as_of)
-    else:
-        cleaned = cleaned if cleaned is not None else clean(read_transactions(start, end))
-        result = score(method, cleaned=cleaned, as_of=as_of)
-    if save:
-        save_scores(result)
-    return result
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """Everything the report shows, computed once from one read of the database."""
-
-    transactions: pd.DataFrame
-    cleaned: CleanResult
-    headline: dict
-    amounts: pd.Series
-    amounts_summary: dict
-    amounts_p85: pd.Series
-    amounts_p85_summary: dict
-    orders: pd.DataFrame
-    sales: pd.DataFrame
-    active_users: pd.DataFrame
-    new_vs_existing: pd.DataFrame
-    retention: pd.DataFrame
-    countries: pd.DataFrame
-    products: pd.DataFrame
-    baskets: pd.DataFrame
-    baskets_by_month: pd.DataFrame
-
-    @property
-    def data_end(self) -> pd.Timestamp:
-        """The last invoice's date and time: how far the last (maybe partial) month goes."""
-        return self.headline["period_end"]
-
-
-def analyse(transactions: pd.DataFrame, top: int = 10) -> Analysis:
-    """Clean the transactions and compute every sales metric of the report."""
-    cleaned = clean(transactions)
+def analyse(cleaned: CleanResult, transactions: pd.DataFrame, top: int = 10) -> Analysis:
+    """Every sales aggregate of the report, from the cleaned lines and all transactions."""
     purchases, cancellations = cleaned.purchases, cleaned.cancellations
     amounts = metrics.invoice_amounts(purchases)["amount"]
     amounts_p85 = metrics.trim_to_quantile(amounts, 0.85)
     baskets = metrics.basket_sizes(purchases)
     return Analysis(
-        transactions=transactions,
-        cleaned=cleaned,
+        audit=cleaned.audit,
         headline=metrics.headline_numbers(purchases, cancellations, transactions),
         amounts=amounts,
         amounts_summary=metrics.amount_summary(amounts),
@@ -155,67 +91,230 @@ def analyse(transactions: pd.DataFrame, top: int = 10) -> Analysis:
     )
 
 
-def score_analysis(analysis: Analysis, method: str = "standard", as_of=None, start=None, end=None,
-                   save: bool = True) -> Scores:
-    """Score the analysed customers (classic reads the rows as exported) and save for the web app."""
-    return run_rfm(method, as_of, start, end, save, cleaned=analysis.cleaned)
+def score(method: str, as_of=None, *, cleaned: CleanResult | None = None,
+          export_rows: pd.DataFrame | None = None) -> Scores:
+    """Score every customer with ``method`` on the input it needs (rfm.METHOD_INPUT)."""
+    if method not in METHODS:
+        raise ValueError(f"unknown RFM method '{method}': use one of {', '.join(METHODS)}")
+    frames = (cleaned.purchases, cleaned.cancellations) if cleaned is not None else ()
+    as_of_ts = rfm.resolve_as_of(method, as_of, *frames)
+    customers = rfm.rfm(method, raw=export_rows, as_of=as_of_ts,
+                        purchases=cleaned.purchases if cleaned is not None else None,
+                        cancellations=cleaned.cancellations if cleaned is not None else None)
+    return Scores(method, as_of_ts, customers, segment_summary(customers))
 
 
-@dataclass(frozen=True)
-class Forecast:
-    """Churn and lifetime-value predictions, with the holdout check that says how far to trust them.
-
-    ``unavailable`` says why there are none (too little data for the models), else is empty.
-    """
-
-    as_of: pd.Timestamp
-    horizon_days: int
-    customers: pd.DataFrame  # indexed by customer_id: p_alive ... clv, churn_risk, past_value
-    alerts: pd.DataFrame
-    holdout_buckets: pd.DataFrame
-    holdout_metrics: dict
-    fit_seconds: float
-    unavailable: str = ""
+def _unavailable(as_of: pd.Timestamp, horizon_days: int, reason: str) -> Forecast:
+    empty = pd.DataFrame()
+    return Forecast(as_of, horizon_days, empty, empty, empty, {}, 0.0, unavailable=reason)
 
 
-HOLDOUT_DAYS = 182  # the last six months of the data check the model fitted on the months before
-
-
-def forecast(cleaned: CleanResult, as_of=None, horizon_days: int = 90, save: bool = True,
-             strict: bool = False) -> Forecast:
+def forecast(cleaned: CleanResult, as_of=None, horizon_days: int = 90, strict: bool = False) -> Forecast:
     """Fit BG/NBD and Gamma-Gamma on the purchases before ``as_of``, predict every customer,
     flag high-value customers likely to have lapsed, and check the model on a holdout period.
 
-    When the models cannot be fitted (too little data), the report still runs: the result
-    is empty with the reason in ``unavailable`` and the web-app table is left as it was;
-    ``strict`` raises the error instead (the `lgs predict` command).
+    When the models cannot be fitted (too little data) or give unusable numbers, the result is
+    empty with the reason in ``unavailable``; ``strict`` raises the error instead.
     """
-    from . import predict
-    from .rfm import standard_metrics
+    from lgs_analytics.analytics import predict
 
     purchases, cancellations = cleaned.purchases, cleaned.cancellations
-    as_of_ts = (pd.Timestamp(as_of).normalize() if as_of is not None
-                else default_as_of(purchases, cancellations))
+    as_of_ts = rfm.resolve_as_of("standard", as_of, purchases, cancellations)
     try:
         summary = predict.customer_summary(purchases, as_of_ts)
         models = predict.fit_models_robustly(summary)
         calibration_end = as_of_ts - pd.Timedelta(days=HOLDOUT_DAYS)
         cal_hold = predict.calibration_holdout(purchases, calibration_end, as_of_ts)
-        buckets, metrics = predict.holdout_check(
+        buckets, holdout = predict.holdout_check(
             predict.fit_models_robustly(predict.calibration_summary(cal_hold)), cal_hold)
+        customers = predict.predict_customers(models, summary, horizon_days=horizon_days)
+        unusable = int(customers.isna().any(axis=1).sum())
+        if unusable:
+            raise ValueError(f"the fitted models gave no usable prediction for {unusable:,} of "
+                             f"{len(customers):,} customers")
     except ValueError as exc:
         if strict:
             raise
-        empty = pd.DataFrame()
-        return Forecast(as_of_ts, horizon_days, empty, empty, empty, {}, 0.0, unavailable=str(exc))
-    customers = predict.predict_customers(models, summary, horizon_days=horizon_days)
+        return _unavailable(as_of_ts, horizon_days, str(exc))
     # Past value net of returns: a huge order cancelled the same day is not value.
-    past_value = standard_metrics(purchases, cancellations, as_of_ts)["monetary"]
+    past_value = rfm.standard_metrics(purchases, cancellations, as_of_ts)["monetary"]
     customers["churn_risk"] = predict.churn_risk_flag(customers, past_value)
     customers["past_value"] = past_value.reindex(customers.index).fillna(0.0).round(2)
-    result = Forecast(as_of_ts, horizon_days, customers, predict.churn_alerts(customers, past_value), buckets,
-                      metrics, models.fit_seconds)
-    if save:
+    return Forecast(as_of_ts, horizon_days, customers, predict.churn_alerts(customers, past_value), buckets,
+                    holdout, models.fit_seconds)
+
+
+def compute(parameters: BuildParameters, say: Callable[[str], None] = lambda _: None) -> Build:
+    """Everything a build publishes, computed in memory from the raw layer (writes nothing)."""
+    p = parameters
+    clock = time.perf_counter()
+    transactions = read_transactions(p.start, p.end)
+    cleaned = clean_transactions(transactions)
+    analysis = analyse(cleaned, transactions)
+    say(f"read and cleaned {len(transactions):,} transactions, aggregates ready "
+        f"({time.perf_counter() - clock:.1f} s)")
+    export_rows = (read_export_rows(p.start, p.end)
+                   if any(rfm.METHOD_INPUT[m] == "export_rows" for m in p.methods) else None)
+    scores = {m: score(m, p.as_of, cleaned=cleaned, export_rows=export_rows) for m in p.methods}
+    say(f"scored {', '.join(f'{m} ({len(s.customers):,} customers)' for m, s in scores.items())} "
+        f"({time.perf_counter() - clock:.1f} s)")
+    outlook = forecast(cleaned, p.as_of, p.horizon_days)
+    say(f"predictions: {outlook.unavailable or f'{len(outlook.customers):,} customers'} "
+        f"({time.perf_counter() - clock:.1f} s)")
+    return Build(p, analysis, scores, outlook)
+
+
+# --- publishing ------------------------------------------------------------------------------
+
+
+def _frames(result: Build) -> dict[str, pd.DataFrame]:
+    """The report aggregates as named frames (dicts as one-row frames, series as one column)."""
+    frames = {}
+    for name in Analysis.field_names():
+        value = getattr(result.analysis, name)
+        frames[name] = (record_to_frame(value) if isinstance(value, dict)
+                        else value.to_frame() if isinstance(value, pd.Series) else value)
+    if not result.forecast.unavailable:
+        frames["churn_alerts"] = result.forecast.alerts
+        frames["holdout_buckets"] = result.forecast.holdout_buckets
+    return frames
+
+
+def _build_record(parameters: BuildParameters, started: dt.datetime, batches: list[dict],
+                  result: Build | None = None, detail: str = "") -> dict:
+    outlook = result.forecast if result is not None else None
+    standard = result.scores.get("standard") if result is not None else None
+    return {
+        "started_at": started, "methods": list(parameters.methods),
+        "as_of": result.as_of.date() if result is not None else parameters.as_of,
+        "window_start": parameters.start, "window_end": parameters.end,
+        "parameters": parameters.as_json(), "batches": batches,
+        "last_batch_id": max((b["batch_id"] for b in batches), default=None),
+        "rows_read": sum(b["rows_read"] for b in batches),
+        "customers": len(standard.customers) if standard is not None else 0,
+        "synthetic": any(b["synthetic"] for b in batches),
+        "forecast": {} if outlook is None else {
+            "as_of": outlook.as_of.date().isoformat(), "horizon_days": outlook.horizon_days,
+            "holdout_metrics": outlook.holdout_metrics, "fit_seconds": round(outlook.fit_seconds, 3),
+            "unavailable": outlook.unavailable},
+        "package_version": package_version(), "detail": detail,
+    }
+
+
+def _refusal(result: Build) -> str:
+    """Why a computed build must not be published (empty when it may)."""
+    for method, scores in result.scores.items():
+        if scores.customers.empty:
+            return (f"no customer bought before {scores.as_of:%Y-%m-%d} ({method} scores); "
+                    "choose an as-of date after the first invoice")
+    return ""
+
+
+def build(parameters: BuildParameters | None = None, say: Callable[[str], None] = lambda _: None
+          ) -> tuple[int, Build]:
+    """Compute and publish the marts in one transaction; return (build id, results).
+
+    Raises :class:`BuildRefused` (after logging the refusal in ``builds``) when the build would
+    publish nothing; the last good build stays published.
+    """
+    parameters = parameters or BuildParameters()
+    started = dt.datetime.now(dt.UTC)
+    with db.connect() as conn:
+        batches = tables.read_batches(conn)
+    try:
+        result = compute(parameters, say)
+        reason = _refusal(result)
+    except ValueError as exc:  # nothing in the window, too little data to score
+        result, reason = None, str(exc).splitlines()[0]
+    if reason:
         with db.connect() as conn:
-            tables.save_predictions(conn, as_of_ts, horizon_days, customers)
-    return result
+            publish.record_refused(conn, _build_record(parameters, started, batches, detail=reason))
+        raise BuildRefused(f"build refused: {reason}; the published build is unchanged")
+    with db.connect() as conn:
+        scores = {m: (s.as_of, s.customers, s.segments) for m, s in result.scores.items()}
+        predictions = None if result.forecast.unavailable else result.forecast.customers
+        build_id = publish.publish(conn, _build_record(parameters, started, batches, result),
+                                   scores, predictions, _frames(result))
+    return build_id, result
+
+
+# --- reading the published build -------------------------------------------------------------
+
+
+def _provenance(row: dict | None, batches: list[dict], what_if: str = "") -> Provenance:
+    if row is None:
+        return Provenance(None, None, BuildParameters(), tuple(batches), what_if)
+    return Provenance(row["build_id"], pd.Timestamp(row["finished_at"]), BuildParameters.from_json(row["parameters"]),
+                      tuple(row["batches"]), what_if, row["forecast"].get("unavailable", ""),
+                      row["package_version"])
+
+
+def current_build() -> Provenance | None:
+    """The current build's provenance, or None before the first build."""
+    with db.connect() as conn:
+        row = tables.read_current_build(conn)
+    return None if row is None else _provenance(row, row["batches"])
+
+
+def is_stale() -> tuple[bool, int | None]:
+    """(stale, newest batch): whether a load happened after the current build read the raw layer."""
+    with db.connect() as conn:
+        newest = tables.newest_batch(conn)
+        row = tables.read_current_build(conn)
+    built = row["last_batch_id"] if row else None
+    return newest is not None and (built is None or newest > built), newest
+
+
+def published(method: str = "standard") -> Page:
+    """The current build as a page: exactly what the web app and the dashboard read."""
+    with db.connect() as conn:
+        row = tables.read_current_build(conn)
+        if row is None:
+            raise ValueError("nothing is published yet: run `lgs build` (or `lgs report --load data/raw`)")
+        if method not in row["methods"]:
+            raise ValueError(f"the current build has no '{method}' scores: run `lgs build --classic`")
+        as_of, customers, segments = tables.read_scores(conn, method)
+        frames = tables.read_frames(conn, row["build_id"])
+        predictions = tables.read_predictions(conn)
+    info = _provenance(row, row["batches"])
+    values = {}
+    for name in Analysis.field_names():
+        frame = frames[name]
+        values[name] = (frame_to_record(frame) if name in ("headline", "amounts_summary", "amounts_p85_summary")
+                        else frame.iloc[:, 0] if name in ("amounts", "amounts_p85") else frame)
+    meta = row["forecast"]
+    if meta.get("unavailable"):
+        outlook = _unavailable(pd.Timestamp(meta["as_of"]), meta["horizon_days"], meta["unavailable"])
+    else:
+        outlook = Forecast(pd.Timestamp(meta["as_of"]), meta["horizon_days"], predictions, frames["churn_alerts"],
+                           frames["holdout_buckets"], meta["holdout_metrics"], meta["fit_seconds"])
+    return Page(info, Analysis(**values), Scores(method, as_of, customers, segments), outlook)
+
+
+def what_if(method: str = "standard", as_of=None, start=None, end=None) -> Page:
+    """The page for other parameters, computed in memory: it never changes what the web app reads."""
+    parameters = BuildParameters((method,), _day(as_of), _day(start), _day(end))
+    result = compute(parameters)
+    with db.connect() as conn:
+        row = tables.read_current_build(conn)
+        batches = tables.read_batches(conn)
+    shown = ", ".join(f"{k.replace('_', '-')} {v}" for k, v in parameters.as_json().items()
+                      if v and k not in ("methods", "horizon_days"))
+    base = f"build {row['build_id']}" if row else "no published build yet"
+    label = (f"What-if: {method} method{', ' + shown if shown else ''}. Computed for this page only: "
+             f"the web app and the dashboard show {base}.")
+    return Page(_provenance(row, batches, label), result.analysis, result.scores[method], result.forecast)
+
+
+def _day(value) -> dt.date | None:
+    return None if value is None else pd.Timestamp(value).date()
+
+
+def page(method: str = "standard", as_of=None, start=None, end=None) -> Page:
+    """The published build when the parameters are its own, else a what-if (the notebook's one read)."""
+    current = current_build()
+    if current is not None and current.parameters.same_view(method, as_of, start, end):
+        return published(method)
+    if current is None and as_of is None and start is None and end is None and method == "standard":
+        raise ValueError("nothing is published yet: run `lgs build` (or `lgs report --load data/raw`)")
+    return what_if(method, as_of, start, end)

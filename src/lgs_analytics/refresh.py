@@ -1,5 +1,6 @@
-"""The automated refresh: load every new export of the inbox, then rebuild the scores, the
-predictions and the report, moving each file on and logging the run.
+"""The automated refresh: load every new export of the inbox, publish a new build (scores,
+segments, predictions, report aggregates) and render the report from it, moving each file on
+and logging the run.
 
 Layout (all beside the inbox, by default ``data/``)::
 
@@ -13,7 +14,7 @@ the kernel however the process ends); each file loads in one transaction and is 
 after it committed; each table is replaced in one transaction; the report is written under a
 temporary name and renamed. Killed at any moment, the database holds the old state or the new
 one, and the next run finishes the job: a file still in the inbox is loaded (or recognised by
-its checksum), and scores older than the newest load are recomputed.
+its checksum), and a build older than the newest load is rebuilt.
 """
 
 from __future__ import annotations
@@ -33,10 +34,11 @@ from pathlib import Path
 
 import psycopg2
 
-from . import config, db
-from .errors import first_line
-from .privacy import output_key
-from .readers import ExportError
+from lgs_analytics import config
+from lgs_analytics.errors import first_line
+from lgs_analytics.ingest.readers import ExportError
+from lgs_analytics.privacy import output_key
+from lgs_analytics.store import db
 
 IN_PROGRESS_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
 LOCK_NAME = ".lgs-refresh.lock"
@@ -90,6 +92,7 @@ class RefreshResult:
     files: list[FileOutcome] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # files too fresh to be complete yet
     recomputed: bool = False
+    build_id: int | None = None  # the build this run published
     steps: dict[str, float] = field(default_factory=dict)  # step -> seconds
     notes: list[str] = field(default_factory=list)
     status: str = "running"
@@ -181,7 +184,7 @@ def load_inbox(paths: RefreshPaths, run_id: str, files: list[Path], *, progress:
     """Load each file in its own transaction; move it to processed/ after it committed, or to
     rejected/ with its reason when it cannot be loaded. A failure of the database itself stops
     the run and leaves the file where it is, to be tried again."""
-    from . import ingest
+    from lgs_analytics.ingest import load as ingest
 
     outcomes = []
     for path in files:
@@ -218,46 +221,32 @@ def _finish_run(result: RefreshResult, last_batch_id: int | None) -> None:
     with db.connect() as conn:
         db.query(conn, """UPDATE refresh_runs SET finished_at = now(), status = %s, files_loaded = %s,
                           files_rejected = %s, rows_new = %s, recomputed = %s,
-                          last_batch_id = COALESCE(%s, last_batch_id), detail = %s WHERE run_id = %s""",
+                          last_batch_id = COALESCE(%s, last_batch_id), build_id = %s, detail = %s
+                          WHERE run_id = %s""",
                  (result.status, len(result.files) - len(result.rejected), len(result.rejected),
-                  result.rows_new, result.recomputed, last_batch_id, result.detail, result.run_id))
-
-
-def scores_are_stale() -> tuple[bool, int | None]:
-    """(stale, newest batch): whether a load happened after the last completed recompute
-    (a run killed after loading, or an `lgs load` by hand)."""
-    with db.connect() as conn:
-        newest = db.query(conn, "SELECT max(batch_id) FROM load_batches")[0][0]
-        done = db.query(conn, "SELECT max(last_batch_id) FROM refresh_runs "
-                              "WHERE status = 'succeeded' AND recomputed")[0][0]
-    return newest is not None and (done is None or newest > done), newest
+                  result.rows_new, result.recomputed, last_batch_id, result.build_id, result.detail,
+                  result.run_id))
 
 
 def recompute(paths: RefreshPaths, *, method: str, pseudonymise: bool, progress: bool,
-              say: Callable[[str], None], steps: dict[str, float], notes: list[str]) -> None:
-    """Rebuild the report (which scores ``method`` and predicts, saving both for the web app),
-    then re-score the other method if the web app has its scores, so none goes stale."""
-    from .pipeline import METHODS, run_rfm
-    from .report import build_report
+              say: Callable[[str], None], steps: dict[str, float], notes: list[str]) -> int:
+    """Publish a new build (classic scores too if the current build has them), then render the
+    report from it, which only reads. Returns the build id."""
+    from lgs_analytics.pipeline import build, current_build
+    from lgs_analytics.report.build import build_report
+    from lgs_analytics.results import BuildParameters
 
     started = time.perf_counter()
+    current = current_build()
+    keep_classic = method == "classic" or (current is not None and "classic" in current.parameters.methods)
+    build_id, _ = build(BuildParameters(("standard", "classic") if keep_classic else ("standard",)))
+    steps["build"] = round(time.perf_counter() - started, 2)
+    say(f"published build {build_id} (scores, segments, predictions and report aggregates)")
+    started = time.perf_counter()
     build_report(paths.report, {"method": method, "pseudonymise": pseudonymise}, progress=progress)
-    steps["report, scores and predictions"] = round(time.perf_counter() - started, 2)
-    say(f"report written: {paths.report} (scores '{method}', predictions and segments updated)")
-    for other in (m for m in METHODS if m != method):
-        with db.connect() as conn:
-            in_use = db.query(conn, "SELECT EXISTS (SELECT 1 FROM customer_rfm WHERE method = %s)", (other,))
-        if not in_use[0][0]:
-            continue
-        started = time.perf_counter()
-        try:
-            run_rfm(other)
-        except ValueError as exc:
-            notes.append(f"'{other}' scores kept from the last run: {first_line(exc, LOG_LINE_LIMIT)}")
-            say(notes[-1])
-            continue
-        steps[f"{other} scores"] = round(time.perf_counter() - started, 2)
-        say(f"'{other}' scores updated")
+    steps["report"] = round(time.perf_counter() - started, 2)
+    say(f"report written: {paths.report} (from build {build_id})")
+    return build_id
 
 
 def refresh(paths: RefreshPaths, *, min_age_seconds: float = 0, force: bool = False,
@@ -265,7 +254,7 @@ def refresh(paths: RefreshPaths, *, min_age_seconds: float = 0, force: bool = Fa
             say: Callable[[str], None] = print, rebuild: Callable[..., None] | None = None) -> RefreshResult:
     """One refresh run (see the module docstring); raises RefreshBusy if another one runs.
 
-    ``rebuild`` replaces :func:`recompute` (the report step, about ten seconds), for tests of
+    ``rebuild`` replaces :func:`recompute` (build and report, about ten seconds), for tests of
     the inbox handling.
     """
     output_key(pseudonymise)  # fail before anything moves if the key is missing
@@ -286,13 +275,16 @@ def refresh(paths: RefreshPaths, *, min_age_seconds: float = 0, force: bool = Fa
             result.files = load_inbox(paths, result.run_id, ready, progress=progress, say=say)
             if ready:
                 result.steps["load"] = round(time.perf_counter() - started, 2)
-            stale, last_batch = scores_are_stale()
+            from lgs_analytics.pipeline import is_stale
+
+            stale, last_batch = is_stale()
             if force or result.rows_new or stale:
-                (rebuild or recompute)(paths, method=method, pseudonymise=pseudonymise, progress=progress,
-                                       say=say, steps=result.steps, notes=result.notes)
+                result.build_id = (rebuild or recompute)(
+                    paths, method=method, pseudonymise=pseudonymise, progress=progress, say=say,
+                    steps=result.steps, notes=result.notes)
                 result.recomputed = True
             else:
-                say("nothing new to load; scores, predictions and report are up to date")
+                say("nothing new to load; the published build and the report are up to date")
             result.status = "succeeded"
         except BaseException as exc:
             result.status = "failed"

@@ -1,0 +1,339 @@
+"""Business metrics: invoice amounts, monthly orders, sales, users, cohorts, countries, products.
+
+Pure functions: DataFrame in, DataFrame (or dict) out, no I/O.  Inputs follow the
+:mod:`lgs_analytics.analytics.clean` contract: ``purchases`` (product lines of identified customers,
+positive quantity and price, with ``line_total``), ``cancellations`` (``C`` invoice lines,
+negative quantity and ``line_total``) and, where noted, ``transactions`` (all lines with
+the 8 base columns, guests included).
+
+Conventions:
+
+* Month keys are a ``month`` column of dtype ``period[M]`` (display ``2011-12``;
+  :func:`yyyymm` turns them into ``201112``).  Monthly frames hold one row per calendar
+  month from the first to the last month of their input, gaps filled with zero, and an
+  ``is_partial`` flag from :func:`partial_months`.
+* An invoice belongs to the month of its earliest line.
+* Money is GBP; percentages are in percent (12.5 means 12.5 %).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+CLOSED_WEEKDAYS: tuple[int, ...] = (5,)  # the shop does not trade on Saturdays
+
+
+def _ordinals(dates: pd.Series | pd.Index) -> np.ndarray:
+    """Months since 1970-01 (the ordinal of a ``period[M]``) of datetime values."""
+    return np.asarray(dates, dtype="datetime64[ns]").astype("datetime64[M]").astype("int64")
+
+
+def _periods(ordinals: Any) -> pd.PeriodIndex:
+    return pd.PeriodIndex.from_ordinals(np.asarray(ordinals, dtype="int64"), freq="M")
+
+
+def yyyymm(months: pd.Series) -> pd.Series:
+    """``period[M]`` values as YYYYMM integers (2011-12 -> 201112)."""
+    return (months.dt.year * 100 + months.dt.month).astype("int64")
+
+
+def _trading_day(day: pd.Timestamp, step: int) -> pd.Timestamp:
+    while day.weekday() in CLOSED_WEEKDAYS:
+        day += pd.Timedelta(days=step)
+    return day
+
+
+def partial_months(dates: pd.Series) -> set[pd.Period]:
+    """Months only partly covered by the data, as a set of ``Period('YYYY-MM', 'M')``.
+
+    The last month is partial when the last date falls before that month's last trading
+    day (Saturdays closed): data ending 2011-12-09 makes December 2011 partial.  The
+    first month likewise when the first date falls after its first trading day.
+    """
+    dates = dates.dropna()
+    if dates.empty:
+        return set()
+    first, last = dates.min().normalize(), dates.max().normalize()
+    partial: set[pd.Period] = set()
+    first_month, last_month = first.to_period("M"), last.to_period("M")
+    if first > _trading_day(first_month.start_time.normalize(), +1):
+        partial.add(first_month)
+    if last < _trading_day(last_month.end_time.normalize(), -1):
+        partial.add(last_month)
+    return partial
+
+
+def _monthly(columns: dict[str, pd.Series], dates: list[pd.Series]) -> pd.DataFrame:
+    """One row per month from the first to the last of ``dates``: ``month``, the given
+    per-month series (indexed by month ordinal, gaps filled with 0) and ``is_partial``."""
+    span = pd.concat([pd.Series([d.min(), d.max()]) for d in dates]).dropna()
+    lo, hi = _ordinals(pd.Series([span.min(), span.max()])) if len(span) else (0, -1)
+    months = _periods(np.arange(lo, hi + 1))
+    frame = pd.DataFrame({"month": months})
+    for name, values in columns.items():
+        frame[name] = values.reindex(months.asi8, fill_value=0).to_numpy()
+    frame["is_partial"] = frame["month"].isin(partial_months(span))
+    return frame
+
+
+def _invoices(purchases: pd.DataFrame) -> pd.DataFrame:
+    """One row per invoice: invoice_no, customer_id, invoice_date (earliest line), amount,
+    lines, units and ``_m`` (month ordinal)."""
+    invoices = purchases.groupby("invoice_no", sort=True).agg(
+        customer_id=("customer_id", "first"), invoice_date=("invoice_date", "min"),
+        amount=("line_total", "sum"), lines=("quantity", "size"), units=("quantity", "sum"),
+    ).reset_index()
+    invoices["_m"] = _ordinals(invoices["invoice_date"])
+    return invoices
+
+
+def _customer_months(purchases: pd.DataFrame) -> pd.DataFrame:
+    """Distinct (customer_id, ``_m``) pairs with ``first``: the customer's first month."""
+    invoices = _invoices(purchases)
+    pairs = invoices.loc[invoices["customer_id"].notna(), ["customer_id", "_m"]].drop_duplicates()
+    pairs["first"] = pairs.groupby("customer_id")["_m"].transform("min")
+    return pairs
+
+
+def invoice_amounts(purchases: pd.DataFrame) -> pd.DataFrame:
+    """Per purchase invoice: ``invoice_no, customer_id, invoice_date, amount`` (GBP, the sum
+    of quantity x unit_price over its lines)."""
+    return _invoices(purchases)[["invoice_no", "customer_id", "invoice_date", "amount"]]
+
+
+def amount_summary(amounts: pd.Series) -> dict[str, float]:
+    """Distribution summary of invoice amounts.
+
+    Keys: count, min, max, median, mean, mode (most frequent amount rounded to pennies;
+    the smallest on a tie) and p85 (85th percentile, linear interpolation).
+    """
+    counts = amounts.round(2).value_counts()
+    mode = float(counts.index[counts.to_numpy() == counts.max()].min()) if len(counts) else np.nan
+    return {
+        "count": int(amounts.count()), "min": float(amounts.min()), "max": float(amounts.max()),
+        "median": float(amounts.median()), "mean": float(amounts.mean()), "mode": mode,
+        "p85": float(amounts.quantile(0.85)),
+    }
+
+
+def trim_to_quantile(amounts: pd.Series, q: float = 0.85) -> pd.Series:
+    """The amounts at or below their ``q`` quantile (default: the 85th percentile)."""
+    return amounts[amounts <= amounts.quantile(q)]
+
+
+def monthly_orders(transactions: pd.DataFrame) -> pd.DataFrame:
+    """Placed and cancelled orders per month, from all invoices (guests included).
+
+    Columns: ``month``; ``placed`` = distinct purchase invoices (not ``C`` nor ``A``);
+    ``cancelled`` = distinct ``C`` invoices; ``seed_placed_shortcut`` = all distinct
+    invoices - 2 x cancelled (the seed exercise's shortcut, shown for comparison only);
+    ``is_partial``.
+    """
+    first = transactions.groupby("invoice_no", sort=False)["invoice_date"].min()
+    prefix = pd.Series(first.index.astype("string")).str.strip().str[:1].str.upper().fillna("")
+    month = _ordinals(first)
+    cancelled, placed = prefix.eq("C").to_numpy(bool), ~prefix.isin(["C", "A"]).to_numpy(bool)
+    every = pd.Series(month).value_counts()
+    n_cancelled = pd.Series(month[cancelled]).value_counts()
+    return _monthly({
+        "placed": pd.Series(month[placed]).value_counts(),
+        "cancelled": n_cancelled,
+        "seed_placed_shortcut": every.sub(2 * n_cancelled, fill_value=0).astype("int64"),
+    }, [transactions["invoice_date"]])
+
+
+def _identified(cancellations: pd.DataFrame) -> pd.DataFrame:
+    return cancellations[cancellations["customer_id"].notna()]
+
+
+def monthly_sales(purchases: pd.DataFrame, cancellations: pd.DataFrame) -> pd.DataFrame:
+    """Sales per month (GBP): ``month, gross_sales, cancelled_sales, net_sales, growth_pct,
+    is_partial``.
+
+    ``cancelled_sales`` is positive (the value of the month's cancellations of identified
+    customers); ``net_sales`` = gross - cancelled.  ``growth_pct`` is the month-over-month
+    change of net sales in percent; NaN for the first month, after a month without sales,
+    and wherever this or the previous month is partial (a partial month is not compared).
+    """
+    cancellations = _identified(cancellations)
+    gross = purchases.groupby(_ordinals(purchases["invoice_date"]))["line_total"].sum()
+    cancelled = -cancellations.groupby(_ordinals(cancellations["invoice_date"]))["line_total"].sum()
+    frame = _monthly({"gross_sales": gross, "cancelled_sales": cancelled},
+                     [purchases["invoice_date"], cancellations["invoice_date"]])
+    frame["net_sales"] = frame["gross_sales"] - frame["cancelled_sales"]
+    previous = frame["net_sales"].shift(1)
+    comparable = ~(frame["is_partial"] | frame["is_partial"].shift(1, fill_value=True)) & previous.ne(0)
+    frame["growth_pct"] = ((frame["net_sales"] - previous) / previous * 100).where(comparable)
+    return frame[["month", "gross_sales", "cancelled_sales", "net_sales", "growth_pct", "is_partial"]]
+
+
+def monthly_active_users(purchases: pd.DataFrame) -> pd.DataFrame:
+    """Distinct customers with a purchase per month: ``month, active_customers, is_partial``."""
+    pairs = _customer_months(purchases)
+    return _monthly({"active_customers": pairs["_m"].value_counts()}, [purchases["invoice_date"]])
+
+
+def new_vs_existing(purchases: pd.DataFrame) -> pd.DataFrame:
+    """Active customers per month split by whether the month is their first purchase month.
+
+    Columns: ``month, new_customers, existing_customers, is_partial``.  The first month of
+    the data counts every customer as new (nothing earlier is known).
+    """
+    pairs = _customer_months(purchases)
+    is_new = pairs["_m"] == pairs["first"]
+    return _monthly({
+        "new_customers": pairs.loc[is_new, "_m"].value_counts(),
+        "existing_customers": pairs.loc[~is_new, "_m"].value_counts(),
+    }, [purchases["invoice_date"]])
+
+
+def cohort_counts(purchases: pd.DataFrame) -> pd.DataFrame:
+    """Active customers by cohort (first purchase month) and months since first purchase.
+
+    Index ``cohort`` (``period[M]``), columns ``months_since_first`` 0..N, nullable ints;
+    column 0 is the cohort size; cells past the end of the data are ``<NA>``.
+    """
+    pairs = _customer_months(purchases)
+    age = pairs["_m"] - pairs["first"]
+    counts = pairs.groupby([pairs["first"], age]).size().unstack(fill_value=0)
+    width = int(age.max()) + 1 if len(age) else 0
+    counts = counts.reindex(columns=range(width), fill_value=0)
+    last = pairs["_m"].max()
+    unseen = counts.columns.to_numpy()[None, :] > (last - counts.index.to_numpy())[:, None]
+    counts = counts.astype("Int64").mask(unseen)
+    counts.index = _periods(counts.index).rename("cohort")
+    counts.columns = pd.Index(range(width), name="months_since_first")
+    return counts
+
+
+def cohort_sizes(purchases: pd.DataFrame) -> pd.Series:
+    """New customers per cohort (first purchase month), indexed by ``cohort``."""
+    return cohort_counts(purchases)[0].astype("int64").rename("customers")
+
+
+def cohort_retention(purchases: pd.DataFrame) -> pd.DataFrame:
+    """Share (0..1) of each cohort active N months after its first purchase month.
+
+    Same shape as :func:`cohort_counts`; month 0 is 1.0; cells past the end of the data
+    are NaN.
+    """
+    counts = cohort_counts(purchases).astype("float64")
+    return counts.div(counts[0], axis=0)
+
+
+def sales_by_country(purchases: pd.DataFrame, cancellations: pd.DataFrame | None = None,
+                     top: int = 10) -> pd.DataFrame:
+    """Sales, customers and share by country; the countries beyond ``top`` as ``Other``.
+
+    ``sales`` is gross (GBP), or net of ``cancellations`` when given.  Columns:
+    ``country, sales, customers, share_pct`` (share of total sales, in percent), sorted by
+    sales with ``Other`` last.
+    """
+    sales = purchases.groupby("country")["line_total"].sum()
+    if cancellations is not None:
+        sales = sales.add(_identified(cancellations).groupby("country")["line_total"].sum(),
+                          fill_value=0)
+    ranked = sales.reset_index().sort_values(["line_total", "country"], ascending=[False, True])
+    leaders = ranked["country"].head(top)
+    pairs = purchases.groupby(["country", "customer_id"]).size().index.to_frame(index=False)
+    label = pd.Series(pd.Index(ranked["country"]).where(ranked["country"].isin(leaders), "Other"),
+                      index=ranked["country"].to_numpy())
+    result = pd.DataFrame({
+        "sales": sales.groupby(label).sum(),
+        "customers": pairs["customer_id"].groupby(pairs["country"].map(label)).nunique(),
+    })
+    result["customers"] = result["customers"].fillna(0).astype("int64")
+    order = [*leaders, "Other"] if len(ranked) > top else list(leaders)
+    result = result.reindex(order).rename_axis("country").reset_index()
+    result["share_pct"] = result["sales"] / result["sales"].sum() * 100
+    return result
+
+
+def top_products(purchases: pd.DataFrame, n: int = 10, by: str = "revenue") -> pd.DataFrame:
+    """The ``n`` best products by ``revenue`` (GBP) or ``quantity``.
+
+    Columns: ``stock_code, description`` (its most common description), ``quantity``,
+    ``revenue``, ``invoices`` (distinct invoices with the product).
+    """
+    if by not in ("revenue", "quantity"):
+        raise ValueError(f"by must be 'revenue' or 'quantity', not {by!r}")
+    totals = purchases.groupby("stock_code").agg(
+        quantity=("quantity", "sum"), revenue=("line_total", "sum")).reset_index()
+    best = totals.sort_values([by, "stock_code"], ascending=[False, True]).head(n)
+    rows = purchases[purchases["stock_code"].isin(best["stock_code"])]
+    invoices = rows.groupby("stock_code")["invoice_no"].nunique()
+    descriptions = (rows.groupby(["stock_code", "description"]).size().rename("lines").reset_index()
+                    .sort_values(["stock_code", "lines", "description"], ascending=[True, False, True])
+                    .drop_duplicates("stock_code").set_index("stock_code")["description"])
+    best = best.assign(description=best["stock_code"].map(descriptions),
+                       invoices=best["stock_code"].map(invoices).astype("int64"))
+    return best[["stock_code", "description", "quantity", "revenue", "invoices"]].reset_index(drop=True)
+
+
+def basket_sizes(purchases: pd.DataFrame) -> pd.DataFrame:
+    """Per purchase invoice: ``invoice_no, month, lines`` (product lines), ``units``."""
+    invoices = _invoices(purchases)
+    return pd.DataFrame({"invoice_no": invoices["invoice_no"], "month": _periods(invoices["_m"]),
+                         "lines": invoices["lines"], "units": invoices["units"]})
+
+
+def basket_summary(baskets: pd.DataFrame, by_month: bool = False) -> pd.DataFrame:
+    """Mean and median lines and units per invoice, from :func:`basket_sizes`.
+
+    Columns: ``invoices, mean_lines, median_lines, mean_units, median_units``; one row
+    overall, or per ``month`` (a leading column) with ``by_month=True``.
+    """
+    keys = baskets["month"] if by_month else np.zeros(len(baskets), dtype="int8")
+    summary = baskets.groupby(keys).agg(
+        invoices=("lines", "size"), mean_lines=("lines", "mean"), median_lines=("lines", "median"),
+        mean_units=("units", "mean"), median_units=("units", "median"))
+    return summary.rename_axis("month").reset_index() if by_month else summary.reset_index(drop=True)
+
+
+def headline_numbers(purchases: pd.DataFrame, cancellations: pd.DataFrame,
+                     transactions: pd.DataFrame) -> dict[str, Any]:
+    """Key numbers for the executive summary.
+
+    Period and orders come from ``transactions`` (all invoices, guests included); money
+    and customers from purchases and cancellations of identified customers.  Keys:
+    period_start, period_end (Timestamps of the first and last invoice), months_covered,
+    gross_revenue, cancelled_revenue (positive), net_revenue, customers, purchase_orders
+    and cancelled_orders (as in :func:`monthly_orders`), cancellation_rate_pct (cancelled
+    / purchase orders, %), average_order_value (mean purchase invoice amount, GBP),
+    last_month (Period), last_month_partial (bool), last_month_days (days of the last
+    month the data covers, e.g. 9 for data ending 2011-12-09), repeat_customer_pct (% of
+    customers with more than one purchase invoice).
+    """
+    orders = monthly_orders(transactions)
+    dates = transactions["invoice_date"]
+    start, end = dates.min(), dates.max()
+    gross = float(purchases["line_total"].sum())
+    cancelled = -float(_identified(cancellations)["line_total"].sum())
+    placed, n_cancelled = int(orders["placed"].sum()), int(orders["cancelled"].sum())
+    n_invoices = purchases["invoice_no"].nunique()
+    orders_per_customer = purchases.groupby("customer_id")["invoice_no"].nunique()
+    last_month = end.to_period("M")
+    covered_from = start if start.to_period("M") == last_month else last_month.start_time
+    return {
+        "period_start": start, "period_end": end, "months_covered": len(orders),
+        "gross_revenue": gross, "cancelled_revenue": cancelled, "net_revenue": gross - cancelled,
+        "customers": int(purchases["customer_id"].nunique()),
+        "purchase_orders": placed, "cancelled_orders": n_cancelled,
+        "cancellation_rate_pct": n_cancelled / placed * 100 if placed else float("nan"),
+        "average_order_value": gross / n_invoices if n_invoices else float("nan"),
+        "last_month": last_month, "last_month_partial": last_month in partial_months(dates),
+        "last_month_days": int((end.normalize() - covered_from.normalize()).days) + 1,
+        "repeat_customer_pct": float((orders_per_customer > 1).mean() * 100) if len(orders_per_customer)
+        else float("nan"),
+    }
+
+
+__all__ = [
+    "CLOSED_WEEKDAYS", "amount_summary", "basket_sizes", "basket_summary", "cohort_counts",
+    "cohort_retention", "cohort_sizes", "headline_numbers", "invoice_amounts", "monthly_active_users",
+    "monthly_orders", "monthly_sales", "new_vs_existing", "partial_months", "sales_by_country",
+    "top_products", "trim_to_quantile", "yyyymm",
+]

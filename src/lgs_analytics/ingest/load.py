@@ -1,0 +1,200 @@
+"""Loading exports into Postgres: stage with COPY, type and reconcile in SQL, one transaction a file.
+
+The rules that type rows, quarantine the bad ones and de-duplicate overlapping
+exports live in sql/03_load.sql; this module reads the file, streams it into
+the staging table and reports what happened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import queue
+import sys
+import threading
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from psycopg2.extras import execute_values
+from tqdm import tqdm
+
+from lgs_analytics.config import EXPORT_COLUMNS
+from lgs_analytics.ingest.identity import VALUE_COLUMNS, LineNumberer, canonical, line_ids
+from lgs_analytics.ingest.readers import BadLine, ExportError, read_chunks
+from lgs_analytics.ingest.synthetic import is_synthetic_export
+from lgs_analytics.ingest.validate import TEXT_COLUMNS, type_rows
+from lgs_analytics.store import db
+
+PROGRESS_MIN_BYTES = 5 << 20  # show a progress bar for files above 5 MiB
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """How the rows of one file were accounted for (read = loaded + quarantined)."""
+
+    source_file: str
+    batch_id: int
+    rows_read: int
+    rows_loaded: int
+    rows_new: int
+    rows_duplicate: int
+    rows_quarantined: int
+    already_loaded: bool = False
+    dropped_columns: tuple[str, ...] = ()  # personal columns left out of the load
+
+    def summary(self) -> str:
+        if self.already_loaded:
+            return (f"{self.source_file}: already loaded as batch {self.batch_id} "
+                    "(same checksum); nothing added")
+        dropped = (f"; personal columns not stored: {', '.join(self.dropped_columns)}"
+                   if self.dropped_columns else "")
+        return (f"{self.source_file}: {self.rows_read:,} rows read = {self.rows_loaded:,} loaded "
+                f"({self.rows_new:,} new, {self.rows_duplicate:,} duplicate of rows already loaded) "
+                f"+ {self.rows_quarantined:,} quarantined{dropped}")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_file(conn, path: Path, *, progress: bool = True) -> LoadResult:
+    """Load one export in the caller's transaction; raise ExportError if it is not an export.
+
+    The file is validated (its header, by reading the first chunk) before anything is written.
+    Reading and typing (here) and writing (Postgres, fed by a writer thread on the same
+    connection) overlap chunk by chunk: the two use the machine's two cores.
+    """
+    source = str(path)
+    chunks = read_chunks(path)
+    first = next(chunks, None)  # raises ExportError for a file that cannot be an export
+    sha = file_sha256(path)
+    existing = db.query(conn, "SELECT batch_id FROM load_batches WHERE sha256 = %s", (sha,))
+    if existing:
+        return LoadResult(source, existing[0][0], 0, 0, 0, 0, 0, already_loaded=True)
+
+    dropped = first.dropped_columns if first else ()
+    batch_id = db.query(
+        conn, "INSERT INTO load_batches (source_file, sha256, dropped_columns, synthetic) "
+        "VALUES (%s, %s, %s, %s) RETURNING batch_id", (source, sha, list(dropped), is_synthetic_export(path)),
+    )[0][0]
+    # One load at a time: concurrent loads wait here (the staging table is shared, and each
+    # needs to see the lines the other adds). Readers of the typed tables are not blocked.
+    db.query(conn, "LOCK TABLE staging_export_rows IN ACCESS EXCLUSIVE MODE")
+    rows_read = 0
+    numberer = LineNumberer()
+    bar = _progress_bar(path, progress)
+    with _Writer(conn, batch_id, source) as writer:
+        for chunk in chain([first] if first else [], chunks):  # one chunk of text in memory at a time
+            rows_read += chunk.table.num_rows + len(chunk.bad_lines)
+            typed, reason = type_rows(chunk.table)
+            refused = pc.not_equal(reason, "")
+            writer.put(_quarantine, chunk.table.filter(refused), reason.filter(refused), chunk.bad_lines)
+            loadable = canonical(typed.filter(pc.invert(refused)))
+            if loadable.num_rows:
+                part, occurrence = numberer.number(loadable.select(["sheet", *VALUE_COLUMNS]).to_pandas())
+                writer.put(_stage, loadable.append_column("export_part", pa.array(part, pa.int32()))
+                           .append_column("occurrence", pa.array(occurrence, pa.int32()))
+                           .append_column("line_id", line_ids(loadable, occurrence)))
+            if bar is not None:
+                bar.update(chunk.progress - bar.n)
+    if bar is not None:
+        bar.close()
+    if rows_read == 0:
+        raise ExportError(f"{path}: has a header but no data rows; export it again")
+    counts = db.query(conn, "SELECT * FROM finish_batch(%s, %s, %s, %s)",
+                      (batch_id, rows_read, writer.rows_loaded, writer.rows_new))[0]
+    return LoadResult(source, batch_id, *counts, dropped_columns=dropped)
+
+
+class _Writer:
+    """Runs the database steps of a load in order on a thread of their own.
+
+    psycopg2 releases the GIL while Postgres works, so typing the next chunk overlaps
+    with writing this one. A bounded queue keeps at most two chunks waiting (flat memory);
+    an error on either side stops both, and the caller's transaction rolls back.
+    """
+
+    def __init__(self, conn, batch_id: int, source: str) -> None:
+        self.conn, self.batch_id, self.source = conn, batch_id, source
+        self.rows_loaded = self.rows_new = 0
+        self._queue: queue.Queue = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="lgs-load-writer", daemon=True)
+
+    def __enter__(self) -> _Writer:
+        self._thread.start()
+        return self
+
+    def put(self, step, *args) -> None:
+        self._raise_if_failed()
+        self._queue.put((step, args))
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is None:
+                step, args = item
+                try:
+                    step(self, *args)
+                except BaseException as exc:  # handed to the main thread
+                    self._error = exc
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc is not None and self._error is None:
+            self._error = exc  # the reader failed: skip whatever is still queued
+        self._queue.put(None)
+        self._thread.join()
+        if exc is None:
+            self._raise_if_failed()
+
+
+def _stage(writer: _Writer, rows: pa.Table) -> None:
+    """COPY loadable rows into the staging table, then move them into the typed tables."""
+    staged = rows.add_column(0, "batch_id", pa.array(np.full(rows.num_rows, writer.batch_id), pa.int64()))
+    db.copy_in(writer.conn, "staging_export_rows", staged.column_names, staged)
+    loaded, new = db.query(writer.conn, "SELECT * FROM load_staged_rows(%s)", (writer.batch_id,))[0]
+    writer.rows_loaded += loaded
+    writer.rows_new += new
+
+
+def _quarantine(writer: _Writer, refused: pa.Table, reasons: pa.Array, bad_lines: list[BadLine]) -> None:
+    """Keep the rows that cannot be loaded, with their raw text and why (never dropped)."""
+    records = [(r["sheet"], r["source_row"], json.dumps(dict(zip(EXPORT_COLUMNS, (r[c] for c in TEXT_COLUMNS),
+                                                                 strict=True))), why)
+               for r, why in zip(refused.to_pylist(), reasons.to_pylist(), strict=True)]
+    records += [(b.sheet, b.source_row, json.dumps({"line": b.text}), b.reason) for b in bad_lines]
+    if not records:
+        return
+    with writer.conn.cursor() as cur:
+        execute_values(
+            cur,
+            "INSERT INTO quarantine (batch_id, source_file, sheet, source_row, raw_values, reason) VALUES %s",
+            [(writer.batch_id, writer.source, *record) for record in records], page_size=1000,
+        )
+
+
+def _progress_bar(path: Path, enabled: bool) -> tqdm | None:
+    size = path.stat().st_size
+    if not enabled or size < PROGRESS_MIN_BYTES:
+        return None
+    if path.suffix.lower() == ".xlsx":
+        return tqdm(desc=f"loading {path.name}", unit=" rows", file=sys.stderr, leave=False)
+    return tqdm(total=size, desc=f"loading {path.name}", unit="B", unit_scale=True,
+                file=sys.stderr, leave=False)
+
+
+def load_path(path: Path, *, progress: bool = True) -> LoadResult:
+    """Load one export in a transaction of its own: it lands whole or not at all."""
+    with db.connect() as conn:
+        return load_file(conn, path, progress=progress)

@@ -1,0 +1,84 @@
+"""The stakeholder report: execute the notebook headless (papermill) and export it as one
+self-contained HTML file (nbconvert: code hidden, charts embedded, so it can be e-mailed).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from lgs_analytics import config
+
+HIDDEN_CELL_TAGS = {"parameters", "injected-parameters", "remove-cell"}
+# The kernel talks to papermill over Unix sockets beside its connection file in Jupyter's
+# private runtime folder, not over TCP ports any local user could reach.
+KERNEL_MANAGER = "lgs_analytics.report.kernel.IPCKernelManager"
+
+
+class ReportError(RuntimeError):
+    """The notebook failed; the message names the cell and the error, in one line."""
+
+
+def execute_notebook(executed: Path, parameters: dict, *, progress: bool = True) -> Path:
+    """Run the notebook top to bottom with ``parameters`` injected; write the executed copy."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    source = config.notebook_path()
+    if not source.exists():
+        raise ReportError(f"the notebook {source} is missing; restore it from git")
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    # The kernel inherits this environment: DATABASE_URL / LGS_HOME select the same server.
+    try:
+        papermill.execute_notebook(
+            str(source), str(executed), parameters=parameters, kernel_name="python3",
+            progress_bar=progress, cwd=str(source.parent), request_save_on_cell_execute=False,
+            kernel_manager_class=KERNEL_MANAGER,
+        )
+    except PapermillExecutionError as exc:
+        raise ReportError(
+            f"the notebook failed in cell {exc.exec_count}: {exc.ename}: {str(exc.evalue).splitlines()[0]} "
+            f"(see {executed})"
+        ) from None
+    return executed
+
+
+REPORT_TITLE = "London Gift Shop — customer and sales report"
+
+
+def write_atomically(path: Path, text: str) -> Path:
+    """Write under a temporary name, then rename: readers never see a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+    return path
+
+
+def export_html(executed: Path, out: Path, title: str = REPORT_TITLE) -> Path:
+    """Export the executed notebook to HTML: no code, no prompts, no parameters, images inline."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    notebook = nbformat.read(executed, as_version=4)
+    for cell in notebook.cells:  # warnings on stderr are for analysts, not for the report
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=HIDDEN_CELL_TAGS), enabled=True)
+    body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
+    return write_atomically(out, body)
+
+
+def build_report(out: Path, parameters: dict, *, progress: bool = True) -> Path:
+    """Execute and export; the executed notebook is kept beside the HTML for analysts.
+
+    Both files replace the previous ones only once complete (a killed run leaves the old report).
+    """
+    executed = out.with_name(f".{out.stem}.executing.ipynb")
+    execute_notebook(executed, parameters, progress=progress)
+    export_html(executed, out)
+    executed.replace(out.with_suffix(".ipynb"))
+    return out

@@ -1,0 +1,170 @@
+"""What the pipeline computes and the readers show: plain data, no I/O.
+
+A :class:`Build` is what ``lgs build`` computes and publishes (``store.publish``); a
+:class:`Page` is what the notebook, the report and (later) the dashboard show: the published
+build read back (``store.tables``), or an analyst's what-if computed in memory, with its
+:class:`Provenance` saying which.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, fields
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Scores:
+    """One RFM run: per-customer scores, the segment summary, and the as-of date used."""
+
+    method: str
+    as_of: pd.Timestamp
+    customers: pd.DataFrame  # analytics.rfm.RFM_COLUMNS, one row per customer
+    segments: pd.DataFrame  # analytics.segments.segment_summary
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Every sales aggregate the report shows: per month, cohort, country, product, invoice.
+
+    Aggregates only, never the transaction rows, so it is small whatever the data's size.
+    """
+
+    audit: pd.DataFrame
+    headline: dict
+    amounts: pd.Series
+    amounts_summary: dict
+    amounts_p85: pd.Series
+    amounts_p85_summary: dict
+    orders: pd.DataFrame
+    sales: pd.DataFrame
+    active_users: pd.DataFrame
+    new_vs_existing: pd.DataFrame
+    retention: pd.DataFrame
+    countries: pd.DataFrame
+    products: pd.DataFrame
+    baskets: pd.DataFrame
+    baskets_by_month: pd.DataFrame
+
+    @property
+    def data_end(self) -> pd.Timestamp:
+        """The last invoice's date and time: how far the last (maybe partial) month goes."""
+        return self.headline["period_end"]
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Churn and lifetime-value predictions, with the holdout check that says how far to trust them.
+
+    ``unavailable`` says why there are none (too little data for the models), else is empty.
+    """
+
+    as_of: pd.Timestamp
+    horizon_days: int
+    customers: pd.DataFrame  # indexed by customer_id: p_alive ... clv, churn_risk, past_value
+    alerts: pd.DataFrame
+    holdout_buckets: pd.DataFrame
+    holdout_metrics: dict
+    fit_seconds: float
+    unavailable: str = ""
+
+
+@dataclass(frozen=True)
+class BuildParameters:
+    """What a build (or a what-if) computes: the RFM methods, the as-of date and the window.
+
+    ``None`` means the default: as of the day after the last invoice (classic: the seed's
+    fixed date), the whole history. Dates are inclusive.
+    """
+
+    methods: tuple[str, ...] = ("standard",)
+    as_of: dt.date | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    horizon_days: int = 90
+
+    def __post_init__(self) -> None:
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise ValueError(f"the window starts ({self.start}) after it ends ({self.end}); "
+                             "give --start on or before --end")
+
+    def as_json(self) -> dict:
+        iso = {k: (v.isoformat() if isinstance(v, dt.date) else v)
+               for k, v in (("as_of", self.as_of), ("start", self.start), ("end", self.end))}
+        return {"methods": list(self.methods), **iso, "horizon_days": self.horizon_days}
+
+    @classmethod
+    def from_json(cls, data: dict) -> BuildParameters:
+        def date(key: str) -> dt.date | None:
+            return dt.date.fromisoformat(data[key]) if data.get(key) else None
+
+        return cls(tuple(data.get("methods", ("standard",))), date("as_of"), date("start"), date("end"),
+                   int(data.get("horizon_days", 90)))
+
+    def same_view(self, method: str, as_of, start, end) -> bool:
+        """Whether a page asking for ``method`` with these dates shows exactly this build."""
+        def day(value) -> dt.date | None:
+            return None if value is None else pd.Timestamp(value).date()
+
+        return (method in self.methods and day(as_of) == self.as_of and day(start) == self.start
+                and day(end) == self.end)
+
+
+@dataclass(frozen=True)
+class Build:
+    """One build's results, in memory: what ``lgs build`` publishes."""
+
+    parameters: BuildParameters
+    analysis: Analysis
+    scores: dict[str, Scores]  # by method
+    forecast: Forecast
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        """The standard scores' as-of date (the predictions use the same)."""
+        return self.scores["standard"].as_of if "standard" in self.scores else self.forecast.as_of
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a page's numbers come from: which build (or a what-if), when, from which loads."""
+
+    build_id: int | None  # None: nothing published yet
+    built_at: pd.Timestamp | None
+    parameters: BuildParameters
+    batches: tuple[dict, ...] = ()  # file, rows_read, rows_loaded, synthetic, loaded_at
+    what_if: str = ""  # why this page is not the published build; empty when it is
+    forecast_note: str = ""  # why the build published no predictions; empty when it did
+    package_version: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def synthetic(self) -> bool:
+        return any(b.get("synthetic") for b in self.batches)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(int(b.get("rows_read") or 0) for b in self.batches)
+
+    @property
+    def files(self) -> list[str]:
+        return [str(b.get("file", "")) for b in self.batches]
+
+
+@dataclass(frozen=True)
+class Page:
+    """What one report (or dashboard view) shows: one method's scores, the sales and the outlook."""
+
+    provenance: Provenance
+    analysis: Analysis
+    scores: Scores
+    forecast: Forecast
+
+    @property
+    def is_what_if(self) -> bool:
+        return bool(self.provenance.what_if)

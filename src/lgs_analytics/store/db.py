@@ -1,0 +1,183 @@
+"""Connections, the sql/ scripts, and fast bulk transfer between Postgres and pandas.
+
+``DATABASE_URL`` selects an external server; without it the embedded one
+(:mod:`lgs_analytics.store.server`) is started or reused. Bulk data always moves
+with ``COPY`` (into Postgres and out of it through pyarrow): pulling a
+million-row table through ``read_sql_table`` is about ten times slower.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+import psycopg2
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from psycopg2 import sql as pgsql
+
+from lgs_analytics import config
+from lgs_analytics.errors import first_line
+from lgs_analytics.store import server
+
+
+class DatabaseError(RuntimeError):
+    """The database could not be reached or refused an operation (a user-facing, one-line error)."""
+
+
+def database_url() -> str:
+    """The libpq URL of the database every command uses."""
+    url = config.database_url_from_env()
+    if url:
+        return url
+    try:
+        return server.start(config.lgs_home())
+    except server.ServerError as exc:
+        raise DatabaseError(str(exc)) from exc
+
+
+def sqlalchemy_url(url: str | None = None) -> str:
+    """The same URL spelled for SQLAlchemy (``postgres://`` no longer works there)."""
+    url = url or database_url()
+    for prefix in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    raise DatabaseError(f"DATABASE_URL must start with postgresql:// (got {url.split(':', 1)[0]}://...)")
+
+
+def engine(url: str | None = None):
+    """A SQLAlchemy engine, for analysts who want ``pandas.read_sql`` on small queries."""
+    import sqlalchemy
+
+    return sqlalchemy.create_engine(sqlalchemy_url(url))
+
+
+@contextmanager
+def connect(url: str | None = None, *, apply_schema: bool = True) -> Iterator[psycopg2.extensions.connection]:
+    """A psycopg2 connection (one transaction; committed on success, rolled back on error)."""
+    url = url or database_url()
+    try:
+        conn = psycopg2.connect(url)
+    except psycopg2.OperationalError as exc:
+        raise DatabaseError(
+            f"cannot connect to Postgres ({first_line(exc)}); check DATABASE_URL or unset it to use the "
+            "embedded server"
+        ) from exc
+    try:
+        if apply_schema:
+            run_sql_scripts(conn)
+        yield conn
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        conn.close()
+
+
+def sql_scripts(directory: Path | None = None) -> list[Path]:
+    """The numbered scripts of sql/, in the order they run (the Docker image runs them the same way)."""
+    directory = directory or config.sql_dir()
+    return sorted(directory.glob("[0-9][0-9]_*.sql"))
+
+
+def scripts_digest(scripts: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in scripts:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def run_sql_scripts(conn, directory: Path | None = None) -> None:
+    """Bring the database to the sql/ scripts: run them all (they are idempotent) unless the
+    database already records this exact set of scripts, so everyday commands take no DDL lock."""
+    scripts = sql_scripts(directory)
+    digest = scripts_digest(scripts)
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('lgs_schema') IS NOT NULL")
+        if cur.fetchone()[0]:
+            cur.execute("SELECT digest FROM lgs_schema")
+            row = cur.fetchone()
+            if row and row[0] == digest:
+                return
+        # Serialise concurrent schema runs (two commands starting at once).
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext('lgs_schema'))")
+        for path in scripts:
+            cur.execute(path.read_text(encoding="utf-8"))
+        cur.execute("CREATE TABLE IF NOT EXISTS lgs_schema (digest char(64) NOT NULL)")
+        cur.execute("DELETE FROM lgs_schema")
+        cur.execute("INSERT INTO lgs_schema (digest) VALUES (%s)", (digest,))
+
+
+def copy_in(conn, table: str, columns: list[str], frame: pa.Table | pd.DataFrame) -> int:
+    """Stream a table into Postgres with COPY (CSV through pyarrow); return the row count."""
+    if isinstance(frame, pd.DataFrame):
+        frame = pa.Table.from_pandas(frame, preserve_index=False)
+    buffer = io.BytesIO()
+    pacsv.write_csv(frame, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    buffer.seek(0)
+    statement = pgsql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
+        pgsql.Identifier(table), pgsql.SQL(", ").join(map(pgsql.Identifier, columns))
+    )
+    with conn.cursor() as cur:
+        cur.copy_expert(statement.as_string(conn), buffer)
+    return frame.num_rows
+
+
+def copy_out(
+    conn, query: str, params: tuple = (), dtypes: dict[str, pa.DataType] | None = None
+) -> pd.DataFrame:
+    """Run a query and return its rows as a DataFrame, via ``COPY (query) TO STDOUT`` and pyarrow.
+
+    ``dtypes`` fixes column types that CSV inference could guess wrong (text codes that look
+    like numbers, for instance).
+    """
+    with conn.cursor() as cur:
+        bound = cur.mogrify(query, params).decode() if params else query
+        buffer = io.BytesIO()
+        cur.copy_expert(f"COPY ({bound}) TO STDOUT WITH (FORMAT csv, HEADER true)", buffer)
+    buffer.seek(0)
+    if buffer.getbuffer().nbytes == 0:
+        return pd.DataFrame()
+    table = pacsv.read_csv(
+        buffer,
+        convert_options=pacsv.ConvertOptions(
+            column_types=dtypes or {}, strings_can_be_null=True, quoted_strings_can_be_null=False,
+            true_values=["t"], false_values=["f"],  # how COPY spells booleans
+        ),
+    )
+    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
+
+
+def query(conn, statement: str, params: tuple = ()) -> list[tuple]:
+    """A small query's rows (never for bulk data: use :func:`copy_out`)."""
+    with conn.cursor() as cur:
+        cur.execute(statement, params)
+        return cur.fetchall() if cur.description else []
+
+
+_CREATED = re.compile(
+    r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:UNLOGGED\s+)?(TABLE|VIEW|FUNCTION)\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)",
+    re.IGNORECASE | re.MULTILINE)
+
+
+def owned_objects(directory: Path | None = None) -> list[tuple[str, str]]:
+    """(kind, name) of every table, view and function the sql/ scripts create, read from the
+    scripts themselves so the list can never leave one out; plus lgs_schema (run_sql_scripts)."""
+    found = [(kind.upper(), name) for path in sql_scripts(directory)
+             for kind, name in _CREATED.findall(path.read_text(encoding="utf-8"))]
+    return [*dict.fromkeys(found), ("TABLE", "lgs_schema")]
+
+
+def drop_objects(conn) -> None:
+    """Drop every object the sql/ scripts create (for `lgs db reset` on an external server); nothing else."""
+    with conn.cursor() as cur:
+        for kind, name in owned_objects():
+            statement = "DROP FUNCTION IF EXISTS {} CASCADE" if kind == "FUNCTION" else \
+                f"DROP {kind} IF EXISTS {{}} CASCADE"
+            cur.execute(pgsql.SQL(statement).format(pgsql.Identifier(name)))

@@ -1,0 +1,76 @@
+"""Publishing a build: the one writer of the marts the web app, the dashboard and the report read.
+
+:func:`publish` replaces every mart (customer_rfm, segments, customer_predictions, report_frames)
+and records the build in ``builds``, all in the caller's ONE transaction: readers see the
+previous build or this one, never a mix. A refused build only adds its row to ``builds``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from psycopg2 import sql as pgsql
+
+from lgs_analytics.store import db
+from lgs_analytics.store.frames import frame_to_parquet
+
+RFM_COLUMNS = ("build_id", "customer_id", "method", "as_of", "recency", "frequency", "monetary",
+               "r_score", "f_score", "m_score", "rfm_score", "segment")
+SEGMENT_COLUMNS = ("build_id", "method", "segment", "description", "action", "priority", "customers",
+                   "customer_share", "revenue", "revenue_share", "mean_recency", "mean_frequency",
+                   "mean_monetary", "as_of")
+PREDICTION_COLUMNS = ("build_id", "customer_id", "as_of", "p_alive", "expected_purchases", "horizon_days",
+                      "expected_avg_order_value", "expected_spend", "clv_12m", "past_value", "churn_risk")
+MARTS = ("customer_rfm", "segments", "customer_predictions", "report_frames")
+BUILD_LOCK = "lgs_build"
+
+
+def _insert_build(conn, record: dict, status: str) -> int:
+    return db.query(conn, """
+        INSERT INTO builds (started_at, status, methods, as_of, window_start, window_end, parameters,
+                            batches, last_batch_id, rows_read, customers, synthetic, forecast,
+                            package_version, detail)
+        VALUES (%(started_at)s, %(status)s, %(methods)s, %(as_of)s, %(window_start)s, %(window_end)s,
+                %(parameters)s, %(batches)s, %(last_batch_id)s, %(rows_read)s, %(customers)s,
+                %(synthetic)s, %(forecast)s, %(package_version)s, %(detail)s)
+        RETURNING build_id""",
+        {**record, "status": status, "parameters": json.dumps(record["parameters"]),
+         "batches": json.dumps(record["batches"]), "forecast": json.dumps(record["forecast"])})[0][0]
+
+
+def record_refused(conn, record: dict, status: str = "refused") -> int:
+    """Log a build that published nothing (refused, or failed), leaving the marts as they were."""
+    return _insert_build(conn, record, status)
+
+
+def publish(conn, record: dict, scores: dict[str, tuple[pd.Timestamp, pd.DataFrame, pd.DataFrame]],
+            predictions: pd.DataFrame | None, frames: dict[str, pd.DataFrame]) -> int:
+    """Replace every mart with this build's rows and record it as published; return its build id.
+
+    ``scores``: method -> (as_of, customers, segment summary); ``predictions``: indexed by
+    customer_id (None: the build publishes none); ``frames``: the report aggregates by name.
+    """
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (BUILD_LOCK,))  # one publisher at a time
+        for table in MARTS:
+            # DELETE, not TRUNCATE: readers keep seeing the old rows until this transaction commits.
+            cur.execute(pgsql.SQL("DELETE FROM {}").format(pgsql.Identifier(table)))
+    build_id = _insert_build(conn, record, "published")
+    for method, (as_of, customers, segments) in scores.items():
+        stamp = {"build_id": build_id, "method": method, "as_of": pd.Timestamp(as_of).date()}
+        db.copy_in(conn, "customer_rfm", list(RFM_COLUMNS), customers.assign(**stamp)[list(RFM_COLUMNS)])
+        rounded = segments.assign(**stamp).round({"customer_share": 2, "revenue": 2, "revenue_share": 2,
+                                                  "mean_recency": 2, "mean_frequency": 2, "mean_monetary": 2})
+        db.copy_in(conn, "segments", list(SEGMENT_COLUMNS), rounded[list(SEGMENT_COLUMNS)])
+    if predictions is not None and len(predictions):
+        rows = (predictions.reset_index().rename(columns={"clv": "clv_12m"})
+                .assign(build_id=build_id, as_of=pd.Timestamp(record["as_of"]).date(),
+                        horizon_days=record["forecast"]["horizon_days"]))
+        rows["churn_risk"] = rows["churn_risk"].map({True: "t", False: "f"})
+        db.copy_in(conn, "customer_predictions", list(PREDICTION_COLUMNS), rows[list(PREDICTION_COLUMNS)])
+    with conn.cursor() as cur:
+        for name, frame in frames.items():
+            cur.execute("INSERT INTO report_frames (build_id, name, frame) VALUES (%s, %s, %s)",
+                        (build_id, name, frame_to_parquet(frame)))
+    return build_id

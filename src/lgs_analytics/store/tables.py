@@ -1,0 +1,137 @@
+"""Reading from Postgres: the raw layer for a build or a what-if, and the published build.
+
+Readers only: the one writer of the marts is :mod:`lgs_analytics.store.publish`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pyarrow as pa
+
+from lgs_analytics.config import DB_COLUMNS
+from lgs_analytics.store.frames import frame_from_parquet
+from lgs_analytics.store import db
+
+BASE_COLUMNS = DB_COLUMNS
+_ARROW_TYPES = {
+    "invoice_no": pa.string(), "stock_code": pa.string(), "description": pa.string(),
+    "quantity": pa.int64(), "invoice_date": pa.timestamp("us"), "unit_price": pa.float64(),
+    "customer_id": pa.int64(), "country": pa.string(), "is_repeat": pa.bool_(),
+}
+
+
+
+def _date_filter(start: dt.date | str | None, end: dt.date | str | None) -> tuple[str, tuple]:
+    clauses, params = [], []
+    if start is not None:
+        clauses.append("invoice_date >= %s")
+        params.append(pd.Timestamp(start).to_pydatetime())
+    if end is not None:  # inclusive end date: everything before the next midnight
+        clauses.append("invoice_date < %s")
+        params.append((pd.Timestamp(end).normalize() + pd.Timedelta(days=1)).to_pydatetime())
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+
+
+def _typed(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Fix the dtypes of the contract: customer_id nullable Int64, quantity int64, text as string."""
+    if frame.empty:
+        frame = pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    out = frame.astype({"customer_id": "Int64", "quantity": "int64", "unit_price": "float64",
+                        "invoice_no": "string", "stock_code": "string", "description": "string",
+                        "country": "string"})
+    out["invoice_date"] = pd.to_datetime(out["invoice_date"])
+    if "is_repeat" in out:
+        out["is_repeat"] = out["is_repeat"].astype(bool)
+    return out
+
+
+def read_transactions(conn, start=None, end=None) -> pd.DataFrame:
+    """Each line once (overlapping exports removed), with ``is_repeat`` marking exact repeats."""
+    where, params = _date_filter(start, end)
+    columns = (*BASE_COLUMNS, "is_repeat")
+    frame = db.copy_out(
+        conn,
+        f"SELECT {', '.join(BASE_COLUMNS)}, occurrence > 1 AS is_repeat FROM transactions{where} "
+        "ORDER BY invoice_date, invoice_no",
+        params, dtypes={c: _ARROW_TYPES[c] for c in columns},
+    )
+    return _typed(frame, columns)
+
+
+def read_export_rows(conn, start=None, end=None) -> pd.DataFrame:
+    """Every row as exported, in every file loaded (overlaps included): the classic method's input."""
+    where, params = _date_filter(start, end)
+    frame = db.copy_out(
+        conn,
+        f"SELECT {', '.join(BASE_COLUMNS)} FROM stg_export_rows{where}",  # any order: classic ignores it
+        params, dtypes={c: _ARROW_TYPES[c] for c in BASE_COLUMNS},
+    )
+    return _typed(frame, BASE_COLUMNS)
+
+
+def read_batches(conn, up_to: int | None = None) -> list[dict]:
+    """Every load batch (up to batch ``up_to``): the provenance of a build or a what-if."""
+    rows = db.query(conn, """
+        SELECT batch_id, source_file, rows_read, rows_loaded, synthetic, loaded_at
+        FROM load_batches WHERE %s IS NULL OR batch_id <= %s ORDER BY batch_id""", (up_to, up_to))
+    return [{"batch_id": b, "file": f, "rows_read": r, "rows_loaded": n, "synthetic": s,
+             "loaded_at": at.isoformat()} for b, f, r, n, s, at in rows]
+
+
+def newest_batch(conn) -> int | None:
+    return db.query(conn, "SELECT max(batch_id) FROM load_batches")[0][0]
+
+
+BUILD_COLUMNS = ("build_id", "finished_at", "parameters", "batches", "last_batch_id", "forecast",
+                 "package_version", "methods", "as_of", "customers", "synthetic")
+
+
+def read_current_build(conn) -> dict | None:
+    """The current (newest published) build's row, or None before the first build."""
+    rows = db.query(conn, f"SELECT {', '.join(BUILD_COLUMNS)} FROM current_build")
+    return dict(zip(BUILD_COLUMNS, rows[0], strict=True)) if rows else None
+
+
+def read_scores(conn, method: str) -> tuple[pd.Timestamp, pd.DataFrame, pd.DataFrame]:
+    """The current build's (as_of, customers, segments) for ``method``, typed as the analytics made them."""
+    as_of = db.query(conn, "SELECT max(as_of) FROM segments WHERE method = %s", (method,))[0][0]
+    customers = db.copy_out(conn, """
+        SELECT customer_id, recency, frequency, monetary, r_score, f_score, m_score, rfm_score, segment
+        FROM customer_rfm WHERE method = %s ORDER BY customer_id""", (method,),
+        dtypes={"rfm_score": pa.string(), "segment": pa.string()})
+    segments = db.copy_out(conn, """
+        SELECT segment, description, action, priority, customers, customer_share, revenue, revenue_share,
+               mean_recency, mean_frequency, mean_monetary
+        FROM segments WHERE method = %s ORDER BY customers DESC, priority""", (method,),
+        dtypes={"mean_recency": pa.float64(), "mean_frequency": pa.float64(),
+                "mean_monetary": pa.float64()})
+    customers = customers.astype({"customer_id": "int64", "recency": "int64", "frequency": "int64",
+                                  "monetary": "float64", "r_score": "int64", "f_score": "int64",
+                                  "m_score": "int64", "rfm_score": "object", "segment": "object"})
+    segments = segments.astype({"segment": "object", "description": "object", "action": "object",
+                                "priority": "int64", "customers": "int64", "customer_share": "float64",
+                                "revenue": "float64", "revenue_share": "float64"})
+    return pd.Timestamp(as_of), customers, segments
+
+
+PREDICTION_VALUES = ("p_alive", "expected_purchases", "expected_avg_order_value", "expected_spend", "clv")
+
+
+def read_predictions(conn) -> pd.DataFrame:
+    """The current build's predictions, indexed by customer_id (money in GBP)."""
+    frame = db.copy_out(conn, """
+        SELECT customer_id, p_alive, expected_purchases, expected_avg_order_value, expected_spend,
+               clv_12m AS clv, churn_risk, past_value
+        FROM customer_predictions ORDER BY customer_id""",
+        dtypes={c: pa.float64() for c in (*PREDICTION_VALUES, "past_value")} | {"churn_risk": pa.bool_()})
+    if frame.empty:
+        return frame
+    return frame.astype({"customer_id": "int64"}).set_index("customer_id")
+
+
+def read_frames(conn, build_id: int) -> dict[str, pd.DataFrame]:
+    """The report aggregates a build published, by name."""
+    rows = db.query(conn, "SELECT name, frame FROM report_frames WHERE build_id = %s", (build_id,))
+    return {name: frame_from_parquet(bytes(data)) for name, data in rows}

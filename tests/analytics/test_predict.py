@@ -1,0 +1,324 @@
+"""CLV models: CDNOW against the published fits, hand-checked summaries, synthetic LGS data."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import betaln, gammaln
+
+from lgs_analytics.analytics.clean import clean_transactions
+from lgs_analytics.analytics.predict import (  # first: it imports lifetimes quietly
+    ALERT_COLUMNS,
+    BUCKET_LABELS,
+    CAL_HOLD_COLUMNS,
+    PREDICTION_COLUMNS,
+    SUMMARY_COLUMNS,
+    Models,
+    calibration_holdout,
+    calibration_summary,
+    churn_alerts,
+    churn_risk_flag,
+    customer_past_value,
+    customer_summary,
+    fit_models,
+    holdout_check,
+    population_mean_value,
+    predict_customers,
+)
+from lgs_analytics.config import DB_COLUMNS, EXPORT_COLUMNS
+from lgs_analytics.ingest.synthetic import generate_export
+
+# --- CDNOW: Fader, Hardie & Lee (2005) --------------------------------------------------------
+
+
+def bgnbd_log_likelihood(params: pd.Series, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> float:
+    """Total BG/NBD log-likelihood, equation (6) of Fader, Hardie & Lee (2005), in the data's units.
+
+    L = B(a, b+x)/B(a, b) * G(r+x) a^r / (G(r) (alpha+T)^(r+x))
+        + [x > 0] B(a+1, b+x-1)/B(a, b) * G(r+x) alpha^r / (G(r) (alpha+t_x)^(r+x)).
+    (lifetimes reports a mean negative log-likelihood with time rescaled to max(T) = 1.)
+    """
+    r, alpha, a, b = (float(params[k]) for k in ("r", "alpha", "a", "b"))
+    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
+    alive = common + betaln(a, b + x) - (r + x) * np.log(alpha + T)
+    dropped = common + betaln(a + 1, b + np.maximum(x, 1) - 1) - (r + x) * np.log(alpha + t_x)
+    return float(np.logaddexp(alive, np.where(x > 0, dropped, -np.inf)).sum())
+
+
+@pytest.fixture(scope="module")
+def cdnow() -> tuple[pd.DataFrame, Models]:
+    from lifetimes.datasets import load_cdnow_summary_data_with_monetary_value
+
+    summary = load_cdnow_summary_data_with_monetary_value()  # weeks; frequency 0 -> monetary 0
+    return summary, fit_models(summary)
+
+
+def test_cdnow_summary_is_the_bgnbd_one(cdnow: tuple[pd.DataFrame, Models]) -> None:
+    from lifetimes.datasets import load_cdnow_summary
+
+    summary, _ = cdnow
+    plain = load_cdnow_summary(index_col=[0])
+    assert len(summary) == 2357
+    np.testing.assert_array_equal(summary[["frequency", "recency", "T"]].to_numpy(),
+                                  plain[["frequency", "recency", "T"]].to_numpy())
+
+
+def test_cdnow_bgnbd_matches_the_paper(cdnow: tuple[pd.DataFrame, Models]) -> None:
+    summary, models = cdnow
+    params = models.bgf.params_
+    for name, published in {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}.items():
+        assert round(float(params[name]), 3) == pytest.approx(published, abs=1.5e-3), name
+        assert float(params[name]) == pytest.approx(published, rel=1e-2), name
+    ll = bgnbd_log_likelihood(params, summary["frequency"].to_numpy(), summary["recency"].to_numpy(),
+                              summary["T"].to_numpy())
+    assert ll == pytest.approx(-9582.4, abs=0.5)
+    assert models.customers == 2357
+
+
+def test_cdnow_gamma_gamma_matches_the_paper(cdnow: tuple[pd.DataFrame, Models]) -> None:
+    _, models = cdnow
+    assert models.repeat_buyers == 946
+    params = models.ggf.params_
+    for name, published in {"p": 6.25, "q": 3.74, "v": 15.44}.items():
+        assert float(params[name]) == pytest.approx(published, rel=1e-2), name
+    # population mean spend per purchase: v p / (q - 1), about $35.
+    assert population_mean_value(models) == pytest.approx(15.44 * 6.25 / 2.74, rel=1e-2)
+
+
+def test_cdnow_predictions(cdnow: tuple[pd.DataFrame, Models]) -> None:
+    summary, models = cdnow
+    pred = predict_customers(models, summary, horizon_days=39)  # weeks here
+    assert list(pred.columns) == list(PREDICTION_COLUMNS)
+    assert (pred.dtypes == "float64").all()
+    assert pred.index.equals(summary.index)
+    one_time = summary["frequency"] == 0
+    assert (pred.loc[one_time, "p_alive"] == 1.0).all()
+    assert (pred.loc[one_time, "expected_avg_order_value"] == round(population_mean_value(models), 2)).all()
+    spend = pred["expected_purchases"] * pred["expected_avg_order_value"]
+    np.testing.assert_allclose(pred["expected_spend"], spend, atol=0.01 + 1e-4 * spend.max())
+
+
+def test_clv_is_the_discounted_monthly_sum(cdnow: tuple[pd.DataFrame, Models]) -> None:
+    # clv = sum over months m = 1..12 of order value x expected purchases in days
+    # (30(m-1), 30m] / 1.01^m: lifetimes' freq="D" means 30-day months (CDNOW counts weeks; same sums).
+    summary, models = cdnow
+    row = summary.loc[[1]]  # x = 2, t_x = 30.43, T = 38.86, mean spend 22.35
+    x, t_x, T = row["frequency"], row["recency"], row["T"]
+    order_value = float(models.ggf.conditional_expected_average_profit(x, row["monetary_value"]).iloc[0])
+    cumulative = [float(models.bgf.conditional_expected_number_of_purchases_up_to_time(30 * m, x, t_x, T)
+                        .iloc[0]) for m in range(13)]
+    by_hand = sum(order_value * (cumulative[m] - cumulative[m - 1]) / 1.01 ** m for m in range(1, 13))
+    pred = predict_customers(models, row, horizon_days=90, clv_months=12, monthly_discount=0.01)
+    assert pred.loc[1, "clv"] == pytest.approx(by_hand, abs=0.006)
+    assert pred.loc[1, "expected_purchases"] == pytest.approx(cumulative[3], abs=1e-4)
+    assert pred.loc[1, "expected_avg_order_value"] == pytest.approx(order_value, abs=0.006)
+
+
+def test_fit_leaves_warning_filters_alone(cdnow: tuple[pd.DataFrame, Models]) -> None:
+    summary, _ = cdnow
+    before = list(warnings.filters)
+    fit_models(summary)
+    assert warnings.filters == before
+
+
+# --- a hand-checked fixture ---------------------------------------------------------------------
+
+AS_OF = "2011-12-10"
+COLUMNS = ["invoice_no", "stock_code", "description", "quantity", "invoice_date", "unit_price",
+           "customer_id", "country"]
+FIXTURE = [
+    # 101: three purchase days; two invoices on 2011-11-15 count once.
+    ("500001", 101, "2011-11-01 10:00", 2, 5.00),    # 10
+    ("500001", 101, "2011-11-01 10:00", 1, 20.00),   # 20  -> day 1: 30 (first purchase)
+    ("500002", 101, "2011-11-15 09:00", 4, 2.50),    # 10
+    ("500003", 101, "2011-11-15 14:30", 1, 15.00),   # 15  -> day 2: 25
+    ("500004", 101, "2011-12-01 11:00", 3, 5.00),    # 15  -> day 3: 15
+    # 102: a one-time buyer the day before as_of.
+    ("500005", 102, "2011-12-09 16:00", 10, 1.25),   # 12.50
+    # 103: two purchase days, then one on as_of itself (ignored: as_of is exclusive).
+    ("500006", 103, "2011-06-01 12:00", 1, 100.00),  # 100 (first purchase)
+    ("500007", 103, "2011-09-01 12:00", 2, 30.00),   # 60
+    ("500008", 103, "2011-12-10 08:00", 1, 1000.00),
+    # 104: only after as_of.
+    ("500009", 104, "2011-12-12 10:00", 1, 9.99),
+]
+
+
+@pytest.fixture
+def fixture_purchases() -> pd.DataFrame:
+    rows = [(inv, f"2{i:04d}", f"item {i}", qty, pd.Timestamp(date), price, cust, "United Kingdom")
+            for i, (inv, cust, date, qty, price) in enumerate(FIXTURE)]
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    df["customer_id"] = df["customer_id"].astype("Int64")
+    return df.assign(line_total=df["quantity"] * df["unit_price"])
+
+
+def test_customer_summary_by_hand(fixture_purchases: pd.DataFrame) -> None:
+    out = customer_summary(fixture_purchases, as_of=AS_OF)
+    assert list(out.columns) == list(SUMMARY_COLUMNS)
+    assert out.index.name == "customer_id" and out.index.dtype == "int64"
+    assert out["frequency"].dtype == "int64"
+    expected = pd.DataFrame({
+        # 101: days 11-01, 11-15, 12-01 -> 2 repeats; 11-01 -> 12-01 = 30 d; 11-01 -> 12-10 = 39 d;
+        #      repeat days spent 25 and 15 -> mean 20.
+        # 102: one day -> 0 repeats, recency 0, T 1 (12-09 -> 12-10), monetary 0.
+        # 103: 06-01, 09-01 -> 1 repeat; 30 + 31 + 31 = 92 d; 92 + 91 (Sep-Nov) + 9 = 192 d; 60.
+        "frequency": [2, 0, 1],
+        "recency": [30.0, 0.0, 92.0],
+        "T": [39.0, 1.0, 192.0],
+        "monetary_value": [20.0, 0.0, 60.0],
+    }, index=pd.Index([101, 102, 103], name="customer_id"))
+    pd.testing.assert_frame_equal(out, expected)
+
+
+def test_customer_summary_default_as_of_is_the_day_after_the_last_purchase(
+    fixture_purchases: pd.DataFrame,
+) -> None:
+    out = customer_summary(fixture_purchases)  # as_of 2011-12-13: 104 counts, 103 has 3 days
+    assert out.loc[104].to_dict() == {"frequency": 0, "recency": 0.0, "T": 1.0, "monetary_value": 0.0}
+    # 103: 06-01, 09-01, 12-10 -> 2 repeats, recency 192, T 195, monetary (60 + 1000) / 2.
+    assert out.loc[103].to_dict() == {"frequency": 2, "recency": 192.0, "T": 195.0, "monetary_value": 530.0}
+    assert out.loc[101, "T"] == 42.0
+
+
+def test_customer_summary_with_purchase_periods(fixture_purchases: pd.DataFrame) -> None:
+    # 30-day periods ending at 12-10: [11-10, 12-10) holds 11-15 and 12-01 (one purchase, dated
+    # 11-15, spend 25 + 15 = 40); 11-01 is in the period before.
+    out = customer_summary(fixture_purchases, as_of=AS_OF, freq_days=30)
+    assert out.loc[101].to_dict() == {"frequency": 1, "recency": 14.0, "T": 39.0, "monetary_value": 40.0}
+    with pytest.raises(ValueError, match="freq_days"):
+        customer_summary(fixture_purchases, as_of=AS_OF, freq_days=0)
+
+
+def test_calibration_holdout_by_hand(fixture_purchases: pd.DataFrame) -> None:
+    out = calibration_holdout(fixture_purchases, "2011-11-10", "2011-12-11")
+    assert list(out.columns) == list(CAL_HOLD_COLUMNS)
+    expected = pd.DataFrame({
+        # 101: calibration only 11-01 (T 11-01 -> 11-10 = 9); holdout 11-15 (twice), 12-01 -> 2 days.
+        # 103: 06-01, 09-01; T 06-01 -> 11-10 = 92 + 30 + 31 + 9 = 162; holdout 12-10 -> 1.
+        # 102 (first bought 12-09) and 104 (12-12) have no calibration purchase.
+        "frequency_cal": [0, 1],
+        "recency_cal": [0.0, 92.0],
+        "T_cal": [9.0, 162.0],
+        "monetary_value_cal": [0.0, 60.0],
+        "frequency_holdout": [2, 1],
+        "duration_holdout": [31.0, 31.0],  # 11-10 -> 12-11
+    }, index=pd.Index([101, 103], name="customer_id"))
+    pd.testing.assert_frame_equal(out, expected)
+    assert list(calibration_summary(out).columns) == list(SUMMARY_COLUMNS)
+    with pytest.raises(ValueError, match="must be after calibration_end"):
+        calibration_holdout(fixture_purchases, "2011-11-10", "2011-11-10")
+
+
+def test_customer_past_value(fixture_purchases: pd.DataFrame) -> None:
+    value = customer_past_value(fixture_purchases, as_of=AS_OF)
+    assert value.to_dict() == {101: 70.0, 102: 12.5, 103: 160.0}  # 30 + 25 + 15; 12.50; 100 + 60
+
+
+def test_too_few_customers(fixture_purchases: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match=r"too few customers to fit the CLV models: 3 \(need 20\)"):
+        fit_models(customer_summary(fixture_purchases, as_of=AS_OF))
+
+
+def test_no_repeat_buyers() -> None:
+    summary = pd.DataFrame({"frequency": [0] * 25, "recency": [0.0] * 25, "T": [10.0] * 25,
+                            "monetary_value": [0.0] * 25})
+    with pytest.raises(ValueError, match="no repeat buyers"):
+        fit_models(summary)
+
+
+# --- synthetic LGS data -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> pd.DataFrame:
+    sheets = generate_export(rows=60_000, seed=1)
+    raw = pd.concat(sheets.values(), ignore_index=True).drop_duplicates()  # the sheets' overlap
+    raw = raw.rename(columns=dict(zip(EXPORT_COLUMNS, DB_COLUMNS, strict=True)))
+    raw["customer_id"] = raw["customer_id"].astype("Int64")
+    return clean_transactions(raw.assign(is_repeat=False)).purchases
+
+
+@pytest.fixture(scope="module")
+def synthetic_fit(synthetic: pd.DataFrame) -> tuple[pd.DataFrame, Models, pd.DataFrame]:
+    summary = customer_summary(synthetic)
+    models = fit_models(summary)
+    return summary, models, predict_customers(models, summary)
+
+
+def test_synthetic_predictions(synthetic: pd.DataFrame,
+                               synthetic_fit: tuple[pd.DataFrame, Models, pd.DataFrame]) -> None:
+    summary, models, pred = synthetic_fit
+    assert pred.index.equals(summary.index)
+    assert set(pred.index) == set(synthetic["customer_id"].astype("int64"))
+    assert models.customers == len(summary) and 0 < models.repeat_buyers < len(summary)
+    assert models.fit_seconds > 0
+    assert not pred.isna().any().any()
+    assert pred["p_alive"].between(0, 1).all()
+    assert (pred["expected_purchases"] >= 0).all()
+    assert (pred["expected_avg_order_value"] > 0).all()
+    assert (pred["clv"] >= 0).all() and (pred["expected_spend"] >= 0).all()
+    # a year's CLV exceeds the next 90 days' expected spend, customer by customer (up to rounding)
+    assert (pred["clv"] >= pred["expected_spend"] - 0.01).all()
+
+
+def test_synthetic_churn_alerts(synthetic: pd.DataFrame,
+                                synthetic_fit: tuple[pd.DataFrame, Models, pd.DataFrame]) -> None:
+    _, _, pred = synthetic_fit
+    value = customer_past_value(synthetic)
+    threshold = value.quantile(0.75)
+    flag = churn_risk_flag(pred, value)
+    assert flag.dtype == bool and flag.index.equals(pred.index)
+    assert flag.sum() > 0
+    alerts = churn_alerts(pred, value, top=10)
+    assert list(alerts.columns) == list(ALERT_COLUMNS)
+    assert 0 < len(alerts) <= 10
+    assert (alerts["p_alive"] < 0.5).all()
+    assert (alerts["past_value"] >= round(threshold, 2)).all()
+    assert alerts["past_value"].is_monotonic_decreasing
+    assert set(alerts["customer_id"]) <= set(flag[flag].index)
+    assert alerts["reason"].str.startswith("spent £").all()
+    everyone = churn_alerts(pred, value, top=10_000, rank_by="value_at_risk")
+    assert len(everyone) == flag.sum()
+    assert everyone["value_at_risk"].is_monotonic_decreasing
+
+
+def test_synthetic_holdout_check(synthetic: pd.DataFrame) -> None:
+    cal_hold = calibration_holdout(synthetic, "2011-06-09", "2011-12-10")
+    models = fit_models(calibration_summary(cal_hold))
+    table, metrics = holdout_check(models, cal_hold)
+    assert list(table.index) == list(BUCKET_LABELS)
+    assert list(table.columns) == ["customers", "mean_actual", "mean_predicted"]
+    assert table["customers"].sum() == len(cal_hold) == metrics["customers"]
+    assert metrics["total_actual"] == cal_hold["frequency_holdout"].sum()
+    assert math.isfinite(metrics["error_pct"]) and math.isfinite(metrics["mae"])
+    assert metrics["total_predicted"] > 0
+
+
+def test_robust_fit_falls_back_to_a_penalty_and_stops_on_hopeless_data(monkeypatch):
+    from lgs_analytics.analytics import predict
+
+    tried = []
+
+    def fake_fit(summary, penalizer=0.0):
+        tried.append(penalizer)
+        if penalizer < 0.01:
+            raise ValueError("the CLV model fit did not converge")
+        return penalizer
+
+    monkeypatch.setattr(predict, "fit_models", fake_fit)
+    assert predict.fit_models_robustly(None) == 0.01 and tried == [0.0, 0.001, 0.01]
+    tried.clear()
+
+    def too_few(summary, penalizer=0.0):
+        tried.append(penalizer)
+        raise ValueError("too few customers to fit the CLV models: 3 (need 20)")
+
+    monkeypatch.setattr(predict, "fit_models", too_few)
+    with pytest.raises(ValueError, match="too few"):
+        predict.fit_models_robustly(None)
+    assert tried == [0.0]

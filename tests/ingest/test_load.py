@@ -1,0 +1,178 @@
+"""Loading into a real Postgres: typing, quarantine, reconciliation, idempotence, overlap, atomicity."""
+
+from __future__ import annotations
+
+import psycopg2
+import pytest
+
+from lgs_analytics.ingest import load as ingest
+from lgs_analytics.ingest import readers
+from lgs_analytics.ingest.load import load_path
+from lgs_analytics.ingest.readers import ExportError
+from lgs_analytics.store import db
+from tests.conftest import write_csv
+
+pytestmark = pytest.mark.integration
+
+
+def row(invoice="489434", stock="85048", desc="GLASS BALL", qty="12", date="2009-12-01 07:45:00",
+        price="6.95", customer="13085.0", country="United Kingdom"):
+    return [invoice, stock, desc, qty, date, price, customer, country]
+
+
+def fetch(sql, params=()):
+    with db.connect() as conn:
+        return db.query(conn, sql, params)
+
+
+def table_counts():
+    return fetch("SELECT (SELECT count(*) FROM load_batches), (SELECT count(*) FROM export_rows), "
+                 "(SELECT count(*) FROM transactions), (SELECT count(*) FROM quarantine)")[0]
+
+
+def test_real_head_loads_typed_and_reload_adds_nothing(database_url, real_head_xlsx):
+    result = load_path(real_head_xlsx, progress=False)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (998, 998, 0)
+    assert result.rows_new + result.rows_duplicate == 998
+    first = fetch("SELECT invoice_no, stock_code, quantity, invoice_date::text, unit_price::text, "
+                  "customer_id, country FROM stg_export_rows "
+                  "WHERE sheet = 'Year 2009-2010' AND source_row = 2")
+    assert first == [("489434", "85048", 12, "2009-12-01 07:45:00", "6.95", 13085, "United Kingdom")]
+    types = dict(fetch("SELECT column_name, data_type FROM information_schema.columns "
+                       "WHERE table_name = 'transactions'"))
+    assert types["customer_id"] == "integer" and types["unit_price"] == "numeric"
+    before = table_counts()
+    again = load_path(real_head_xlsx, progress=False)
+    assert again.already_loaded and again.batch_id == result.batch_id
+    assert "already loaded" in again.summary()
+    assert table_counts() == before
+
+
+def test_both_csv_date_styles_and_float_ids_type_the_same(database_url, tmp_path):
+    path = write_csv(tmp_path / "e.csv", [
+        row(date="2009-12-01 07:45:00", customer="13085.0"),
+        row(invoice="489435", date="12/1/2009 7:45", customer="13085"),
+        row(invoice="489436", date="2009-12-01T07:45", customer=""),
+    ])
+    result = load_path(path, progress=False)
+    assert result.rows_quarantined == 0
+    got = fetch("SELECT invoice_no, invoice_date::text, customer_id FROM transactions ORDER BY invoice_no")
+    assert got == [("489434", "2009-12-01 07:45:00", 13085), ("489435", "2009-12-01 07:45:00", 13085),
+                   ("489436", "2009-12-01 07:45:00", None)]
+
+
+def test_unusual_but_valid_spellings_load_as_the_same_line(database_url, tmp_path):
+    first = load_path(write_csv(tmp_path / "a.csv", [row(qty="+12", price="+6.950", customer="013085")]),
+                      progress=False)
+    second = load_path(write_csv(tmp_path / "b.csv", [row(qty="12", price="6.95", customer="13085.0")]),
+                       progress=False)
+    assert (first.rows_new, second.rows_new, second.rows_duplicate) == (1, 0, 1)
+    assert fetch("SELECT quantity, unit_price::text, customer_id FROM transactions") == [(12, "6.95", 13085)]
+
+
+def test_untypeable_rows_are_quarantined_with_reasons_and_reconciled(database_url, tmp_path):
+    path = write_csv(tmp_path / "bad.csv", [
+        row(),
+        row(qty="12.5"),
+        row(qty="1e3"),
+        row(date="not a date"),
+        row(date="13/25/2010 10:00"),
+        row(price="abc"),
+        row(price="NaN"),
+        row(invoice=""),
+        row(customer="13085.5"),
+        row(stock=""),
+        ["489434", "85048", "too", "few"],
+    ])
+    result = load_path(path, progress=False)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (11, 1, 10)
+    reasons = dict(fetch("SELECT source_row, reason FROM quarantine ORDER BY source_row"))
+    assert reasons == {
+        3: "Quantity is not a whole number",
+        4: "Quantity is not a whole number",
+        5: "InvoiceDate is not a date (expected YYYY-MM-DD HH:MM or M/D/YYYY H:MM)",
+        6: "InvoiceDate is not a date (expected YYYY-MM-DD HH:MM or M/D/YYYY H:MM)",
+        7: "Price is not a number",
+        8: "Price is not a number",
+        9: "Invoice is empty",
+        10: "Customer ID is not a whole number",
+        11: "StockCode is empty",
+        12: "line has 4 fields, expected 8",
+    }
+    raw = fetch("SELECT raw_values->>'Quantity', source_file FROM quarantine WHERE source_row = 3")
+    assert raw == [("12.5", str(path))]
+    batch = fetch("SELECT rows_read, rows_loaded, rows_quarantined FROM load_batches")
+    assert batch == [(11, 1, 10)]
+
+
+def test_header_only_file_is_refused_and_writes_nothing(database_url, tmp_path):
+    path = write_csv(tmp_path / "empty.csv", [])
+    with pytest.raises(ExportError, match="no data rows"):
+        load_path(path, progress=False)
+    assert table_counts() == (0, 0, 0, 0)
+
+
+def test_stacked_overlapping_exports_keep_true_repeats_and_drop_the_overlap(database_url, tmp_path):
+    first_export = [
+        row(invoice="536365", date="2010-12-01 08:26:00"),
+        row(invoice="536365", date="2010-12-01 08:26:00"),  # an exact repeat within the export: kept
+        row(invoice="536366", stock="22633", date="2010-12-09 10:00:00"),
+    ]
+    second_export = [  # starts again on 1 December: the overlap of the two sheets
+        row(invoice="536365", date="2010-12-01 08:26:00"),
+        row(invoice="536365", date="2010-12-01 08:26:00"),
+        row(invoice="536366", stock="22633", date="2010-12-09 10:00:00"),
+        row(invoice="536367", stock="84879", date="2010-12-10 09:00:00"),
+    ]
+    result = load_path(write_csv(tmp_path / "stacked.csv", first_export + second_export), progress=False)
+    assert (result.rows_read, result.rows_new, result.rows_duplicate) == (7, 4, 3)
+    assert fetch("SELECT export_part, count(*) FROM export_rows GROUP BY 1 ORDER BY 1") == [(1, 3), (2, 4)]
+    assert fetch("SELECT invoice_no, occurrence FROM transactions ORDER BY 1, 2") == [
+        ("536365", 1), ("536365", 2), ("536366", 1), ("536367", 1)]
+
+
+@pytest.mark.parametrize("order", [("a", "b"), ("b", "a")])
+def test_overlapping_files_in_any_order_give_the_same_transactions(database_url, tmp_path, order):
+    files = {
+        "a": write_csv(tmp_path / "a.csv", [row(invoice="1"), row(invoice="2"), row(invoice="2")]),
+        "b": write_csv(tmp_path / "b.csv", [row(invoice="2"), row(invoice="2"), row(invoice="3")]),
+    }
+    results = [load_path(files[name], progress=False) for name in order]
+    assert sum(r.rows_new for r in results) == 4
+    assert sum(r.rows_duplicate for r in results) == 2
+    assert fetch("SELECT invoice_no, occurrence FROM transactions ORDER BY 1, 2") == [
+        ("1", 1), ("2", 1), ("2", 2), ("3", 1)]
+    assert fetch("SELECT count(*) FROM export_rows") == [(6,)]
+
+
+@pytest.mark.parametrize("failing_step", ["_quarantine", "_stage"])
+def test_a_load_failing_midway_leaves_the_database_as_it_was(database_url, tmp_path, monkeypatch,
+                                                             real_head_xlsx, failing_step):
+    load_path(real_head_xlsx, progress=False)
+    before = table_counts()
+    rows = [row(invoice=str(500000 + i), qty="x" if i % 10 == 0 else "1") for i in range(50)]
+    path = write_csv(tmp_path / "big.csv", rows)
+    monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 1024)  # many chunks, each with a bad row
+    calls = []
+    real_step = getattr(ingest, failing_step)
+
+    def step_then_fail(conn, *args):
+        calls.append(1)
+        real_step(conn, *args)  # the step writes, then the process "dies"
+        if len(calls) == (3 if failing_step == "_quarantine" else 1):
+            raise OSError("disk went away")
+
+    monkeypatch.setattr(ingest, failing_step, step_then_fail)
+    with pytest.raises(OSError):
+        load_path(path, progress=False)
+    assert table_counts() == before
+    assert fetch("SELECT count(*) FROM staging_export_rows") == [(0,)]
+
+
+def test_unreachable_database_is_a_one_line_error(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+    with pytest.raises(db.DatabaseError, match="cannot connect to Postgres") as info:
+        with db.connect():
+            pass
+    assert "\n" not in str(info.value)
+    assert isinstance(info.value.__cause__, psycopg2.OperationalError)
