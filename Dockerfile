@@ -9,7 +9,7 @@
 FROM python:3.11.14-slim-bookworm
 
 # UID of the container user; match your host user (`id -u`) so files written into the
-# mounted data/, reports/ and notebooks/ belong to you (docker-compose.yml passes APP_UID).
+# mounted data/, reports/ and (in jupyter) notebooks/ belong to you (docker-compose.yml passes APP_UID).
 ARG APP_UID=1000
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

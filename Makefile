@@ -8,15 +8,17 @@ STAMP  := $(VENV)/.installed-stamp
 RAW    ?= data/raw
 OUT    ?= reports/retail_report.html
 
-.PHONY: install test test-fast report refresh bench lint architecture docker-lint clean help
+.PHONY: install test test-fast report build refresh bench bench-build lint architecture docker-lint clean help
 
 help:
 	@echo "make install  create .venv and install the pinned requirements and the lgs package"
-	@echo "make report   load data/raw/ (or a generated full-size export) and write reports/retail_report.html"
-	@echo "make refresh  the weekly job: load new exports from data/inbox/, rebuild scores, predictions and the report"
+	@echo "make report   load data/raw/ (or a generated full-size export), publish a build, write reports/retail_report.html"
+	@echo "make build    publish a new build of the web-app tables from what is loaded (lgs build)"
+	@echo "make refresh  the weekly job: load new exports from data/inbox/, publish a build, render the report"
 	@echo "make test     run the whole test suite (unit, integration on an embedded Postgres, end to end)"
 	@echo "make bench    time the pipeline at full size; figures go to bench/results.json"
-	@echo "make lint     ruff on the code"
+	@echo "make bench-build  lgs build + lgs report against the old all-in-one lgs report (bench/build_vs_report.json)"
+	@echo "make lint     ruff on the code; import-linter on the layering contract (pyproject.toml)"
 	@echo "make architecture  regenerate architecture.png from docs/architecture.py"
 	@echo "make docker-lint   hadolint the Dockerfile; validate docker-compose.yml against the Compose spec"
 
@@ -38,14 +40,21 @@ test-fast: install
 report: install
 	$(BIN)/lgs report --load $(RAW) --out $(OUT)
 
+build: install
+	$(BIN)/lgs build
+
 refresh: install
 	$(BIN)/lgs refresh --out $(OUT)
 
 bench: install
 	$(BIN)/python bench/run.py
 
+bench-build: install
+	$(BIN)/python bench/build_vs_report.py
+
 lint: install
 	$(BIN)/ruff check src tests bench docs
+	$(BIN)/lint-imports
 
 architecture: install
 	$(BIN)/python docs/architecture.py

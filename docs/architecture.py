@@ -155,8 +155,8 @@ def draw(out: Path) -> Path:
     # Steps.
     refresh = box(ax, "scheduler", 0, "lgs refresh --every 7d",
                   "when due: loads each new export in data/inbox/ into Postgres, each in its own "
-                  "transaction, and moves it on; then rebuilds the scores, predictions,\nweb-app tables and "
-                  "reports/retail_report.html, and logs the run to data/logs/refresh.jsonl and table "
+                  "transaction, and moves it on; then lgs build publishes a new build of the\nweb-app tables and "
+                  "the report renders reports/retail_report.html from it; logs the run to data/logs/refresh.jsonl and table "
                   "refresh_runs (--min-age 300: files still changing wait)", last=4, pad=1.4, mono=True)
 
     inbox = box(ax, "host", 0, "data/inbox/", "new exports, dropped in;\nwaiting for the scheduler",
@@ -180,15 +180,15 @@ def draw(out: Path) -> Path:
                  "sql/ mounted read-only;\nrun in name order, once,\non an empty volume",
                  pad=1.4, mono=True, title_size=10)
     postgres = box(ax, "db", 2, "PostgreSQL 18", "load_batches  export_rows\ntransactions  quarantine\n"
-                   "stg_* views (staging)", pad=1.4)
-    webapp = box(ax, "db", 4, "web-app tables",
-                 "customer_rfm  segments\ncustomer_predictions\n(read by the LGS web app)", pad=1.4)
+                   "builds  (raw layer + record)", pad=1.4)
+    webapp = box(ax, "db", 4, "published build (marts)",
+                 "customer_rfm  segments\ncustomer_predictions\nreport_frames  current_build", pad=1.4)
 
-    load = box(ax, "report", 0, "lgs report --load data/raw", "loads every export in data/raw/:\n"
-               "validate, quarantine bad rows, COPY into staging;\n03_load moves them into the tables "
-               "(idempotent)", last=1, pad=1.1, mono=True)
+    load = box(ax, "report", 0, "lgs report --load data/raw", "loads every export in data/raw/ (validate,\n"
+               "quarantine, COPY; idempotent), then lgs build:\nclean rfm segments predict, publish "
+               "in one transaction", last=1, pad=1.1, mono=True)
     run = box(ax, "report", 3, "notebook → HTML",
-              "papermill runs the notebook (clean\nmetrics rfm segments charts);\n"
+              "papermill runs the notebook on\nthe published build (reads only);\n"
               "nbconvert writes reports/…html", pad=1.1)
 
     lab = box(ax, "jupyter", 3, "JupyterLab", "the same notebook and package, interactive", last=4,
@@ -200,7 +200,7 @@ def draw(out: Path) -> Path:
     arrow(ax, inbox.right(2.0), processed.left())
     arrow(ax, inbox.right(-2.0), rejected.left())
     arrow(ax, (postgres.top()[0], refresh.y), postgres.top(), "COPY, one transaction\nper export; then "
-          "the\nrebuilt scores, predictions\nand web-app tables", label_at=0.37)
+          "the\nnew build, published\nin one transaction", label_at=0.37)
     arrow(ax, (html.top()[0], refresh.y), html.top(), "./reports mount", label_at=0.45)
 
     # Flow: the checkout, the database and the report.
@@ -209,11 +209,10 @@ def draw(out: Path) -> Path:
     arrow(ax, initdb.right(), postgres.left(), "DDL", label_at=0.5, offset=(0, 2.2))
     arrow(ax, load.right(3), postgres.bottom(-6), "COPY over\nDATABASE_URL", label_at=0.5, offset=(1.2, -0.8),
           ha="left")
-    arrow(ax, postgres.right(-3), run.top(-5), "queries\n(COPY out)", label_at=0.45, offset=(1.5, 0),
-          ha="left")
-    arrow(ax, notebook.bottom(-8), run.top(0), "./notebooks\nmount", label_at=0.4, offset=(0.5, 0), ha="left")
+    arrow(ax, postgres.right(-3), webapp.left(), "lgs build\npublishes", label_at=0.22, offset=(0, -2.6))
+    arrow(ax, notebook.bottom(-8), run.top(0), "the image's\ncopy", label_at=0.4, offset=(0.5, 0), ha="left")
     arrow(ax, run.top(8), html.bottom(-4), "./reports\nmount", label_at=0.38, offset=(-1.2, 0), ha="right")
-    arrow(ax, run.right(-2), webapp.bottom(-4), "RFM scores,\npredictions", label_at=0.5, offset=(1.5, 0),
+    arrow(ax, webapp.bottom(-4), run.right(-2), "reads the\nbuild", label_at=0.5, offset=(1.5, 0),
           ha="left")
     arrow(ax, postgres.bottom(6), lab.left(1.5), "DATABASE_URL", label_at=0.55, both=True, rad=0.25,
           offset=(-1.5, 0), ha="right")
@@ -221,8 +220,8 @@ def draw(out: Path) -> Path:
     _, jupyter_bottom, _, _ = lane("jupyter")
     ax.text(column_x(0) + 0.5, jupyter_bottom + 5.6,
             "jupyter, report and scheduler start once db is healthy: pg_isready -h 127.0.0.1 (over TCP, "
-            "so not\nduring the init scripts, when only the socket listens). All three mount data/, reports/ "
-            "and notebooks/,\nreach Postgres at DATABASE_URL=postgresql://…@db:5432/… and read .env "
+            "so not\nduring the init scripts, when only the socket listens). All three mount data/ and reports/ "
+            "(only jupyter mounts notebooks/),\nreach Postgres at DATABASE_URL=postgresql://…@db:5432/… and read .env "
             "(credentials, LGS_PSEUDONYMISE).\n"
             "scheduler: runs every LGS_REFRESH_EVERY (.env, default 7d), counted from the last run kept in "
             "refresh_runs.",

@@ -104,7 +104,7 @@ def preloaded(database_url, tmp_path, capsys) -> dict:
 def real_workbook() -> bytes:
     """A real two-sheet workbook as `lgs generate` writes it (100 rows)."""
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "export.xlsx"
+        path = Path(folder) / "export_synthetic.xlsx"
         write_export(generate_export(rows=100, seed=1), path)
         return path.read_bytes()
 

@@ -68,7 +68,7 @@ def test_db_commands_with_database_url(database_url, capsys):
 
 
 @pytest.mark.integration
-def test_report_on_an_empty_database_says_to_load_first(database_url, tmp_path, capsys):
+def test_report_on_an_empty_database_says_what_to_run(database_url, tmp_path, capsys):
     assert cli.main(["report", "--out", str(tmp_path / "r.html")]) == 2
-    assert "load an export first" in capsys.readouterr().err
+    assert "nothing is published yet: run `lgs build` first" in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()

@@ -507,9 +507,20 @@ def test_app_mounts_cover_the_paths_lgs_uses(compose, monkeypatch):
         service = compose["services"][name]
         assert service["working_dir"] == workdir
         targets = {PurePosixPath(m["target"]) for m in mounts(service) if m["type"] == "bind"}
-        for needed in (config.raw_data_dir(), config.reports_dir(), config.notebook_path().parent):
+        for needed in (config.raw_data_dir(), config.reports_dir()):
             path = PurePosixPath("/") / needed.relative_to(root.anchor)
             assert any(path == t or t in path.parents for t in targets), f"{name}: {path} not mounted"
+
+
+def test_only_jupyter_mounts_the_analysts_notebook(compose, monkeypatch):
+    """The weekly job and the report service run the image's notebook, never an analyst's saved copy."""
+    (workdir,) = dockerfile_values("WORKDIR")
+    monkeypatch.setenv("LGS_PROJECT_ROOT", workdir)
+    notebooks = PurePosixPath("/") / config.notebook_path().parent.relative_to(Path(workdir).anchor)
+    for name in APP_SERVICES:
+        targets = {PurePosixPath(m["target"]) for m in mounts(compose["services"][name])}
+        mounted = any(notebooks == t or t in notebooks.parents for t in targets)
+        assert mounted == (name == "jupyter"), f"{name}: notebooks/ mounted={mounted}"
 
 
 def test_environment_names_are_ones_that_are_read(compose):

@@ -39,7 +39,7 @@ def report(tmp_path_factory, pg_server):
     raw = work / "raw"
     raw.mkdir()
     subprocess.run([sys.executable, "-m", "lgs_analytics.cli", "generate", "--rows", str(ROWS), "--seed", "7",
-                    "--out", str(raw / "export.csv")], check=True, capture_output=True)
+                    "--out", str(raw / "export_synthetic.csv")], check=True, capture_output=True)
     name = "e2e_" + uuid.uuid4().hex[:8]
     admin = psycopg2.connect(pg_server)
     admin.autocommit = True
@@ -56,10 +56,34 @@ def report(tmp_path_factory, pg_server):
     admin.close()
 
 
-def test_output_names_the_report_and_the_load(report):
+def test_output_names_the_load_the_build_and_the_report(report):
     assert f"report written: {report['out'].resolve()}" in report["stdout"]
     assert f"{ROWS:,} rows read" in report["stdout"]
+    assert "published build 1 " in report["stdout"] and "the published build 1" in report["stdout"]
     assert report["out"].with_suffix(".ipynb").exists()
+
+
+def test_a_report_on_generated_data_says_so_and_names_its_files(report):
+    text = html.unescape(report["html"])
+    assert "SYNTHETIC DATA" in text
+    assert "Build 1, made " in text and f"export_synthetic.csv ({ROWS:,} rows, synthetic)" in text
+    assert "What-if" not in text
+
+
+def test_a_report_on_the_real_sample_has_no_synthetic_banner(real_head_xlsx, tmp_path, database_url):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / real_head_xlsx.name).write_bytes(real_head_xlsx.read_bytes())
+    out = tmp_path / "real.html"
+    done = subprocess.run([str(Path(sys.executable).with_name("lgs")), "report", "--load", str(raw), "--out",
+                           str(out), "--quiet"], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "DATABASE_URL": database_url})
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = html.unescape(out.read_text(encoding="utf-8"))
+    assert "SYNTHETIC DATA" not in text and 'class="lgs-banner lgs-synthetic"' not in text
+    assert "synthetic)" not in text  # no file is listed as synthetic
+    assert "online_retail_II_head.xlsx (998 rows)" in text
+    assert 'data-mime-type="application/vnd.jupyter.error"' not in out.read_text(encoding="utf-8")
 
 
 def test_the_kernel_is_not_reached_over_tcp(report):
@@ -84,10 +108,10 @@ def test_no_code_no_errors_and_one_image_per_chart(report):
     assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', page)) >= charts
 
 
-def test_executive_summary_numbers_are_the_packages(report, monkeypatch):
+def test_executive_summary_numbers_are_the_published_builds(report, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", report["url"])
-    analysis = pipeline.analyse(pipeline.read_transactions())
-    scores = pipeline.score_analysis(analysis, save=False)
+    page = pipeline.published()
+    analysis, scores = page.analysis, page.scores
     h = analysis.headline
     summary = html.unescape(report["html"].split("Executive summary", 1)[1].split("Data quality", 1)[0])
     for expected in (gbp(h["net_revenue"]), count(h["customers"]), count(h["purchase_orders"]),
@@ -109,7 +133,7 @@ def test_the_compose_report_command_runs_outside_docker(tmp_path, database_url):
     assert command[0] == "lgs"
     (tmp_path / "data" / "raw").mkdir(parents=True)
     subprocess.run([sys.executable, "-m", "lgs_analytics.cli", "generate", "--rows", "20000", "--out",
-                    str(tmp_path / "data" / "raw" / "export.csv")], check=True, capture_output=True)
+                    str(tmp_path / "data" / "raw" / "export_synthetic.csv")], check=True, capture_output=True)
     lgs = Path(sys.executable).with_name("lgs")
     done = subprocess.run([str(lgs), *command[1:]], cwd=tmp_path, capture_output=True, text=True,
                           env={**os.environ, "DATABASE_URL": database_url}, timeout=600)

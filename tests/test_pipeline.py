@@ -1,4 +1,4 @@
-"""The analysis with its I/O on a real Postgres: read, clean, score, write the web-app tables."""
+"""The pipeline on a real Postgres: `lgs build` is the one writer of the marts; everything else reads."""
 
 from __future__ import annotations
 
@@ -9,22 +9,37 @@ from lgs_analytics import cli, pipeline
 from lgs_analytics.analytics.rfm import RFM_COLUMNS
 from lgs_analytics.ingest.load import load_path
 from lgs_analytics.ingest.synthetic import generate_export, write_export
+from lgs_analytics.results import BuildParameters
 from lgs_analytics.store import db
 
 pytestmark = pytest.mark.integration
 
+MARTS = ("customer_rfm", "segments", "customer_predictions", "report_frames")
+
 
 @pytest.fixture
 def loaded(database_url, tmp_path):
-    path = tmp_path / "export.csv"
+    path = tmp_path / "export_synthetic.csv"
     write_export(generate_export(rows=20_000, seed=3), path)
     load_path(path, progress=False)
     return path
 
 
-def fetch(sql):
+@pytest.fixture
+def built(loaded):
+    build_id, result = pipeline.build()
+    return build_id, result
+
+
+def fetch(sql, params=()):
     with db.connect() as conn:
-        return db.query(conn, sql)
+        return db.query(conn, sql, params)
+
+
+def marts_checksum() -> dict[str, tuple]:
+    """Row count and an md5 over every row of each mart, in a fixed order: any change shows."""
+    return {table: fetch(f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
+                         f"FROM {table} t")[0] for table in (*MARTS, "builds")}
 
 
 def test_transactions_read_back_with_the_contract_types(loaded):
@@ -43,45 +58,137 @@ def test_date_range_is_inclusive(loaded):
     assert frame["invoice_date"].dt.month.eq(3).all() and len(frame) > 0
 
 
-@pytest.mark.parametrize("method", ["standard", "classic"])
-def test_lgs_rfm_writes_the_csv_and_replaces_the_web_app_tables(loaded, tmp_path, method, capsys):
-    out = tmp_path / f"{method}.csv"
-    for _ in range(2):  # a second run replaces the first, it does not add to it
-        assert cli.main(["rfm", "--method", method, "--out", str(out)]) == 0
-    assert "web-app tables customer_rfm and segments updated" in capsys.readouterr().out
+def test_build_publishes_every_mart_stamped_with_its_build_id(built):
+    build_id, result = built
+    customers = len(result.scores["standard"].customers)
+    assert fetch("SELECT build_id, status, methods, customers, synthetic, last_batch_id, rows_read "
+                 "FROM current_build") == [(build_id, "published", ["standard"], customers, True, 1, 20_000)]
+    assert fetch("SELECT count(*), count(DISTINCT build_id), min(build_id) FROM customer_rfm") == [
+        (customers, 1, build_id)]
+    assert fetch("SELECT count(*), sum(customers), min(build_id) FROM segments") == [
+        (10, customers, build_id)]
+    predictions = fetch("SELECT count(*), count(DISTINCT build_id), count(*) FILTER (WHERE churn_risk) "
+                        "FROM customer_predictions")[0]
+    flagged = int(result.forecast.customers["churn_risk"].sum())
+    assert predictions == (len(result.forecast.customers), 1, flagged)
+    assert predictions[0] > 0 and not result.forecast.unavailable
+    names = {n for (n,) in fetch("SELECT name FROM report_frames WHERE build_id = %s", (build_id,))}
+    assert {"sales", "orders", "retention", "audit", "headline", "churn_alerts"} <= names
+    [(batches,)] = fetch("SELECT batches FROM builds WHERE build_id = %s", (build_id,))
+    assert [(b["file"].rsplit("/", 1)[-1], b["rows_read"], b["synthetic"]) for b in batches] == [
+        ("export_synthetic.csv", 20_000, True)]
+
+
+def test_the_published_page_is_exactly_what_the_build_computed(built):
+    _, result = built
+    page = pipeline.page()
+    assert not page.is_what_if and page.provenance.build_id == built[0]
+    pd.testing.assert_frame_equal(page.scores.customers, result.scores["standard"].customers)
+    assert page.scores.as_of == result.as_of
+    for name in ("sales", "orders", "active_users", "new_vs_existing", "retention", "countries", "products",
+                 "baskets_by_month", "audit"):
+        pd.testing.assert_frame_equal(getattr(page.analysis, name), getattr(result.analysis, name),
+                                      check_dtype=False, obj=name)
+    pd.testing.assert_series_equal(page.analysis.amounts, result.analysis.amounts, check_names=False)
+    assert page.analysis.headline.keys() == result.analysis.headline.keys()
+    for key, value in result.analysis.headline.items():
+        assert page.analysis.headline[key] == value or (value != value), key  # NaN != NaN
+    pd.testing.assert_frame_equal(page.forecast.customers, result.forecast.customers, check_dtype=False,
+                                  check_like=True)
+    pd.testing.assert_frame_equal(page.forecast.alerts, result.forecast.alerts, check_dtype=False)
+    assert page.forecast.holdout_metrics == pytest.approx(result.forecast.holdout_metrics)
+    summary = page.scores.segments.set_index("segment")
+    expected = result.scores["standard"].segments.set_index("segment")
+    pd.testing.assert_frame_equal(summary[["customers", "priority"]], expected[["customers", "priority"]],
+                                  check_like=True)
+
+
+def test_what_ifs_through_rfm_predict_and_the_notebook_leave_the_marts_identical(built, tmp_path):
+    before = marts_checksum()
+    assert cli.main(["rfm", "--as-of", "2010-12-01", "--out", str(tmp_path / "past.csv")]) == 0
+    assert cli.main(["rfm", "--method", "classic", "--out", str(tmp_path / "classic.csv")]) == 0
+    assert cli.main(["predict", "--out", str(tmp_path / "predictions.csv")]) == 0
+    page = pipeline.page(as_of="2011-06-01", start="2010-06-01")
+    assert page.is_what_if and "the web app and the dashboard show build" in page.provenance.what_if
+    assert page.scores.as_of == pd.Timestamp("2011-06-01")
+    assert pipeline.page(method="classic").is_what_if  # the build published standard only
+    out = tmp_path / "whatif.html"
+    argv = ["report", "--start", "2011-01-01", "--end", "2011-06-30", "--out", str(out), "--quiet"]
+    assert cli.main(argv) == 0
+    assert "What-if" in out.read_text(encoding="utf-8")
+    assert marts_checksum() == before
+    scores = pd.read_csv(tmp_path / "past.csv")
+    assert list(scores.columns) == list(RFM_COLUMNS) and scores["recency"].min() >= 1
+
+
+def test_rfm_writes_the_csv_only_and_says_so(built, tmp_path, capsys):
+    out = tmp_path / "standard.csv"
+    assert cli.main(["rfm", "--out", str(out)]) == 0
+    assert "The web app's tables are unchanged" in capsys.readouterr().out
     scores = pd.read_csv(out)
-    assert list(scores.columns) == list(RFM_COLUMNS)
-    assert scores["customer_id"].dtype == "int64" and scores["customer_id"].is_unique
+    assert scores["customer_id"].is_unique
     assert scores[["r_score", "f_score", "m_score"]].isin(range(1, 6)).all().all()
-    stored = fetch(f"SELECT count(*), count(DISTINCT as_of) FROM customer_rfm WHERE method = '{method}'")
-    assert stored == [(len(scores), 1)]
-    segments = fetch(f"SELECT sum(customers), count(*), round(sum(customer_share)) FROM segments "
-                     f"WHERE method = '{method}'")
-    assert segments == [(len(scores), 10, 100)]
+    assert len(scores) == fetch("SELECT count(*) FROM customer_rfm WHERE method = 'standard'")[0][0]
 
 
-def test_as_of_scores_what_was_known_then(loaded, tmp_path):
-    assert cli.main(["rfm", "--as-of", "2010-12-01", "--out", str(tmp_path / "x.csv")]) == 0
-    as_of = fetch("SELECT DISTINCT as_of::text FROM customer_rfm WHERE method = 'standard'")
-    assert as_of == [("2010-12-01",)]
-    scores = pd.read_csv(tmp_path / "x.csv")
-    assert scores["recency"].min() >= 1
+@pytest.mark.parametrize("argv, reason", [
+    (["build", "--as-of", "2005-01-01"], "no customer bought before 2005-01-01"),
+    (["build", "--start", "2030-01-01"], "no transactions between 2030-01-01 and the last day"),
+])
+def test_a_build_that_would_publish_nothing_is_refused_and_the_last_one_stays(built, capsys, argv, reason):
+    before = marts_checksum()
+    capsys.readouterr()
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and reason in err and "the published build is unchanged" in err
+    after = marts_checksum()
+    after.pop("builds"), before.pop("builds")  # the refusal is logged there
+    assert after == before
+    assert fetch("SELECT build_id FROM current_build") == [(built[0],)]
+    assert fetch("SELECT status FROM builds ORDER BY build_id DESC LIMIT 1") == [("refused",)]
+
+
+def test_rfm_before_the_data_is_an_error_not_an_empty_csv(built, tmp_path, capsys):
+    assert cli.main(["rfm", "--as-of", "2005-01-01", "--out", str(tmp_path / "x.csv")]) == 1
+    assert "nothing to score" in capsys.readouterr().err and not (tmp_path / "x.csv").exists()
+
+
+def test_reversed_dates_are_refused_with_one_line(built, tmp_path, capsys):
+    assert cli.main(["report", "--start", "2011-06-01", "--end", "2011-01-01", "--out",
+                     str(tmp_path / "r.html")]) == 2
+    assert "is after --end" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="starts .* after it ends"):
+        BuildParameters(start=pd.Timestamp("2011-06-01").date(), end=pd.Timestamp("2011-01-01").date())
+
+
+def test_classic_scores_stay_published_once_asked_for(built, capsys):
+    assert cli.main(["build", "--classic", "--quiet"]) == 0
+    assert cli.main(["build", "--quiet"]) == 0  # the default keeps what the web app has
+    assert fetch("SELECT methods FROM current_build") == [(["standard", "classic"],)]
+    assert fetch("SELECT count(DISTINCT method), count(DISTINCT build_id) FROM customer_rfm") == [(2, 1)]
+    assert not pipeline.page(method="classic").is_what_if
+    assert cli.main(["build", "--no-classic", "--quiet"]) == 0
+    assert fetch("SELECT DISTINCT method FROM customer_rfm") == [("standard",)]
+
+
+def test_report_before_any_build_says_what_to_run(loaded, tmp_path, capsys):
+    assert cli.main(["report", "--out", str(tmp_path / "r.html")]) == 2
+    assert "run `lgs build` first" in capsys.readouterr().err
 
 
 def test_an_empty_database_is_a_clear_error(database_url, capsys, tmp_path):
     assert cli.main(["rfm", "--out", str(tmp_path / "x.csv")]) == 2
     assert "load an export first" in capsys.readouterr().err
+    assert cli.main(["build"]) == 1
+    assert "load an export first" in capsys.readouterr().err
 
 
-def test_lgs_predict_writes_the_web_app_table_and_a_csv(loaded, tmp_path, capsys):
-    out = tmp_path / "predictions.csv"
-    assert cli.main(["predict", "--out", str(out)]) == 0
-    assert "table customer_predictions updated" in capsys.readouterr().out
-    predictions = pd.read_csv(out)
-    stored = fetch("SELECT count(*), min(p_alive), max(p_alive), count(*) FILTER (WHERE churn_risk), "
-                   "min(horizon_days) FROM customer_predictions")[0]
-    assert stored[0] == len(predictions) > 100
-    assert 0 <= stored[1] <= stored[2] <= 1 and stored[4] == 90
-    assert stored[3] == int(predictions["churn_risk"].sum())
-    assert cli.main(["predict"]) == 0  # a second run replaces the first
-    assert fetch("SELECT count(*) FROM customer_predictions")[0][0] == len(predictions)
+def test_db_reset_on_a_database_url_server_empties_every_owned_object(built, capsys):
+    fetch("INSERT INTO refresh_runs (run_id, status) VALUES ('r1', 'succeeded')")
+    assert cli.main(["db", "reset", "--yes"]) == 0
+    with db.connect(apply_schema=False) as conn:  # look before anything recreates the schema
+        left = db.query(conn, "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                              "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'v', 'u')")
+    assert left == [], left
+    assert fetch("SELECT count(*) FROM refresh_runs") == [(0,)]  # recreated empty by the next command
+    assert fetch("SELECT count(*) FROM builds") == [(0,)]

@@ -187,8 +187,8 @@ def test_churn_alerts_in_the_report_show_pseudonyms_when_asked(key):
 def test_lgs_rfm_and_predict_csvs_are_pseudonymised(database_url, tmp_path, key, capsys):
     from lgs_analytics.ingest.synthetic import generate_export, write_export
 
-    write_export(generate_export(rows=8_000, seed=2), tmp_path / "export.csv")
-    load_path(tmp_path / "export.csv", progress=False)
+    write_export(generate_export(rows=8_000, seed=2), tmp_path / "export_synthetic.csv")
+    load_path(tmp_path / "export_synthetic.csv", progress=False)
     assert cli.main(["rfm", "--out", str(tmp_path / "plain.csv")]) == 0
     assert cli.main(["rfm", "--out", str(tmp_path / "hidden.csv"), "--pseudonymise"]) == 0
     assert "(customer IDs pseudonymised)" in capsys.readouterr().out
@@ -196,7 +196,10 @@ def test_lgs_rfm_and_predict_csvs_are_pseudonymised(database_url, tmp_path, key,
     hidden = pd.read_csv(tmp_path / "hidden.csv")
     assert list(hidden["customer_id"]) == [privacy.pseudonym(c, key) for c in plain["customer_id"]]
     assert hidden.drop(columns="customer_id").equals(plain.drop(columns="customer_id"))
-    # The web-app table inside the database keeps the real IDs.
+    # The web-app tables inside the database keep the real IDs.
+    from lgs_analytics import pipeline
+
+    pipeline.build()
     with db.connect() as conn:
         assert db.query(conn, "SELECT count(*) FROM customer_rfm WHERE customer_id = %s",
                         (int(plain["customer_id"].iloc[0]),)) == [(1,)]

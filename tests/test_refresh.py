@@ -41,14 +41,15 @@ def database_state() -> dict:
 
 
 class Rebuilds:
-    """Stands in for the report step (ten seconds) in the tests of the inbox's handling."""
+    """Stands in for build + report (ten seconds) in the tests of the inbox's handling: counts
+    the calls and publishes no build."""
 
     def __init__(self) -> None:
         self.calls = 0
 
     def __call__(self, paths, **options) -> None:
         self.calls += 1
-        options["steps"]["report, scores and predictions"] = 0.0
+        options["steps"]["build"] = options["steps"]["report"] = 0.0
 
 
 @pytest.fixture
@@ -73,10 +74,10 @@ def weekly(tmp_path_factory) -> dict[str, Path]:
     """One generated data set written whole, and cut into three overlapping exports."""
     folder = tmp_path_factory.mktemp("weekly")
     sheets = generate_export(rows=20_000, seed=3)  # (seeded: some churn alerts)
-    files = {"whole": folder / "whole.csv"}
+    files = {"whole": folder / "whole_synthetic.csv"}
     write_export(sheets, files["whole"])
     for n, cut in enumerate(cut_exports(sheets, parts=3), start=1):
-        files[f"week{n}"] = folder / f"week{n}.csv"
+        files[f"week{n}"] = folder / f"week{n}_synthetic.csv"
         write_export(cut, files[f"week{n}"])
     return files
 
@@ -138,23 +139,25 @@ def test_three_overlapping_weekly_exports_give_the_database_of_one_load_of_the_w
     assert "pseudonymise = True" in executed and "a-test-key" not in executed + page
     assert fetch("SELECT count(*) > 0 FROM customer_rfm WHERE method = 'standard'") == [(True,)]
     assert sorted(p.name for p in (paths.processed / result.run_id).iterdir()) == [
-        "week1.csv", "week2.csv", "week3.csv"]
+        "week1_synthetic.csv", "week2_synthetic.csv", "week3_synthetic.csv"]
     assert list(paths.inbox.iterdir()) == [paths.inbox / refresh.LOCK_NAME]
     log = [json.loads(line) for line in paths.log_file.read_text().splitlines()]
     assert log[-1]["run_id"] == result.run_id and log[-1]["status"] == "succeeded"
-    assert fetch("SELECT status, files_loaded, recomputed, last_batch_id FROM refresh_runs") == [
-        ("succeeded", 3, True, 3)]
+    assert fetch("SELECT status, files_loaded, recomputed, last_batch_id, build_id FROM refresh_runs") == [
+        ("succeeded", 3, True, 3, result.build_id)]
+    assert fetch("SELECT build_id, last_batch_id, synthetic FROM current_build") == [
+        (result.build_id, 3, True)]
 
 
 @pytest.mark.parametrize("order", [("week3", "week1", "week2"), ("week2", "week3", "week1")])
 def test_any_arrival_order_gives_the_same_database(database_url, paths, weekly, order):
     for n, name in enumerate(order):
-        target = paths.inbox / f"{name}.csv"
+        target = paths.inbox / f"{name}_synthetic.csv"
         paths.inbox.mkdir(parents=True, exist_ok=True)
         target.write_bytes(weekly[name].read_bytes())
         os.utime(target, (time.time() - 100 + n, time.time() - 100 + n))
     result = refresh.refresh(paths, progress=False, say=quiet, rebuild=Rebuilds())
-    assert [f.file for f in result.files] == [f"{name}.csv" for name in order]
+    assert [f.file for f in result.files] == [f"{name}_synthetic.csv" for name in order]
     in_order = database_state()
     with db.connect() as conn:
         db.query(conn, "TRUNCATE load_batches, export_rows, transactions, quarantine")
@@ -237,7 +240,7 @@ def test_a_second_refresh_while_one_runs_does_nothing(database_url, paths, capsy
 
 def test_a_refresh_killed_while_loading_leaves_nothing_and_the_next_run_finishes(database_url, paths):
     paths.inbox.mkdir(parents=True)
-    big = paths.inbox / "big.csv"
+    big = paths.inbox / "big_synthetic.csv"
     write_export(generate_export(rows=250_000, seed=5), big)
     os.utime(big, (time.time() - 3600, time.time() - 3600))
     process = subprocess.Popen([sys.executable, "-m", "lgs_analytics.cli", "refresh", "--inbox",
@@ -400,18 +403,20 @@ def test_a_lost_database_stops_the_run_and_leaves_the_file_for_the_next(database
 
 
 def test_classic_scores_in_use_are_refreshed_too(database_url, paths, monkeypatch, tmp_path):
+    from lgs_analytics import pipeline
     from lgs_analytics.report import build as report
+    from lgs_analytics.results import BuildParameters
 
-    write_export(generate_export(rows=20_000, seed=3), tmp_path / "export.csv")
-    load_path(tmp_path / "export.csv", progress=False)
-    assert cli.main(["rfm", "--method", "classic", "--out", str(tmp_path / "classic.csv")]) == 0
-    before = fetch("SELECT max(computed_at) FROM customer_rfm WHERE method = 'classic'")[0][0]
+    write_export(generate_export(rows=20_000, seed=3), tmp_path / "export_synthetic.csv")
+    load_path(tmp_path / "export_synthetic.csv", progress=False)
+    first, _ = pipeline.build(BuildParameters(("standard", "classic")))
     monkeypatch.setattr(report, "build_report", lambda out, parameters, progress=True: out)
     steps, notes = {}, []
-    refresh.recompute(paths, method="standard", pseudonymise=False, progress=False, say=quiet,
-                      steps=steps, notes=notes)
-    assert notes == [] and "classic scores" in steps
-    assert fetch("SELECT max(computed_at) FROM customer_rfm WHERE method = 'classic'")[0][0] > before
+    build_id = refresh.recompute(paths, method="standard", pseudonymise=False, progress=False, say=quiet,
+                                 steps=steps, notes=notes)
+    assert build_id > first and {"build", "report"} <= set(steps)
+    assert fetch("SELECT method, min(build_id) FROM customer_rfm GROUP BY method ORDER BY method") == [
+        ("classic", build_id), ("standard", build_id)]
 
 
 def test_a_refresh_killed_while_writing_the_report_keeps_the_old_one_and_the_next_run_rebuilds(

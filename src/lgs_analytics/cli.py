@@ -190,7 +190,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         load_folder(args.load, args.rows)
         run_build(argparse.Namespace(quiet=args.quiet))
     current = current_build()
-    asked_for_defaults = args.method == "standard" and all(v is None for v in (args.as_of, args.start, args.end))
+    dates = (args.as_of, args.start, args.end)
+    asked_for_defaults = args.method == "standard" and all(v is None for v in dates)
     what_if = not (current.parameters.same_view(args.method, args.as_of, args.start, args.end)
                    if current is not None else asked_for_defaults)
     if current is None and not what_if:
@@ -311,7 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--quiet", action="store_true", help="no progress bar")
     load.set_defaults(func=cmd_load)
 
-    rfm = sub.add_parser("rfm", help="score every customer by RFM into a CSV (the web-app tables are lgs build's)")
+    rfm = sub.add_parser("rfm", help="score every customer by RFM into a CSV "
+                                     "(the web-app tables are lgs build's)")
     rfm.add_argument("--method", choices=["classic", "standard"], default="standard",
                      help="standard (default): de-duplicated, net of cancellations; classic: the seed's")
     rfm.add_argument("--as-of", type=iso_date, default=None,

@@ -244,7 +244,8 @@ def build(parameters: BuildParameters | None = None, say: Callable[[str], None] 
 def _provenance(row: dict | None, batches: list[dict], what_if: str = "") -> Provenance:
     if row is None:
         return Provenance(None, None, BuildParameters(), tuple(batches), what_if)
-    return Provenance(row["build_id"], pd.Timestamp(row["finished_at"]), BuildParameters.from_json(row["parameters"]),
+    return Provenance(row["build_id"], pd.Timestamp(row["finished_at"]),
+                      BuildParameters.from_json(row["parameters"]),
                       tuple(row["batches"]), what_if, row["forecast"].get("unavailable", ""),
                       row["package_version"])
 
@@ -265,6 +266,9 @@ def is_stale() -> tuple[bool, int | None]:
     return newest is not None and (built is None or newest > built), newest
 
 
+RECORDS = ("headline", "amounts_summary", "amounts_p85_summary")  # Analysis fields that are dicts
+
+
 def published(method: str = "standard") -> Page:
     """The current build as a page: exactly what the web app and the dashboard read."""
     with db.connect() as conn:
@@ -280,14 +284,15 @@ def published(method: str = "standard") -> Page:
     values = {}
     for name in Analysis.field_names():
         frame = frames[name]
-        values[name] = (frame_to_record(frame) if name in ("headline", "amounts_summary", "amounts_p85_summary")
+        values[name] = (frame_to_record(frame) if name in RECORDS
                         else frame.iloc[:, 0] if name in ("amounts", "amounts_p85") else frame)
     meta = row["forecast"]
     if meta.get("unavailable"):
         outlook = _unavailable(pd.Timestamp(meta["as_of"]), meta["horizon_days"], meta["unavailable"])
     else:
-        outlook = Forecast(pd.Timestamp(meta["as_of"]), meta["horizon_days"], predictions, frames["churn_alerts"],
-                           frames["holdout_buckets"], meta["holdout_metrics"], meta["fit_seconds"])
+        outlook = Forecast(pd.Timestamp(meta["as_of"]), meta["horizon_days"], predictions,
+                           frames["churn_alerts"], frames["holdout_buckets"], meta["holdout_metrics"],
+                           meta["fit_seconds"])
     return Page(info, Analysis(**values), Scores(method, as_of, customers, segments), outlook)
 
 

@@ -228,6 +228,16 @@ def _finish_run(result: RefreshResult, last_batch_id: int | None) -> None:
                   result.run_id))
 
 
+def rebuild_due() -> tuple[bool, int | None]:
+    """(due, newest batch): whether a load happened after the last refresh that completed its
+    build and report (a run killed or failed after loading, or an `lgs load` by hand)."""
+    with db.connect() as conn:
+        newest = db.query(conn, "SELECT max(batch_id) FROM load_batches")[0][0]
+        done = db.query(conn, "SELECT max(last_batch_id) FROM refresh_runs "
+                              "WHERE status = 'succeeded' AND recomputed")[0][0]
+    return newest is not None and (done is None or newest > done), newest
+
+
 def recompute(paths: RefreshPaths, *, method: str, pseudonymise: bool, progress: bool,
               say: Callable[[str], None], steps: dict[str, float], notes: list[str]) -> int:
     """Publish a new build (classic scores too if the current build has them), then render the
@@ -275,9 +285,7 @@ def refresh(paths: RefreshPaths, *, min_age_seconds: float = 0, force: bool = Fa
             result.files = load_inbox(paths, result.run_id, ready, progress=progress, say=say)
             if ready:
                 result.steps["load"] = round(time.perf_counter() - started, 2)
-            from lgs_analytics.pipeline import is_stale
-
-            stale, last_batch = is_stale()
+            stale, last_batch = rebuild_due()
             if force or result.rows_new or stale:
                 result.build_id = (rebuild or recompute)(
                     paths, method=method, pseudonymise=pseudonymise, progress=progress, say=say,

@@ -165,7 +165,7 @@ def test_customers_buy_till_they_die(stacked):
 
 def test_round_trip_csv_and_xlsx(tmp_path):
     small = generate_export(3_000, seed=5)
-    csv_path, xlsx_path = tmp_path / "out" / "lgs.csv", tmp_path / "out" / "lgs.xlsx"
+    csv_path, xlsx_path = tmp_path / "out" / "lgs_synthetic.csv", tmp_path / "out" / "lgs_synthetic.xlsx"
     write_export(small, csv_path)  # creates the folder
     write_export(small, xlsx_path)
     back = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
@@ -185,7 +185,7 @@ def test_round_trip_csv_and_xlsx(tmp_path):
 
 def test_unsupported_suffix_and_too_few_rows(tmp_path):
     with pytest.raises(ValueError, match=r"unsupported output format '\.json': use \.csv or \.xlsx"):
-        write_export(generate_export(100), tmp_path / "lgs.json")
-    assert not (tmp_path / "lgs.json").exists()
+        write_export(generate_export(100), tmp_path / "lgs_synthetic.json")
+    assert not (tmp_path / "lgs_synthetic.json").exists()
     with pytest.raises(ValueError, match="at least 100"):
         generate_export(99)

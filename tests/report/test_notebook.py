@@ -21,8 +21,19 @@ def test_first_code_cell_is_the_papermill_parameters_cell():
     code = [c for c in cells() if c["cell_type"] == "code"]
     assert "parameters" in code[0]["metadata"].get("tags", [])
     source = "".join(code[0]["source"])
-    for name in ("method", "as_of", "start", "end", "data_file"):
+    for name in ("method", "as_of", "start", "end", "pseudonymise"):
         assert f"\n{name} = " in "\n" + source
+    assert "data_file" not in source  # the notebook reads the published build; it never loads
+
+
+def test_the_notebook_only_reads():
+    """No cell writes the database: no load, no build, no save (the marts are lgs build's)."""
+    for cell in cells():
+        source = "".join(cell["source"]) if cell["cell_type"] == "code" else ""
+        for writer in ("load_export", "load_path", "pipeline.build(", "store.publish", "save_", "to_sql"):
+            assert writer not in source, writer
+    sources = "".join("".join(c["source"]) for c in cells() if c["cell_type"] == "code")
+    assert "pipeline.page(method, as_of, start, end)" in sources
 
 
 def test_no_function_definitions_installs_or_hard_coded_hosts():

@@ -73,9 +73,10 @@ def test_churn_alert_table_counts_every_flagged_customer_and_has_an_empty_case()
 
 def test_too_little_data_gives_a_reason_and_honest_empty_charts():
     from lgs_analytics import pipeline
+    from lgs_analytics.analytics.clean import clean_transactions
     from tests.report.test_tables import transactions
 
-    outlook = pipeline.forecast(pipeline.clean(transactions()), save=False)
+    outlook = pipeline.forecast(clean_transactions(transactions()))
     assert "too few customers" in outlook.unavailable
     assert "No predictions for this data" in present.forecast_status(outlook).data
     empty = pd.DataFrame()
@@ -90,7 +91,8 @@ def test_strict_forecast_raises_for_the_command():
     import pytest
 
     from lgs_analytics import pipeline
+    from lgs_analytics.analytics.clean import clean_transactions
     from tests.report.test_tables import transactions
 
     with pytest.raises(ValueError, match="too few customers"):
-        pipeline.forecast(pipeline.clean(transactions()), save=False, strict=True)
+        pipeline.forecast(clean_transactions(transactions()), strict=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from lgs_analytics import pipeline
+from lgs_analytics.analytics.clean import clean_transactions
 from lgs_analytics.report import tables as present
 from lgs_analytics.report.formats import count, gbp, pct
 
@@ -34,9 +35,14 @@ def test_formats():
     assert pct(12.345) == "12.3%"
 
 
+def analysed():
+    rows = transactions()
+    cleaned = clean_transactions(rows)
+    return cleaned, pipeline.analyse(cleaned, rows), pipeline.score("standard", cleaned=cleaned)
+
+
 def test_executive_summary_shows_the_headline_numbers_and_escapes_text():
-    analysis = pipeline.analyse(transactions())
-    scores = pipeline.score(method="standard", cleaned=analysis.cleaned)
+    _, analysis, scores = analysed()
     page = present.executive_summary(analysis, scores).data
     # Gross 20 + 20 + 10 + 10 = 60, cancelled 10: net £50; 3 customers; 4 orders placed.
     assert "£50" in page and ">3<" in page and ">4<" in page
@@ -47,10 +53,9 @@ def test_executive_summary_shows_the_headline_numbers_and_escapes_text():
 
 
 def test_tables_escape_and_format():
-    analysis = pipeline.analyse(transactions())
-    audit = present.audit_table(analysis.cleaned.audit).data
+    _, analysis, scores = analysed()
+    audit = present.audit_table(analysis.audit).data
     assert "rows loaded" in audit and "cancellations" in audit
-    scores = pipeline.score(method="standard", cleaned=analysis.cleaned)
     actions = present.segment_action_table(scores.segments).data
     assert actions.count("<tr>") == 11  # header + 10 segments
     assert "Can&#x27;t Lose" in actions

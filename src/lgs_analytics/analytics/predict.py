@@ -34,7 +34,7 @@ with warnings.catch_warnings():
     from lifetimes.utils import ConvergenceError
 
 from lgs_analytics.analytics.frames import line_totals, require_columns
-from lgs_analytics.analytics.rfm import default_as_of
+from lgs_analytics.analytics.rfm import resolve_as_of
 
 SUMMARY_COLUMNS: tuple[str, ...] = ("frequency", "recency", "T", "monetary_value")
 CAL_HOLD_COLUMNS: tuple[str, ...] = (*(f"{c}_cal" for c in SUMMARY_COLUMNS), "frequency_holdout",
@@ -98,7 +98,7 @@ def customer_summary(
     excluded; 0.0 when frequency is 0).  With ``freq_days`` > 1 a purchase is a period of
     that many days (anchored at ``as_of``, dated by its first purchase day); times stay in days.
     """
-    end = default_as_of(purchases) if as_of is None else _as_of(as_of)
+    end = resolve_as_of("standard", as_of, purchases)
     occasions = _purchase_occasions(purchases, None, end, freq_days)
     per = occasions.groupby("customer_id", sort=True).agg(
         n=("day", "size"), first_day=("day", "min"), last_day=("day", "max"),

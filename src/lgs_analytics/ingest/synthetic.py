@@ -433,8 +433,9 @@ def write_export(sheets: dict[str, pd.DataFrame], path: Path) -> None:
     if suffix not in (".csv", ".xlsx"):
         raise ValueError(f"unsupported output format '{path.suffix}': use .csv or .xlsx")
     if SYNTHETIC_MARK not in path.name.lower():
+        example = path.with_name(f"{path.stem}_{SYNTHETIC_MARK}{path.suffix}")
         raise ValueError(f"a generated export's name must contain '{SYNTHETIC_MARK}' so every report on it "
-                         f"is marked as such: use e.g. {path.with_name(path.stem + '_synthetic' + path.suffix)}")
+                         f"is marked as such: use e.g. {example}")
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".xlsx":
         _write_xlsx(sheets, path)

@@ -12,9 +12,9 @@ import html
 import pandas as pd
 from IPython.display import HTML
 
-from lgs_analytics.results import Analysis, Forecast, Provenance, Scores
 from lgs_analytics.privacy import output_key, pseudonymise_customers
 from lgs_analytics.report.formats import count, gbp, pct
+from lgs_analytics.results import Analysis, Forecast, Provenance, Scores
 
 STYLE = """<style>
 .lgs-summary {font-family: system-ui, sans-serif; max-width: 62em; line-height: 1.45}
@@ -67,7 +67,8 @@ def key_trends(analysis: Analysis) -> list[str]:
         trends.append(f"Active customers peaked at {count(peak['active_customers'])} "
                       f"in {peak['month']:%B %Y}.")
     if analysis.headline["customers"]:
-        trends.append(f"{pct(analysis.headline['repeat_customer_pct'], 0)} of customers ordered more than once; "
+        repeat = pct(analysis.headline["repeat_customer_pct"], 0)
+        trends.append(f"{repeat} of customers ordered more than once; "
                       f"the average order was worth {gbp(analysis.headline['average_order_value'], 2)}.")
     countries = analysis.countries
     if len(countries):

@@ -11,8 +11,8 @@ import pandas as pd
 import pyarrow as pa
 
 from lgs_analytics.config import DB_COLUMNS
-from lgs_analytics.store.frames import frame_from_parquet
 from lgs_analytics.store import db
+from lgs_analytics.store.frames import frame_from_parquet
 
 BASE_COLUMNS = DB_COLUMNS
 _ARROW_TYPES = {
@@ -109,8 +109,8 @@ def read_scores(conn, method: str) -> tuple[pd.Timestamp, pd.DataFrame, pd.DataF
                 "mean_monetary": pa.float64()})
     customers = customers.astype({"customer_id": "int64", "recency": "int64", "frequency": "int64",
                                   "monetary": "float64", "r_score": "int64", "f_score": "int64",
-                                  "m_score": "int64", "rfm_score": "object", "segment": "object"})
-    segments = segments.astype({"segment": "object", "description": "object", "action": "object",
+                                  "m_score": "int64", "rfm_score": "str", "segment": "str"})
+    segments = segments.astype({"segment": "str", "description": "str", "action": "str",
                                 "priority": "int64", "customers": "int64", "customer_share": "float64",
                                 "revenue": "float64", "revenue_share": "float64"})
     return pd.Timestamp(as_of), customers, segments
