@@ -155,9 +155,11 @@ def draw(out: Path) -> Path:
     # Steps.
     refresh = box(ax, "scheduler", 0, "lgs refresh --every 7d",
                   "when due: loads each new export in data/inbox/ into Postgres, each in its own "
-                  "transaction, and moves it on; then lgs build publishes a new build of the\nweb-app tables and "
-                  "the report renders reports/retail_report.html from it; logs the run to data/logs/refresh.jsonl and table "
-                  "refresh_runs (--min-age 300: files still changing wait)", last=4, pad=1.4, mono=True)
+                  "transaction, and moves it on; then lgs build publishes a new build of the\n"
+                  "web-app tables and the report renders reports/retail_report.html from it; logs the run to"
+                  " data/logs/refresh.jsonl and table refresh_runs "
+                  "(--min-age 300: files still changing wait)",
+                  last=4, pad=1.4, mono=True)
 
     inbox = box(ax, "host", 0, "data/inbox/", "new exports, dropped in;\nwaiting for the scheduler",
                 tier=HOST_INBOX_TIER, title_dy=1.4, body_dy=4.1)
@@ -220,9 +222,9 @@ def draw(out: Path) -> Path:
     _, jupyter_bottom, _, _ = lane("jupyter")
     ax.text(column_x(0) + 0.5, jupyter_bottom + 5.6,
             "jupyter, report and scheduler start once db is healthy: pg_isready -h 127.0.0.1 (over TCP, "
-            "so not\nduring the init scripts, when only the socket listens). All three mount data/ and reports/ "
-            "(only jupyter mounts notebooks/),\nreach Postgres at DATABASE_URL=postgresql://…@db:5432/… and read .env "
-            "(credentials, LGS_PSEUDONYMISE).\n"
+            "so not\nduring the init scripts, when only the socket listens). All three mount data/ and "
+            "reports/ (only jupyter mounts notebooks/),\nreach Postgres at "
+            "DATABASE_URL=postgresql://…@db:5432/… and read .env (credentials, LGS_PSEUDONYMISE).\n"
             "scheduler: runs every LGS_REFRESH_EVERY (.env, default 7d), counted from the last run kept in "
             "refresh_runs.",
             ha="left", va="center", fontsize=9.6, color=MUTED, linespacing=1.4)

@@ -66,14 +66,11 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_rfm(args: argparse.Namespace) -> int:
-    from lgs_analytics.pipeline import clean_transactions, read_export_rows, read_transactions, score
+    from lgs_analytics.pipeline import read_and_score
 
     key = privacy.output_key(args.pseudonymise)  # before the work: a missing key fails at once
     check_writable(args.out)
-    if args.method == "classic":
-        scores = score("classic", args.as_of, export_rows=read_export_rows())
-    else:
-        scores = score(args.method, args.as_of, cleaned=clean_transactions(read_transactions()))
+    scores = read_and_score(args.method, args.as_of)
     if scores.customers.empty:
         return fail(f"no customer bought before {scores.as_of:%Y-%m-%d}: nothing to score, {args.out} "
                     "not written; choose a later --as-of", 1)

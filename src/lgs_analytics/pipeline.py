@@ -104,6 +104,13 @@ def score(method: str, as_of=None, *, cleaned: CleanResult | None = None,
     return Scores(method, as_of_ts, customers, segment_summary(customers))
 
 
+def read_and_score(method: str, as_of=None, start=None, end=None) -> Scores:
+    """Read the input ``method`` scores (rfm.METHOD_INPUT) from the raw layer and score it, in memory."""
+    if rfm.METHOD_INPUT.get(method) == "export_rows":
+        return score(method, as_of, export_rows=read_export_rows(start, end))
+    return score(method, as_of, cleaned=clean_transactions(read_transactions(start, end)))
+
+
 def _unavailable(as_of: pd.Timestamp, horizon_days: int, reason: str) -> Forecast:
     empty = pd.DataFrame()
     return Forecast(as_of, horizon_days, empty, empty, empty, {}, 0.0, unavailable=reason)
@@ -201,6 +208,17 @@ def _build_record(parameters: BuildParameters, started: dt.datetime, batches: li
     }
 
 
+def _record_failure(parameters: BuildParameters, started: dt.datetime, batches: list[dict],
+                    exc: Exception) -> None:
+    try:
+        with db.connect() as conn:
+            publish.record_refused(conn, _build_record(parameters, started, batches,
+                                                       detail=f"{type(exc).__name__}: {exc}"[:500]),
+                                   status="failed")
+    except Exception:  # noqa: BLE001 - the database itself may be what failed; the error is raised anyway
+        pass
+
+
 def _refusal(result: Build) -> str:
     """Why a computed build must not be published (empty when it may)."""
     for method, scores in result.scores.items():
@@ -226,6 +244,9 @@ def build(parameters: BuildParameters | None = None, say: Callable[[str], None] 
         reason = _refusal(result)
     except ValueError as exc:  # nothing in the window, too little data to score
         result, reason = None, str(exc).splitlines()[0]
+    except Exception as exc:  # logged as failed (best effort), then raised as it was
+        _record_failure(parameters, started, batches, exc)
+        raise
     if reason:
         with db.connect() as conn:
             publish.record_refused(conn, _build_record(parameters, started, batches, detail=reason))

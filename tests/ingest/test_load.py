@@ -41,6 +41,7 @@ def test_real_head_loads_typed_and_reload_adds_nothing(database_url, real_head_x
     types = dict(fetch("SELECT column_name, data_type FROM information_schema.columns "
                        "WHERE table_name = 'transactions'"))
     assert types["customer_id"] == "integer" and types["unit_price"] == "numeric"
+    assert fetch("SELECT synthetic FROM load_batches") == [(False,)]  # real data is never marked
     before = table_counts()
     again = load_path(real_head_xlsx, progress=False)
     assert again.already_loaded and again.batch_id == result.batch_id

@@ -189,3 +189,24 @@ def test_unsupported_suffix_and_too_few_rows(tmp_path):
     assert not (tmp_path / "lgs_synthetic.json").exists()
     with pytest.raises(ValueError, match="at least 100"):
         generate_export(99)
+
+
+def test_every_generated_file_is_marked_synthetic(tmp_path):
+    from lgs_analytics.ingest.synthetic import is_synthetic_export
+
+    small = generate_export(200, seed=1)
+    with pytest.raises(ValueError, match="must contain 'synthetic'.*export_synthetic.csv"):
+        write_export(small, tmp_path / "export.csv")
+    assert not (tmp_path / "export.csv").exists()
+    write_export(small, tmp_path / "a_synthetic.csv")
+    write_export(small, tmp_path / "b_synthetic.xlsx")
+    assert is_synthetic_export(tmp_path / "a_synthetic.csv")
+    renamed = (tmp_path / "b_synthetic.xlsx").rename(tmp_path / "weekly.xlsx")
+    assert is_synthetic_export(renamed)  # the workbook's own property survives a rename
+
+
+def test_the_real_sample_is_not_taken_for_synthetic(real_head_xlsx, tmp_path):
+    from lgs_analytics.ingest.synthetic import is_synthetic_export
+
+    assert not is_synthetic_export(real_head_xlsx)
+    assert not is_synthetic_export(tmp_path / "missing.xlsx")

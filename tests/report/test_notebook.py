@@ -49,3 +49,20 @@ def test_no_function_definitions_installs_or_hard_coded_hosts():
 def test_narrative_between_the_steps():
     kinds = [c["cell_type"] for c in cells()]
     assert kinds.count("markdown") >= 15
+
+
+def test_each_kernel_gets_a_private_socket_folder_not_the_notebooks():
+    """Two reports at once never share sockets, and a read-only notebook folder (the image) is fine."""
+    import os
+    import stat
+
+    from lgs_analytics.report.kernel import IPCKernelManager
+
+    first, second = IPCKernelManager(), IPCKernelManager()
+    assert first.transport == "ipc"
+    folders = {os.path.dirname(first.ip), os.path.dirname(second.ip)}
+    assert len(folders) == 2
+    for folder in folders:
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+        assert not folder.startswith(str(config.notebook_path().parent))
+        os.rmdir(folder)

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
 
 
 class IPCKernelManager(AsyncKernelManager):
-    """A kernel reached over Unix sockets (in Jupyter's private runtime folder), not TCP ports."""
+    """A kernel reached over Unix sockets in a private folder of its own, not TCP ports.
+
+    Without a connection file jupyter_client puts the sockets at ``kernel-ipc-N`` in the
+    working directory, the notebook's folder: read-only in the image, and shared by two
+    reports run at once. Each kernel gets a fresh 0700 temporary folder instead, removed
+    when the kernel is shut down.
+    """
 
     @default("transport")
     def _default_transport(self) -> str:
         return "ipc"
+
+    def _ip_default(self) -> str:  # traitlets' dynamic default for the `ip` trait (the socket prefix)
+        self._socket_folder = tempfile.mkdtemp(prefix="lgs-kernel-")  # mode 0700
+        return os.path.join(self._socket_folder, "kernel-ipc")
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart)
+        folder = getattr(self, "_socket_folder", None)
+        if folder and not restart:
+            shutil.rmtree(folder, ignore_errors=True)
