@@ -16,7 +16,10 @@ import pytest
 from lgs_analytics.store import server
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-REAL_HEAD_XLSX = SHARED_DATA / "online_retail_II_head.xlsx"
+VENDORED_DATA = Path(__file__).resolve().parent / "data"  # real data kept in the repository (README there)
+REAL_HEAD_XLSX = VENDORED_DATA / "online_retail_II_head.xlsx"
+FULL_2010_2011 = SHARED_DATA / "online_retail_2010_2011.csv.gz"
+SAMPLE_2010_2011 = VENDORED_DATA / "online_retail_2010_2011_sample.csv.gz"
 
 
 @pytest.fixture(scope="session")
@@ -46,9 +49,20 @@ def database_url(pg_server, monkeypatch):
 
 @pytest.fixture(scope="session")
 def real_head_xlsx() -> Path:
-    if not REAL_HEAD_XLSX.exists():
-        pytest.fail(f"{REAL_HEAD_XLSX} is missing: the tests need ../shared beside the checkout")
+    """The 998 real rows of the Online Retail II layout (vendored: no ../shared needed)."""
     return REAL_HEAD_XLSX
+
+
+@pytest.fixture(scope="session")
+def real_2010_2011() -> tuple[Path, dict]:
+    """(file, its facts): the complete real 2010-2011 file from ../shared/data where it exists,
+    else the vendored real sample of it; the facts were computed independently (tests/data/facts.py)."""
+    import json
+
+    path = FULL_2010_2011 if FULL_2010_2011.exists() else SAMPLE_2010_2011
+    facts_name = ("online_retail_2010_2011.facts.json" if path == FULL_2010_2011
+                  else "online_retail_2010_2011_sample.facts.json")
+    return path, json.loads((VENDORED_DATA / facts_name).read_text())
 
 
 def write_csv(path: Path, rows: list[list[str]], header: str | None = None) -> Path:

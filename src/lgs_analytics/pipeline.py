@@ -81,11 +81,11 @@ def analyse(cleaned: CleanResult, transactions: pd.DataFrame, top: int = 10) -> 
         amounts_p85_summary=metrics.amount_summary(amounts_p85),
         orders=metrics.monthly_orders(transactions),
         sales=metrics.monthly_sales(purchases, cancellations),
-        active_users=metrics.monthly_active_users(purchases),
+        active_users=metrics.monthly_active_users(transactions, purchases),
         new_vs_existing=metrics.new_vs_existing(purchases),
         retention=metrics.cohort_retention(purchases),
         countries=metrics.sales_by_country(purchases, cancellations, top=top),
-        products=metrics.top_products(purchases, n=top),
+        products=metrics.top_products(purchases, cancellations, n=top),
         baskets=metrics.basket_summary(baskets),
         baskets_by_month=metrics.basket_summary(baskets, by_month=True),
     )
@@ -111,38 +111,48 @@ def read_and_score(method: str, as_of=None, start=None, end=None) -> Scores:
     return score(method, as_of, cleaned=clean_transactions(read_transactions(start, end)))
 
 
-def _unavailable(as_of: pd.Timestamp, horizon_days: int, reason: str) -> Forecast:
+def _unavailable(as_of: pd.Timestamp, horizon_days: int, reason: str, detail: str = "",
+                 buckets: pd.DataFrame | None = None, holdout: dict | None = None) -> Forecast:
     empty = pd.DataFrame()
-    return Forecast(as_of, horizon_days, empty, empty, empty, {}, 0.0, unavailable=reason)
+    return Forecast(as_of, horizon_days, empty, empty, empty if buckets is None else buckets, holdout or {},
+                    0.0, unavailable=reason, detail=detail or reason)
 
 
 def forecast(cleaned: CleanResult, as_of=None, horizon_days: int = 90, strict: bool = False) -> Forecast:
-    """Fit BG/NBD and Gamma-Gamma on the purchases before ``as_of``, predict every customer,
-    flag high-value customers likely to have lapsed, and check the model on a holdout period.
+    """Fit BG/NBD and Gamma-Gamma on the purchases before ``as_of``, check them on a holdout
+    period, predict every customer and flag high-value customers likely to have lapsed.
 
-    When the models cannot be fitted (too little data) or give unusable numbers, the result is
-    empty with the reason in ``unavailable``; ``strict`` raises the error instead.
+    The predictions are withheld (``unavailable`` says why, in plain words) when the models
+    cannot be fitted, give unusable numbers, or fail the holdout check; ``strict`` (the
+    `lgs predict` command) raises the reason as a ValueError instead.
     """
     from lgs_analytics.analytics import predict
 
     purchases, cancellations = cleaned.purchases, cleaned.cancellations
     as_of_ts = rfm.resolve_as_of("standard", as_of, purchases, cancellations)
+    buckets, holdout = None, None
     try:
-        summary = predict.customer_summary(purchases, as_of_ts)
-        models = predict.fit_models_robustly(summary)
         calibration_end = as_of_ts - pd.Timedelta(days=HOLDOUT_DAYS)
         cal_hold = predict.calibration_holdout(purchases, calibration_end, as_of_ts)
         buckets, holdout = predict.holdout_check(
             predict.fit_models_robustly(predict.calibration_summary(cal_hold)), cal_hold)
+        problem = predict.quality_problem(buckets, holdout)
+        if problem:
+            raise predict.ModelUnavailable(problem, f"holdout check failed: {holdout}")
+        summary = predict.customer_summary(purchases, as_of_ts)
+        models = predict.fit_models_robustly(summary)
         customers = predict.predict_customers(models, summary, horizon_days=horizon_days)
         unusable = int(customers.isna().any(axis=1).sum())
         if unusable:
-            raise ValueError(f"the fitted models gave no usable prediction for {unusable:,} of "
-                             f"{len(customers):,} customers")
-    except ValueError as exc:
+            raise predict.ModelUnavailable(
+                f"the models gave no usable prediction for {unusable:,} of {len(customers):,} customers",
+                f"NaN predictions for {unusable} customers, BG/NBD {models.bgf.params_.round(4).to_dict()}")
+    except Exception as exc:  # whatever the models do on odd data, the report and the build go on
+        unavailable = exc if isinstance(exc, predict.ModelUnavailable) else predict.ModelUnavailable(
+            "the models could not be fitted to this data", f"{type(exc).__name__}: {exc}")
         if strict:
-            raise
-        return _unavailable(as_of_ts, horizon_days, str(exc))
+            raise ValueError(f"no predictions: {unavailable}") from exc
+        return _unavailable(as_of_ts, horizon_days, str(unavailable), unavailable.detail, buckets, holdout)
     # Past value net of returns: a huge order cancelled the same day is not value.
     past_value = rfm.standard_metrics(purchases, cancellations, as_of_ts)["monetary"]
     customers["churn_risk"] = predict.churn_risk_flag(customers, past_value)
@@ -183,6 +193,7 @@ def _frames(result: Build) -> dict[str, pd.DataFrame]:
                         else value.to_frame() if isinstance(value, pd.Series) else value)
     if not result.forecast.unavailable:
         frames["churn_alerts"] = result.forecast.alerts
+    if not result.forecast.holdout_buckets.empty:  # also when a failed check withheld the predictions
         frames["holdout_buckets"] = result.forecast.holdout_buckets
     return frames
 
@@ -203,7 +214,8 @@ def _build_record(parameters: BuildParameters, started: dt.datetime, batches: li
         "forecast": {} if outlook is None else {
             "as_of": outlook.as_of.date().isoformat(), "horizon_days": outlook.horizon_days,
             "holdout_metrics": outlook.holdout_metrics, "fit_seconds": round(outlook.fit_seconds, 3),
-            "unavailable": outlook.unavailable},
+            "published": not outlook.unavailable, "unavailable": outlook.unavailable,
+            "detail": outlook.detail},
         "package_version": package_version(), "detail": detail,
     }
 
@@ -309,7 +321,8 @@ def published(method: str = "standard") -> Page:
                         else frame.iloc[:, 0] if name in ("amounts", "amounts_p85") else frame)
     meta = row["forecast"]
     if meta.get("unavailable"):
-        outlook = _unavailable(pd.Timestamp(meta["as_of"]), meta["horizon_days"], meta["unavailable"])
+        outlook = _unavailable(pd.Timestamp(meta["as_of"]), meta["horizon_days"], meta["unavailable"],
+                               meta.get("detail", ""), frames.get("holdout_buckets"), meta["holdout_metrics"])
     else:
         outlook = Forecast(pd.Timestamp(meta["as_of"]), meta["horizon_days"], predictions,
                            frames["churn_alerts"], frames["holdout_buckets"], meta["holdout_metrics"],

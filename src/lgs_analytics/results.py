@@ -61,7 +61,9 @@ class Analysis:
 class Forecast:
     """Churn and lifetime-value predictions, with the holdout check that says how far to trust them.
 
-    ``unavailable`` says why there are none (too little data for the models), else is empty.
+    ``unavailable`` says in plain words why none are published (too little data, a fit that
+    gives unusable numbers, a failed holdout check), else is empty; ``detail`` is the technical
+    reason, for the build's record. After a failed holdout check the check itself is still there.
     """
 
     as_of: pd.Timestamp
@@ -72,6 +74,7 @@ class Forecast:
     holdout_metrics: dict
     fit_seconds: float
     unavailable: str = ""
+    detail: str = ""
 
 
 @dataclass(frozen=True)

@@ -158,12 +158,22 @@ def test_growth_after_a_partial_first_month_is_not_computed(purchases: pd.DataFr
     assert sales["growth_pct"].isna().tolist() == [True, True, False, True]
 
 
-def test_monthly_active_users(purchases: pd.DataFrame) -> None:
-    users = metrics.monthly_active_users(purchases)
+def test_monthly_active_users(transactions: pd.DataFrame, purchases: pd.DataFrame) -> None:
+    users = metrics.monthly_active_users(transactions, purchases)
     # Sep {1, 2} ; Oct {1, 3} ; Nov {2} (the guest does not count) ; Dec {1, 4}
     assert users["month"].tolist() == [SEP, OCT, NOV, DEC]
     assert users["active_customers"].tolist() == [2, 2, 1, 2]
+    assert users["buying_customers"].tolist() == [2, 2, 1, 2]
     assert users["is_partial"].tolist() == [False, False, False, True]
+
+
+def test_active_customers_count_any_invoice_as_the_seed_does(transactions: pd.DataFrame,
+                                                             purchases: pd.DataFrame) -> None:
+    # Customer 2 only cancels in December: active (any invoice), not buying.
+    returned = pd.DataFrame([("C536011", "85123A", "WHITE HEART", -1, pd.Timestamp("2011-12-06 10:00"),
+                              2.5, 2, "France")], columns=COLUMNS).astype({"customer_id": "Int64"})
+    users = metrics.monthly_active_users(pd.concat([transactions, returned], ignore_index=True), purchases)
+    assert users.set_index("month").loc[DEC, ["active_customers", "buying_customers"]].tolist() == [3, 2]
 
 
 def test_new_vs_existing(purchases: pd.DataFrame) -> None:
@@ -215,7 +225,7 @@ def test_sales_by_country_gross(purchases: pd.DataFrame) -> None:
     assert everything["share_pct"].sum() == pytest.approx(100.0)
 
 
-def test_top_products(purchases: pd.DataFrame) -> None:
+def test_top_products(purchases: pd.DataFrame, cancellations: pd.DataFrame) -> None:
     # 22423: qty 1 + 3 + 2 = 6, revenue 10 + 30 + 20 = 60, 3 invoices
     # 85123A: qty 2 + 4 + 2 + 4 = 12, revenue 5 + 10 + 5 + 10 = 30, 4 invoices
     # 84029G: qty 2 + 1 + 2 = 5, revenue 10 + 5 + 10 = 25, 3 invoices
@@ -223,6 +233,22 @@ def test_top_products(purchases: pd.DataFrame) -> None:
     assert top.to_dict("list") == {
         "stock_code": ["22423", "85123A"], "description": ["CAKESTAND", "WHITE HEART"],
         "quantity": [6, 12], "revenue": [60.0, 30.0], "invoices": [3, 4]}
+    # Net of the cancellation C536005 (22423: -1 unit, -£10).
+    net = metrics.top_products(purchases, cancellations, n=2)
+    assert net[["stock_code", "quantity", "revenue"]].to_dict("list") == {
+        "stock_code": ["22423", "85123A"], "quantity": [5, 12], "revenue": [50.0, 30.0]}
+
+
+def test_a_huge_line_cancelled_the_same_day_does_not_top_the_products(purchases: pd.DataFrame,
+                                                                       cancellations: pd.DataFrame) -> None:
+    huge = pd.DataFrame([("581483", "23843", "PAPER CRAFT , LITTLE BIRDIE", 80995, "2011-12-09 09:15",
+                          2.08, 5, "United Kingdom")], columns=COLUMNS)
+    huge["invoice_date"] = pd.to_datetime(huge["invoice_date"])
+    undone = huge.assign(invoice_no="C581484", quantity=-80995, invoice_date=pd.Timestamp("2011-12-09 09:27"))
+    bought = pd.concat([purchases, _with_total(huge)], ignore_index=True)
+    returned = pd.concat([cancellations, _with_total(undone)], ignore_index=True)
+    assert metrics.top_products(bought, n=1)["stock_code"].tolist() == ["23843"]  # gross: it tops
+    assert "23843" not in metrics.top_products(bought, returned, n=3)["stock_code"].tolist()
     by_units = metrics.top_products(purchases, n=3, by="quantity")
     assert by_units["stock_code"].tolist() == ["85123A", "22423", "84029G"]
     with pytest.raises(ValueError, match="by must be"):
@@ -259,7 +285,8 @@ def test_headline_numbers(purchases: pd.DataFrame, cancellations: pd.DataFrame,
     assert head["customers"] == 4
     assert head["purchase_orders"] == 8           # 7 customer invoices + the guest's 536007
     assert head["cancelled_orders"] == 1
-    assert head["cancellation_rate_pct"] == pytest.approx(12.5)  # 1 / 8 * 100
+    assert head["invoices"] == 10                 # every distinct invoice, C and A included
+    assert head["cancellation_rate_pct"] == pytest.approx(10.0)  # 1 / 10 * 100
     assert head["average_order_value"] == pytest.approx(115 / 7)
     assert head["last_month"] == DEC
     assert head["last_month_partial"] is True

@@ -220,7 +220,7 @@ def test_customer_past_value(fixture_purchases: pd.DataFrame) -> None:
 
 
 def test_too_few_customers(fixture_purchases: pd.DataFrame) -> None:
-    with pytest.raises(ValueError, match=r"too few customers to fit the CLV models: 3 \(need 20\)"):
+    with pytest.raises(ValueError, match=r"too few customers to predict churn and lifetime value: 3 bought"):
         fit_models(customer_summary(fixture_purchases, as_of=AS_OF))
 
 
@@ -307,7 +307,7 @@ def test_robust_fit_falls_back_to_a_penalty_and_stops_on_hopeless_data(monkeypat
     def fake_fit(summary, penalizer=0.0):
         tried.append(penalizer)
         if penalizer < 0.01:
-            raise ValueError("the CLV model fit did not converge")
+            raise predict.ModelUnavailable(predict.UNSETTLED, "did not converge")
         return penalizer
 
     monkeypatch.setattr(predict, "fit_models", fake_fit)
@@ -316,9 +316,41 @@ def test_robust_fit_falls_back_to_a_penalty_and_stops_on_hopeless_data(monkeypat
 
     def too_few(summary, penalizer=0.0):
         tried.append(penalizer)
-        raise ValueError("too few customers to fit the CLV models: 3 (need 20)")
+        raise predict.ModelUnavailable("too few customers to predict churn and lifetime value: 3")
 
     monkeypatch.setattr(predict, "fit_models", too_few)
     with pytest.raises(ValueError, match="too few"):
         predict.fit_models_robustly(None)
     assert tried == [0.0]
+
+
+def test_the_holdout_check_decides_whether_predictions_are_published():
+    from lgs_analytics.analytics.predict import quality_problem
+
+    buckets = pd.DataFrame({"customers": [1395, 594, 40], "mean_actual": [1.1, 1.8, 6.3],
+                            "mean_predicted": [1.0, 1.8, 2.0]}, index=pd.Index(["0", "1", "6"]))
+    assert quality_problem(buckets, {"error_pct": -10.3}) == ""  # a small bucket may be off
+    assert "by -40%, more than the 35%" in quality_problem(buckets, {"error_pct": -40.0})
+    skewed = buckets.assign(mean_predicted=[1.0, 0.8, 6.3])
+    problem = quality_problem(skewed, {"error_pct": -12.0})
+    assert "customers with 1 earlier repeat purchases by -56%" in problem
+    assert "no purchases in the last six months" in quality_problem(buckets, {"error_pct": float("nan")})
+
+
+def test_a_fit_whose_one_time_buyers_would_get_nan_is_refused(monkeypatch, synthetic):
+    """a + b < 1 makes lifetimes return NaN for one-time buyers: such a fit is never used."""
+    from lgs_analytics.analytics import predict
+
+    summary = predict.customer_summary(synthetic)
+    real_fit = predict.BetaGeoFitter.fit
+
+    def fit_with_small_a_plus_b(self, *args, **kwargs):
+        fitted = real_fit(self, *args, **kwargs)
+        self.params_ = self.params_.copy()
+        self.params_[["a", "b"]] = [0.3, 0.4]
+        return fitted
+
+    monkeypatch.setattr(predict.BetaGeoFitter, "fit", fit_with_small_a_plus_b)
+    with pytest.raises(predict.ModelUnavailable, match="too short or too irregular") as caught:
+        predict.fit_models_robustly(summary)
+    assert "a + b > 1" in caught.value.detail

@@ -78,7 +78,7 @@ def data() -> dict[str, pd.DataFrame]:
         "transactions": tx, "purchases": purchases, "cancellations": cancellations,
         "amounts": amounts, "orders": metrics.monthly_orders(tx),
         "sales": metrics.monthly_sales(purchases, cancellations),
-        "mau": metrics.monthly_active_users(purchases), "nve": metrics.new_vs_existing(purchases),
+        "mau": metrics.monthly_active_users(tx, purchases), "nve": metrics.new_vs_existing(purchases),
         "retention": metrics.cohort_retention(purchases),
         "countries": metrics.sales_by_country(purchases, cancellations, top=2),
         "products": metrics.top_products(purchases),
@@ -210,6 +210,7 @@ def test_monthly_active_users_and_new_vs_existing(data) -> None:
     fig = charts.plot_monthly_active_users(data["mau"])
     text = check(fig, y_units=("customers",))
     assert "Dec 2011: partial month" in text
+    assert "Active customers (any invoice)" in text and "Buying customers (a product purchase)" in text
     del fig  # a plain Figure: nothing registered with pyplot to close
     fig = charts.plot_new_vs_existing(data["nve"], DATA_END)
     text = check(fig, y_units=("customers",))

@@ -170,10 +170,21 @@ def monthly_sales(purchases: pd.DataFrame, cancellations: pd.DataFrame) -> pd.Da
     return frame[["month", "gross_sales", "cancelled_sales", "net_sales", "growth_pct", "is_partial"]]
 
 
-def monthly_active_users(purchases: pd.DataFrame) -> pd.DataFrame:
-    """Distinct customers with a purchase per month: ``month, active_customers, is_partial``."""
-    pairs = _customer_months(purchases)
-    return _monthly({"active_customers": pairs["_m"].value_counts()}, [purchases["invoice_date"]])
+def monthly_active_users(transactions: pd.DataFrame, purchases: pd.DataFrame) -> pd.DataFrame:
+    """Active customers per month: ``month, active_customers, buying_customers, is_partial``.
+
+    ``active_customers`` is the seed's definition: distinct identified customers with any
+    invoice in the month (purchases, cancellations, any line), from ``transactions`` (686 in
+    December 2011 on the real 2010-2011 data). ``buying_customers`` is narrower: those with a
+    product purchase kept by the cleaning (``purchases``).
+    """
+    known = transactions[transactions["customer_id"].notna()]
+    any_invoice = pd.DataFrame({"customer_id": known["customer_id"].to_numpy(),
+                                "_m": _ordinals(known["invoice_date"])}).drop_duplicates()
+    buying = _customer_months(purchases)
+    return _monthly({"active_customers": any_invoice["_m"].value_counts(),
+                     "buying_customers": buying["_m"].value_counts()},
+                    [transactions["invoice_date"]])
 
 
 def new_vs_existing(purchases: pd.DataFrame) -> pd.DataFrame:
@@ -252,15 +263,20 @@ def sales_by_country(purchases: pd.DataFrame, cancellations: pd.DataFrame | None
     return result
 
 
-def top_products(purchases: pd.DataFrame, n: int = 10, by: str = "revenue") -> pd.DataFrame:
-    """The ``n`` best products by ``revenue`` (GBP) or ``quantity``.
+def top_products(purchases: pd.DataFrame, cancellations: pd.DataFrame | None = None, n: int = 10,
+                 by: str = "revenue") -> pd.DataFrame:
+    """The ``n`` best products by ``revenue`` (GBP) or ``quantity``, net of ``cancellations``.
 
-    Columns: ``stock_code, description`` (its most common description), ``quantity``,
-    ``revenue``, ``invoices`` (distinct invoices with the product).
+    Columns: ``stock_code, description`` (its most common description), ``quantity`` and
+    ``revenue`` (purchased minus cancelled: a line cancelled the same day counts for nothing),
+    ``invoices`` (distinct purchase invoices with the product).
     """
     if by not in ("revenue", "quantity"):
         raise ValueError(f"by must be 'revenue' or 'quantity', not {by!r}")
-    totals = purchases.groupby("stock_code").agg(
+    lines = purchases if cancellations is None else pd.concat(
+        [purchases[["stock_code", "quantity", "line_total"]],
+         _identified(cancellations)[["stock_code", "quantity", "line_total"]]], ignore_index=True)
+    totals = lines.groupby("stock_code").agg(
         quantity=("quantity", "sum"), revenue=("line_total", "sum")).reset_index()
     best = totals.sort_values([by, "stock_code"], ascending=[False, True]).head(n)
     rows = purchases[purchases["stock_code"].isin(best["stock_code"])]
@@ -301,8 +317,10 @@ def headline_numbers(purchases: pd.DataFrame, cancellations: pd.DataFrame,
     and customers from purchases and cancellations of identified customers.  Keys:
     period_start, period_end (Timestamps of the first and last invoice), months_covered,
     gross_revenue, cancelled_revenue (positive), net_revenue, customers, purchase_orders
-    and cancelled_orders (as in :func:`monthly_orders`), cancellation_rate_pct (cancelled
-    / purchase orders, %), average_order_value (mean purchase invoice amount, GBP),
+    and cancelled_orders (as in :func:`monthly_orders`), invoices (all distinct invoices,
+    guests, cancellations and adjustments included), cancellation_rate_pct (cancelled /
+    all invoices, %: 14.81% on the real 2010-2011 data), average_order_value (mean purchase
+    invoice amount, GBP),
     last_month (Period), last_month_partial (bool), last_month_days (days of the last
     month the data covers, e.g. 9 for data ending 2011-12-09), repeat_customer_pct (% of
     customers with more than one purchase invoice).
@@ -313,6 +331,7 @@ def headline_numbers(purchases: pd.DataFrame, cancellations: pd.DataFrame,
     gross = float(purchases["line_total"].sum())
     cancelled = -float(_identified(cancellations)["line_total"].sum())
     placed, n_cancelled = int(orders["placed"].sum()), int(orders["cancelled"].sum())
+    n_all = int(transactions["invoice_no"].nunique())
     n_invoices = purchases["invoice_no"].nunique()
     orders_per_customer = purchases.groupby("customer_id")["invoice_no"].nunique()
     last_month = end.to_period("M")
@@ -321,8 +340,8 @@ def headline_numbers(purchases: pd.DataFrame, cancellations: pd.DataFrame,
         "period_start": start, "period_end": end, "months_covered": len(orders),
         "gross_revenue": gross, "cancelled_revenue": cancelled, "net_revenue": gross - cancelled,
         "customers": int(purchases["customer_id"].nunique()),
-        "purchase_orders": placed, "cancelled_orders": n_cancelled,
-        "cancellation_rate_pct": n_cancelled / placed * 100 if placed else float("nan"),
+        "purchase_orders": placed, "cancelled_orders": n_cancelled, "invoices": n_all,
+        "cancellation_rate_pct": n_cancelled / n_all * 100 if n_all else float("nan"),
         "average_order_value": gross / n_invoices if n_invoices else float("nan"),
         "last_month": last_month, "last_month_partial": last_month in partial_months(dates),
         "last_month_days": int((end.normalize() - covered_from.normalize()).days) + 1,

@@ -111,11 +111,11 @@ def executive_summary(analysis: Analysis, scores: Scores, top_segments: int = 3)
     partial = (f" (the last month, {h['last_month']:%B %Y}, covers only {h['last_month_days']} days "
                "and is marked as partial on every chart)" if h["last_month_partial"] else "")
     kpis = [
-        (gbp(h["net_revenue"]), "net revenue (sales − cancellations)"),
-        (count(h["customers"]), "customers"),
-        (count(h["purchase_orders"]), "orders placed"),
-        (pct(h["cancellation_rate_pct"]), "orders cancelled (share)"),
-        (gbp(h["average_order_value"], 2), "average order value"),
+        (gbp(h["net_revenue"]), "net revenue: identified customers' product sales − cancellations"),
+        (count(h["customers"]), "customers who bought (identified)"),
+        (count(h["purchase_orders"]), "orders placed (all purchase invoices, guests included)"),
+        (pct(h["cancellation_rate_pct"]), "cancelled invoices (share of all invoices)"),
+        (gbp(h["average_order_value"], 2), "average order value (gross, identified customers)"),
     ]
     kpi_html = "".join(f'<div class="lgs-kpi"><b>{v}</b><span>{html.escape(k)}</span></div>' for v, k in kpis)
     segments = scores.segments[scores.segments["customers"] > 0].head(top_segments)
@@ -156,9 +156,11 @@ def segment_action_table(segments: pd.DataFrame) -> HTML:
 def forecast_status(outlook: Forecast) -> HTML:
     """One paragraph: what the models were fitted on and how well they did, or why there are none."""
     if outlook.unavailable:
+        shows = ("The check on the last six months is shown below; the other prediction charts are left "
+                 "empty." if not outlook.holdout_buckets.empty else "The prediction charts below are empty.")
         return HTML(STYLE + f"<p><b>No predictions for this data:</b> {html.escape(outlook.unavailable)}. "
-                    "They need a few thousand customers with repeat purchases; the charts below are empty "
-                    "and this build publishes no predictions.</p>")
+                    f"Churn alerts and lifetime values are withheld rather than guessed. {shows} The RFM "
+                    "segments above do not depend on these models.</p>")
     m = outlook.holdout_metrics
     flagged = int(outlook.customers["churn_risk"].sum())
     return HTML(STYLE + f"<p>Predictions for <b>{count(len(outlook.customers))}</b> customers as of "

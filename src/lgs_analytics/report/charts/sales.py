@@ -131,14 +131,17 @@ def plot_monthly_growth(sales: pd.DataFrame, data_end: Any = None) -> Figure:
 
 
 def plot_monthly_active_users(mau: pd.DataFrame, data_end: Any = None) -> Figure:
-    """Distinct customers with a purchase per month, from :func:`metrics.monthly_active_users`."""
+    """Active customers per month (bars: any invoice, the seed's definition) and, as a line, the
+    narrower buying customers (a product purchase), from :func:`metrics.monthly_active_users`."""
     fig, ax, x, partial = _monthly(mau, data_end)
-    bars = _bars(ax, x, mau["active_customers"], partial, BLUE, "Active customers", width=0.7)
+    bars = _bars(ax, x, mau["active_customers"], partial, BLUE, "Active customers (any invoice)", width=0.7)
     ax.bar_label(bars, labels=[f"{v:,}" for v in mau["active_customers"]], fontsize=7, padding=2,
                  color=INK, rotation=90 if len(mau) > 15 else 0)
+    if "buying_customers" in mau:
+        _line(ax, mau["buying_customers"].to_numpy(dtype=float), partial, color=AMBER,
+              label="Buying customers (a product purchase)")
     ax.margins(y=0.12)
-    _finish_monthly(ax, mau, partial, data_end, "Active customers (distinct)", "Monthly active customers",
-                    legend=False)
+    _finish_monthly(ax, mau, partial, data_end, "Distinct customers", "Monthly active customers")
     return fig
 
 
@@ -204,9 +207,9 @@ def plot_top_products(products: pd.DataFrame, by: str = "revenue") -> Figure:
         ax.xaxis.set_major_formatter(GBP_TICKS)
     else:
         _count_axis(ax.xaxis)
-    ax.set_xlabel("Revenue (£)" if money else "Units sold")
+    ax.set_xlabel("Revenue net of cancellations (£)" if money else "Units sold net of cancellations")
     ax.set_ylabel("Product (stock code)")
-    _title(ax, f"Top {len(products)} products by " + ("revenue (GBP)" if money else "units sold"))
+    _title(ax, f"Top {len(products)} products by " + ("net revenue (GBP)" if money else "net units sold"))
     return fig
 
 
