@@ -424,13 +424,14 @@ def test_a_refresh_killed_while_writing_the_report_keeps_the_old_one_and_the_nex
     paths.report.parent.mkdir(parents=True)
     paths.report.write_text("last week's report", encoding="utf-8")
     drop(paths, "w1.csv", [GOOD])
-    executing = paths.report.with_name(f".{paths.report.stem}.executing.ipynb")
+    pattern = f".{paths.report.stem}.*.executing.ipynb"  # each run's own working name
     process = subprocess.Popen([sys.executable, "-m", "lgs_analytics.cli", "refresh", "--inbox",
                                 str(paths.inbox), "--out", str(paths.report), "--quiet"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
-        while not executing.exists() and process.poll() is None and time.monotonic() < deadline:
+        while (not any(paths.report.parent.glob(pattern)) and process.poll() is None
+               and time.monotonic() < deadline):
             time.sleep(0.02)  # papermill has started the notebook
         assert process.poll() is None, "the refresh finished before it could be killed"
         os.killpg(process.pid, signal.SIGKILL)  # the command and its notebook kernel

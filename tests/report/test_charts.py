@@ -300,3 +300,12 @@ def test_segment_charts_are_reachable_from_charts() -> None:
     assert segment_charts.plot_segment_sizes is segment_charts.plot_segment_sizes
     with pytest.raises(AttributeError):
         _ = charts.plot_nothing
+
+
+def test_text_from_the_data_is_never_read_as_math(data) -> None:
+    """A product description such as "$^^$" used to stop the report (mathtext parse error)."""
+    products = data["products"].copy()
+    products.loc[0, "description"] = "$^^$ HEART $x_1$ TIN"
+    fig = charts.plot_top_products(products)
+    fig.savefig(io.BytesIO(), format="png")  # drawing is where the math parser would raise
+    assert any("$^^$ HEART" in t.get_text() for ax in fig.axes for t in ax.get_yticklabels())

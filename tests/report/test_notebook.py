@@ -66,3 +66,16 @@ def test_each_kernel_gets_a_private_socket_folder_not_the_notebooks():
         assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
         assert not folder.startswith(str(config.notebook_path().parent))
         os.rmdir(folder)
+
+
+def test_two_reports_at_once_never_share_a_working_file(tmp_path, monkeypatch):
+    from lgs_analytics.report import build
+
+    used = []
+    monkeypatch.setattr(build, "execute_notebook", lambda executed, parameters, progress=True: used.append(
+        executed) or executed.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'))
+    for _ in range(2):
+        build.build_report(tmp_path / "report.html", {}, progress=False)
+    assert len(set(used)) == 2 and all(p.name.endswith(".executing.ipynb") for p in used)
+    target = tmp_path / "r.html"
+    assert build.working_name(target, "partial") != build.working_name(target, "partial")

@@ -4,6 +4,8 @@ self-contained HTML file (nbconvert: code hidden, charts embedded, so it can be 
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 
 import nbformat
@@ -47,10 +49,16 @@ def execute_notebook(executed: Path, parameters: dict, *, progress: bool = True)
 REPORT_TITLE = "London Gift Shop — customer and sales report"
 
 
+def working_name(path: Path, what: str) -> Path:
+    """A hidden name beside ``path`` that no other run uses (pid and a random token): two reports
+    rendered at once never write the same working file."""
+    return path.with_name(f".{path.stem}.{os.getpid()}-{secrets.token_hex(4)}.{what}")
+
+
 def write_atomically(path: Path, text: str) -> Path:
     """Write under a temporary name, then rename: readers never see a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
+    partial = working_name(path, "partial")
     partial.write_text(text, encoding="utf-8")
     partial.replace(path)
     return path
@@ -77,7 +85,7 @@ def build_report(out: Path, parameters: dict, *, progress: bool = True) -> Path:
 
     Both files replace the previous ones only once complete (a killed run leaves the old report).
     """
-    executed = out.with_name(f".{out.stem}.executing.ipynb")
+    executed = working_name(out, "executing.ipynb")  # kept after a failure: the error names it
     execute_notebook(executed, parameters, progress=progress)
     export_html(executed, out)
     executed.replace(out.with_suffix(".ipynb"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib import colors as mcolors
@@ -24,8 +25,9 @@ FIGSIZE: tuple[float, float] = (10.0, 4.5)
 BLUE, AMBER, GREEN, RED, GREY, INK = "#3A6F93", "#E0A458", "#5E9C7F", "#C0614B", "#9AA5B1", "#33404D"
 SHADE = "#EDF0F3"
 
-
-
+# Text from the data (product descriptions, countries) is never parsed as mathtext: a description
+# holding "$^^$" would otherwise stop the whole report with matplotlib's math parser error.
+matplotlib.rcParams["text.parse_math"] = False
 
 GBP_TICKS = FuncFormatter(lambda value, _pos: gbp(value))
 COUNT_TICKS = FuncFormatter(lambda v, _pos: f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}")
