@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 
 import pandas as pd
 import pytest
@@ -14,8 +15,8 @@ from lgs_analytics import cli, privacy
 from lgs_analytics.config import EXPORT_COLUMNS
 from lgs_analytics.ingest.load import load_path
 from lgs_analytics.ingest.readers import ExportError, check_header
-from lgs_analytics.pipeline import Forecast
 from lgs_analytics.report import tables as present
+from lgs_analytics.results import Forecast
 from lgs_analytics.store import db
 from tests.conftest import write_csv
 
@@ -219,3 +220,49 @@ def test_asking_to_pseudonymise_without_a_key_fails_before_any_work(monkeypatch,
         assert err.startswith("lgs: error: pseudonymising customer IDs needs a secret key")
         assert err.count("\n") == 1
     assert not (tmp_path / "x.csv").exists() and not (tmp_path / "in").exists()
+
+
+def _unset_for_the_test(monkeypatch, *names: str) -> None:
+    """Unset ``names`` now and again after the test, whoever sets them meanwhile (.env loading)."""
+    for name in names:
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+
+
+def test_the_env_file_is_read_outside_docker_and_the_environment_wins(tmp_path, monkeypatch):
+    from lgs_analytics import config
+
+    _unset_for_the_test(monkeypatch, privacy.ENV_PSEUDONYMISE, privacy.ENV_PSEUDONYM_KEY)
+    monkeypatch.setenv("LGS_REFRESH_EVERY", "1d")
+    env = tmp_path / ".env"
+    env.write_text("# settings\nLGS_PSEUDONYMISE=1\nLGS_PSEUDONYM_KEY='a-secret-key-of-our-own-1234'\n"
+                   "LGS_REFRESH_EVERY=7d\n")
+    config.load_env_file(env)
+    assert privacy.pseudonymise_by_default() and privacy.pseudonym_key() == b"a-secret-key-of-our-own-1234"
+    assert os.environ["LGS_REFRESH_EVERY"] == "1d"  # as compose: the environment beats the file
+
+
+def test_every_command_reads_the_env_file_first(tmp_path, monkeypatch, capsys):
+    from lgs_analytics import config
+
+    _unset_for_the_test(monkeypatch, privacy.ENV_PSEUDONYMISE, privacy.ENV_PSEUDONYM_KEY)
+    (tmp_path / ".env").write_text("LGS_PSEUDONYMISE=1\n")
+    monkeypatch.setattr(config, "env_file", lambda: tmp_path / ".env")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1")
+    # Asked (by .env) to pseudonymise without a key: refused before any work.
+    assert cli.main(["rfm", "--out", str(tmp_path / "x.csv")]) == 2
+    assert "pseudonymising customer IDs needs a secret key" in capsys.readouterr().err
+
+
+def test_the_placeholder_key_of_env_example_is_refused(monkeypatch):
+    example = dict(line.split("=", 1) for line in (config_root() / ".env.example").read_text().splitlines()
+                   if line and not line.startswith("#"))
+    monkeypatch.setenv(privacy.ENV_PSEUDONYM_KEY, example[privacy.ENV_PSEUDONYM_KEY])
+    with pytest.raises(ValueError, match="still the placeholder from .env.example"):
+        privacy.pseudonym_key()
+
+
+def config_root():
+    from lgs_analytics import config
+
+    return config.project_root()

@@ -64,3 +64,15 @@ def database_url_from_env() -> str | None:
     """An external server chosen by the user, or None for the embedded one."""
     url = os.environ.get(ENV_DATABASE_URL, "").strip()
     return url or None
+
+
+def env_file() -> Path:
+    return project_root() / ".env"
+
+
+def load_env_file(path: Path | None = None) -> None:
+    """Read the project's ``.env`` (if any) as docker compose does: a variable already set in the
+    environment wins over the file. Every ``lgs`` command calls this first."""
+    from dotenv import load_dotenv
+
+    load_dotenv(path or env_file(), override=False)

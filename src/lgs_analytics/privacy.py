@@ -20,6 +20,7 @@ import pandas as pd
 ENV_PSEUDONYM_KEY = "LGS_PSEUDONYM_KEY"
 ENV_PSEUDONYMISE = "LGS_PSEUDONYMISE"
 MIN_KEY_CHARACTERS = 16
+PLACEHOLDER_PREFIX = "change-me"  # .env.example's placeholders all start so: never accepted as secrets
 PSEUDONYM_PREFIX = "P"
 PSEUDONYM_HEX_DIGITS = 12  # 48 bits: no collision expected among millions of customers
 
@@ -50,6 +51,12 @@ def pseudonym_key() -> bytes:
             f"in {ENV_PSEUDONYM_KEY}; set it in the environment or .env (e.g. the output of "
             "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`) and keep it the same "
             "between runs"
+        )
+    if key.strip().lower().startswith(PLACEHOLDER_PREFIX):
+        raise ValueError(
+            f"{ENV_PSEUDONYM_KEY} is still the placeholder from .env.example, which anyone with the "
+            "repository can read and so reverse every pseudonym; set a secret of your own (e.g. the output "
+            "of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
         )
     return key.strip().encode()
 
