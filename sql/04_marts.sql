@@ -42,6 +42,9 @@ CREATE TABLE IF NOT EXISTS builds (
 CREATE OR REPLACE VIEW current_build AS
 SELECT * FROM builds WHERE status = 'published' ORDER BY build_id DESC LIMIT 1;
 
+-- Money and shares are unbounded numeric (the package rounds them): any value the loader accepts
+-- can be published, so a build never fails on "numeric field overflow".
+
 -- One row per customer and RFM method.
 CREATE TABLE IF NOT EXISTS customer_rfm (
     build_id      bigint       NOT NULL,
@@ -50,7 +53,7 @@ CREATE TABLE IF NOT EXISTS customer_rfm (
     as_of         date         NOT NULL,  -- recency is counted in days up to this date
     recency       integer      NOT NULL,  -- days since the last purchase
     frequency     integer      NOT NULL,  -- distinct purchase invoices
-    monetary      numeric(14,2) NOT NULL, -- GBP (standard: net of cancellations)
+    monetary      numeric      NOT NULL, -- GBP, 2 dp (standard: net of cancellations)
     r_score       smallint     NOT NULL CHECK (r_score BETWEEN 1 AND 5),
     f_score       smallint     NOT NULL CHECK (f_score BETWEEN 1 AND 5),
     m_score       smallint     NOT NULL CHECK (m_score BETWEEN 1 AND 5),
@@ -69,12 +72,12 @@ CREATE TABLE IF NOT EXISTS segments (
     action          text          NOT NULL,  -- the recommended campaign
     priority        smallint      NOT NULL,  -- 1 = act first
     customers       integer       NOT NULL,
-    customer_share  numeric(5,2)  NOT NULL,  -- % of scored customers
-    revenue         numeric(14,2) NOT NULL,  -- GBP, sum of the members' monetary value
-    revenue_share   numeric(6,2)  NOT NULL,  -- % of all scored revenue
+    customer_share  numeric       NOT NULL,  -- % of scored customers
+    revenue         numeric       NOT NULL,  -- GBP, sum of the members' monetary value
+    revenue_share   numeric       NOT NULL,  -- % of all scored revenue (2 dp; can pass 100 when some is negative)
     mean_recency    numeric(10,2),           -- days; NULL for an empty segment
     mean_frequency  numeric(10,2),           -- invoices
-    mean_monetary   numeric(14,2),           -- GBP
+    mean_monetary   numeric,                 -- GBP
     as_of           date          NOT NULL,
     PRIMARY KEY (method, segment)
 );

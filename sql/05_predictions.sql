@@ -21,10 +21,10 @@ CREATE TABLE IF NOT EXISTS customer_predictions (
     p_alive                  numeric(6,4)  NOT NULL CHECK (p_alive BETWEEN 0 AND 1),
     expected_purchases       numeric(10,4) NOT NULL,  -- in the next horizon_days
     horizon_days             integer       NOT NULL,
-    expected_avg_order_value numeric(14,2) NOT NULL,  -- GBP per order (Gamma-Gamma)
-    expected_spend           numeric(14,2) NOT NULL,  -- GBP in the next horizon_days
-    clv_12m                  numeric(14,2) NOT NULL,  -- GBP, discounted, next 12 months
-    past_value               numeric(14,2) NOT NULL,  -- GBP spent before as_of, net of returns
+    expected_avg_order_value numeric       NOT NULL,  -- GBP per order (Gamma-Gamma)
+    expected_spend           numeric       NOT NULL,  -- GBP in the next horizon_days
+    clv_12m                  numeric       NOT NULL,  -- GBP, discounted, next 12 months
+    past_value               numeric       NOT NULL,  -- GBP spent before as_of, net of returns
     churn_risk               boolean       NOT NULL   -- high past value, low p_alive
 );
 CREATE INDEX IF NOT EXISTS customer_predictions_churn_idx ON customer_predictions (churn_risk)

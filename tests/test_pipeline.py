@@ -192,3 +192,16 @@ def test_db_reset_on_a_database_url_server_empties_every_owned_object(built, cap
     assert left == [], left
     assert fetch("SELECT count(*) FROM refresh_runs") == [(0,)]  # recreated empty by the next command
     assert fetch("SELECT count(*) FROM builds") == [(0,)]
+
+
+def test_any_amount_the_loader_accepts_can_be_published(database_url, tmp_path):
+    """A 9-digit quantity at a 9-digit price passes validation; it once overflowed numeric(14,2)."""
+    from tests.conftest import write_csv
+
+    rows = [["489434", "85048", "LED", "999999999", "2010-12-01 07:45", "999999999", "13085",
+             "United Kingdom"],
+            ["489435", "22423", "CAKESTAND", "2", "2010-12-02 09:00", "12.75", "13086", "France"]]
+    load_path(write_csv(tmp_path / "huge.csv", rows), progress=False)
+    build_id, result = pipeline.build()
+    assert fetch("SELECT max(monetary) > 9.99e17 FROM customer_rfm") == [(True,)]  # float64 in Python
+    assert fetch("SELECT max(revenue_share) > 99.99 FROM segments") == [(True,)]
