@@ -14,8 +14,10 @@ import hashlib
 import hmac
 import os
 import re
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where pseudonyms are made, not by `lgs --help`
+    import pandas as pd
 
 ENV_PSEUDONYM_KEY = "LGS_PSEUDONYM_KEY"
 ENV_PSEUDONYMISE = "LGS_PSEUDONYMISE"
@@ -77,6 +79,8 @@ def pseudonymise_ids(ids: pd.Series, key: bytes) -> pd.Series:
 def pseudonymise_customers(frame: pd.DataFrame, key: bytes | None,
                            column: str = "customer_id") -> pd.DataFrame:
     """A copy of ``frame`` with its customer IDs (column or index) pseudonymised; as is when no key."""
+    import pandas as pd
+
     if key is None:
         return frame
     if column in frame.columns:
