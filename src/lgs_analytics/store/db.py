@@ -62,7 +62,9 @@ def connect(url: str | None = None, *, apply_schema: bool = True) -> Iterator[ps
     """A psycopg2 connection (one transaction; committed on success, rolled back on error)."""
     url = url or database_url()
     try:
-        conn = psycopg2.connect(url)
+        # Every wait has a limit: a server that accepts TCP and never answers fails after this.
+        limits = {} if "connect_timeout" in url else {"connect_timeout": connect_timeout()}
+        conn = psycopg2.connect(url, **limits)
     except psycopg2.OperationalError as exc:
         raise DatabaseError(
             f"cannot connect to Postgres ({first_line(exc)}); check DATABASE_URL or unset it to use the "
@@ -73,11 +75,31 @@ def connect(url: str | None = None, *, apply_schema: bool = True) -> Iterator[ps
             run_sql_scripts(conn)
         yield conn
         conn.commit()
-    except BaseException:
-        conn.rollback()
+    except BaseException as exc:
+        try:
+            conn.rollback()
+        except psycopg2.Error:  # the connection itself is gone: say so, not "connection already closed"
+            raise DatabaseError(f"lost the connection to Postgres ({first_line(exc)}); the server stopped "
+                                "or the disk is full; nothing of this operation was kept") from exc
+        if isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)) and conn.closed:
+            raise DatabaseError(f"lost the connection to Postgres ({first_line(exc)}); nothing of this "
+                                "operation was kept") from exc
         raise
     finally:
         conn.close()
+
+
+CONNECT_TIMEOUT_SECONDS = 10
+
+
+def connect_timeout() -> int:
+    """Seconds to wait for a connection (``LGS_CONNECT_TIMEOUT``, default 10)."""
+    import os
+
+    try:
+        return max(1, int(os.environ.get("LGS_CONNECT_TIMEOUT", CONNECT_TIMEOUT_SECONDS)))
+    except ValueError:
+        return CONNECT_TIMEOUT_SECONDS
 
 
 def sql_scripts(directory: Path | None = None) -> list[Path]:

@@ -1,0 +1,35 @@
+"""Connections: every wait has a limit, and a lost server is said in one line."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from lgs_analytics import cli
+from lgs_analytics.store import db
+
+
+def test_a_server_that_never_answers_fails_within_the_connect_timeout(monkeypatch, capsys):
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(5)  # accepts TCP (the kernel's backlog) and never says a word
+    try:
+        port = silent.getsockname()[1]
+        monkeypatch.setenv("DATABASE_URL", f"postgresql://lgs:secret@127.0.0.1:{port}/lgs")
+        monkeypatch.setenv("LGS_CONNECT_TIMEOUT", "2")
+        started = time.monotonic()
+        assert cli.main(["db", "start"]) == 2
+        assert time.monotonic() - started < 10
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "cannot connect to Postgres" in err
+    finally:
+        silent.close()
+
+
+@pytest.mark.integration
+def test_a_connection_lost_mid_work_is_said_plainly(database_url):
+    with pytest.raises(db.DatabaseError, match="lost the connection to Postgres"):
+        with db.connect() as conn:
+            db.query(conn, "SELECT pg_terminate_backend(pg_backend_pid())")
