@@ -41,6 +41,9 @@ from lgs_analytics.privacy import output_key
 from lgs_analytics.store import db
 
 IN_PROGRESS_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
+# A file is loaded only once it has not changed for this long (its mtime moves with every write):
+# a copy still in progress waits for the next run. The default of every refresh entry point.
+SETTLE_SECONDS = 300
 LOCK_NAME = ".lgs-refresh.lock"
 LOG_LINE_LIMIT = 500  # characters of an error kept in the run log and a rejected file's reason
 
@@ -111,7 +114,7 @@ class RefreshResult:
 # --- the inbox -----------------------------------------------------------------------------------
 
 
-def inbox_files(inbox: Path, min_age_seconds: float = 0,
+def inbox_files(inbox: Path, min_age_seconds: float = SETTLE_SECONDS,
                 now: float | None = None) -> tuple[list[Path], list[Path]]:
     """(ready, waiting): the inbox's files oldest first; ``waiting`` were modified too recently to
     be sure they are complete. Dot files and in-progress names (``.part``, ``.tmp``...) are skipped."""
@@ -174,24 +177,29 @@ def new_run_id(now: dt.datetime | None = None) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
-# Failures that belong to the file (its load rolled back): the file is rejected and the run goes
-# on. Anything else (the server gone, the disk full) stops the run with the file left in place.
-FILE_FAILURES = (ExportError, ValueError, psycopg2.DataError, psycopg2.IntegrityError, psycopg2.InternalError)
+def is_server_failure(exc: BaseException) -> bool:
+    """Whether a failed load is the server's doing (gone, disk full, unreachable: stop the run and
+    keep the file for the next one) rather than the file's (any other error: reject the file and go
+    on, so a poison file never blocks the ones after it)."""
+    return isinstance(exc, (db.DatabaseError, psycopg2.OperationalError, psycopg2.InterfaceError))
 
 
 def load_inbox(paths: RefreshPaths, run_id: str, files: list[Path], *, progress: bool,
-               say: Callable[[str], None]) -> list[FileOutcome]:
+               say: Callable[[str], None], outcomes: list[FileOutcome] | None = None) -> list[FileOutcome]:
     """Load each file in its own transaction; move it to processed/ after it committed, or to
     rejected/ with its reason when it cannot be loaded. A failure of the database itself stops
-    the run and leaves the file where it is, to be tried again."""
+    the run and leaves the file where it is, to be tried again. ``outcomes`` (the run's list)
+    grows file by file, so a run stopped half-way still logs what it loaded."""
     from lgs_analytics.ingest import load as ingest
 
-    outcomes = []
+    outcomes = [] if outcomes is None else outcomes
     for path in files:
         started = time.perf_counter()
         try:
             result = ingest.load_path(path, progress=progress)
-        except FILE_FAILURES as exc:
+        except Exception as exc:
+            if is_server_failure(exc):
+                raise
             reason = first_line(exc, LOG_LINE_LIMIT)
             if not isinstance(exc, ExportError):
                 reason = f"{path}: could not be loaded ({reason}); nothing from this file was written"
@@ -259,7 +267,7 @@ def recompute(paths: RefreshPaths, *, method: str, pseudonymise: bool, progress:
     return build_id
 
 
-def refresh(paths: RefreshPaths, *, min_age_seconds: float = 0, force: bool = False,
+def refresh(paths: RefreshPaths, *, min_age_seconds: float = SETTLE_SECONDS, force: bool = False,
             method: str = "standard", pseudonymise: bool = False, progress: bool = True,
             say: Callable[[str], None] = print, rebuild: Callable[..., None] | None = None) -> RefreshResult:
     """One refresh run (see the module docstring); raises RefreshBusy if another one runs.
@@ -282,7 +290,7 @@ def refresh(paths: RefreshPaths, *, min_age_seconds: float = 0, force: bool = Fa
                 say(f"left {name} in the inbox: changed less than {min_age_seconds:g} s ago, "
                     "may still be copying")
             started = time.perf_counter()
-            result.files = load_inbox(paths, result.run_id, ready, progress=progress, say=say)
+            load_inbox(paths, result.run_id, ready, progress=progress, say=say, outcomes=result.files)
             if ready:
                 result.steps["load"] = round(time.perf_counter() - started, 2)
             stale, last_batch = rebuild_due()
