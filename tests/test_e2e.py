@@ -63,6 +63,22 @@ def test_output_names_the_load_the_build_and_the_report(report):
     assert report["out"].with_suffix(".ipynb").exists()
 
 
+def test_the_report_is_self_contained_nothing_from_another_host(report):
+    page = report["html"]
+    assert re.findall(r'(?:src|href)\s*=\s*["\']?(?:https?:)?//', page) == []
+    assert "<script" not in page  # no code at all: it opens offline, with JavaScript off
+
+
+def test_the_page_template_ships_with_the_package():
+    import tomllib
+
+    from lgs_analytics.report import build
+
+    data = tomllib.loads((config.project_root() / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert (build.TEMPLATES / "lgs" / "index.html.j2").exists()
+    assert "report/templates/lgs/*" in data["package-data"]["lgs_analytics"]
+
+
 def test_a_report_on_generated_data_says_so_and_names_its_files(report):
     text = html.unescape(report["html"])
     assert "SYNTHETIC DATA" in text

@@ -47,6 +47,7 @@ def execute_notebook(executed: Path, parameters: dict, *, progress: bool = True)
 
 
 REPORT_TITLE = "London Gift Shop — customer and sales report"
+TEMPLATES = Path(__file__).parent / "templates"  # lgs/: JupyterLab's page with no third-party script
 
 
 def working_name(path: Path, what: str) -> Path:
@@ -73,8 +74,8 @@ def export_html(executed: Path, out: Path, title: str = REPORT_TITLE) -> Path:
     for cell in notebook.cells:  # warnings on stderr are for analysts, not for the report
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
-    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+    exporter = HTMLExporter(template_name="lgs", extra_template_basedirs=[str(TEMPLATES)], exclude_input=True,
+                            exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=HIDDEN_CELL_TAGS), enabled=True)
     body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
     return write_atomically(out, body)
