@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import gzip
 import io
 import re
 import struct
@@ -28,6 +29,7 @@ from lgs_analytics.ingest.synthetic import generate_export, write_export
 from lgs_analytics.ingest.validate import DATE_REASON, PRICE_RANGE_REASON, YEAR_REASON
 from lgs_analytics.store import db
 from tests.conftest import write_csv
+from tests.ingest.dump_fixture import FIRST_ROW_LINE, ROWS, dump_text
 
 pytestmark = pytest.mark.integration
 
@@ -269,6 +271,32 @@ def blank_line_then_bad_row(tmp: Path) -> Path:
     return path
 
 
+OLDER_HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
+
+
+def gzipped_csv(tmp: Path, rows: list[list[str]], header: str | None = None, cut: bool = False) -> Path:
+    """A .csv.gz (cut in half: a transfer that stopped)."""
+    data = gzip.compress(write_csv(tmp / "plain.csv", rows, header=header).read_bytes())
+    return file(tmp / "export.csv.gz", data[: len(data) // 2] if cut else data)
+
+
+def zipped(tmp: Path, members: dict[str, bytes], name: str = "export.zip") -> Path:
+    path = tmp / name
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for member, data in members.items():
+            z.writestr(member, data)
+    return path
+
+
+def dump_file(tmp: Path, text: str, name: str = "retail.sql") -> Path:
+    return file(tmp / name, text.encode("utf-8"))
+
+
+MANY_ROWS = [row(invoice=str(490000 + i)) for i in range(3000)]
+DUMP_BAD_ROWS = [ROWS[0], ROWS[1].replace("\t6\t", "\t6.5\t"), "536367\t22634\tONLY THREE",
+                 ROWS[3].replace("2010-12-01 08:45:00", "2010-13-01 08:45:00"), ROWS[4]]
+
+
 # --- expectations --------------------------------------------------------------------------------
 
 
@@ -343,7 +371,7 @@ CASES = [
     Case("csv-repeated-column",
          lambda t: csv_with(t, [[*r, "1"] for r in GOOD_ROWS],
                             header=",".join([*EXPORT_COLUMNS, "Quantity"])),
-         Refused("repeated quantity")),
+         Refused("repeated Quantity")),
     Case("csv-latin-1-bytes", latin1, Refused("not UTF-8 text (byte 0xc9")),
     Case("csv-header-only", lambda t: csv_with(t, []), Refused("has a header but no data rows")),
     Case("csv-whitespace-only", lambda t: file(t / "blank.csv", b"   \n \t \n\n"),
@@ -353,6 +381,28 @@ CASES = [
     Case("json-suffix", lambda t: file(t / "export.json", b"{}"), Refused("unsupported file type '.json'")),
     Case("folder", lambda t: folder(t / "exports"), Refused("is a folder")),
     Case("missing-path", lambda t: t / "nope.csv", Refused("no such file")),
+    # --- compressed exports and dumps that cannot be read: refused, nothing written
+    Case("csv-gz-cut-short", lambda t: gzipped_csv(t, MANY_ROWS, cut=True),
+         Refused("the gzip file is damaged (Truncated compressed stream)")),
+    Case("csv-gz-that-is-plain-text", lambda t: write_csv(t / "export.csv.gz", GOOD_ROWS),
+         Refused("not a gzip file, though named .csv.gz")),
+    Case("xlsx-gz", lambda t: file(t / "book.xlsx.gz", gzip.compress(real_workbook())),
+         Refused("a gzip file of unknown content ('.gz')")),
+    Case("zip-with-two-exports", lambda t: zipped(t, {"a.csv": b"x", "b.xlsx": b"y"}),
+         Refused("the zip holds 2 files (a.csv, b.xlsx); zip exactly one export")),
+    Case("zip-empty", lambda t: zipped(t, {}), Refused("the zip holds no file")),
+    Case("zip-of-an-older-csv-with-a-wrong-header",
+         lambda t: zipped(t, {"e.csv": f"{OLDER_HEADER},Warehouse\n".encode()}),
+         Refused("export.zip [e.csv]: not an LGS export (unexpected Warehouse)")),
+    Case("sql-custom-format", lambda t: file(t / "retail.sql", b"PGDMP\x01\x0e\x00" + bytes(300)),
+         Refused("a pg_dump archive in custom format")),
+    Case("sql-without-copy-block", lambda t: dump_file(t, "CREATE TABLE retail (invoice_no text);\n"),
+         Refused("no COPY data of table retail, so it is no dump of the LGS export; export the table")),
+    Case("sql-copy-of-another-table",
+         lambda t: dump_file(t, "COPY public.orders (id) FROM stdin;\n1\n\\.\n"),
+         Refused("no COPY data of table retail (only the data of public.orders)")),
+    Case("sql-cut-short", lambda t: dump_file(t, dump_text(tail="")),
+         Refused("the dump ends inside the data of public.retail")),
     # --- exports with bad rows: loaded, the bad rows quarantined with their reason
     Case("dates-in-other-formats", lambda t: csv_with(t, [
         row(invoice="489501", date="01.12.2009 07:45"), row(invoice="489502", date="2009/12/01 07:45"),
@@ -402,6 +452,17 @@ CASES = [
     Case("csv-5-mb-description", lambda t: huge_line(t, 5), Loaded(2, {}, huge_description_loaded)),
     Case("xlsx-bad-cells-and-formula-like-text", lambda t: workbook(t, XLSX_BAD_CELLS),
          Loaded(1, {3: WHOLE, 4: PRICE}, descriptions_are(FORMULAS[0]))),
+    Case("csv-gz-older-layout-with-bad-rows", lambda t: gzipped_csv(t, [
+        row(invoice="489801", customer="13085.0"), row(invoice="489802", qty="12.5"),
+        row(invoice="489803")[:5], row(invoice="489804", customer="")], header=OLDER_HEADER),
+         Loaded(2, {3: WHOLE, 4: "line has 5 fields, expected 8"})),
+    Case("zip-of-a-workbook-with-bad-cells",
+         lambda t: zipped(t, {"book.xlsx": workbook(t, XLSX_BAD_CELLS).read_bytes()}),
+         Loaded(1, {3: WHOLE, 4: PRICE}, descriptions_are(FORMULAS[0]))),
+    Case("sql-dump-with-bad-rows-quarantined-at-their-dump-lines",
+         lambda t: dump_file(t, dump_text(DUMP_BAD_ROWS)),
+         Loaded(2, {FIRST_ROW_LINE + 1: WHOLE, FIRST_ROW_LINE + 2: "line has 3 fields, expected 8",
+                    FIRST_ROW_LINE + 3: DATE_REASON})),
 ]
 
 
@@ -439,6 +500,11 @@ TWICE = [
          Loaded(1, {2: WHOLE})),
     Case("xlsx-refused", truncated_xlsx, Refused(UNREADABLE_XLSX)),
     Case("xlsx-quarantined", lambda t: workbook(t, XLSX_BAD_CELLS), Loaded(1, {3: WHOLE, 4: PRICE})),
+    Case("csv-gz-refused", lambda t: gzipped_csv(t, MANY_ROWS, cut=True),
+         Refused("the gzip file is damaged")),
+    Case("sql-quarantined", lambda t: dump_file(t, dump_text(DUMP_BAD_ROWS)),
+         Loaded(2, {FIRST_ROW_LINE + 1: WHOLE, FIRST_ROW_LINE + 2: "line has 3 fields, expected 8",
+                    FIRST_ROW_LINE + 3: DATE_REASON})),
 ]
 
 

@@ -24,6 +24,15 @@ def test_a_new_export_starts_where_dates_go_back_more_than_a_day():
     assert occurrence.tolist() == [1, 1, 1, 1, 1]  # invoice 1 again, but in another export
 
 
+def test_one_export_in_no_date_order_is_never_split_so_its_repeats_stay_repeats():
+    # A table dump comes in the table's storage order: a date going back is no second export.
+    rows = lines(("", "1", "2010-12-09 08:00:00", "1"), ("", "2", "2010-12-01 08:00:00", "1"),
+                 ("", "1", "2010-12-09 08:00:00", "1"))
+    part, occurrence = LineNumberer(one_export=True).number(rows)
+    assert part.tolist() == [1, 1, 1] and occurrence.tolist() == [1, 1, 2]
+    assert number_lines(rows)[1].tolist() == [1, 1, 1]  # as stacked exports, the repeat is an overlap
+
+
 def test_each_sheet_is_numbered_on_its_own():
     rows = lines(("a", "1", "2010-12-09 08:00:00", "1"), ("b", "1", "2010-12-01 08:00:00", "1"))
     part, occurrence = number_lines(rows)

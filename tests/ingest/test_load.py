@@ -7,7 +7,7 @@ import pytest
 
 from lgs_analytics.ingest import load as ingest
 from lgs_analytics.ingest import readers
-from lgs_analytics.ingest.load import load_path
+from lgs_analytics.ingest.load import file_sha256, load_path
 from lgs_analytics.ingest.readers import ExportError
 from lgs_analytics.store import db
 from tests.conftest import write_csv
@@ -177,3 +177,52 @@ def test_unreachable_database_is_a_one_line_error(monkeypatch):
             pass
     assert "\n" not in str(info.value)
     assert isinstance(info.value.__cause__, psycopg2.OperationalError)
+
+
+OLDER_HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
+
+
+def test_an_older_layout_export_gzipped_or_zipped_loads_the_same_lines(database_url, tmp_path):
+    import gzip
+    import zipfile
+
+    plain = write_csv(tmp_path / "old.csv", [row(invoice=str(536365 + i)) for i in range(20)],
+                      header=OLDER_HEADER)
+    packed = tmp_path / "old.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    zipped = tmp_path / "old.zip"
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(plain, "old.csv")
+    results = [load_path(p, progress=False) for p in (packed, zipped, plain)]
+    assert [(r.rows_read, r.rows_new, r.rows_duplicate) for r in results] == [
+        (20, 20, 0), (20, 0, 20), (20, 0, 20)]
+    assert fetch("SELECT invoice_no, customer_id, unit_price::text FROM transactions ORDER BY 1 LIMIT 1") == [
+        ("536365", 13085, "6.95")]
+    # Each batch keeps the checksum of its file as given: the same .gz again adds nothing.
+    assert fetch("SELECT source_file, sha256 FROM load_batches ORDER BY batch_id") == [
+        (str(p), file_sha256(p)) for p in (packed, zipped, plain)]
+    assert load_path(packed, progress=False).already_loaded
+
+
+def test_a_gzip_found_damaged_after_chunks_were_written_leaves_the_database_as_it_was(
+        database_url, tmp_path, monkeypatch, real_head_xlsx):
+    import gzip
+    import random
+
+    load_path(real_head_xlsx, progress=False)
+    before = table_counts()
+    noise = random.Random(1)  # descriptions that do not compress: the .gz is read in many pieces
+    rows = [row(invoice=str(500000 + i), desc=f"{noise.getrandbits(400):0100x}",
+                qty="x" if i % 50 == 0 else "1") for i in range(5000)]
+    data = gzip.compress(write_csv(tmp_path / "big.csv", rows).read_bytes())
+    damaged = tmp_path / "big.csv.gz"
+    damaged.write_bytes(data[:-8] + bytes([data[-8] ^ 1]) + data[-7:])  # its CRC fails at the very end
+    monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 4096)  # many chunks written before the end
+    staged = []
+    real_stage = ingest._stage
+    monkeypatch.setattr(ingest, "_stage", lambda writer, rows: (staged.append(rows.num_rows),
+                                                                real_stage(writer, rows)))
+    with pytest.raises(ExportError, match="the gzip file is damaged .*incorrect data check"):
+        load_path(damaged, progress=False)
+    assert len(staged) > 1
+    assert table_counts() == before

@@ -31,7 +31,7 @@ def test_header_accepts_any_order_and_case():
         (list(EXPORT_COLUMNS[:-1]), "missing Country"),
         ([*EXPORT_COLUMNS, "Warehouse"], "unexpected Warehouse"),
         ([*EXPORT_COLUMNS[:2], "", *EXPORT_COLUMNS[2:]], "unexpected \\(a column without a name\\)"),
-        ([*EXPORT_COLUMNS, "Country"], "repeated country"),
+        ([*EXPORT_COLUMNS, "Country"], "repeated Country"),
         ([";".join(EXPORT_COLUMNS)], "separated by semicolons"),
         (["\t".join(EXPORT_COLUMNS)], "separated by tabs"),
     ],

@@ -49,9 +49,14 @@ def line_ids(rows: pa.Table, occurrence: np.ndarray) -> pa.Array:
 
 
 class LineNumberer:
-    """Assigns export parts and repeat numbers to a file's rows, fed in file order."""
+    """Assigns export parts and repeat numbers to a file's rows, fed in file order.
 
-    def __init__(self) -> None:
+    ``one_export``: the file is a single export whatever its row order (a table dump, whose
+    rows come in the table's storage order, not by date), so date jumps start no new part.
+    """
+
+    def __init__(self, one_export: bool = False) -> None:
+        self._one_export = one_export
         self._last_date: dict[str, pd.Timestamp] = {}
         self._part: dict[str, int] = {}
         self._seen = pd.Series(dtype="int64")  # rows seen so far per (sheet, part, values) key
@@ -75,6 +80,8 @@ class LineNumberer:
         return part, occurrence
 
     def _parts(self, sheet: pd.Series, dates: pd.Series) -> np.ndarray:
+        if self._one_export:
+            return np.ones(len(sheet), dtype=np.int64)
         part = np.empty(len(sheet), dtype=np.int64)
         for name, index in sheet.groupby(sheet.to_numpy(), sort=False).indices.items():
             own = dates.iloc[index].reset_index(drop=True)

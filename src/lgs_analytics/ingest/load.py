@@ -89,8 +89,8 @@ def load_file(conn, path: Path, *, progress: bool = True) -> LoadResult:
     # needs to see the lines the other adds). Readers of the typed tables are not blocked.
     db.query(conn, "LOCK TABLE staging_export_rows IN ACCESS EXCLUSIVE MODE")
     rows_read = 0
-    numberer = LineNumberer()
-    bar = _progress_bar(path, progress)
+    numberer = LineNumberer(one_export=first.one_export if first else False)
+    bar = _progress_bar(path, progress, first.progress_unit if first else "B")
     with _Writer(conn, batch_id, source) as writer:
         for chunk in chain([first] if first else [], chunks):  # one chunk of text in memory at a time
             rows_read += chunk.table.num_rows + len(chunk.bad_lines)
@@ -184,11 +184,12 @@ def _quarantine(writer: _Writer, refused: pa.Table, reasons: pa.Array, bad_lines
         )
 
 
-def _progress_bar(path: Path, enabled: bool) -> tqdm | None:
+def _progress_bar(path: Path, enabled: bool, unit: str) -> tqdm | None:
+    """A bar over the file's bytes as given (a .gz's compressed bytes), or a count of a workbook's rows."""
     size = path.stat().st_size
     if not enabled or size < PROGRESS_MIN_BYTES:
         return None
-    if path.suffix.lower() == ".xlsx":
+    if unit == "rows":
         return tqdm(desc=f"loading {path.name}", unit=" rows", file=sys.stderr, leave=False)
     return tqdm(total=size, desc=f"loading {path.name}", unit="B", unit_scale=True,
                 file=sys.stderr, leave=False)
