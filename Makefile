@@ -16,7 +16,7 @@ help:
 	@echo "make build    publish a new build of the web-app tables from what is loaded (lgs build)"
 	@echo "make refresh  the weekly job: load new exports from data/inbox/, publish a build, render the report"
 	@echo "make test     run the whole test suite (unit, integration on an embedded Postgres, end to end)"
-	@echo "make bench    time the pipeline at full size; figures go to bench/results.json"
+	@echo "make bench    time the pipeline at full size (bench/results.json) and on the real data (bench/real.json)"
 	@echo "make bench-build  lgs build + lgs report against the old all-in-one lgs report (bench/build_vs_report.json)"
 	@echo "make lint     ruff on the code; import-linter on the layering contract (pyproject.toml)"
 	@echo "make architecture  regenerate architecture.png from docs/architecture.py"
@@ -48,6 +48,7 @@ refresh: install
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/real.py
 
 bench-build: install
 	$(BIN)/python bench/build_vs_report.py

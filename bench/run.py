@@ -131,7 +131,7 @@ def refresh_runs(files: list[Path], work: Path, env: dict, runs: int,
         inbox.mkdir(parents=True)
         for n, path in enumerate(files):
             shutil.copy(path, inbox / path.name)
-            os.utime(inbox / path.name, (time.time() - 60 + n, time.time() - 60 + n))  # arrival order
+            os.utime(inbox / path.name, (time.time() - 1000 + n, time.time() - 1000 + n))  # arrival order
         measured.append(run_measured([*LGS, "refresh", "--quiet", "--inbox", str(inbox),
                                       "--out", str(work / "refresh_report.html")], env))
     return measured, database_state()

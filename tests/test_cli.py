@@ -72,3 +72,74 @@ def test_report_on_an_empty_database_says_what_to_run(database_url, tmp_path, ca
     assert cli.main(["report", "--out", str(tmp_path / "r.html")]) == 2
     assert "nothing is published yet: run `lgs build` first" in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_a_folder_is_searched_for_every_format_lgs_load_reads(tmp_path):
+    for name in ("a.csv", "b.CSV.GZ", "c.xlsx", "d.zip", "e.sql", "f.sql.gz", "g.txt", "README.md",
+                 ".hidden.csv", "notes.docx"):
+        (tmp_path / name).write_bytes(b"x")
+    exports, others = cli.exports_in(tmp_path)
+    assert [p.name for p in exports] == ["a.csv", "b.CSV.GZ", "c.xlsx", "d.zip", "e.sql", "f.sql.gz", "g.txt"]
+    assert [p.name for p in others] == ["notes.docx"]
+
+
+@pytest.mark.integration
+def test_report_load_stops_on_a_file_it_cannot_read_and_never_generates_beside_it(database_url, tmp_path,
+                                                                                 capsys):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    write_csv(raw / "week1.csv", [["489434", "85048", "LED", "12", "2009-12-01 07:45", "6.95", "13085",
+                                   "United Kingdom"]])
+    (raw / "notes.docx").write_bytes(b"PK\x03\x04 not an export")
+    assert cli.main(["report", "--load", str(raw), "--out", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "notes.docx" in err and "nothing was loaded" in err
+    assert sorted(p.name for p in raw.iterdir()) == ["notes.docx", "week1.csv"]  # nothing generated
+    from lgs_analytics.store import db
+
+    with db.connect() as conn:
+        assert db.query(conn, "SELECT count(*) FROM load_batches") == [(0,)]
+
+
+@pytest.mark.integration
+def test_an_empty_folder_gets_a_synthetic_export_and_says_so(database_url, tmp_path, capsys):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "README.md").write_text("exports go here")
+    cli.load_folder(raw, rows=2_000)
+    out = capsys.readouterr().out
+    assert "generating a SYNTHETIC one" in out and "2,000 rows read" in out
+    from lgs_analytics.store import db
+
+    with db.connect() as conn:
+        assert db.query(conn, "SELECT synthetic FROM load_batches") == [(True,)]
+
+
+def test_one_error_boundary_for_every_command(tmp_path, capsys, monkeypatch):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    # A path through a file: the OSError is one line naming the path, not a traceback.
+    assert cli.main(["generate", "--rows", "100", "--out", str(blocker / "x_synthetic.csv")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(blocker) in err and "Traceback" not in err
+    # --out a folder is refused before any work.
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1")
+    assert cli.main(["rfm", "--out", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    # Ctrl-C at any moment, the parser included.
+    monkeypatch.setattr(cli, "build_parser", lambda: (_ for _ in ()).throw(KeyboardInterrupt()))
+    assert cli.main(["--help"]) == 130
+    assert capsys.readouterr().err.startswith("lgs: error: interrupted")
+
+
+def test_a_bug_is_not_dressed_up_as_a_user_error():
+    assert cli.explain(RuntimeError("a bug")) is None
+    assert cli.explain(ValueError("bad input\nmore")) == ("bad input", 2)
+
+
+def test_lgs_help_imports_no_heavy_library():
+    heavy = "('pandas', 'psycopg2', 'nbformat', 'matplotlib', 'lifetimes')"
+    code = (f"import sys, lgs_analytics.cli as c; c.build_parser(); "
+            f"print([m for m in {heavy} if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

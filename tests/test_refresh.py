@@ -99,7 +99,7 @@ def test_three_overlapping_weekly_exports_give_the_database_of_one_load_of_the_w
         target = paths.inbox / weekly[f"week{n}"].name
         paths.inbox.mkdir(parents=True, exist_ok=True)
         target.write_bytes(weekly[f"week{n}"].read_bytes())
-        os.utime(target, (time.time() - 100 + n, time.time() - 100 + n))  # arrival order
+        os.utime(target, (time.time() - 1000 + n, time.time() - 1000 + n))  # arrival order
     # The real rebuild, report included, with customer IDs pseudonymised in it.
     result = refresh.refresh(paths, progress=False, say=quiet, pseudonymise=True)
     assert [f.outcome for f in result.files] == ["loaded"] * 3
@@ -155,7 +155,7 @@ def test_any_arrival_order_gives_the_same_database(database_url, paths, weekly, 
         target = paths.inbox / f"{name}_synthetic.csv"
         paths.inbox.mkdir(parents=True, exist_ok=True)
         target.write_bytes(weekly[name].read_bytes())
-        os.utime(target, (time.time() - 100 + n, time.time() - 100 + n))
+        os.utime(target, (time.time() - 1000 + n, time.time() - 1000 + n))
     result = refresh.refresh(paths, progress=False, say=quiet, rebuild=Rebuilds())
     assert [f.file for f in result.files] == [f"{name}_synthetic.csv" for name in order]
     in_order = database_state()
@@ -167,10 +167,10 @@ def test_any_arrival_order_gives_the_same_database(database_url, paths, weekly, 
 
 
 def test_a_bad_file_is_rejected_with_its_reason_and_the_rest_still_runs(database_url, paths, capsys):
-    drop(paths, "a_good.csv", [GOOD], age_seconds=300)
+    drop(paths, "a_good.csv", [GOOD], age_seconds=3000)
     (paths.inbox / "b_notes.txt").write_text("Invoice;StockCode\n1;2\n", encoding="utf-8")
-    os.utime(paths.inbox / "b_notes.txt", (time.time() - 200, time.time() - 200))
-    drop(paths, "c_good.csv", [GOOD[:3] + ["24"] + GOOD[4:]], age_seconds=100)
+    os.utime(paths.inbox / "b_notes.txt", (time.time() - 2000, time.time() - 2000))
+    drop(paths, "c_good.csv", [GOOD[:3] + ["24"] + GOOD[4:]], age_seconds=1000)
     rebuilds = Rebuilds()
     result = refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds)
     assert [(f.file, f.outcome) for f in result.files] == [
@@ -189,6 +189,7 @@ def test_cli_refresh_exits_1_when_a_file_was_rejected_and_names_the_log(database
     monkeypatch.setattr(refresh, "recompute", Rebuilds())
     drop(paths, "good.csv", [GOOD])
     (paths.inbox / "empty.csv").write_bytes(b"")
+    os.utime(paths.inbox / "empty.csv", (time.time() - 3600, time.time() - 3600))  # settled
     code = cli.main(["refresh", "--inbox", str(paths.inbox), "--out", str(paths.report), "--quiet"])
     out = capsys.readouterr().out
     assert code == 1
@@ -376,8 +377,8 @@ def test_a_file_the_database_refuses_is_rejected_and_the_next_still_loads(databa
         return real_load(path, progress=progress)
 
     monkeypatch.setattr(ingest, "load_path", refuse_one)
-    drop(paths, "a_overflow.csv", [GOOD], age_seconds=200)
-    drop(paths, "b_good.csv", [GOOD], age_seconds=100)
+    drop(paths, "a_overflow.csv", [GOOD], age_seconds=2000)
+    drop(paths, "b_good.csv", [GOOD], age_seconds=1000)
     result = refresh.refresh(paths, progress=False, say=quiet, rebuild=Rebuilds())
     assert [(f.file, f.outcome) for f in result.files] == [("a_overflow.csv", "rejected"),
                                                            ("b_good.csv", "loaded")]
@@ -449,3 +450,54 @@ def test_a_refresh_killed_while_writing_the_report_keeps_the_old_one_and_the_nex
     result = refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds)
     assert result.files == [] and result.recomputed and rebuilds.calls == 1  # the scores were stale
     assert fetch("SELECT status FROM refresh_runs ORDER BY started_at") == [("interrupted",), ("succeeded",)]
+
+
+def test_a_file_still_being_copied_waits_by_default(database_url, paths):
+    """Every entry point waits SETTLE_SECONDS (300 s) by default: a copy in progress is never loaded."""
+    drop(paths, "copying.csv", [GOOD], age_seconds=5)
+    result = refresh.refresh(paths, progress=False, say=quiet, rebuild=Rebuilds())
+    assert result.files == [] and result.waiting == ["copying.csv"]
+    assert cli.build_parser().parse_args(["refresh"]).min_age == refresh.SETTLE_SECONDS == 300
+
+
+def test_a_poison_file_of_any_kind_is_rejected_and_never_blocks_the_queue(database_url, paths, monkeypatch):
+    import csv
+
+    from lgs_analytics.ingest import load as ingest
+
+    real_load = ingest.load_path
+
+    def poison(path, progress=True):
+        if path.name == "a_poison.csv":  # e.g. a header field over the csv module's limit
+            raise csv.Error("field larger than field limit (131072)")
+        return real_load(path, progress=progress)
+
+    monkeypatch.setattr(ingest, "load_path", poison)
+    drop(paths, "a_poison.csv", [GOOD], age_seconds=2000)
+    drop(paths, "b_good.csv", [GOOD], age_seconds=1000)
+    result = refresh.refresh(paths, progress=False, say=quiet, rebuild=Rebuilds())
+    outcomes = [(f.file, f.outcome) for f in result.files]
+    assert outcomes == [("a_poison.csv", "rejected"), ("b_good.csv", "loaded")]
+    assert "field larger than field limit" in result.files[0].reason
+
+
+def test_a_run_stopped_half_way_logs_the_files_it_had_loaded(database_url, paths, monkeypatch):
+    import psycopg2
+
+    from lgs_analytics.ingest import load as ingest
+
+    real_load = ingest.load_path
+
+    def gone_on_the_second(path, progress=True):
+        if path.name == "b_second.csv":
+            raise psycopg2.OperationalError("server closed the connection unexpectedly")
+        return real_load(path, progress=progress)
+
+    monkeypatch.setattr(ingest, "load_path", gone_on_the_second)
+    drop(paths, "a_first.csv", [GOOD], age_seconds=2000)
+    drop(paths, "b_second.csv", [GOOD[:3] + ["7"] + GOOD[4:]], age_seconds=1000)
+    with pytest.raises(psycopg2.OperationalError):
+        refresh.refresh(paths, progress=False, say=quiet, rebuild=Rebuilds())
+    log = json.loads(paths.log_file.read_text().splitlines()[-1])
+    assert log["status"] == "failed" and [f["file"] for f in log["files"]] == ["a_first.csv"]
+    assert (paths.inbox / "b_second.csv").exists()

@@ -7,17 +7,12 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import psycopg2
-
 from lgs_analytics import config, privacy
 from lgs_analytics.errors import BuildRefused, first_line
-from lgs_analytics.ingest.readers import ExportError
-from lgs_analytics.refresh import RefreshBusy
-from lgs_analytics.report.build import ReportError
-from lgs_analytics.store import db, server
 
 REFRESH_BUSY_EXIT = 75  # EX_TEMPFAIL: try again later
-USER_ERRORS: tuple[type[BaseException], ...] = (ExportError, db.DatabaseError, ValueError, FileNotFoundError)
+# Heavy modules (pandas, psycopg2, nbformat, the models) are imported by the commands that need
+# them, not here: `lgs --help` stays fast and Ctrl-C in the first second is still one line.
 
 
 def fail(message: str, code: int = 2) -> int:
@@ -46,6 +41,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_load(args: argparse.Namespace) -> int:
     from lgs_analytics.ingest.load import load_path
+    from lgs_analytics.ingest.readers import ExportError
 
     failed = 0
     totals = [0, 0, 0, 0]
@@ -153,21 +149,37 @@ def cmd_build(args: argparse.Namespace) -> int:
 GENERATED_EXPORT_NAME = "lgs_synthetic_export.csv"
 
 
-def exports_in(folder: Path) -> list[Path]:
-    """The export files of a folder, in name order (weekly exports sort by date when so named)."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".xlsx"))
+def exports_in(folder: Path) -> tuple[list[Path], list[Path]]:
+    """(exports, others) of a folder in name order: the files `lgs load` reads, and any other file
+    (dot files and a README aside). Weekly exports sort by date when so named."""
+    from lgs_analytics.ingest.formats import TEXT_SUFFIX, is_export_file
+
+    def loadable(path: Path) -> bool:  # a .txt is read as a CSV when named, so it counts here too
+        return is_export_file(path) or path.suffix.lower() == TEXT_SUFFIX
+
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
+                   and not p.name.upper().startswith("README"))
+    return [p for p in files if loadable(p)], [p for p in files if not loadable(p)]
 
 
 def load_folder(folder: Path, rows: int) -> None:
-    """Load every export in ``folder``; with none there, generate a synthetic one first and say so."""
+    """Load every export in ``folder``. A folder holding nothing gets a synthetic export first,
+    said so; a file that is not an export stops the run before anything loads (never generated
+    data beside real files)."""
     from lgs_analytics.ingest.load import load_path
+    from lgs_analytics.ingest.readers import ExportError
     from lgs_analytics.ingest.synthetic import generate_export, write_export
 
     folder.mkdir(parents=True, exist_ok=True)
-    files = exports_in(folder)
+    files, others = exports_in(folder)
+    if others:
+        more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+        names = ", ".join(p.name for p in others[:5]) + more
+        raise ExportError(f"{folder} holds files lgs cannot load: {names}; move them out, or save them as "
+                          ".csv, .csv.gz, .xlsx, .zip or a pg_dump .sql (.sql.gz) (nothing was loaded)")
     if not files:
         target = folder / GENERATED_EXPORT_NAME
-        print(f"no export in {folder}: generating a synthetic one ({rows:,} rows) at {target}; "
+        print(f"no export in {folder}: generating a SYNTHETIC one ({rows:,} rows) at {target}; "
               "put the real export there to report on it")
         write_export(generate_export(rows=rows), target)
         files = [target]
@@ -230,6 +242,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
+    from lgs_analytics.store import db, server
+
     external = config.database_url_from_env()
     home = config.lgs_home()
     if args.action == "url":
@@ -367,8 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     ref.add_argument("--out", type=Path, default=config.reports_dir() / "retail_report.html",
                      help="HTML report path (default reports/retail_report.html)")
     ref.add_argument("--method", choices=["classic", "standard"], default="standard", help="RFM method")
-    ref.add_argument("--min-age", type=float, default=0, metavar="SECONDS",
-                     help="leave files changed less than this long ago for the next run (still copying)")
+    ref.add_argument("--min-age", type=float, default=300, metavar="SECONDS",
+                     help="leave files changed less than this long ago for the next run, as still being "
+                          "copied (default 300)")
     ref.add_argument("--force", action="store_true", help="rebuild scores and report even with nothing new")
     ref.add_argument("--every", type=interval, default=None, metavar="INTERVAL",
                      help="keep running: refresh every INTERVAL (e.g. 7d, 1w, 12h) counted from the last "
@@ -384,25 +399,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def explain(exc: BaseException) -> tuple[str, int] | None:
+    """(one line, exit code) for a failure a user can act on; None for a bug (shown as a traceback).
+
+    Classes are looked up only in modules already imported: an error of a module the command
+    never loaded cannot be raised.
+    """
+    def loaded(module: str, name: str) -> type | None:
+        return getattr(sys.modules.get(module), name, None)
+
+    ordered = [
+        (BuildRefused, None, 1),
+        (loaded("lgs_analytics.report.build", "ReportError"), None, 1),
+        (loaded("lgs_analytics.refresh", "RefreshBusy"), None, REFRESH_BUSY_EXIT),
+        (loaded("lgs_analytics.store.server", "ServerError"), None, 2),
+        (loaded("lgs_analytics.store.db", "DatabaseError"), None, 2),
+        (ValueError, None, 2),  # ExportError and every refusal of bad input or options
+        (loaded("psycopg2", "Error"), "the database refused the operation ({}); nothing was changed", 1),
+    ]
+    for kind, template, code in ordered:
+        if kind is not None and isinstance(exc, kind):
+            return (template.format(first_line(exc)) if template else first_line(exc)), code
+    if isinstance(exc, OSError):  # a folder as a file, a full disk, /dev/full, no permission
+        where = f"{exc.filename}: " if exc.filename else ""
+        return (f"{where}{exc.strerror or first_line(exc)}; check the path, its permissions and the free "
+                "disk space (nothing half-written was kept)"), 2 if isinstance(exc, FileNotFoundError) else 1
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    func: Callable[[argparse.Namespace], int] = args.func
+    """Run one command; every failure a user can act on is one line on stderr and an exit code."""
     try:
+        config.load_env_file()  # before the parser: .env may set defaults such as LGS_PSEUDONYMISE
+        args = build_parser().parse_args(argv)
+        func: Callable[[argparse.Namespace], int] = args.func
         return func(args)
-    except BuildRefused as exc:
-        return fail(first_line(exc), 1)
-    except USER_ERRORS as exc:
-        return fail(first_line(exc))
-    except ReportError as exc:
-        return fail(str(exc), 1)
-    except RefreshBusy as exc:
-        return fail(str(exc), REFRESH_BUSY_EXIT)
-    except server.ServerError as exc:
-        return fail(str(exc))
-    except psycopg2.Error as exc:
-        return fail(f"the database refused the operation ({first_line(exc)}); nothing was changed", 1)
     except KeyboardInterrupt:
-        return fail("interrupted; nothing half-written was kept (each load is one transaction)", 130)
+        return fail("interrupted; nothing half-written was kept (each load and build is one transaction)",
+                    130)
+    except Exception as exc:
+        explained = explain(exc)
+        if explained is None:
+            raise
+        return fail(*explained)
 
 
 if __name__ == "__main__":
