@@ -44,20 +44,25 @@ def _window(start, end) -> str:
     return f"between {start or 'the first day'} and {end or 'the last day'}"
 
 
-def read_transactions(start=None, end=None) -> pd.DataFrame:
-    """The de-duplicated transactions in [start, end] (dates inclusive), from Postgres."""
-    with db.connect() as conn:
-        frame = tables.read_transactions(conn, start, end)
+def read_transactions(start=None, end=None, conn=None) -> pd.DataFrame:
+    """The de-duplicated transactions in [start, end] (dates inclusive), from Postgres (on ``conn``,
+    a snapshot, when given)."""
+    if conn is None:
+        with db.connect() as own:
+            return read_transactions(start, end, own)
+    frame = tables.read_transactions(conn, start, end)
     if frame.empty:
         raise ValueError(f"no transactions {_window(start, end)}; load an export first "
                          "(lgs load data/raw/<export>.csv) or widen the dates")
     return frame
 
 
-def read_export_rows(start=None, end=None) -> pd.DataFrame:
-    """Every row as exported (the classic method's input), from Postgres."""
-    with db.connect() as conn:
-        frame = tables.read_export_rows(conn, start, end)
+def read_export_rows(start=None, end=None, conn=None) -> pd.DataFrame:
+    """Every row as exported (the classic method's input), from Postgres (on ``conn`` when given)."""
+    if conn is None:
+        with db.connect() as own:
+            return read_export_rows(start, end, own)
+    frame = tables.read_export_rows(conn, start, end)
     if frame.empty:
         raise ValueError(f"no exported rows {_window(start, end)}; load an export first")
     return frame
@@ -161,17 +166,29 @@ def forecast(cleaned: CleanResult, as_of=None, horizon_days: int = 90, strict: b
                     holdout, models.fit_seconds)
 
 
-def compute(parameters: BuildParameters, say: Callable[[str], None] = lambda _: None) -> Build:
-    """Everything a build publishes, computed in memory from the raw layer (writes nothing)."""
+def _read_inputs(parameters: BuildParameters) -> tuple[list[dict], pd.DataFrame, pd.DataFrame | None]:
+    """(batches, transactions, export rows or None) from ONE snapshot: the provenance lists exactly
+    the loads the numbers come from, even while another load commits."""
+    p = parameters
+    with db.snapshot() as conn:
+        batches = tables.read_batches(conn)
+        transactions = read_transactions(p.start, p.end, conn)
+        export_rows = (read_export_rows(p.start, p.end, conn)
+                       if any(rfm.METHOD_INPUT[m] == "export_rows" for m in p.methods) else None)
+    return batches, transactions, export_rows
+
+
+def compute(parameters: BuildParameters, say: Callable[[str], None] = lambda _: None,
+            inputs: tuple[pd.DataFrame, pd.DataFrame | None] | None = None) -> Build:
+    """Everything a build publishes, computed in memory from the raw layer (writes nothing);
+    ``inputs`` (transactions, export rows) when already read."""
     p = parameters
     clock = time.perf_counter()
-    transactions = read_transactions(p.start, p.end)
+    transactions, export_rows = inputs if inputs is not None else _read_inputs(p)[1:]
     cleaned = clean_transactions(transactions)
     analysis = analyse(cleaned, transactions)
     say(f"read and cleaned {len(transactions):,} transactions, aggregates ready "
         f"({time.perf_counter() - clock:.1f} s)")
-    export_rows = (read_export_rows(p.start, p.end)
-                   if any(rfm.METHOD_INPUT[m] == "export_rows" for m in p.methods) else None)
     scores = {m: score(m, p.as_of, cleaned=cleaned, export_rows=export_rows) for m in p.methods}
     say(f"scored {', '.join(f'{m} ({len(s.customers):,} customers)' for m, s in scores.items())} "
         f"({time.perf_counter() - clock:.1f} s)")
@@ -250,9 +267,10 @@ def build(parameters: BuildParameters | None = None, say: Callable[[str], None] 
     parameters = parameters or BuildParameters()
     started = dt.datetime.now(dt.UTC)
     with db.connect() as conn:
-        batches = tables.read_batches(conn)
+        batches = tables.read_batches(conn)  # for the record of a build refused before reading
     try:
-        result = compute(parameters, say)
+        batches, *inputs = _read_inputs(parameters)
+        result = compute(parameters, say, tuple(inputs))
         reason = _refusal(result)
     except ValueError as exc:  # nothing in the window, too little data to score
         result, reason = None, str(exc).splitlines()[0]
@@ -303,8 +321,9 @@ RECORDS = ("headline", "amounts_summary", "amounts_p85_summary")  # Analysis fie
 
 
 def published(method: str = "standard") -> Page:
-    """The current build as a page: exactly what the web app and the dashboard read."""
-    with db.connect() as conn:
+    """The current build as a page: exactly what the web app and the dashboard read (one snapshot,
+    so a build published meanwhile never mixes into it)."""
+    with db.snapshot() as conn:
         row = tables.read_current_build(conn)
         if row is None:
             raise ValueError("nothing is published yet: run `lgs build` (or `lgs report --load data/raw`)")

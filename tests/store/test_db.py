@@ -33,3 +33,14 @@ def test_a_connection_lost_mid_work_is_said_plainly(database_url):
     with pytest.raises(db.DatabaseError, match="lost the connection to Postgres"):
         with db.connect() as conn:
             db.query(conn, "SELECT pg_terminate_backend(pg_backend_pid())")
+
+
+@pytest.mark.integration
+def test_a_snapshot_does_not_see_what_commits_while_it_reads(database_url):
+    with db.snapshot() as reader:
+        before = db.query(reader, "SELECT count(*) FROM load_batches")
+        with db.connect() as writer:
+            db.query(writer, "INSERT INTO load_batches (source_file, sha256) VALUES ('x.csv', repeat('a', 64))")
+        assert db.query(reader, "SELECT count(*) FROM load_batches") == before == [(0,)]
+    with db.connect() as conn:
+        assert db.query(conn, "SELECT count(*) FROM load_batches") == [(1,)]

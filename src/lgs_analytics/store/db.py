@@ -102,6 +102,17 @@ def connect_timeout() -> int:
         return CONNECT_TIMEOUT_SECONDS
 
 
+@contextmanager
+def snapshot(url: str | None = None) -> Iterator[psycopg2.extensions.connection]:
+    """A read-only connection on one consistent state of the database (REPEATABLE READ): a build
+    or a load committed meanwhile is wholly visible to it or not at all, so several reads agree."""
+    with connect(url):
+        pass  # bring the schema up to date first, in a transaction of its own
+    with connect(url, apply_schema=False) as conn:
+        query(conn, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield conn
+
+
 def sql_scripts(directory: Path | None = None) -> list[Path]:
     """The numbered scripts of sql/, in the order they run (the Docker image runs them the same way)."""
     directory = directory or config.sql_dir()
