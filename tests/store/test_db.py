@@ -40,7 +40,8 @@ def test_a_snapshot_does_not_see_what_commits_while_it_reads(database_url):
     with db.snapshot() as reader:
         before = db.query(reader, "SELECT count(*) FROM load_batches")
         with db.connect() as writer:
-            db.query(writer, "INSERT INTO load_batches (source_file, sha256) VALUES ('x.csv', repeat('a', 64))")
+            db.query(writer, "INSERT INTO load_batches (source_file, sha256) "
+                             "VALUES ('x.csv', repeat('a', 64))")
         assert db.query(reader, "SELECT count(*) FROM load_batches") == before == [(0,)]
     with db.connect() as conn:
         assert db.query(conn, "SELECT count(*) FROM load_batches") == [(1,)]
