@@ -25,8 +25,17 @@ import pytest
 
 from lgs_analytics.cli import main
 from lgs_analytics.config import EXPORT_COLUMNS
+from lgs_analytics.ingest.readers import CUT_CHARACTER, CUT_LINE
 from lgs_analytics.ingest.synthetic import generate_export, write_export
-from lgs_analytics.ingest.validate import DATE_REASON, PRICE_RANGE_REASON, YEAR_REASON
+from lgs_analytics.ingest.validate import (
+    CUSTOMER_REASON,
+    DATE_REASON,
+    DAY_FIRST_REASON,
+    INVOICE_PREFIX_REASON,
+    NUL_REASON,
+    PRICE_RANGE_REASON,
+    YEAR_REASON,
+)
 from lgs_analytics.store import db
 from tests.conftest import write_csv
 from tests.ingest.dump_fixture import FIRST_ROW_LINE, ROWS, dump_text
@@ -297,6 +306,67 @@ DUMP_BAD_ROWS = [ROWS[0], ROWS[1].replace("\t6\t", "\t6.5\t"), "536367\t22634\tO
                  ROWS[3].replace("2010-12-01 08:45:00", "2010-13-01 08:45:00"), ROWS[4]]
 
 
+# --- issue 13: cut files, NUL bytes, line numbers, ids and dates ---------------------------------
+
+
+def cut_csv(tmp: Path, name: str = "export.csv", compress: bool = False) -> Path:
+    """A copy that stopped inside the last field: ``...,United Ki`` and no line break."""
+    text = write_csv(tmp / "whole.csv", [row(invoice="490101"), row(invoice="490102")]).read_bytes()
+    data = text[:-len("ngdom\n")]
+    return file(tmp / name, gzip.compress(data) if compress else data)
+
+
+def cut_in_a_character(tmp: Path, compress: bool = False) -> Path:
+    """A copy that stopped inside a two-byte character (the é of CAFÉ)."""
+    text = write_csv(tmp / "whole.csv", [row(invoice="490111"), row(invoice="490112", desc="CAFÉ")])
+    data = text.read_bytes()
+    data = data[:data.index("É".encode()) + 1]
+    name = "export.csv.gz" if compress else "export.csv"
+    return file(tmp / name, gzip.compress(data) if compress else data)
+
+
+def nul_row_csv(tmp: Path) -> Path:
+    rows = [row(invoice="490121"), row(invoice="490122", desc="GLASS\x00BALL"), row(invoice="490123")]
+    return csv_with(tmp, rows)
+
+
+def quoted_newlines_csv(tmp: Path) -> Path:
+    """A description over three lines (CRLF inside it, then LF), then bad rows: their lines are exact."""
+    return file(tmp / "export.csv", "\n".join([
+        ",".join(EXPORT_COLUMNS),
+        ",".join(row(invoice="490131", desc='"TWO\r\nLINES\nAND A THIRD"')),  # lines 2-4
+        ",".join(row(invoice="490132", qty="x")),  # line 5
+        ",".join(row(invoice="490133")[:3]),  # line 6
+        ",".join(row(invoice="490134", desc='"A\nB"', qty="y")),  # lines 7-8
+        ",".join(row(invoice="490135", price="z")), ""]).encode())  # line 9
+
+
+def low_sheet_xlsx(tmp: Path) -> Path:
+    """A sheet whose used range starts at row 3 (two empty rows above the header)."""
+    import xlsxwriter
+
+    path = tmp / "low.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Sheet1")
+    sheet.write_row(2, 1, EXPORT_COLUMNS)
+    sheet.write_row(3, 1, row(invoice="490141"))
+    sheet.write_row(4, 1, row(invoice="490142", qty="1.5"))
+    book.close()
+    return path
+
+
+def long_line_across_two_blocks(tmp: Path) -> Path:
+    """A 9 MiB line that starts 7.5 MiB in: it crosses two of the reader's 8 MiB blocks."""
+    filler = [row(invoice=str(500000 + i)) for i in range(7 * (1 << 20) // 70)]
+    path = csv_with(tmp, [*filler, row(invoice="490151", desc="X" * (9 << 20)), row(invoice="490152")])
+    return path
+
+
+def nul_dump(tmp: Path) -> Path:
+    """A dump with a NUL as COPY's octal escape in one row and as a raw byte in another."""
+    rows = [ROWS[0].replace("WHITE", "WH\\000ITE"), ROWS[1].replace("HAND", "HA\x00ND"), ROWS[4]]
+    return dump_file(tmp, dump_text(rows))
+
 # --- expectations --------------------------------------------------------------------------------
 
 
@@ -409,7 +479,7 @@ CASES = [
         row(invoice="489503", date="1 Dec 2009"), row(invoice="489504", date="20091201"),
         row(invoice="489505", date="2009-02-30 10:00"), row(invoice="489506", date="13/1/2009 7:45"),
         row(invoice="489507", date="2009-12-01 25:00"), row(invoice="489508")]),
-         Loaded(1, dict.fromkeys(range(2, 9), DATE_REASON))),
+         Loaded(1, {**dict.fromkeys(range(2, 9), DATE_REASON), 7: DAY_FIRST_REASON})),
     Case("dates-in-the-accepted-formats", lambda t: csv_with(t, [
         row(invoice="489511", date="2009-12-01T07:45"), row(invoice="489512", date="12/1/2009 7:45"),
         row(invoice="489513", date="2009-12-01 07:45:00.250"), row(invoice="489514", date="2/29/2012")]),
@@ -459,6 +529,39 @@ CASES = [
     Case("zip-of-a-workbook-with-bad-cells",
          lambda t: zipped(t, {"book.xlsx": workbook(t, XLSX_BAD_CELLS).read_bytes()}),
          Loaded(1, {3: WHOLE, 4: PRICE}, descriptions_are(FORMULAS[0]))),
+    # --- issue 13: a file cut short, NUL bytes, exact line numbers, ids and dates
+    Case("csv-cut-inside-its-last-field", cut_csv, Loaded(1, {3: CUT_LINE})),
+    Case("csv-gz-cut-inside-its-last-field", lambda t: cut_csv(t, "export.csv.gz", compress=True),
+         Loaded(1, {3: CUT_LINE})),
+    Case("txt-cut-inside-its-last-field", lambda t: cut_csv(t, "export.txt"), Loaded(1, {3: CUT_LINE})),
+    Case("csv-cut-inside-a-character", cut_in_a_character, Refused(CUT_CHARACTER)),
+    Case("csv-gz-cut-inside-a-character", lambda t: cut_in_a_character(t, compress=True),
+         Refused(CUT_CHARACTER)),
+    Case("csv-nul-byte-in-one-row", nul_row_csv, Loaded(2, {3: NUL_REASON})),
+    Case("csv-quoted-newlines-keep-line-numbers", quoted_newlines_csv,
+         Loaded(1, {5: WHOLE, 6: "line has 3 fields, expected 8", 7: WHOLE, 9: PRICE})),
+    Case("xlsx-used-range-below-row-1", low_sheet_xlsx, Loaded(1, {5: WHOLE})),
+    Case("invoice-with-another-letter", lambda t: csv_with(t, [
+        row(invoice="X123"), row(invoice="c490161"), row(invoice="C490162"), row(invoice="A490163")]),
+         Loaded(2, {2: INVOICE_PREFIX_REASON, 3: INVOICE_PREFIX_REASON})),
+    Case("customer-ids-0-and-negative", lambda t: csv_with(t, [
+        row(invoice="490171", customer="-1"), row(invoice="490172", customer="0"),
+        row(invoice="490173", customer="0.0"), row(invoice="490174", customer="12346")]),
+         Loaded(1, dict.fromkeys((2, 3, 4), CUSTOMER_REASON))),
+    Case("dates-day-month-mixed-with-ambiguous-ones", lambda t: csv_with(t, [
+        row(invoice="490181", date="3/1/2011 10:00"), row(invoice="490182", date="13/1/2011 10:00")]),
+         Refused("its dates are day/month/year (line 3: 13/1/2011 10:00)")),
+    Case("sql-nul-bytes-escaped-and-raw", nul_dump,
+         Loaded(1, {FIRST_ROW_LINE: NUL_REASON, FIRST_ROW_LINE + 1: NUL_REASON})),
+    Case("xlsx-header-name-with-a-line-break",
+         lambda t: workbook(t, [[*row(), "A"]], header=[*EXPORT_COLUMNS, "Ware\nhouse"]),
+         Refused("not an LGS export (unexpected Ware\\nhouse)")),
+    Case("csv-header-name-with-a-line-break", lambda t: file(t / "export.csv", (
+        '"Invoice\nNo",' + ",".join(EXPORT_COLUMNS[1:]) + "\n" + ",".join(row()) + "\n").encode()),
+         Refused("not an LGS export (missing")),  # one line, whatever the name holds
+    Case("csv-9-mb-line", lambda t: huge_line(t, 9), Refused("a line is longer than 8 MiB")),
+    Case("csv-9-mb-line-across-two-blocks", long_line_across_two_blocks,
+         Refused("a line is longer than 8 MiB")),
     Case("sql-dump-with-bad-rows-quarantined-at-their-dump-lines",
          lambda t: dump_file(t, dump_text(DUMP_BAD_ROWS)),
          Loaded(2, {FIRST_ROW_LINE + 1: WHOLE, FIRST_ROW_LINE + 2: "line has 3 fields, expected 8",

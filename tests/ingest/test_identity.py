@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from lgs_analytics.ingest.identity import LineNumberer, number_lines
+from lgs_analytics.ingest.identity import LineNumberer, line_ids, number_lines
 
 
 def lines(*specs):
@@ -19,7 +22,7 @@ def test_a_new_export_starts_where_dates_go_back_more_than_a_day():
                  ("", "3", "2010-12-08 23:00:00", "1"),  # back less than a day: same export
                  ("", "1", "2010-12-01 08:00:00", "1"),  # back 8 days: the second export
                  ("", "4", "2010-12-10 08:00:00", "1"))
-    part, occurrence = number_lines(rows)
+    part, occurrence = number_lines(rows, min_export_rows=3)  # (a real export has 100 rows at least)
     assert part.tolist() == [1, 1, 1, 2, 2]
     assert occurrence.tolist() == [1, 1, 1, 1, 1]  # invoice 1 again, but in another export
 
@@ -30,7 +33,7 @@ def test_one_export_in_no_date_order_is_never_split_so_its_repeats_stay_repeats(
                  ("", "1", "2010-12-09 08:00:00", "1"))
     part, occurrence = LineNumberer(one_export=True).number(rows)
     assert part.tolist() == [1, 1, 1] and occurrence.tolist() == [1, 1, 2]
-    assert number_lines(rows)[1].tolist() == [1, 1, 1]  # as stacked exports, the repeat is an overlap
+    assert number_lines(rows, min_export_rows=1)[1].tolist() == [1, 1, 1]  # as stacked exports: an overlap
 
 
 def test_each_sheet_is_numbered_on_its_own():
@@ -50,8 +53,8 @@ def test_chunks_give_the_same_numbers_as_the_whole_file():
                  ("", "2", "2010-12-09 08:00:00", "1"), ("", "1", "2010-12-01 08:00:00", "1"),
                  ("", "1", "2010-12-01 08:00:00", "1"), ("", "1", "2010-12-01 08:00:00", "1"),
                  ("", "3", "2010-12-10 08:00:00", "1"))
-    whole = number_lines(rows)
-    numberer = LineNumberer()
+    whole = number_lines(rows, min_export_rows=3)
+    numberer = LineNumberer(min_export_rows=3)
     pieces = [numberer.number(rows.iloc[a:b].reset_index(drop=True)) for a, b in ((0, 2), (2, 4), (4, 7))]
     assert sum((p.tolist() for p, _ in pieces), []) == whole[0].tolist() == [1, 1, 1, 2, 2, 2, 2]
     assert sum((o.tolist() for _, o in pieces), []) == whole[1].tolist() == [1, 2, 1, 1, 2, 3, 1]
@@ -88,3 +91,69 @@ def test_line_id_is_the_md5_of_the_canonical_values_and_the_repeat_number():
     expected = hashlib.md5(canonical_text.encode()).hexdigest()
     assert ids[0] == expected and ids[1] != ids[0]
     assert line_ids(rows, np.array([1, 2])).to_pylist() == ids
+
+
+# --- a line's identity does not depend on the order of the rows (issue 13 #3) ---------------------
+
+
+def export_rows(count: int, seed: int) -> pd.DataFrame:
+    """One export of ``count`` rows in date order over three weeks, with true repeats."""
+    rng = np.random.default_rng(seed)
+    invoices = rng.integers(0, max(2, count // 3), count)
+    dates = pd.Timestamp("2010-12-01 08:00") + pd.to_timedelta(invoices * 97, unit="min")
+    rows = lines(*(("", str(500000 + i), d.isoformat(sep=" "), "1")
+                   for i, d in zip(invoices, dates, strict=True)))
+    rows["customer_id"] = [str(12346 + i % 7) for i in invoices]
+    rows["stock_code"] = [str(20000 + j) for j in rng.integers(0, 3, count)]  # few codes: repeats
+    return rows.sort_values("invoice_date", kind="stable").reset_index(drop=True)
+
+
+def identities(rows: pd.DataFrame) -> list[str]:
+    """The file's line ids, as a sorted list (which row carries which repeat number is free)."""
+    import pyarrow as pa
+
+    _, occurrence = LineNumberer().number(rows)
+    table = pa.Table.from_pandas(rows, preserve_index=False)
+    return sorted(line_ids(table, occurrence).to_pylist())
+
+
+def test_the_same_rows_shuffled_or_sorted_by_customer_give_the_same_line_ids():
+    # The issue's case: 3,000 rows in date order, shuffled, and sorted by customer.
+    rows = export_rows(3000, seed=1)
+    assert rows.duplicated().sum() > 0  # true repeats, which must all be kept
+    in_date_order = identities(rows)
+    assert len(set(in_date_order)) == 3000
+    for other in (rows.sample(frac=1, random_state=2), rows.sort_values("customer_id", kind="stable"),
+                  rows.sort_values(["country", "stock_code"]), rows.iloc[::-1]):
+        assert identities(other.reset_index(drop=True)) == in_date_order
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(st.integers(1, 400), st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1))
+def test_shuffled_rows_give_identical_line_ids(count, seed, shuffle):
+    rows = export_rows(count, seed)
+    shuffled = rows.sample(frac=1, random_state=shuffle % (2**32 - 1)).reset_index(drop=True)
+    assert identities(shuffled) == identities(rows)
+
+
+def test_a_date_that_goes_back_after_a_short_run_makes_the_rest_one_export():
+    # 3 rows in date order, then back: no export is that short, so the file is one export.
+    rows = lines(("", "1", "2010-12-01 08:00:00", "1"), ("", "2", "2010-12-09 08:00:00", "1"),
+                 ("", "3", "2010-12-10 08:00:00", "1"), ("", "1", "2010-12-01 08:00:00", "1"),
+                 *((("", "4", "2010-12-11 08:00:00", "1"),) * 200), ("", "1", "2010-12-01 08:00:00", "1"))
+    part, occurrence = number_lines(rows)
+    assert set(part.tolist()) == {1}
+    assert occurrence[[0, 3, len(rows) - 1]].tolist() == [1, 2, 3]
+
+
+def test_long_date_sorted_runs_are_stacked_exports_chunk_by_chunk():
+    first = export_rows(150, seed=3)
+    second = export_rows(120, seed=3)  # the same period exported again: an overlap
+    rows = pd.concat([first, second], ignore_index=True)
+    part, occurrence = number_lines(rows)
+    assert part.tolist() == [1] * 150 + [2] * 120
+    numberer = LineNumberer()
+    pieces = [numberer.number(rows.iloc[a:b].reset_index(drop=True))
+              for a, b in ((0, 140), (140, 200), (200, 270))]
+    assert np.concatenate([p for p, _ in pieces]).tolist() == part.tolist()
+    assert np.concatenate([o for _, o in pieces]).tolist() == occurrence.tolist()

@@ -114,9 +114,13 @@ def test_header_only_file_is_refused_and_writes_nothing(database_url, tmp_path):
 
 
 def test_stacked_overlapping_exports_keep_true_repeats_and_drop_the_overlap(database_url, tmp_path):
+    # An export is a long date-sorted run (100 rows at least: identity.MIN_EXPORT_ROWS).
+    filler = [row(invoice=str(536400 + i), date=f"2010-12-0{2 + i // 20} 10:{i % 60:02d}:00")
+              for i in range(100)]
     first_export = [
         row(invoice="536365", date="2010-12-01 08:26:00"),
         row(invoice="536365", date="2010-12-01 08:26:00"),  # an exact repeat within the export: kept
+        *filler,
         row(invoice="536366", stock="22633", date="2010-12-09 10:00:00"),
     ]
     second_export = [  # starts again on 1 December: the overlap of the two sheets
@@ -126,10 +130,19 @@ def test_stacked_overlapping_exports_keep_true_repeats_and_drop_the_overlap(data
         row(invoice="536367", stock="84879", date="2010-12-10 09:00:00"),
     ]
     result = load_path(write_csv(tmp_path / "stacked.csv", first_export + second_export), progress=False)
-    assert (result.rows_read, result.rows_new, result.rows_duplicate) == (7, 4, 3)
-    assert fetch("SELECT export_part, count(*) FROM export_rows GROUP BY 1 ORDER BY 1") == [(1, 3), (2, 4)]
-    assert fetch("SELECT invoice_no, occurrence FROM transactions ORDER BY 1, 2") == [
-        ("536365", 1), ("536365", 2), ("536366", 1), ("536367", 1)]
+    assert (result.rows_read, result.rows_new, result.rows_duplicate) == (107, 104, 3)
+    assert fetch("SELECT export_part, count(*) FROM export_rows GROUP BY 1 ORDER BY 1") == [(1, 103), (2, 4)]
+    assert fetch("SELECT invoice_no, occurrence FROM transactions WHERE invoice_no < '536400' "
+                 "ORDER BY 1, 2") == [("536365", 1), ("536365", 2), ("536366", 1), ("536367", 1)]
+
+
+def test_a_short_run_before_the_dates_go_back_is_no_export_of_its_own(database_url, tmp_path):
+    # The same rows, shuffled: one export, every true repeat kept (issue 13 #3).
+    rows = [row(invoice="536365", date="2010-12-09 08:26:00"),
+            row(invoice="536366", date="2010-12-01 08:00:00"),
+            row(invoice="536365", date="2010-12-09 08:26:00")]
+    result = load_path(write_csv(tmp_path / "shuffled.csv", rows), progress=False)
+    assert (result.rows_new, result.rows_duplicate) == (3, 0)
 
 
 @pytest.mark.parametrize("order", [("a", "b"), ("b", "a")])
@@ -226,3 +239,66 @@ def test_a_gzip_found_damaged_after_chunks_were_written_leaves_the_database_as_i
         load_path(damaged, progress=False)
     assert len(staged) > 1
     assert table_counts() == before
+
+
+# --- issue 13: hangs, concurrent loads of one file, the order of day and month --------------------
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
+def test_a_csv_cut_inside_a_character_is_refused_quickly_not_a_hang(database_url, tmp_path, suffix):
+    import gzip
+    import subprocess
+    import sys
+
+    data = write_csv(tmp_path / "whole.csv", [row(), row(invoice="489435", desc="CAFÉ")]).read_bytes()
+    data = data[:data.index("É".encode()) + 1]  # the copy stopped inside the É
+    path = tmp_path / f"cut{suffix}"
+    path.write_bytes(gzip.compress(data) if suffix.endswith(".gz") else data)
+    done = subprocess.run([sys.executable, "-m", "lgs_analytics.cli", "load", "--quiet", str(path)],
+                          capture_output=True, text=True, timeout=60)  # it hung at 100% CPU before
+    assert done.returncode != 0
+    assert done.stderr.count("\n") == 1 and "ends inside a UTF-8 character" in done.stderr, done.stderr
+    assert table_counts() == (0, 0, 0, 0)
+
+
+def test_the_same_file_loaded_twice_at_once_loads_once_and_the_second_says_already_loaded(
+        database_url, tmp_path, monkeypatch):
+    import threading
+    import time
+
+    path = write_csv(tmp_path / "e.csv", [row(invoice=str(489000 + i)) for i in range(50)])
+    real_stage = ingest._stage
+
+    def slow_stage(*args):  # the first load holds its transaction open while the second starts
+        time.sleep(1.5)
+        real_stage(*args)
+
+    monkeypatch.setattr(ingest, "_stage", slow_stage)
+    results, errors = [], []
+
+    def load():
+        try:
+            results.append(load_path(path, progress=False))
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.3)
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert sorted(r.already_loaded for r in results) == [False, True]
+    assert "already loaded as batch" in next(r for r in results if r.already_loaded).summary()
+    assert table_counts() == (1, 50, 50, 0)
+
+
+def test_slash_dates_are_said_to_be_month_first_in_the_summary(database_url, tmp_path):
+    result = load_path(write_csv(tmp_path / "us.csv", [row(date="3/1/2011 10:00"), row(invoice="489435")]),
+                       progress=False)
+    assert "1 dates read as month/day/year (M/D/YYYY)" in result.summary()
+    assert fetch("SELECT invoice_date::text FROM transactions WHERE invoice_no = '489434'") == [
+        ("2011-03-01 10:00:00",)]
+    iso = load_path(write_csv(tmp_path / "iso.csv", [row(invoice="489436")]), progress=False)
+    assert "month/day" not in iso.summary()

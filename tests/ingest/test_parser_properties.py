@@ -26,9 +26,13 @@ from lgs_analytics.ingest import readers
 from lgs_analytics.ingest.identity import canonical
 from lgs_analytics.ingest.readers import ExportError, _cell_text, check_header, read_chunks
 from lgs_analytics.ingest.validate import (
+    CUSTOMER_REASON,
     DATE_REASON,
+    DAY_FIRST_DATE,
+    DAY_FIRST_REASON,
     ISO_DATE,
     MAX_PRICE,
+    NUL_REASON,
     PRICE_RANGE_REASON,
     TEXT_COLUMNS,
     US_DATE,
@@ -89,9 +93,16 @@ def whole_number_spellings(draw) -> tuple[int, str]:
 @given(st.lists(whole_number_spellings(), min_size=1, max_size=40))
 def test_whole_numbers_in_range_type_as_their_digits(spelled):
     numbers, texts = [n for n, _ in spelled], [t for _, t in spelled]
-    for column in ("quantity", "customer_id"):
-        rows = loadable(column, texts)
-        assert canonical(rows).column(column).to_pylist() == [str(n) for n in numbers]
+    rows = loadable("quantity", texts)
+    assert canonical(rows).column("quantity").to_pylist() == [str(n) for n in numbers]
+    # A customer ID is a positive number: 0 and negative ones are refused (issue 13 #17).
+    ids = [(n, t) for n, t in spelled if n > 0]
+    if ids:
+        rows = loadable("customer_id", [t for _, t in ids])
+        assert canonical(rows).column("customer_id").to_pylist() == [str(n) for n, _ in ids]
+    refused = [t for n, t in spelled if n <= 0]
+    if refused:
+        assert typed("customer_id", refused)[1] == [CUSTOMER_REASON] * len(refused)
     # type_rows alone already drops the ".0"; only the "+" is left for canonical()
     got = [r["quantity"] for r in typed("quantity", texts)[0]]
     assert got == [t.strip() if t.strip().startswith("+") else str(n) for n, t in spelled]
@@ -121,6 +132,9 @@ def test_arbitrary_text_never_crashes_and_non_numbers_are_refused(texts):
     rows, reasons = typed("quantity", texts)
     trimmed = pc.utf8_trim_whitespace(pa.array(texts, pa.string())).to_pylist()
     for text, clean, row, reason in zip(texts, trimmed, rows, reasons, strict=True):
+        if "\x00" in text:  # a NUL byte: refused for that too (Postgres cannot store it)
+            assert reason.endswith(NUL_REASON), (text, reason)
+            reason = reason[:-len(NUL_REASON)].rstrip("; ")
         if clean == "":
             assert reason == "Quantity is empty"
         elif NUMBER_TEXT.fullmatch(clean):
@@ -192,11 +206,16 @@ def check_dates(texts: list[str]) -> None:
     rows, reasons = typed("invoice_date", texts)
     trimmed = pc.utf8_trim_whitespace(pa.array(texts, pa.string())).to_pylist()
     for text, clean, row, reason in zip(texts, trimmed, rows, reasons, strict=True):
+        if "\x00" in text:  # a NUL byte: refused for that too (Postgres cannot store it)
+            assert reason.endswith(NUL_REASON), (text, reason)
+            reason = reason[:-len(NUL_REASON)].rstrip("; ")
         if clean == "":
             assert reason == "InvoiceDate is empty"
             continue
         expected = python_date(clean)
-        if expected is None:
+        if re.match(DAY_FIRST_DATE, clean):  # 13/1/2011: day first, never read as month first
+            assert reason == DAY_FIRST_REASON, (text, reason)
+        elif expected is None:
             assert reason == DATE_REASON, (text, row["invoice_date"])
         elif expected == "out of range":  # refused either way; which reason depends on the day too
             assert reason in (DATE_REASON, YEAR_REASON), (text, reason)

@@ -29,6 +29,15 @@ OLDER_NAMES = ("InvoiceNo", "UnitPrice", "CustomerID")  # named in the refusal, 
 SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "pipes"}
 
 
+def shown(text: str, limit: int = 60) -> str:
+    """A value of the file as a refusal names it: control characters (a line break in a quoted
+    header name or a cell) escaped, so the refusal stays one line, and cut at ``limit``."""
+    text = str(text)
+    if any(ord(c) < 32 or c == "\x7f" for c in text):
+        text = "".join(c if ord(c) >= 32 and c != "\x7f" else repr(c)[1:-1] for c in text)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def column_key(name: str) -> str:
     """A header name without letter case, spaces or underscores: ``Customer ID`` -> ``customerid``."""
     return re.sub(r"[\s_]+", "", str(name)).lower()
@@ -49,7 +58,8 @@ def check_header(names: list[str], where: str) -> tuple[str, ...]:
     got = [str(n).strip() for n in names]
     if len(got) == 1 and any(sep in got[0] for sep in SEPARATORS):
         name = next(n for sep, n in SEPARATORS.items() if sep in got[0])
-        raise ExportError(f"{where}: columns are separated by {name}; save it as comma-separated CSV")
+        raise ExportError(f"{shown(where, 1000)}: columns are separated by {name}; "
+                          "save it as comma-separated CSV")
     meant = [export_column(g) for g in got]
     missing = [c for c in EXPORT_COLUMNS if c not in meant]
     personal = tuple(g for g, m in zip(got, meant, strict=True) if m is None and is_personal_column(g))
@@ -59,13 +69,13 @@ def check_header(names: list[str], where: str) -> tuple[str, ...]:
     if missing:
         problems.append("missing " + ", ".join(missing))
     if extra:
-        shown = [e or "(a column without a name)" for e in extra[:5]]
-        problems.append("unexpected " + ", ".join(shown) + (" ..." if len(extra) > 5 else ""))
+        names = [shown(e) if e else "(a column without a name)" for e in extra[:5]]
+        problems.append("unexpected " + ", ".join(names) + (" ..." if len(extra) > 5 else ""))
     if duplicated:
         problems.append("repeated " + ", ".join(_spellings(c, got, meant) for c in duplicated))
     if problems:
         raise ExportError(
-            f"{where}: not an LGS export ({'; '.join(problems)}); expected the columns "
+            f"{shown(where, 1000)}: not an LGS export ({'; '.join(problems)}); expected the columns "
             f"{', '.join(EXPORT_COLUMNS)} (or the older {', '.join(OLDER_NAMES)})"
         )
     return personal
@@ -74,7 +84,7 @@ def check_header(names: list[str], where: str) -> tuple[str, ...]:
 def _spellings(column: str, got: list[str], meant: list[str | None]) -> str:
     """``Invoice (as Invoice and InvoiceNo)``, or just ``Quantity`` when spelled the same each time."""
     spelled = list(dict.fromkeys(g for g, m in zip(got, meant, strict=True) if m == column))
-    return f"{column} (as {' and '.join(spelled)})" if len(spelled) > 1 else column
+    return f"{column} (as {' and '.join(shown(s) for s in spelled)})" if len(spelled) > 1 else column
 
 
 def column_order(header: list[str]) -> list[int]:

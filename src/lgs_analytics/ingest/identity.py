@@ -5,6 +5,15 @@ consecutive exports overlap. Within one export an identical line may legitimatel
 repeat (the data set's "exact duplicates"). So a line is identified by its values
 *and* its repeat number within its export: the same line carried by two overlapping
 exports gets the same identity and is loaded once, while true repeats are all kept.
+
+Where the exports of a file are is decided so that a line's identity does not depend on the
+order of the rows of an export: a workbook's sheets are exports of their own (explicit), and
+within a sheet or a CSV a new export starts only where the file is a few long date-sorted runs
+(the dates go back more than a day after at least MIN_EXPORT_ROWS rows in date order, at most
+MAX_EXPORTS times). Rows in any other order (shuffled, sorted by customer or country) are one
+export: the first date that goes back after a short run settles it, for the rest of the file.
+Rows sorted by any of their values keep identical lines side by side, so even where such an
+order makes long runs, no two copies of a line land in different exports.
 This module spells the values canonically, supplies the export part and the repeat
 number chunk by chunk (carrying what it has seen so far: files are read in chunks, memory
 stays flat), and derives the line_id: the md5 of the canonical values and the repeat
@@ -20,8 +29,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# A stacked export starts again where the dates jump back by more than this.
+# A stacked export starts again where the dates jump back by more than this,
 NEW_EXPORT_GAP = pd.Timedelta(days=1)
+# after a run of at least this many rows in date order (an export is no handful of rows: a
+# shuffled file's first run is),
+MIN_EXPORT_ROWS = 100
+# and at most this many times in a file or sheet ("a few" exports: a year of weekly ones).
+MAX_EXPORTS = 60
 VALUE_COLUMNS = ("invoice", "stock_code", "description", "quantity", "invoice_date", "price",
                  "customer_id", "country")
 
@@ -53,12 +67,16 @@ class LineNumberer:
 
     ``one_export``: the file is a single export whatever its row order (a table dump, whose
     rows come in the table's storage order, not by date), so date jumps start no new part.
+    ``min_export_rows``: the shortest date-sorted run a new export may follow (see the module).
     """
 
-    def __init__(self, one_export: bool = False) -> None:
+    def __init__(self, one_export: bool = False, min_export_rows: int = MIN_EXPORT_ROWS) -> None:
         self._one_export = one_export
+        self._min_rows = min_export_rows
         self._last_date: dict[str, pd.Timestamp] = {}
         self._part: dict[str, int] = {}
+        self._run: dict[str, int] = {}  # rows of the sheet's current part so far
+        self._stacked: dict[str, bool] = {}  # False once the sheet showed it is no stack of exports
         self._seen = pd.Series(dtype="int64")  # rows seen so far per (sheet, part, values) key
 
     def number(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -88,13 +106,31 @@ class LineNumberer:
             previous = own.shift()
             if name in self._last_date:
                 previous.iloc[0] = self._last_date[name]
-            starts = (own < previous - NEW_EXPORT_GAP).to_numpy().astype(np.int64)
-            part[index] = self._part.get(name, 1) + np.cumsum(starts)
+            steps = np.flatnonzero((own < previous - NEW_EXPORT_GAP).to_numpy())
+            part[index] = self._sheet_parts(name, len(own), steps)
             self._last_date[name] = own.iloc[-1]
-            self._part[name] = int(part[index][-1])
         return part
 
+    def _sheet_parts(self, name: str, count: int, steps: np.ndarray) -> np.ndarray:
+        """The parts of ``count`` next rows of one sheet, whose dates go back at ``steps``."""
+        current = self._part.get(name, 1)
+        run = self._run.get(name, 0)  # rows of the current part before these
+        parts = np.full(count, current, dtype=np.int64)
+        start = 0  # where the current part's rows begin among these
+        for step in steps:
+            if not self._stacked.get(name, True):
+                break
+            if run + (step - start) >= self._min_rows and current < MAX_EXPORTS:
+                current += 1
+                parts[step:] = current
+                run, start = 0, int(step)
+            else:  # a short run, or too many: the rest of the sheet is the export it is in
+                self._stacked[name] = False
+        self._part[name] = current
+        self._run[name] = run + (count - start)
+        return parts
 
-def number_lines(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+
+def number_lines(rows: pd.DataFrame, min_export_rows: int = MIN_EXPORT_ROWS) -> tuple[np.ndarray, np.ndarray]:
     """(export part, occurrence) for a whole file's rows at once."""
-    return LineNumberer().number(rows)
+    return LineNumberer(min_export_rows=min_export_rows).number(rows)

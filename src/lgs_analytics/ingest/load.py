@@ -23,10 +23,11 @@ from psycopg2.extras import execute_values
 from tqdm import tqdm
 
 from lgs_analytics.config import EXPORT_COLUMNS
+from lgs_analytics.ingest.columns import shown
 from lgs_analytics.ingest.identity import VALUE_COLUMNS, LineNumberer, canonical, line_ids
 from lgs_analytics.ingest.readers import BadLine, ExportError, read_chunks
 from lgs_analytics.ingest.synthetic import is_synthetic_export
-from lgs_analytics.ingest.validate import TEXT_COLUMNS, type_rows
+from lgs_analytics.ingest.validate import DAY_FIRST_REASON, TEXT_COLUMNS, slash_dates, type_rows
 from lgs_analytics.store import db
 
 PROGRESS_MIN_BYTES = 5 << 20  # show a progress bar for files above 5 MiB
@@ -45,6 +46,7 @@ class LoadResult:
     rows_quarantined: int
     already_loaded: bool = False
     dropped_columns: tuple[str, ...] = ()  # personal columns left out of the load
+    notes: tuple[str, ...] = ()  # how ambiguous values were read (e.g. the order of day and month)
 
     def summary(self) -> str:
         if self.already_loaded:
@@ -52,9 +54,10 @@ class LoadResult:
                     "(same checksum); nothing added")
         dropped = (f"; personal columns not stored: {', '.join(self.dropped_columns)}"
                    if self.dropped_columns else "")
+        notes = "".join(f"; {note}" for note in self.notes)
         return (f"{self.source_file}: {self.rows_read:,} rows read = {self.rows_loaded:,} loaded "
                 f"({self.rows_new:,} new, {self.rows_duplicate:,} duplicate of rows already loaded) "
-                f"+ {self.rows_quarantined:,} quarantined{dropped}")
+                f"+ {self.rows_quarantined:,} quarantined{dropped}{notes}")
 
 
 def file_sha256(path: Path) -> str:
@@ -76,6 +79,9 @@ def load_file(conn, path: Path, *, progress: bool = True) -> LoadResult:
     chunks = read_chunks(path)
     first = next(chunks, None)  # raises ExportError for a file that cannot be an export
     sha = file_sha256(path)
+    # The same file loaded twice at once: the second waits here until the first commits (or rolls
+    # back), then finds it loaded, instead of failing on the unique checksum.
+    db.query(conn, "SELECT pg_advisory_xact_lock(%s)", (_lock_key(sha),))
     existing = db.query(conn, "SELECT batch_id FROM load_batches WHERE sha256 = %s", (sha,))
     if existing:
         return LoadResult(source, existing[0][0], 0, 0, 0, 0, 0, already_loaded=True)
@@ -89,6 +95,7 @@ def load_file(conn, path: Path, *, progress: bool = True) -> LoadResult:
     # needs to see the lines the other adds). Readers of the typed tables are not blocked.
     db.query(conn, "LOCK TABLE staging_export_rows IN ACCESS EXCLUSIVE MODE")
     rows_read = 0
+    dates = _DateStyle()
     numberer = LineNumberer(one_export=first.one_export if first else False)
     bar = _progress_bar(path, progress, first.progress_unit if first else "B")
     with _Writer(conn, batch_id, source) as writer:
@@ -96,6 +103,7 @@ def load_file(conn, path: Path, *, progress: bool = True) -> LoadResult:
             rows_read += chunk.table.num_rows + len(chunk.bad_lines)
             typed, reason = type_rows(chunk.table)
             refused = pc.not_equal(reason, "")
+            dates.add(chunk.table, reason, refused)
             writer.put(_quarantine, chunk.table.filter(refused), reason.filter(refused), chunk.bad_lines)
             loadable = canonical(typed.filter(pc.invert(refused)))
             if loadable.num_rows:
@@ -109,9 +117,48 @@ def load_file(conn, path: Path, *, progress: bool = True) -> LoadResult:
         bar.close()
     if rows_read == 0:
         raise ExportError(f"{path}: has a header but no data rows; export it again")
+    dates.check(path)
     counts = db.query(conn, "SELECT * FROM finish_batch(%s, %s, %s, %s)",
                       (batch_id, rows_read, writer.rows_loaded, writer.rows_new))[0]
-    return LoadResult(source, batch_id, *counts, dropped_columns=dropped)
+    return LoadResult(source, batch_id, *counts, dropped_columns=dropped, notes=dates.notes())
+
+
+def _lock_key(sha: str) -> int:
+    """The advisory lock that serialises loads of one file: its checksum as a signed 64-bit key."""
+    return int.from_bytes(bytes.fromhex(sha[:16]), "big", signed=True)
+
+
+class _DateStyle:
+    """Which way a file's slash dates were read: ``M/D/YYYY`` (month first, as the UCI CSV). A file
+    that also has day-first dates (``13/1/2011``) is refused: its dates up to day 12 were swapped."""
+
+    def __init__(self) -> None:
+        self.loaded_slash = 0
+        self.day_first: tuple[int, str] | None = None  # (line, date) of the first day-first date
+
+    def add(self, table: pa.Table, reason: pa.Array, refused: pa.Array) -> None:
+        slash = slash_dates(table)
+        if not pc.any(slash).as_py():
+            return
+        self.loaded_slash += pc.sum(pc.and_not(slash, refused)).as_py() or 0
+        if self.day_first is None:
+            day_first = pc.fill_null(pc.match_substring(reason, DAY_FIRST_REASON), False)
+            if pc.any(day_first).as_py():
+                first = table.filter(day_first).slice(0, 1).to_pylist()[0]
+                self.day_first = (first["source_row"], first["invoice_date"])
+
+    def check(self, path: Path) -> None:
+        if self.day_first is not None and self.loaded_slash:
+            line, text = self.day_first
+            raise ExportError(
+                f"{path}: its dates are day/month/year (line {line}: {shown(text.strip(), 40)}), so "
+                "its slash dates up to day 12 would load with day and month swapped; export the dates as "
+                "YYYY-MM-DD HH:MM (or month/day/year)")
+
+    def notes(self) -> tuple[str, ...]:
+        if not self.loaded_slash:
+            return ()
+        return (f"{self.loaded_slash:,} dates read as month/day/year (M/D/YYYY)",)
 
 
 class _Writer:
@@ -169,11 +216,13 @@ def _stage(writer: _Writer, rows: pa.Table) -> None:
 
 
 def _quarantine(writer: _Writer, refused: pa.Table, reasons: pa.Array, bad_lines: list[BadLine]) -> None:
-    """Keep the rows that cannot be loaded, with their raw text and why (never dropped)."""
-    records = [(r["sheet"], r["source_row"], json.dumps(dict(zip(EXPORT_COLUMNS, (r[c] for c in TEXT_COLUMNS),
-                                                                 strict=True))), why)
+    """Keep the rows that cannot be loaded, with their raw text and why (never dropped).
+
+    A NUL byte, which Postgres text and jsonb cannot hold, is kept as the visible escape ``\\x00``."""
+    records = [(_storable(r["sheet"]), r["source_row"],
+                _json(dict(zip(EXPORT_COLUMNS, (r[c] for c in TEXT_COLUMNS), strict=True))), why)
                for r, why in zip(refused.to_pylist(), reasons.to_pylist(), strict=True)]
-    records += [(b.sheet, b.source_row, json.dumps({"line": b.text}), b.reason) for b in bad_lines]
+    records += [(_storable(b.sheet), b.source_row, _json({"line": b.text}), b.reason) for b in bad_lines]
     if not records:
         return
     with writer.conn.cursor() as cur:
@@ -182,6 +231,15 @@ def _quarantine(writer: _Writer, refused: pa.Table, reasons: pa.Array, bad_lines
             "INSERT INTO quarantine (batch_id, source_file, sheet, source_row, raw_values, reason) VALUES %s",
             [(writer.batch_id, writer.source, *record) for record in records], page_size=1000,
         )
+
+
+def _storable(text: str | None) -> str | None:
+    return text.replace("\x00", "\\x00") if text and "\x00" in text else text
+
+
+def _json(values: dict) -> str:
+    """The raw values as JSON that jsonb accepts (no ``\\u0000``)."""
+    return json.dumps({k: _storable(v) for k, v in values.items()})
 
 
 def _progress_bar(path: Path, enabled: bool, unit: str) -> tqdm | None:

@@ -5,21 +5,26 @@ typed gets every reason it fails, joined by "; ", and goes to the quarantine; th
 others come out normalised (ISO dates, whole numbers without ".0") for Postgres to
 cast. Rules:
 
-- Invoice: required; a float artefact ``489434.0`` is read as ``489434``; letters other
-  than one leading prefix (``C`` cancellation, ``A`` adjustment) are refused.
+- Invoice: required; a float artefact ``489434.0`` is read as ``489434``; digits with at most
+  one leading prefix, ``C`` (cancellation) or ``A`` (adjustment); any other letter is refused.
 - StockCode: required; ``85048.0`` (a spreadsheet number) is read as ``85048``.
 - Quantity and Customer ID: whole numbers, also written ``13085.0``; ``12.5`` or ``1e3``
-  are refused. Customer ID may be empty (a guest checkout).
+  are refused. Customer ID may be empty (a guest checkout); an id is a positive number (the
+  real ones run 12346-18287), so ``0`` and ``-1`` are refused.
 - InvoiceDate: ``YYYY-MM-DD[ HH:MM[:SS]]`` (or with ``T``) or the US ``M/D/YYYY H:MM[:SS]``
   of the UCI CSV, and a real calendar date and time, in the years 1900-2199 (a year 999
-  or 9999 is a typing slip, and pandas cannot hold it).
+  or 9999 is a typing slip, and pandas cannot hold it). ``M/D/YYYY`` is month first: a slash
+  date whose first number can only be a day (``13/1/2011``) is refused, and load.py refuses a
+  file that also has slash dates it loaded (they were day/month, read swapped).
 - Price: a decimal number (``NaN`` and ``Infinity`` are refused), exponent at most two
   digits (``1e999`` would become infinity), under a billion pounds a unit (the marts'
   money columns hold up to 10^12).
+- Any value holding a NUL byte is refused (Postgres text cannot store one).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -37,6 +42,15 @@ US_DATE = (r"^(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})"
 DATE_REASON = "InvoiceDate is not a date (expected YYYY-MM-DD HH:MM or M/D/YYYY H:MM)"
 YEAR_REASON = f"InvoiceDate is out of range (years {YEARS[0]}-{YEARS[1]})"
 PRICE_RANGE_REASON = f"Price is out of range ({MAX_PRICE:,.0f} or more a unit)"
+INVOICE_REASON = "Invoice is not an invoice number"
+INVOICE_PREFIX_REASON = ("Invoice has a letter other than the prefixes C (cancellation) and A "
+                         "(adjustment)")
+CUSTOMER_REASON = "Customer ID is not a positive number (customer IDs are 5-digit numbers)"
+NUL_REASON = "contains a NUL byte, which Postgres cannot store"
+DAY_FIRST_REASON = ("InvoiceDate is day/month/year (its first number is over 12), but slash dates "
+                    "are read as month/day/year")
+# A slash date whose first number can only be a day: 13-31 / 1-12 / year.
+DAY_FIRST_DATE = r"^(1[3-9]|2\d|3[01])/(0?[1-9]|1[0-2])/\d{4}(?: |$)"
 
 
 def _blank_to_null(values: pa.Array, trim: bool = True) -> pa.Array:
@@ -92,6 +106,29 @@ def _reason(rules: list[tuple[pa.Array, str]]) -> pa.Array:
     return pc.replace_substring_regex(joined, r"^(; )+|(; )+$", "")
 
 
+def _not_positive(whole: pa.Array) -> pa.Array:
+    """Whole numbers (normalised text) that are zero or negative: ``0``, ``-0``, ``-1``."""
+    return pc.match_substring_regex(whole, r"^(-\d+|[+-]?0+)$")
+
+
+def _has_nul(table: pa.Table) -> pa.Array:
+    """Rows with a NUL byte in any exported value (looked for row by row only in a column whose
+    bytes hold one: the usual chunk costs a memchr a column)."""
+    found = pa.array(np.zeros(table.num_rows, dtype=bool))
+    for name in TEXT_COLUMNS:
+        values = table.column(name).combine_chunks()
+        buffers = values.buffers()
+        data = buffers[2] if len(buffers) > 2 else None
+        if data is not None and b"\x00" in data.to_pybytes():
+            found = pc.or_(found, pc.fill_null(pc.match_substring(values, "\x00"), False))
+    return found
+
+
+def slash_dates(table: pa.Table) -> pa.Array:
+    """Which rows' InvoiceDate is a slash date (``M/D/YYYY``, or a day-first one refused)."""
+    return pc.fill_null(pc.match_substring(table.column("invoice_date").combine_chunks(), "/"), False)
+
+
 def type_rows(table: pa.Table) -> tuple[pa.Table, pa.Array]:
     """Normalise a chunk of exported text rows; return it with each row's reason ('' = fine).
 
@@ -109,20 +146,25 @@ def type_rows(table: pa.Table) -> tuple[pa.Table, pa.Array]:
                           pa.float64())
     price_in_range = pc.less(pc.abs(price_value), MAX_PRICE)
     missing = {name: pc.is_null(col[name]) for name in TEXT_COLUMNS}
+    day_first = pc.fill_null(pc.match_substring_regex(col["invoice_date"], DAY_FIRST_DATE), False)
     reason = _reason([
         (missing["invoice"], "Invoice is empty"),
         (pc.and_not(pc.invert(pc.fill_null(pc.match_substring_regex(invoice, r"^[A-Za-z]?\d+$"), False)),
-                    missing["invoice"]), "Invoice is not an invoice number"),
+                    missing["invoice"]), INVOICE_REASON),
+        (pc.match_substring_regex(invoice, r"^[BD-Za-z]\d+$"), INVOICE_PREFIX_REASON),
         (missing["stock_code"], "StockCode is empty"),
         (missing["quantity"], "Quantity is empty"),
         (pc.and_not(pc.invert(quantity_ok), missing["quantity"]), "Quantity is not a whole number"),
         (missing["invoice_date"], "InvoiceDate is empty"),
-        (pc.and_not(pc.invert(date_ok), missing["invoice_date"]), DATE_REASON),
+        (pc.and_not(pc.and_not(pc.invert(date_ok), missing["invoice_date"]), day_first), DATE_REASON),
         (pc.and_(date_ok, pc.invert(year_ok)), YEAR_REASON),
+        (day_first, DAY_FIRST_REASON),
         (missing["price"], "Price is empty"),
         (pc.and_not(pc.invert(price_ok), missing["price"]), "Price is not a number"),
         (pc.and_(price_ok, pc.invert(price_in_range)), PRICE_RANGE_REASON),
         (pc.and_not(pc.invert(customer_ok), missing["customer_id"]), "Customer ID is not a whole number"),
+        (pc.and_(customer_ok, _not_positive(customer)), CUSTOMER_REASON),
+        (_has_nul(table), NUL_REASON),
     ])
     typed = pa.table({
         "sheet": table.column("sheet"), "source_row": table.column("source_row"),
