@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 RAW    ?= data/raw
 OUT    ?= reports/retail_report.html
 
-.PHONY: install test test-fast report build refresh bench bench-build fuzz lint architecture docker-lint clean help
+.PHONY: install test test-fast report build refresh bench bench-build fidelity fuzz lint architecture docker-lint clean help
 
 help:
 	@echo "make install  create .venv and install the pinned requirements and the lgs package"
@@ -18,6 +18,7 @@ help:
 	@echo "make test     run the whole test suite (unit, integration on an embedded Postgres, end to end)"
 	@echo "make bench    time the pipeline at full size (bench/results.json) and on the real data (bench/real.json)"
 	@echo "make bench-build  lgs build + lgs report against the old all-in-one lgs report (bench/build_vs_report.json)"
+	@echo "make fidelity  the real 2010-2011 file against a generated export, figure by figure (bench/fidelity.json)"
 	@echo "make fuzz     the readers' fuzzing targets with a long budget (make test runs them briefly)"
 	@echo "make lint     ruff on the code; import-linter on the layering contract (pyproject.toml)"
 	@echo "make architecture  regenerate architecture.png from docs/architecture.py"
@@ -50,6 +51,9 @@ refresh: install
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/real.py
+
+fidelity: install
+	$(BIN)/python bench/fidelity.py
 
 fuzz: install
 	LGS_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -p no:cacheprovider tests/ingest/test_fuzz.py --hypothesis-show-statistics

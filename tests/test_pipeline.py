@@ -20,7 +20,7 @@ MARTS = ("customer_rfm", "segments", "customer_predictions", "report_frames")
 @pytest.fixture
 def loaded(database_url, tmp_path):
     path = tmp_path / "export_synthetic.csv"
-    write_export(generate_export(rows=20_000, seed=3), path)
+    write_export(generate_export(rows=20_000, seed=5), path)
     load_path(path, progress=False)
     return path
 

@@ -73,7 +73,7 @@ def quiet(*_args) -> None:
 def weekly(tmp_path_factory) -> dict[str, Path]:
     """One generated data set written whole, and cut into three overlapping exports."""
     folder = tmp_path_factory.mktemp("weekly")
-    sheets = generate_export(rows=20_000, seed=3)  # (seeded: some churn alerts)
+    sheets = generate_export(rows=20_000, seed=5)  # (seeded: some churn alerts)
     files = {"whole": folder / "whole_synthetic.csv"}
     write_export(sheets, files["whole"])
     for n, cut in enumerate(cut_exports(sheets, parts=3), start=1):
@@ -408,7 +408,7 @@ def test_classic_scores_in_use_are_refreshed_too(database_url, paths, monkeypatc
     from lgs_analytics.report import build as report
     from lgs_analytics.results import BuildParameters
 
-    write_export(generate_export(rows=20_000, seed=3), tmp_path / "export_synthetic.csv")
+    write_export(generate_export(rows=20_000, seed=5), tmp_path / "export_synthetic.csv")
     load_path(tmp_path / "export_synthetic.csv", progress=False)
     first, _ = pipeline.build(BuildParameters(("standard", "classic")))
     monkeypatch.setattr(report, "build_report", lambda out, parameters, progress=True: out)
