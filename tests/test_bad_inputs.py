@@ -444,6 +444,9 @@ CASES = [
          Refused("repeated Quantity")),
     Case("csv-latin-1-bytes", latin1, Refused("not UTF-8 text (byte 0xc9")),
     Case("csv-header-only", lambda t: csv_with(t, []), Refused("has a header but no data rows")),
+    Case("csv-header-field-over-128-kib",  # the csv module's field limit: was a _csv.Error traceback
+         lambda t: csv_with(t, GOOD_ROWS, header=",".join([*EXPORT_COLUMNS[:-1], "Country" + "x" * 200_000])),
+         Refused("the header line cannot be read as CSV")),
     Case("csv-whitespace-only", lambda t: file(t / "blank.csv", b"   \n \t \n\n"),
          Refused("has no header line")),
     Case("csv-0-bytes", lambda t: file(t / "zero.csv", b""), Refused("the file is empty (0 bytes)")),

@@ -341,7 +341,11 @@ def _csv_header(source: Source) -> list[str]:
     except UnicodeDecodeError as exc:
         raise ExportError(f"{source.where}: not UTF-8 text (byte 0x{head[exc.start]:02x} in the header); "
                           "re-save the export as UTF-8 CSV") from None
-    first = next(csv.reader(io.StringIO(text, newline="")), None)
+    try:
+        first = next(csv.reader(io.StringIO(text, newline="")), None)
+    except csv.Error as exc:  # e.g. a header field over the csv module's 128 KiB limit
+        raise ExportError(f"{source.where}: the header line cannot be read as CSV ({exc}); export it "
+                          "again with the eight column names") from None
     if not first or all(not c.strip() for c in first):
         raise ExportError(f"{source.where}: has no header line; export it again with column names")
     return first
