@@ -237,10 +237,11 @@ def _build_record(parameters: BuildParameters, started: dt.datetime, batches: li
     }
 
 
-def _record_failure(parameters: BuildParameters, started: dt.datetime, batches: list[dict],
+def _record_failure(parameters: BuildParameters, started: dt.datetime, batches: list[dict] | None,
                     exc: Exception) -> None:
     try:
         with db.connect() as conn:
+            batches = batches if batches is not None else tables.read_batches(conn)
             publish.record_refused(conn, _build_record(parameters, started, batches,
                                                        detail=f"{type(exc).__name__}: {exc}"[:500]),
                                    status="failed")
@@ -266,8 +267,7 @@ def build(parameters: BuildParameters | None = None, say: Callable[[str], None] 
     """
     parameters = parameters or BuildParameters()
     started = dt.datetime.now(dt.UTC)
-    with db.connect() as conn:
-        batches = tables.read_batches(conn)  # for the record of a build refused before reading
+    batches: list[dict] | None = None  # the snapshot's; read apart only for a build that never got one
     try:
         batches, *inputs = _read_inputs(parameters)
         result = compute(parameters, say, tuple(inputs))
@@ -279,6 +279,7 @@ def build(parameters: BuildParameters | None = None, say: Callable[[str], None] 
         raise
     if reason:
         with db.connect() as conn:
+            batches = batches if batches is not None else tables.read_batches(conn)
             publish.record_refused(conn, _build_record(parameters, started, batches, detail=reason))
         raise BuildRefused(f"build refused: {reason}; the published build is unchanged")
     with db.connect() as conn:
