@@ -162,7 +162,7 @@ def exports_in(folder: Path) -> tuple[list[Path], list[Path]]:
     return [p for p in files if loadable(p)], [p for p in files if not loadable(p)]
 
 
-def load_folder(folder: Path, rows: int) -> None:
+def load_folder(folder: Path, rows: int, progress: bool = True) -> None:
     """Load every export in ``folder``. A folder holding nothing gets a synthetic export first,
     said so; a file that is not an export stops the run before anything loads (never generated
     data beside real files)."""
@@ -184,7 +184,7 @@ def load_folder(folder: Path, rows: int) -> None:
         write_export(generate_export(rows=rows), target)
         files = [target]
     for path in files:
-        print(load_path(path).summary())
+        print(load_path(path, progress=progress).summary())
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -196,7 +196,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.start is not None and args.end is not None and args.start > args.end:
         return fail(f"--start {args.start} is after --end {args.end}; give a window that runs forward")
     if args.load is not None:  # load + build + report: the main job
-        load_folder(args.load, args.rows)
+        load_folder(args.load, args.rows, progress=not args.quiet)
         run_build(argparse.Namespace(quiet=args.quiet))
     current = current_build()
     dates = (args.as_of, args.start, args.end)
