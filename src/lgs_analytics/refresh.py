@@ -38,7 +38,7 @@ from lgs_analytics import config
 from lgs_analytics.errors import first_line
 from lgs_analytics.ingest.readers import ExportError
 from lgs_analytics.privacy import output_key
-from lgs_analytics.store import db
+from lgs_analytics.store import db, tables
 
 IN_PROGRESS_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
 # A file is loaded only once it has not changed for this long (its mtime moves with every write):
@@ -240,7 +240,7 @@ def rebuild_due() -> tuple[bool, int | None]:
     """(due, newest batch): whether a load happened after the last refresh that completed its
     build and report (a run killed or failed after loading, or an `lgs load` by hand)."""
     with db.connect() as conn:
-        newest = db.query(conn, "SELECT max(batch_id) FROM load_batches")[0][0]
+        newest = tables.newest_batch(conn)
         done = db.query(conn, "SELECT max(last_batch_id) FROM refresh_runs "
                               "WHERE status = 'succeeded' AND recomputed")[0][0]
     return newest is not None and (done is None or newest > done), newest

@@ -126,15 +126,22 @@ def test_fractions_and_exponents_are_not_whole_numbers(texts):
 NUMBER_TEXT = re.compile(r"[+-]?[0-9]{1,9}(\.0*)?")
 
 
+def without_nul_reason(text: str, reason: str) -> str:
+    """The reason a text's own content gives: a NUL byte adds its refusal (Postgres cannot store
+    it), which is checked here and taken off."""
+    if "\x00" not in text:
+        return reason
+    assert reason.endswith(NUL_REASON), (text, reason)
+    return reason[:-len(NUL_REASON)].rstrip("; ")
+
+
 @SETTINGS
 @given(st.lists(st.text(max_size=12), min_size=1, max_size=40))
 def test_arbitrary_text_never_crashes_and_non_numbers_are_refused(texts):
     rows, reasons = typed("quantity", texts)
     trimmed = pc.utf8_trim_whitespace(pa.array(texts, pa.string())).to_pylist()
     for text, clean, row, reason in zip(texts, trimmed, rows, reasons, strict=True):
-        if "\x00" in text:  # a NUL byte: refused for that too (Postgres cannot store it)
-            assert reason.endswith(NUL_REASON), (text, reason)
-            reason = reason[:-len(NUL_REASON)].rstrip("; ")
+        reason = without_nul_reason(text, reason)
         if clean == "":
             assert reason == "Quantity is empty"
         elif NUMBER_TEXT.fullmatch(clean):
@@ -206,9 +213,7 @@ def check_dates(texts: list[str]) -> None:
     rows, reasons = typed("invoice_date", texts)
     trimmed = pc.utf8_trim_whitespace(pa.array(texts, pa.string())).to_pylist()
     for text, clean, row, reason in zip(texts, trimmed, rows, reasons, strict=True):
-        if "\x00" in text:  # a NUL byte: refused for that too (Postgres cannot store it)
-            assert reason.endswith(NUL_REASON), (text, reason)
-            reason = reason[:-len(NUL_REASON)].rstrip("; ")
+        reason = without_nul_reason(text, reason)
         if clean == "":
             assert reason == "InvoiceDate is empty"
             continue
