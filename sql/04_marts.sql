@@ -100,3 +100,54 @@ SELECT r.customer_id, r.segment, s.action, r.r_score, r.f_score, r.m_score, r.rf
 FROM customer_rfm r
 JOIN segments s ON s.method = r.method AND s.segment = r.segment
 WHERE r.method = 'standard';
+
+-- The campaign list: one row per customer scored by the standard method, with what RFM and the
+-- models say and where the customer is. The report's campaign files, `lgs campaign` and the
+-- dashboard read it (analytics/campaign.py defines it; `lgs build` publishes it).
+CREATE TABLE IF NOT EXISTS campaign_customers (
+    build_id       bigint   NOT NULL,
+    customer_id    integer  PRIMARY KEY,
+    segment        text     NOT NULL,
+    action         text     NOT NULL,
+    priority       smallint NOT NULL,
+    r_score        smallint NOT NULL,
+    f_score        smallint NOT NULL,
+    m_score        smallint NOT NULL,
+    rfm_score      char(3)  NOT NULL,
+    country        text,
+    first_order    date,
+    last_order     date,
+    days_since     integer  NOT NULL,             -- days from the last order to the as-of date
+    orders         integer  NOT NULL,             -- distinct purchase invoices
+    spend          numeric  NOT NULL,             -- GBP, net of cancellations
+    p_alive        numeric(6,4),                  -- NULL when the build published no predictions
+    clv_12m        numeric,                       -- GBP, next 12 months, discounted
+    value_at_risk  numeric,                       -- GBP: spend x (1 - p_alive), churn alerts only
+    churn_risk     boolean  NOT NULL,
+    churn_group    text CHECK (churn_group IN ('recoverable', 'long lost'))
+);
+CREATE INDEX IF NOT EXISTS campaign_customers_segment_idx ON campaign_customers (segment);
+
+-- Each identified customer's invoices in the build: the dashboard's customer history.
+CREATE TABLE IF NOT EXISTS customer_orders (
+    build_id      bigint      NOT NULL,
+    customer_id   integer     NOT NULL,
+    invoice_no    text        NOT NULL,
+    invoice_date  timestamp   NOT NULL,
+    kind          text        NOT NULL CHECK (kind IN ('purchase', 'cancellation')),
+    lines         integer     NOT NULL,
+    units         bigint      NOT NULL,
+    amount        numeric     NOT NULL,           -- GBP; negative for a cancellation
+    country       text,
+    PRIMARY KEY (customer_id, invoice_no)
+);
+
+-- The build's charts, drawn once by `lgs build` (SVG with its one-sentence finding), so that a report
+-- of the published build only assembles the page.
+CREATE TABLE IF NOT EXISTS report_charts (
+    build_id  bigint NOT NULL,
+    name      text   NOT NULL,
+    caption   text   NOT NULL,
+    svg       text   NOT NULL,
+    PRIMARY KEY (build_id, name)
+);

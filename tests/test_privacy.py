@@ -176,9 +176,13 @@ def forecast_with_alerts() -> Forecast:
 
 
 def test_churn_alerts_in_the_report_show_pseudonyms_when_asked(key):
-    plain = present.churn_alert_table(forecast_with_alerts()).data
+    from tests.analytics.test_campaign import listed
+
+    rows = listed()
+    rows["customer_id"] = rows["customer_id"].map({1: 12346, 2: 14646, 3: 18102, 4: 12347})
+    plain = present.churn_alert_table(rows, forecast_with_alerts()).data
     assert "<td>14646</td>" in plain and "pseudonymised" not in plain
-    hidden = present.churn_alert_table(forecast_with_alerts(), pseudonymise=True).data
+    hidden = present.churn_alert_table(rows, forecast_with_alerts(), pseudonymise=True).data
     assert "14646" not in hidden and "18102" not in hidden
     assert f"<td>{privacy.pseudonym(14646, key)}</td>" in hidden
     assert "Customer IDs are pseudonymised" in hidden and KEY not in hidden

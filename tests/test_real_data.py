@@ -114,9 +114,111 @@ def test_the_report_has_every_section_and_no_error(real):
     headings = [line.lstrip("#").strip() for c in cells if c["cell_type"] == "markdown"
                 and "remove-cell" not in c.get("metadata", {}).get("tags", [])
                 for line in "".join(c["source"]).splitlines() if line.startswith("#")]
-    for heading in ["Executive summary", *headings]:
+    for heading in ["What to do now", "Headline figures", *headings]:
         assert heading in text, heading
     assert 'data-mime-type="application/vnd.jupyter.error"' not in page and "Traceback" not in page
     assert "SYNTHETIC DATA" not in text
     assert f"{real['path'].name} ({real['facts']['rows']:,} rows)" in text
-    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', page)) >= 14
+    figures = re.findall(r'<figure class="lgs-figure"><svg[^>]* role="img" aria-label="([^"]+)"', page)
+    assert len(figures) >= 16
+    assert all(len(label) > 40 and "No description" not in label for label in figures)  # findings, not stock
+
+
+def test_the_report_needs_nothing_from_another_host(real):
+    page = real["out"].read_text(encoding="utf-8")
+    external = re.findall(r'(?:src|href)\s*=\s*["\']?\s*(?:https?:)?//', page, flags=re.I)
+    assert external == [] and "@import" not in page and "url(http" not in page
+
+
+def test_the_action_box_the_segment_table_and_the_campaign_files_agree(real):
+    import pandas as pd
+
+    from lgs_analytics.report.build import campaign_folder
+
+    page = real["out"].read_text(encoding="utf-8")
+    folder = campaign_folder(real["out"])
+    segments = fetch("SELECT segment, customers, revenue FROM segments "
+                     "WHERE method = 'standard' AND customers > 0")
+    for segment, customers, revenue in segments:
+        slug = re.sub(r"[^a-z0-9]+", "-", segment.casefold().replace("'", "")).strip("-")
+        rows = pd.read_csv(folder / f"campaign-{slug}.csv")
+        assert len(rows) == customers and set(rows["segment"]) == {segment}
+        assert rows["spend_gbp"].sum() == pytest.approx(float(revenue), abs=0.05)
+        assert f'href="{folder.name}/campaign-{slug}.csv"' in page
+        box = page[page.index("What to do now"):page.index("Headline figures")]
+        assert f"{customers:,} customers (CSV)" in box
+    [(flagged,)] = fetch("SELECT count(*) FROM campaign_customers WHERE churn_risk")
+    alerts = sorted(folder.glob("campaign-churn-alerts-*.csv"))
+    assert sum(len(pd.read_csv(a)) for a in alerts) == flagged
+
+
+def _chromium():
+    import shutil
+
+    if not shutil.which("chromium") and not __import__("os").path.exists("/usr/bin/chromium"):
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it with apt-get)")
+    from playwright.sync_api import sync_playwright
+
+    return sync_playwright()
+
+
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def test_the_report_opens_offline_without_javascript_and_prints_without_orphans(real, tmp_path):
+    from pypdf import PdfReader
+
+    requests = []
+    with _chromium() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 900}, java_script_enabled=False)
+        context.route("**/*", lambda route: (requests.append(route.request.url),
+                                             route.continue_() if route.request.url.startswith("file:")
+                                             else route.abort()))
+        tab = context.new_page()
+        tab.goto(real["out"].resolve().as_uri())
+        sizes = tab.eval_on_selector_all("figure.lgs-figure svg",
+                                         "els => els.map(e => [e.getBoundingClientRect().width,"
+                                         " e.getBoundingClientRect().height])")
+        overflow = tab.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        tab.screenshot(path=str(tmp_path / "report-first-screen.png"))
+        tab.pdf(path=str(tmp_path / "report.pdf"), format="A4")
+        browser.close()
+    assert len(sizes) >= 16 and all(w > 600 and h > 150 for w, h in sizes)  # every chart drawn, page-wide
+    assert overflow <= 0
+    assert [u for u in requests if not u.startswith("file:")] == []
+    headings = set(re.findall(r"<h[1-4][^>]*>([^<]+)", real["out"].read_text(encoding="utf-8")))
+    for number, sheet in enumerate(PdfReader(tmp_path / "report.pdf").pages, start=1):
+        lines = [line.strip() for line in sheet.extract_text().splitlines() if line.strip()]
+        assert lines, f"page {number} of the print is empty"
+        assert not (len(lines) <= 2 and set(lines) <= headings), f"page {number} holds only a heading"
+
+
+
+def test_a_window_report_is_scored_at_the_window_end_and_speaks_of_its_own_months(real):
+    from lgs_analytics.report import figures, tables
+
+    page = pipeline.what_if("standard", None, "2011-01-01", "2011-06-30")
+    assert page.scores.as_of == pd_timestamp("2011-07-01") == page.forecast.as_of
+    assert not page.analysis.sales["is_partial"].any()  # January is whole: the window starts on the 1st
+    words = " ".join(finding(page) for name, (_, finding) in figures.CHARTS.items()
+                     if name in figures.drawable(page))
+    words += tables.executive_summary(page.analysis, page.scores).data
+    named = set(re.findall(r"(January|February|March|April|May|June|July|August|September|October|November|"
+                           r"December) (\d{4})", words))
+    assert named and all((month, year) in WINDOW_MONTHS for month, year in named), named - WINDOW_MONTHS
+    assert "gift season" not in words
+    if page.forecast.unavailable:
+        section = tables.outlook(page).data
+        assert "<figure" not in section and section.count("<p>") == 1
+
+
+WINDOW_MONTHS = {(m, "2011") for m in ("January", "February", "March", "April", "May", "June")} | {
+    ("July", "2011")}  # the as-of date, 1 July 2011
+
+
+def pd_timestamp(day: str):
+    import pandas as pd
+
+    return pd.Timestamp(day)

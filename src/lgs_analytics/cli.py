@@ -103,6 +103,24 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_campaign(args: argparse.Namespace) -> int:
+    from lgs_analytics.pipeline import published_campaign
+    from lgs_analytics.report import campaigns
+
+    if args.segment is None and not args.churn_risk:
+        return fail("say which campaign: --segment NAME (e.g. --segment 'At Risk'), --churn-risk, or both", 2)
+    key = privacy.output_key(args.pseudonymise)
+    check_writable(args.out)
+    campaigns.check_suffix(args.out)
+    build, rows = published_campaign(args.segment, args.churn_risk)
+    campaigns.write_rows(rows, args.out, key)
+    what = " ".join(filter(None, [rows["segment"].iloc[0] if args.segment and len(rows) else args.segment,
+                                  "churn alerts" if args.churn_risk else ""]))
+    print(f"{len(rows):,} customers ({what}, build {build.build_id}, spend £{rows['spend'].sum():,.2f}) "
+          f"written to {args.out}{' (customer IDs pseudonymised)' if key else ''}")
+    return 0
+
+
 def check_writable(out: Path) -> None:
     """Refuse an --out that cannot be a file before the long work starts."""
     if out.is_dir():
@@ -271,6 +289,12 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from lgs_analytics.dashboard.serve import serve
+
+    return serve(args.host, args.port, args.pseudonymise)
+
+
 # --- parser --------------------------------------------------------------------------------------
 
 
@@ -344,6 +368,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_pseudonymise(pre)
     pre.set_defaults(func=cmd_predict)
 
+    cam = sub.add_parser("campaign", help="write a campaign list from the published build (.csv or .xlsx)")
+    cam.add_argument("--segment", metavar="NAME", help="an RFM segment, e.g. 'At Risk' or \"Can't Lose\"")
+    cam.add_argument("--churn-risk", action="store_true",
+                     help="only the churn alerts (with --segment: that segment's), highest value at risk first")
+    cam.add_argument("--out", type=Path, required=True, metavar="PATH", help="the file to write: .csv or .xlsx")
+    cam.add_argument("--pseudonymise", action=argparse.BooleanOptionalAction,
+                     default=privacy.pseudonymise_by_default(),
+                     help=f"show customer IDs as keyed pseudonyms (key from {privacy.ENV_PSEUDONYM_KEY}; "
+                          f"default on when {privacy.ENV_PSEUDONYMISE}=1)")
+    cam.set_defaults(func=cmd_campaign)
+
     bld = sub.add_parser("build", help="compute scores, segments, predictions and report aggregates and "
                                        "publish them for the web app (one transaction)")
     bld.add_argument("--as-of", type=iso_date, default=None,
@@ -391,6 +426,14 @@ def build_parser() -> argparse.ArgumentParser:
     ref.add_argument("--quiet", action="store_true", help="no progress bars")
     add_pseudonymise(ref)
     ref.set_defaults(func=cmd_refresh)
+
+    dash = sub.add_parser("dashboard", help="serve the marketing dashboard of the published build "
+                                            "(http://127.0.0.1:8050/)")
+    dash.add_argument("--host", default="127.0.0.1",
+                      help="interface to listen on (default 127.0.0.1; any other needs LGS_DASHBOARD_PASSWORD)")
+    dash.add_argument("--port", type=positive_int, default=8050, help="port (default 8050)")
+    add_pseudonymise(dash)
+    dash.set_defaults(func=cmd_dashboard)
 
     dbp = sub.add_parser("db", help="the database: url, start, stop, reset")
     dbp.add_argument("action", choices=["url", "start", "stop", "reset"])

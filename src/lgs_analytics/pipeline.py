@@ -16,7 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import pandas as pd
 
-from lgs_analytics.analytics import metrics, rfm
+from lgs_analytics.analytics import campaign, metrics, rfm
 from lgs_analytics.analytics.clean import CleanResult, clean_transactions
 from lgs_analytics.analytics.segments import segment_summary
 from lgs_analytics.errors import BuildRefused
@@ -71,23 +71,24 @@ def read_export_rows(start=None, end=None, conn=None) -> pd.DataFrame:
 # --- computing (pure steps, wired) -----------------------------------------------------------
 
 
-def analyse(cleaned: CleanResult, transactions: pd.DataFrame, top: int = 10) -> Analysis:
-    """Every sales aggregate of the report, from the cleaned lines and all transactions."""
+def analyse(cleaned: CleanResult, transactions: pd.DataFrame, top: int = 10, start=None) -> Analysis:
+    """Every sales aggregate of the report, from the cleaned lines and all transactions; ``start``,
+    the window's first day, tells a month the window cuts from one the shop opened late in."""
     purchases, cancellations = cleaned.purchases, cleaned.cancellations
     amounts = metrics.invoice_amounts(purchases)["amount"]
     amounts_p85 = metrics.trim_to_quantile(amounts, 0.85)
     baskets = metrics.basket_sizes(purchases)
     return Analysis(
         audit=cleaned.audit,
-        headline=metrics.headline_numbers(purchases, cancellations, transactions),
+        headline=metrics.headline_numbers(purchases, cancellations, transactions, start),
         amounts=amounts,
         amounts_summary=metrics.amount_summary(amounts),
         amounts_p85=amounts_p85,
         amounts_p85_summary=metrics.amount_summary(amounts_p85),
-        orders=metrics.monthly_orders(transactions),
-        sales=metrics.monthly_sales(purchases, cancellations),
-        active_users=metrics.monthly_active_users(transactions, purchases),
-        new_vs_existing=metrics.new_vs_existing(purchases),
+        orders=metrics.monthly_orders(transactions, start),
+        sales=metrics.monthly_sales(purchases, cancellations, start),
+        active_users=metrics.monthly_active_users(transactions, purchases, start),
+        new_vs_existing=metrics.new_vs_existing(purchases, start),
         retention=metrics.cohort_retention(purchases),
         countries=metrics.sales_by_country(purchases, cancellations, top=top),
         products=metrics.top_products(purchases, cancellations, n=top),
@@ -186,16 +187,26 @@ def compute(parameters: BuildParameters, say: Callable[[str], None] = lambda _: 
     clock = time.perf_counter()
     transactions, export_rows = inputs if inputs is not None else _read_inputs(p)[1:]
     cleaned = clean_transactions(transactions)
-    analysis = analyse(cleaned, transactions)
+    analysis = analyse(cleaned, transactions, start=p.start)
     say(f"read and cleaned {len(transactions):,} transactions, aggregates ready "
         f"({time.perf_counter() - clock:.1f} s)")
-    scores = {m: score(m, p.as_of, cleaned=cleaned, export_rows=export_rows) for m in p.methods}
+    as_of = p.scores_as_of
+    scores = {m: score(m, as_of, cleaned=cleaned, export_rows=export_rows) for m in p.methods}
     say(f"scored {', '.join(f'{m} ({len(s.customers):,} customers)' for m, s in scores.items())} "
         f"({time.perf_counter() - clock:.1f} s)")
-    outlook = forecast(cleaned, p.as_of, p.horizon_days)
+    outlook = forecast(cleaned, as_of, p.horizon_days)
     say(f"predictions: {outlook.unavailable or f'{len(outlook.customers):,} customers'} "
         f"({time.perf_counter() - clock:.1f} s)")
-    return Build(p, analysis, scores, outlook)
+    listed = scores.get("standard") or next(iter(scores.values()))
+    return Build(p, analysis, scores, outlook, campaign_list(cleaned, listed, outlook),
+                 metrics.customer_invoices(cleaned.purchases, cleaned.cancellations))
+
+
+def campaign_list(cleaned: CleanResult, scores: Scores, outlook: Forecast) -> pd.DataFrame:
+    """The campaign list of ``scores``: segments and actions, where each customer is, the models' view."""
+    profile = campaign.customer_profile(cleaned.purchases, scores.as_of)
+    predictions = None if outlook.unavailable else outlook.customers
+    return campaign.campaign_list(scores.customers, scores.segments, profile, predictions)
 
 
 # --- publishing ------------------------------------------------------------------------------
@@ -282,12 +293,29 @@ def build(parameters: BuildParameters | None = None, say: Callable[[str], None] 
             batches = batches if batches is not None else tables.read_batches(conn)
             publish.record_refused(conn, _build_record(parameters, started, batches, detail=reason))
         raise BuildRefused(f"build refused: {reason}; the published build is unchanged")
+    charts = draw_charts(result, say)
     with db.connect() as conn:
         scores = {m: (s.as_of, s.customers, s.segments) for m, s in result.scores.items()}
         predictions = None if result.forecast.unavailable else result.forecast.customers
         build_id = publish.publish(conn, _build_record(parameters, started, batches, result),
-                                   scores, predictions, _frames(result))
+                                   scores, predictions, _frames(result), result.campaign,
+                                   result.customer_orders, charts)
     return build_id, result
+
+
+def draw_charts(result: Build, say: Callable[[str], None] = lambda _: None) -> dict[str, tuple[str, str]]:
+    """The report's charts of the build's default page (standard scores), drawn once here so that
+    every report of the published build only assembles them."""
+    if "standard" not in result.scores:
+        return {}
+    from lgs_analytics.report import figures
+
+    clock = time.perf_counter()
+    page = Page(Provenance(None, None, result.parameters), result.analysis, result.scores["standard"],
+                result.forecast, result.campaign)
+    charts = figures.render_all(page)
+    say(f"drew {len(charts)} report charts ({time.perf_counter() - clock:.1f} s)")
+    return charts
 
 
 # --- reading the published build -------------------------------------------------------------
@@ -333,6 +361,8 @@ def published(method: str = "standard") -> Page:
         as_of, customers, segments = tables.read_scores(conn, method)
         frames = tables.read_frames(conn, row["build_id"])
         predictions = tables.read_predictions(conn)
+        listed = tables.read_campaign(conn)
+        charts = tables.read_charts(conn, row["build_id"]) if method == "standard" else {}
     info = _provenance(row, row["batches"])
     values = {}
     for name in Analysis.field_names():
@@ -347,7 +377,20 @@ def published(method: str = "standard") -> Page:
         outlook = Forecast(pd.Timestamp(meta["as_of"]), meta["horizon_days"], predictions,
                            frames["churn_alerts"], frames["holdout_buckets"], meta["holdout_metrics"],
                            meta["fit_seconds"])
-    return Page(info, Analysis(**values), Scores(method, as_of, customers, segments), outlook)
+    if method != "standard":  # the published list is of the standard scores: not this page's segments
+        listed = listed.iloc[0:0]
+    return Page(info, Analysis(**values), Scores(method, as_of, customers, segments), outlook, listed, charts)
+
+
+def published_campaign(segment: str | None = None, churn_risk: bool = False
+                       ) -> tuple[Provenance, pd.DataFrame]:
+    """(the current build, its campaign rows): one segment's (any case), the churn alerts, or both."""
+    with db.snapshot() as conn:
+        row = tables.read_current_build(conn)
+        if row is None:
+            raise ValueError("nothing is published yet: run `lgs build` (or `lgs report --load data/raw`)")
+        listed = tables.read_campaign(conn)
+    return _provenance(row, row["batches"]), campaign.select(listed, segment, churn_risk)
 
 
 def what_if(method: str = "standard", as_of=None, start=None, end=None) -> Page:
@@ -362,7 +405,8 @@ def what_if(method: str = "standard", as_of=None, start=None, end=None) -> Page:
     base = f"build {row['build_id']}" if row else "no published build yet"
     label = (f"What-if: {method} method{', ' + shown if shown else ''}. Computed for this page only: "
              f"the web app and the dashboard show {base}.")
-    return Page(_provenance(row, batches, label), result.analysis, result.scores[method], result.forecast)
+    return Page(_provenance(row, batches, label), result.analysis, result.scores[method], result.forecast,
+                result.campaign)
 
 
 def _day(value) -> dt.date | None:

@@ -96,6 +96,15 @@ class BuildParameters:
             raise ValueError(f"the window starts ({self.start}) after it ends ({self.end}); "
                              "give --start on or before --end")
 
+    @property
+    def scores_as_of(self) -> dt.date | None:
+        """The as-of date the scores and predictions use: the one given, else the day after the
+        window's end (a spring window is scored as of its own end, not the data's), else None
+        (each method's default)."""
+        if self.as_of is not None:
+            return self.as_of
+        return None if self.end is None else self.end + dt.timedelta(days=1)
+
     def as_json(self) -> dict:
         iso = {k: (v.isoformat() if isinstance(v, dt.date) else v)
                for k, v in (("as_of", self.as_of), ("start", self.start), ("end", self.end))}
@@ -126,6 +135,8 @@ class Build:
     analysis: Analysis
     scores: dict[str, Scores]  # by method
     forecast: Forecast
+    campaign: pd.DataFrame  # analytics.campaign.campaign_list of the standard scores
+    customer_orders: pd.DataFrame  # analytics.metrics.customer_invoices: each customer's invoices
 
     @property
     def as_of(self) -> pd.Timestamp:
@@ -167,6 +178,10 @@ class Page:
     analysis: Analysis
     scores: Scores
     forecast: Forecast
+    campaign: pd.DataFrame  # analytics.campaign.campaign_list of these scores: one row per customer
+    # The build's charts, drawn once when it was published: name -> (caption, SVG). Empty for a
+    # what-if, whose charts are drawn as the page is shown.
+    charts: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def is_what_if(self) -> bool:

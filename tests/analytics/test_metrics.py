@@ -136,7 +136,7 @@ def test_monthly_orders(transactions: pd.DataFrame) -> None:
 def test_monthly_sales_and_growth(purchases: pd.DataFrame, cancellations: pd.DataFrame) -> None:
     sales = metrics.monthly_sales(purchases, cancellations)
     assert list(sales.columns) == ["month", "gross_sales", "cancelled_sales", "net_sales",
-                                   "growth_pct", "is_partial"]
+                                   "growth_pct", "yoy_pct", "is_partial"]
     assert sales["month"].tolist() == [SEP, OCT, NOV, DEC]
     # Sep 15 + 10 ; Oct 15 + 30 ; Nov 15 ; Dec 10 + 20
     assert sales["gross_sales"].tolist() == [25.0, 45.0, 15.0, 30.0]

@@ -224,7 +224,7 @@ def test_cohort_retention(data) -> None:
     text = check(fig, x_units=("Months since first purchase",), y_units=("Cohort",))
     assert "partial month (data to 9 Dec)" in text
     colorbar = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
-    assert colorbar and "% of cohort active" in colorbar[0].get_ylabel()
+    assert colorbar and "% of cohort buying again" in colorbar[0].get_ylabel()
     assert [t.get_text() for t in _axes(fig)[0].get_yticklabels()] == [
         "Sep 2011", "Oct 2011", "Nov 2011", "Dec 2011"]
     assert text.count("100") >= len(retention)  # month 0 labelled in %

@@ -11,11 +11,13 @@ matplotlib.use("Agg")
 
 from lgs_analytics.report import tables as present  # noqa: E402
 from lgs_analytics.report.charts import predictions as prediction_charts  # noqa: E402
+from lgs_analytics.results import Forecast  # noqa: E402
 
 PREDICTIONS = pd.DataFrame(
     {"p_alive": [0.9, 0.2, 1.0], "expected_purchases": [1.2, 0.1, 0.3], "clv": [900.0, 40.0, 150.0]},
     index=pd.Index([1, 2, 3], name="customer_id"))
-SCORES = pd.DataFrame({"customer_id": [1, 2, 3], "segment": ["Champions", "At Risk", "New Customers"]})
+SCORES = pd.DataFrame({"customer_id": [1, 2, 3], "segment": ["Champions", "At Risk", "New Customers"],
+                       "frequency": [9, 3, 1]})
 BUCKETS = pd.DataFrame({"customers": [10, 5], "mean_actual": [0.5, 2.0], "mean_predicted": [0.4, 1.5]},
                        index=pd.Index(["0", "1"], name="frequency_cal"))
 METRICS = {"total_actual": 15.0, "total_predicted": 11.5, "error_pct": -23.3}
@@ -50,25 +52,31 @@ def test_clv_distribution_names_total_median_and_mean_in_pounds():
 def test_p_alive_by_segment_in_percent():
     fig = prediction_charts.plot_p_alive_by_segment(PREDICTIONS, SCORES)
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    assert labels == ["New Customers (1)", "Champions (1)", "At Risk (1)"]
+    # The one-time buyer (New Customers, P(alive) 100% by construction) is left out of the averages.
+    assert labels == ["Champions (1)", "At Risk (1)"]
     assert "%" in texts(fig)[1] and saves_png(fig)
 
 
-def outlook_with(alerts, flagged):
-    from lgs_analytics.pipeline import Forecast
-
-    customers = pd.DataFrame({"churn_risk": [True] * flagged + [False]})
-    return Forecast(pd.Timestamp("2011-12-10"), 90, customers, alerts, pd.DataFrame(), {}, 0.1)
+def outlook() -> Forecast:
+    return Forecast(pd.Timestamp("2011-12-10"), 90, PREDICTIONS, pd.DataFrame(), pd.DataFrame(), {}, 0.1)
 
 
-def test_churn_alert_table_counts_every_flagged_customer_and_has_an_empty_case():
-    alerts = pd.DataFrame({"customer_id": [2, 3], "past_value": [5000.0, 4000.0], "p_alive": [0.2, 0.3],
-                           "expected_purchases": [0.1, 0.2], "clv": [40.0, 50.0],
-                           "reason": ["spent <a lot>", "spent"]})
-    page = present.churn_alert_table(outlook_with(alerts, 7), limit=1).data
-    assert "£5,000" in page and "20%" in page and "spent &lt;a lot&gt;" in page and "£4,000" not in page
-    assert "The 1 most valuable of 7 flagged customers" in page
-    assert "No customer" in present.churn_alert_table(outlook_with(alerts.iloc[0:0], 0)).data
+def test_churn_alert_table_ranks_by_value_at_risk_and_lists_the_long_lost_apart():
+    from tests.analytics.test_campaign import listed
+
+    page = present.churn_alert_table(listed(), outlook(), limit=1).data
+    assert page.index("Recoverable: 1 customers") < page.index("Long lost: 1 customers")
+    assert "£1,800" in page and "£2,250" in page and "At Risk" in page and "40%" in page
+    none = listed().assign(churn_risk=False, churn_group=pd.NA)
+    assert "No customer" in present.churn_alert_table(none, outlook()).data
+
+
+def test_a_loyal_customer_flagged_is_explained():
+    from tests.analytics.test_campaign import listed
+
+    rows = listed()
+    rows.loc[rows["customer_id"] == 2, "segment"] = "Loyal Customers"
+    assert "1 flagged customers are in a loyal segment" in present.churn_alert_table(rows, outlook()).data
 
 
 def test_too_little_data_gives_a_reason_and_honest_empty_charts():

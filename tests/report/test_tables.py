@@ -44,10 +44,10 @@ def analysed():
 def test_executive_summary_shows_the_headline_numbers_and_escapes_text():
     _, analysis, scores = analysed()
     page = present.executive_summary(analysis, scores).data
-    # Gross 20 + 20 + 10 + 10 = 60, cancelled 10: net £50; 3 customers; 4 orders placed.
-    assert "£50" in page and ">3<" in page and ">4<" in page
+    # Gross 20 + 20 + 10 + 10 = 60, cancelled 10: net £50; 3 customers; 4 orders; 60 / 4 = £15.00.
+    assert "£50" in page and ">3<" in page and ">4<" in page and "£15.00" in page
     assert "03 October 2011" in page and "09 December 2011" in page
-    assert "December 2011, covers only 9 days" in page
+    assert "December 2011, has only 9 days" in page
     assert "Net sales peaked in November 2011 at £20, in the Q4 gift season." in page
     assert "<script" not in page
 
@@ -59,3 +59,16 @@ def test_tables_escape_and_format():
     actions = present.segment_action_table(scores.segments).data
     assert actions.count("<tr>") == 11  # header + 10 segments
     assert "Can&#x27;t Lose" in actions
+
+
+def test_headline_figures_reconcile_on_their_stated_basis():
+    _, analysis, _ = analysed()
+    h = analysis.headline
+    assert h["gross_revenue"] - h["cancelled_revenue"] == h["net_revenue"] == 50
+    assert h["average_order_value"] * h["customer_orders"] == h["gross_revenue"]
+    assert h["customer_orders"] + h["other_orders"] == h["purchase_orders"]
+    note = present.reconciliation(analysis)
+    assert "Gross sales £60 − cancellations £10 = net £50" in note
+    assert "£60 ÷ 4 orders = £15.00 average order" in note and "0 other purchase invoices" in note
+    values = [v for v, _ in present.headline_figures(analysis)]
+    assert values[:4] == ["£50", "3", "4", "£15.00"]

@@ -46,12 +46,14 @@ def _trading_day(day: pd.Timestamp, step: int) -> pd.Timestamp:
     return day
 
 
-def partial_months(dates: pd.Series) -> set[pd.Period]:
+def partial_months(dates: pd.Series, start=None) -> set[pd.Period]:
     """Months only partly covered by the data, as a set of ``Period('YYYY-MM', 'M')``.
 
     The last month is partial when the last date falls before that month's last trading
     day (Saturdays closed): data ending 2011-12-09 makes December 2011 partial.  The
-    first month likewise when the first date falls after its first trading day.
+    first month likewise when the first date falls after its first trading day, unless the
+    analyst's window ``start`` covers the month from its beginning: then a late first
+    invoice is the shop's own holiday (4 January 2011), not a cut.
     """
     dates = dates.dropna()
     if dates.empty:
@@ -59,14 +61,16 @@ def partial_months(dates: pd.Series) -> set[pd.Period]:
     first, last = dates.min().normalize(), dates.max().normalize()
     partial: set[pd.Period] = set()
     first_month, last_month = first.to_period("M"), last.to_period("M")
-    if first > _trading_day(first_month.start_time.normalize(), +1):
+    opened = _trading_day(first_month.start_time.normalize(), +1)
+    cut = pd.Timestamp(start).normalize() > opened if start is not None else first > opened
+    if cut:
         partial.add(first_month)
     if last < _trading_day(last_month.end_time.normalize(), -1):
         partial.add(last_month)
     return partial
 
 
-def _monthly(columns: dict[str, pd.Series], dates: list[pd.Series]) -> pd.DataFrame:
+def _monthly(columns: dict[str, pd.Series], dates: list[pd.Series], start=None) -> pd.DataFrame:
     """One row per month from the first to the last of ``dates``: ``month``, the given
     per-month series (indexed by month ordinal, gaps filled with 0) and ``is_partial``."""
     span = pd.concat([pd.Series([d.min(), d.max()]) for d in dates]).dropna()
@@ -75,7 +79,7 @@ def _monthly(columns: dict[str, pd.Series], dates: list[pd.Series]) -> pd.DataFr
     frame = pd.DataFrame({"month": months})
     for name, values in columns.items():
         frame[name] = values.reindex(months.asi8, fill_value=0).to_numpy()
-    frame["is_partial"] = frame["month"].isin(partial_months(span))
+    frame["is_partial"] = frame["month"].isin(partial_months(span, start))
     return frame
 
 
@@ -124,7 +128,7 @@ def trim_to_quantile(amounts: pd.Series, q: float = 0.85) -> pd.Series:
     return amounts[amounts <= amounts.quantile(q)]
 
 
-def monthly_orders(transactions: pd.DataFrame) -> pd.DataFrame:
+def monthly_orders(transactions: pd.DataFrame, start=None) -> pd.DataFrame:
     """Placed and cancelled orders per month, from all invoices (guests included).
 
     Columns: ``month``; ``placed`` = distinct purchase invoices (not ``C`` nor ``A``);
@@ -142,35 +146,49 @@ def monthly_orders(transactions: pd.DataFrame) -> pd.DataFrame:
         "placed": pd.Series(month[placed]).value_counts(),
         "cancelled": n_cancelled,
         "seed_placed_shortcut": every.sub(2 * n_cancelled, fill_value=0).astype("int64"),
-    }, [transactions["invoice_date"]])
+    }, [transactions["invoice_date"]], start)
 
 
 def _identified(cancellations: pd.DataFrame) -> pd.DataFrame:
     return cancellations[cancellations["customer_id"].notna()]
 
 
-def monthly_sales(purchases: pd.DataFrame, cancellations: pd.DataFrame) -> pd.DataFrame:
+def monthly_sales(purchases: pd.DataFrame, cancellations: pd.DataFrame, start=None) -> pd.DataFrame:
     """Sales per month (GBP): ``month, gross_sales, cancelled_sales, net_sales, growth_pct,
-    is_partial``.
+    is_partial`` and ``yoy_pct``.
 
     ``cancelled_sales`` is positive (the value of the month's cancellations of identified
     customers); ``net_sales`` = gross - cancelled.  ``growth_pct`` is the month-over-month
     change of net sales in percent; NaN for the first month, after a month without sales,
     and wherever this or the previous month is partial (a partial month is not compared).
+    ``yoy_pct``: the change on the same month a year before, both complete (a seasonal shop
+    compares December with December).
     """
     cancellations = _identified(cancellations)
     gross = purchases.groupby(_ordinals(purchases["invoice_date"]))["line_total"].sum()
     cancelled = -cancellations.groupby(_ordinals(cancellations["invoice_date"]))["line_total"].sum()
     frame = _monthly({"gross_sales": gross, "cancelled_sales": cancelled},
-                     [purchases["invoice_date"], cancellations["invoice_date"]])
+                     [purchases["invoice_date"], cancellations["invoice_date"]], start)
     frame["net_sales"] = frame["gross_sales"] - frame["cancelled_sales"]
     previous = frame["net_sales"].shift(1)
     comparable = ~(frame["is_partial"] | frame["is_partial"].shift(1, fill_value=True)) & previous.ne(0)
     frame["growth_pct"] = ((frame["net_sales"] - previous) / previous * 100).where(comparable)
-    return frame[["month", "gross_sales", "cancelled_sales", "net_sales", "growth_pct", "is_partial"]]
+    frame["yoy_pct"] = _year_over_year(frame)
+    columns = ["month", "gross_sales", "cancelled_sales", "net_sales", "growth_pct", "yoy_pct", "is_partial"]
+    return frame[columns]
 
 
-def monthly_active_users(transactions: pd.DataFrame, purchases: pd.DataFrame) -> pd.DataFrame:
+def _year_over_year(frame: pd.DataFrame) -> pd.Series:
+    """% change of net sales on the same month a year before; NaN unless both months are complete."""
+    by_month = frame.set_index("month")
+    before = by_month.reindex(by_month.index - 12)
+    comparable = ~by_month["is_partial"].to_numpy() & (before["is_partial"] == False).to_numpy()  # noqa: E712
+    change = (by_month["net_sales"].to_numpy() / before["net_sales"].to_numpy() - 1) * 100
+    valid = comparable & (before["net_sales"].to_numpy() > 0)
+    return pd.Series(np.where(valid, change, np.nan), index=frame.index)
+
+
+def monthly_active_users(transactions: pd.DataFrame, purchases: pd.DataFrame, start=None) -> pd.DataFrame:
     """Active customers per month: ``month, active_customers, buying_customers, is_partial``.
 
     ``active_customers`` is the seed's definition: distinct identified customers with any
@@ -184,10 +202,10 @@ def monthly_active_users(transactions: pd.DataFrame, purchases: pd.DataFrame) ->
     buying = _customer_months(purchases)
     return _monthly({"active_customers": any_invoice["_m"].value_counts(),
                      "buying_customers": buying["_m"].value_counts()},
-                    [transactions["invoice_date"]])
+                    [transactions["invoice_date"]], start)
 
 
-def new_vs_existing(purchases: pd.DataFrame) -> pd.DataFrame:
+def new_vs_existing(purchases: pd.DataFrame, start=None) -> pd.DataFrame:
     """Active customers per month split by whether the month is their first purchase month.
 
     Columns: ``month, new_customers, existing_customers, is_partial``.  The first month of
@@ -198,7 +216,7 @@ def new_vs_existing(purchases: pd.DataFrame) -> pd.DataFrame:
     return _monthly({
         "new_customers": pairs.loc[is_new, "_m"].value_counts(),
         "existing_customers": pairs.loc[~is_new, "_m"].value_counts(),
-    }, [purchases["invoice_date"]])
+    }, [purchases["invoice_date"]], start)
 
 
 def cohort_counts(purchases: pd.DataFrame) -> pd.DataFrame:
@@ -289,6 +307,27 @@ def top_products(purchases: pd.DataFrame, cancellations: pd.DataFrame | None = N
     return best[["stock_code", "description", "quantity", "revenue", "invoices"]].reset_index(drop=True)
 
 
+def customer_invoices(purchases: pd.DataFrame, cancellations: pd.DataFrame) -> pd.DataFrame:
+    """Every invoice of an identified customer: ``customer_id, invoice_no, invoice_date, kind``
+    (``purchase`` or ``cancellation``), ``lines, units, amount`` (GBP; negative for a
+    cancellation), ``country``; by customer, then date. A customer's history, as the dashboard shows it."""
+    frames = []
+    for kind, lines in (("purchase", purchases), ("cancellation", _identified(cancellations))):
+        lines = lines[lines["customer_id"].notna()]
+        invoices = lines.groupby("invoice_no", sort=False).agg(
+            customer_id=("customer_id", "first"), invoice_date=("invoice_date", "min"),
+            lines=("quantity", "size"), units=("quantity", "sum"), amount=("line_total", "sum"),
+            country=("country", "first")).reset_index()
+        frames.append(invoices.assign(kind=kind))
+    out = pd.concat(frames, ignore_index=True)
+    out = out.astype({"customer_id": "int64", "lines": "int64", "units": "int64", "amount": "float64",
+                      "invoice_no": "string", "country": "string", "kind": "string"})
+    out["amount"] = out["amount"].round(2)
+    columns = ["customer_id", "invoice_no", "invoice_date", "kind", "lines", "units", "amount", "country"]
+    return out.sort_values(["customer_id", "invoice_date", "invoice_no"], kind="stable")[columns].reset_index(
+        drop=True)
+
+
 def basket_sizes(purchases: pd.DataFrame) -> pd.DataFrame:
     """Per purchase invoice: ``invoice_no, month, lines`` (product lines), ``units``."""
     invoices = _invoices(purchases)
@@ -310,7 +349,7 @@ def basket_summary(baskets: pd.DataFrame, by_month: bool = False) -> pd.DataFram
 
 
 def headline_numbers(purchases: pd.DataFrame, cancellations: pd.DataFrame,
-                     transactions: pd.DataFrame) -> dict[str, Any]:
+                     transactions: pd.DataFrame, start=None) -> dict[str, Any]:
     """Key numbers for the executive summary.
 
     Period and orders come from ``transactions`` (all invoices, guests included); money
@@ -319,13 +358,15 @@ def headline_numbers(purchases: pd.DataFrame, cancellations: pd.DataFrame,
     gross_revenue, cancelled_revenue (positive), net_revenue, customers, purchase_orders
     and cancelled_orders (as in :func:`monthly_orders`), invoices (all distinct invoices,
     guests, cancellations and adjustments included), cancellation_rate_pct (cancelled /
-    all invoices, %: 14.81% on the real 2010-2011 data), average_order_value (mean purchase
-    invoice amount, GBP),
+    all invoices, %: 14.81% on the real 2010-2011 data), customer_orders (purchase invoices of
+    identified customers: the basis of the money figures), other_orders (purchase_orders -
+    customer_orders: guest orders and invoices with no product line), average_order_value
+    (gross_revenue / customer_orders, GBP),
     last_month (Period), last_month_partial (bool), last_month_days (days of the last
     month the data covers, e.g. 9 for data ending 2011-12-09), repeat_customer_pct (% of
     customers with more than one purchase invoice).
     """
-    orders = monthly_orders(transactions)
+    orders = monthly_orders(transactions, start)
     dates = transactions["invoice_date"]
     start, end = dates.min(), dates.max()
     gross = float(purchases["line_total"].sum())
@@ -342,8 +383,9 @@ def headline_numbers(purchases: pd.DataFrame, cancellations: pd.DataFrame,
         "customers": int(purchases["customer_id"].nunique()),
         "purchase_orders": placed, "cancelled_orders": n_cancelled, "invoices": n_all,
         "cancellation_rate_pct": n_cancelled / n_all * 100 if n_all else float("nan"),
+        "customer_orders": int(n_invoices), "other_orders": placed - int(n_invoices),
         "average_order_value": gross / n_invoices if n_invoices else float("nan"),
-        "last_month": last_month, "last_month_partial": last_month in partial_months(dates),
+        "last_month": last_month, "last_month_partial": last_month in partial_months(dates, start),
         "last_month_days": int((end.normalize() - covered_from.normalize()).days) + 1,
         "repeat_customer_pct": float((orders_per_customer > 1).mean() * 100) if len(orders_per_customer)
         else float("nan"),
@@ -352,7 +394,8 @@ def headline_numbers(purchases: pd.DataFrame, cancellations: pd.DataFrame,
 
 __all__ = [
     "CLOSED_WEEKDAYS", "amount_summary", "basket_sizes", "basket_summary", "cohort_counts",
-    "cohort_retention", "cohort_sizes", "headline_numbers", "invoice_amounts", "monthly_active_users",
+    "cohort_retention", "cohort_sizes", "customer_invoices", "headline_numbers", "invoice_amounts",
+    "monthly_active_users",
     "monthly_orders", "monthly_sales", "new_vs_existing", "partial_months", "sales_by_country",
     "top_products", "trim_to_quantile", "yyyymm",
 ]

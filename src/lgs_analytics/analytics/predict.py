@@ -33,6 +33,7 @@ with warnings.catch_warnings():
     from lifetimes import BetaGeoFitter, GammaGammaFitter
     from lifetimes.utils import ConvergenceError
 
+from lgs_analytics.analytics.campaign import value_at_risk
 from lgs_analytics.analytics.frames import line_totals, require_columns
 from lgs_analytics.analytics.rfm import resolve_as_of
 
@@ -316,7 +317,7 @@ def churn_alerts(predictions: pd.DataFrame, past_value: pd.Series, top: int = 50
                                           else "float64") for c in ALERT_COLUMNS})
     alerts = predictions.loc[flag, ["p_alive", "expected_purchases", "clv"]].copy()
     alerts["past_value"] = value[flag].round(2)
-    alerts["value_at_risk"] = (alerts["past_value"] * (1 - alerts["p_alive"])).round(2)
+    alerts["value_at_risk"] = value_at_risk(alerts["past_value"], alerts["p_alive"])
     key = "past_value" if rank_by == "value" else "value_at_risk"
     alerts = alerts.sort_values([key, "p_alive"], ascending=[False, True], kind="stable").head(top)
     alerts["reason"] = (

@@ -139,4 +139,15 @@ def segment_summary(rfm_df: pd.DataFrame) -> pd.DataFrame:
     return out[columns].reset_index(drop=True)
 
 
-__all__ = ["SEGMENTS", "SEGMENT_MAP", "SEGMENT_NAMES", "assign_segments", "segment_summary"]
+__all__ = ["SEGMENTS", "SEGMENT_MAP", "SEGMENT_NAMES", "assign_segments", "repeat_buyers_p_alive",
+           "segment_summary"]
+
+
+def repeat_buyers_p_alive(predictions: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    """Mean P(alive) and customers per segment over repeat buyers only, highest first: BG/NBD gives
+    every one-time buyer 100% (it sees drop-out only after a repeat purchase), which would lift
+    the segments full of them to the level of the loyal ones."""
+    repeat = scores.loc[scores["frequency"] > 1, ["customer_id", "segment"]]
+    chances = predictions.reset_index()[["customer_id", "p_alive"]]
+    joined = repeat.merge(chances, on="customer_id", how="inner")
+    return joined.groupby("segment")["p_alive"].agg(["mean", "size"]).sort_values("mean", ascending=False)

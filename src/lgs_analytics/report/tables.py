@@ -12,9 +12,10 @@ import html
 import pandas as pd
 from IPython.display import HTML
 
+from lgs_analytics.analytics import campaign
 from lgs_analytics.privacy import output_key, pseudonymise_customers
 from lgs_analytics.report.formats import count, gbp, pct
-from lgs_analytics.results import Analysis, Forecast, Provenance, Scores
+from lgs_analytics.results import Analysis, Forecast, Page, Provenance, Scores
 
 STYLE = """<style>
 .lgs-summary {font-family: system-ui, sans-serif; max-width: 62em; line-height: 1.45}
@@ -32,6 +33,10 @@ table.lgs-table td.num, table.lgs-table th.num {text-align: right !important;
   border-radius: 6px; font-weight: 600}
 .lgs-synthetic {background: #fff1c2; border: 2px solid #b88700; color: #5c4400}
 .lgs-what-if {background: #e4efff; border: 2px solid #2f6fca; color: #163a6b}
+.lgs-note {font-size: .88em; color: #57606a; max-width: 62em}
+.lgs-actions {max-width: none}
+.lgs-actions table.lgs-table {font-size: .92em; width: 100%}
+.lgs-group {color: #1f3b57}
 .lgs-provenance {font-family: system-ui, sans-serif; max-width: 62em; color: #3b4450; font-size: .92em}
 </style>"""
 
@@ -41,8 +46,13 @@ def _table(rows: list[list[str]], header: list[str], numeric: set[int]) -> str:
         cls = ' class="num"' if i in numeric else ""
         return f"<{tag}{cls}>{text}</{tag}>"
 
+    def row(values: list[str]) -> str:  # one value: a group heading across the whole table
+        if len(values) == 1:
+            return f'<tr><td colspan="{len(header)}">{values[0]}</td></tr>'
+        return "<tr>" + "".join(cell("td", i, v) for i, v in enumerate(values)) + "</tr>"
+
     head = "".join(cell("th", i, html.escape(h)) for i, h in enumerate(header))
-    body = "".join("<tr>" + "".join(cell("td", i, v) for i, v in enumerate(r)) + "</tr>" for r in rows)
+    body = "".join(row(r) for r in rows)
     return f'<table class="lgs-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
@@ -105,33 +115,101 @@ def provenance_header(info: Provenance) -> HTML:
     return HTML(STYLE + "".join(parts))
 
 
-def executive_summary(analysis: Analysis, scores: Scores, top_segments: int = 3) -> HTML:
-    """The report's opening: period, revenue, customers, orders, top segments, key trends."""
+def action_box(listed: pd.DataFrame, outlook: Forecast, links: dict[str, str] | None = None) -> HTML:
+    """What to do first: one row per campaign, ranked by the money at stake, with its list.
+
+    ``listed``: the page's campaign list (analytics.campaign.campaign_list); ``links``: campaign
+    name -> the campaign file's address relative to the report (None: the files were not written).
+    """
+    if listed.empty:
+        return HTML(STYLE + "<p>No campaign lists on this page: they are made from the standard RFM scores "
+                    "(run the report with the standard method).</p>")
+    plan = campaign.action_plan(listed)
+    rows, kinds = [], {"win back": "Win back: money at stake is what these customers spent",
+                       "keep and grow": "Keep and grow: money at stake is the next 12 months' expected value"}
+    for kind, members in plan.groupby("kind", sort=False):
+        rows.append([f'<b class="lgs-group">{html.escape(kinds[kind])}</b>'])
+        for r in members.itertuples():
+            link = (links or {}).get(r.campaign)
+            file = (f'<a href="{html.escape(link)}">{count(r.customers)} customers (CSV)</a>' if link
+                    else html.escape(r.file))
+            rows.append([f"<b>{html.escape(r.campaign)}</b>", count(r.customers), gbp(r.past_spend),
+                         gbp(r.expected_value), f"<b>{gbp(r.money_at_stake)}</b>", html.escape(r.action),
+                         file])
+    table = _table(rows, ["Campaign", "Customers", "Past spend", "Expected 12-month value", "Money at stake",
+                          "What to do", "Campaign list"], numeric={1, 2, 3, 4})
+    note = ("<p class=\"lgs-note\">Money at stake: for a win-back campaign, what its customers have spent "
+            "(net of returns), which the shop loses if they go; for the churn alerts, that spend times the "
+            "model's chance that the customer has stopped; for keep-and-grow, the value the model expects "
+            "from them in the next 12 months. A churn alert's customer is also counted in their segment.</p>")
+    return HTML(f'{STYLE}<div class="lgs-summary lgs-actions">{table}{note}{_churn_sentence(listed, outlook)}'
+                "</div>")
+
+
+def _churn_sentence(listed: pd.DataFrame, outlook: Forecast) -> str:
+    """Why there are churn alerts or not, in one plain sentence."""
+    if outlook.unavailable:
+        return ("<p>No churn alerts: the prediction models could not be trusted on this data (see "
+                "<i>Looking ahead</i>). Use the At Risk and Can't Lose lists above.</p>")
+    flagged = listed[listed["churn_risk"]]
+    if len(flagged):
+        lost = int((flagged["churn_group"] == "long lost").sum())
+        return (f"<p><b>{count(len(flagged))} churn alerts</b>: valuable customers the model thinks are more "
+                f"likely gone than not, {count(len(flagged) - lost)} of them recoverable (last order within "
+                f"{campaign.LONG_LOST_DAYS} days) and {count(lost)} long lost. They are listed under "
+                "<i>Churn alerts</i>.</p>")
+    lowest = listed["p_alive"].min()
+    return ("<p><b>No churn alerts.</b> The model finds no valuable customer more likely gone than not: the "
+            f"lowest chance of still being active is {pct(lowest * 100, 0)}, because "
+            f"{_history_months(listed, outlook)} of history is too short to see regular customers stop. "
+            "Use the At Risk and Can't Lose lists to win customers back.</p>")
+
+
+def _history_months(listed: pd.DataFrame, outlook: Forecast) -> str:
+    first = listed["first_order"].min()
+    return "this much" if pd.isna(first) else f"{round((outlook.as_of - first).days / 30.44)} months"
+
+
+def headline_figures(analysis: Analysis) -> list[tuple[str, str]]:
+    """(value, what it counts) for each headline card: all on one basis, identified customers' orders."""
     h = analysis.headline
-    partial = (f" (the last month, {h['last_month']:%B %Y}, covers only {h['last_month_days']} days "
-               "and is marked as partial on every chart)" if h["last_month_partial"] else "")
-    kpis = [
-        (gbp(h["net_revenue"]), "net revenue: identified customers' product sales − cancellations"),
-        (count(h["customers"]), "customers who bought (identified)"),
-        (count(h["purchase_orders"]), "orders placed (all purchase invoices, guests included)"),
-        (pct(h["cancellation_rate_pct"]), "cancelled invoices (share of all invoices)"),
-        (gbp(h["average_order_value"], 2), "average order value (gross, identified customers)"),
+    return [
+        (gbp(h["net_revenue"]), "net sales: identified customers' product sales − their cancellations"),
+        (count(h["customers"]), "customers who bought (identified by a customer ID)"),
+        (count(h["customer_orders"]), "orders of those customers (purchase invoices)"),
+        (gbp(h["average_order_value"], 2), "average order: gross sales ÷ those orders"),
+        (pct(h["cancellation_rate_pct"]), "of all invoices were cancellations"),
     ]
-    kpi_html = "".join(f'<div class="lgs-kpi"><b>{v}</b><span>{html.escape(k)}</span></div>' for v, k in kpis)
-    segments = scores.segments[scores.segments["customers"] > 0].head(top_segments)
-    rows = [[html.escape(r.segment), count(r.customers), pct(r.customer_share), pct(r.revenue_share),
-             html.escape(r.action)] for r in segments.itertuples()]
-    table = _table(rows, ["Segment", "Customers", "Share of customers", "Share of revenue",
-                          "Recommended action"], numeric={1, 2, 3})
+
+
+def reconciliation(analysis: Analysis) -> str:
+    """The footnote that ties the headline figures together, and says what they leave out."""
+    h = analysis.headline
+    return (f"Gross sales {gbp(h['gross_revenue'])} − cancellations {gbp(h['cancelled_revenue'])} = net "
+            f"{gbp(h['net_revenue'])}. Gross {gbp(h['gross_revenue'])} ÷ {count(h['customer_orders'])} "
+            "orders "
+            f"= {gbp(h['average_order_value'], 2)} average order (gross: before cancellations). Not in these "
+            f"figures: {count(h['other_orders'])} other purchase invoices (guest orders without a customer "
+            f"ID, and invoices with no product line), {count(h['purchase_orders'])} purchase invoices in "
+            "all. The "
+            f"cancelled share is over all {count(h['invoices'])} invoices.")
+
+
+def executive_summary(analysis: Analysis, scores: Scores) -> HTML:
+    """The headline figures (one basis, reconciled in a footnote), the period and the key trends."""
+    h = analysis.headline
+    partial = (f" The last month, {h['last_month']:%B %Y}, has only {h['last_month_days']} days of data and "
+               "is marked as partial on every chart." if h["last_month_partial"] else "")
+    kpi_html = "".join(f'<div class="lgs-kpi"><b>{v}</b><span>{html.escape(k)}</span></div>'
+                       for v, k in headline_figures(analysis))
     trends = "".join(f"<li>{html.escape(t)}</li>" for t in key_trends(analysis))
     return HTML(
-        f'{STYLE}<div class="lgs-summary"><h2>Executive summary</h2>'
+        f'{STYLE}<div class="lgs-summary">'
         f"<p>Period covered: <b>{h['period_start']:%d %B %Y}</b> to <b>{h['period_end']:%d %B %Y}</b> "
-        f"({h['months_covered']} months){html.escape(partial)}. "
-        f"Customers scored with the <b>{html.escape(scores.method)}</b> RFM method as of "
+        f"({h['months_covered']} months).{html.escape(partial)} Customers scored as of "
         f"{scores.as_of:%d %B %Y}.</p>"
         f'<div class="lgs-kpis">{kpi_html}</div>'
-        f"<h3>Largest customer segments</h3>{table}"
+        f'<p class="lgs-note">{html.escape(reconciliation(analysis))}</p>'
         f"<h3>Key trends</h3><ul>{trends}</ul></div>"
     )
 
@@ -156,40 +234,93 @@ def segment_action_table(segments: pd.DataFrame) -> HTML:
 def forecast_status(outlook: Forecast) -> HTML:
     """One paragraph: what the models were fitted on and how well they did, or why there are none."""
     if outlook.unavailable:
-        shows = ("The check on the last six months is shown below; the other prediction charts are left "
-                 "empty." if not outlook.holdout_buckets.empty else "The prediction charts below are empty.")
         return HTML(STYLE + f"<p><b>No predictions for this data:</b> {html.escape(outlook.unavailable)}. "
-                    f"Churn alerts and lifetime values are withheld rather than guessed. {shows} The RFM "
-                    "segments above do not depend on these models.</p>")
+                    "Churn alerts and lifetime values are withheld rather than guessed; the segments and "
+                    "campaign lists above do not depend on them.</p>")
     m = outlook.holdout_metrics
     flagged = int(outlook.customers["churn_risk"].sum())
-    return HTML(STYLE + f"<p>Predictions for <b>{count(len(outlook.customers))}</b> customers as of "
+    return HTML(STYLE + "<p>Two models from the customer-base literature are fitted to every customer's "
+                "purchase history: BG/NBD, for how often a customer buys and the chance they have silently "
+                "stopped, and Gamma-Gamma, for how much an order is worth.</p>"
+                f"<p>Predictions for <b>{count(len(outlook.customers))}</b> customers as of "
                 f"{outlook.as_of:%d %B %Y}: <b>{count(flagged)}</b> high-value customers flagged as churn "
                 f"risks; expected CLV over 12 months {gbp(outlook.customers['clv'].sum())}. In the holdout "
                 f"check the model predicted {count(m['total_predicted'])} purchases against "
                 f"{count(m['total_actual'])} made ({m['error_pct']:+.1f}%).</p>")
 
 
-def churn_alert_table(outlook: Forecast, pseudonymise: bool = False, limit: int = 20) -> HTML:
-    """The most valuable customers the model thinks are slipping away, for a personal call.
+ALERT_HEADER = ["Customer", "Segment", "Last order", "Days since", "Past spend", "P(alive)", "Value at risk",
+                "CLV (12 months)"]
+
+
+def _alert_rows(alerts: pd.DataFrame) -> list[list[str]]:
+    return [[html.escape(str(r.customer_id)), html.escape(r.segment), f"{r.last_order:%d %b %Y}",
+             count(r.days_since), gbp(r.spend), pct(r.p_alive * 100, 0), gbp(r.value_at_risk), gbp(r.clv_12m)]
+            for r in alerts.itertuples()]
+
+
+def churn_alert_table(listed: pd.DataFrame, outlook: Forecast, pseudonymise: bool = False,
+                      limit: int = 20) -> HTML:
+    """The valuable customers the model thinks are slipping away, highest value at risk first: the
+    recoverable (a call this week) apart from the long lost (a low-cost win-back).
 
     With ``pseudonymise``, customer IDs show as keyed pseudonyms (privacy.pseudonym_key()).
     """
     if outlook.unavailable:
-        return HTML(STYLE + "<p>No churn alerts: the predictive models could not be fitted (see above).</p>")
-    alerts = outlook.alerts
-    flagged = int(outlook.customers["churn_risk"].sum())
+        return HTML(STYLE + "<p>No churn alerts: the prediction models could not be trusted on this data "
+                    "(see above).</p>")
+    alerts = campaign.churn_alerts(listed)
     if alerts.empty:
-        return HTML(STYLE + "<p>No customer is both high-value and likely to have lapsed.</p>")
-    alerts = pseudonymise_customers(alerts.head(limit), output_key(pseudonymise))
-    rows = [[html.escape(str(r.customer_id)), gbp(r.past_value), pct(r.p_alive * 100, 0),
-             f"{r.expected_purchases:.2f}", gbp(r.clv), html.escape(r.reason)]
-            for r in alerts.itertuples()]
-    shown = len(alerts)
-    more = (f"<p>The {shown} most valuable of {flagged:,} flagged customers; the web app lists them "
-            "all among its churn alerts.</p>") if flagged > shown else ""
+        return HTML(STYLE + "<p>No customer is both valuable and likely to have stopped buying.</p>")
+    key = output_key(pseudonymise)
+    parts = []
+    for group, heading, advice in (
+            ("recoverable", "Recoverable", "last order within a year: call them this week"),
+            ("long lost", "Long lost", f"silent for over {campaign.LONG_LOST_DAYS} days: a low-cost win-back "
+                                       "mailing, not a call")):
+        members = alerts[alerts["churn_group"] == group]
+        if members.empty:
+            continue
+        shown = pseudonymise_customers(members.head(limit), key)
+        more = (f" The {len(shown)} with the most value at risk are shown; the campaign list has all "
+                f"{len(members):,}." if len(members) > len(shown) else "")
+        parts.append(f"<h4>{heading}: {count(len(members))} customers ({advice})</h4>"
+                     + _table(_alert_rows(shown), ALERT_HEADER, numeric={3, 4, 5, 6, 7})
+                     + f"<p>{html.escape(more)}</p>")
+    loyal = alerts[alerts["segment"].isin(["Loyal Customers", "Champions"])]
+    if len(loyal):
+        parts.append(f"<p>{count(len(loyal))} flagged customers are in a loyal segment (Loyal Customers or "
+                     "Champions): RFM scores them on their many past orders, while the model sees that they "
+                     "have been silent much longer than their usual gap between orders.</p>")
     if pseudonymise:
-        more += ("<p>Customer IDs are pseudonymised: whoever holds the key (LGS_PSEUDONYM_KEY) "
-                 "can match them to the CSV exports made with it.</p>")
-    return HTML(STYLE + _table(rows, ["Customer", "Past value", "P(alive)", "Expected orders (90 days)",
-                                      "CLV (12 months)", "Why flagged"], numeric={1, 2, 3, 4}) + more)
+        parts.append("<p>Customer IDs are pseudonymised: whoever holds the key (LGS_PSEUDONYM_KEY) can match "
+                     "them to the campaign files made with it.</p>")
+    return HTML(STYLE + "".join(parts))
+
+
+def outlook(page: Page, pseudonymise: bool = False) -> HTML:
+    """The prediction section: what the models say and how far to trust them, or, when the data
+    cannot support them, one plain sentence instead of a page of empty charts."""
+    from lgs_analytics.report import figures
+
+    status = forecast_status(page.forecast).data
+    if page.forecast.unavailable:
+        return HTML(status)
+    parts = [status,
+             "<h3>Can we trust it? The holdout check</h3><p>The same models were fitted on all but the last "
+             "six months, then asked to predict those months. The bars compare the purchases customers made "
+             "with the prediction, grouped by how often they had bought before.</p>",
+             figures.charts(("holdout_check",), page).data,
+             "<h3>Customer lifetime value</h3><p>The value each customer is expected to bring in the next 12 "
+             "months, discounted by 1% a month.</p>",
+             figures.charts(("clv_distribution",), page).data,
+             "<h3>Who is still buying?</h3><p>The model's chance that a customer still buys, averaged per "
+             "segment over customers with more than one order: the model cannot judge a one-time buyer, "
+             "whom it leaves at 100%.</p>",
+             figures.charts(("p_alive_by_segment",), page).data,
+             "<h3>Churn alerts</h3><p>Valuable customers (the top quarter by past spend, net of returns) "
+             "whom "
+             "the model thinks are more likely gone than not, highest value at risk first (past spend × the "
+             "chance they have stopped).</p>",
+             churn_alert_table(page.campaign, page.forecast, pseudonymise).data]
+    return HTML("".join(parts))

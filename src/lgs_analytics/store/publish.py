@@ -1,6 +1,7 @@
 """Publishing a build: the one writer of the marts the web app, the dashboard and the report read.
 
-:func:`publish` replaces every mart (customer_rfm, segments, customer_predictions, report_frames)
+:func:`publish` replaces every mart (customer_rfm, segments, customer_predictions,
+campaign_customers, customer_orders, report_frames, report_charts)
 and records the build in ``builds``, all in the caller's ONE transaction: readers see the
 previous build or this one, never a mix. A refused build only adds its row to ``builds``.
 """
@@ -22,7 +23,13 @@ SEGMENT_COLUMNS = ("build_id", "method", "segment", "description", "action", "pr
                    "mean_monetary", "as_of")
 PREDICTION_COLUMNS = ("build_id", "customer_id", "as_of", "p_alive", "expected_purchases", "horizon_days",
                       "expected_avg_order_value", "expected_spend", "clv_12m", "past_value", "churn_risk")
-MARTS = ("customer_rfm", "segments", "customer_predictions", "report_frames")
+CAMPAIGN_COLUMNS = ("build_id", "customer_id", "segment", "action", "priority", "r_score", "f_score",
+                    "m_score", "rfm_score", "country", "first_order", "last_order", "days_since", "orders",
+                    "spend", "p_alive", "clv_12m", "value_at_risk", "churn_risk", "churn_group")
+ORDER_COLUMNS = ("build_id", "customer_id", "invoice_no", "invoice_date", "kind", "lines", "units", "amount",
+                 "country")
+MARTS = ("customer_rfm", "segments", "customer_predictions", "campaign_customers", "customer_orders",
+         "report_frames", "report_charts")
 BUILD_LOCK = "lgs_build"
 
 
@@ -44,12 +51,20 @@ def record_refused(conn, record: dict, status: str = "refused") -> int:
     return _insert_build(conn, record, status)
 
 
+def _booleans(values: pd.Series) -> pd.Series:
+    return values.map({True: "t", False: "f"})
+
+
 def publish(conn, record: dict, scores: dict[str, tuple[pd.Timestamp, pd.DataFrame, pd.DataFrame]],
-            predictions: pd.DataFrame | None, frames: dict[str, pd.DataFrame]) -> int:
+            predictions: pd.DataFrame | None, frames: dict[str, pd.DataFrame],
+            campaign: pd.DataFrame, customer_orders: pd.DataFrame,
+            charts: dict[str, tuple[str, str]] | None = None) -> int:
     """Replace every mart with this build's rows and record it as published; return its build id.
 
     ``scores``: method -> (as_of, customers, segment summary); ``predictions``: indexed by
-    customer_id (None: the build publishes none); ``frames``: the report aggregates by name.
+    customer_id (None: the build publishes none); ``frames``: the report aggregates by name;
+    ``campaign``: analytics.campaign.campaign_list; ``customer_orders``: metrics.customer_invoices;
+    ``charts``: name -> (caption, SVG) of the report's charts.
     """
     with conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (BUILD_LOCK,))  # one publisher at a time
@@ -67,10 +82,21 @@ def publish(conn, record: dict, scores: dict[str, tuple[pd.Timestamp, pd.DataFra
         rows = (predictions.reset_index().rename(columns={"clv": "clv_12m"})
                 .assign(build_id=build_id, as_of=pd.Timestamp(record["as_of"]).date(),
                         horizon_days=record["forecast"]["horizon_days"]))
-        rows["churn_risk"] = rows["churn_risk"].map({True: "t", False: "f"})
+        rows["churn_risk"] = _booleans(rows["churn_risk"])
         db.copy_in(conn, "customer_predictions", list(PREDICTION_COLUMNS), rows[list(PREDICTION_COLUMNS)])
+    if len(campaign):
+        rows = campaign.assign(build_id=build_id, churn_risk=_booleans(campaign["churn_risk"]),
+                               first_order=campaign["first_order"].dt.date,
+                               last_order=campaign["last_order"].dt.date)
+        db.copy_in(conn, "campaign_customers", list(CAMPAIGN_COLUMNS), rows[list(CAMPAIGN_COLUMNS)])
+    if len(customer_orders):
+        db.copy_in(conn, "customer_orders", list(ORDER_COLUMNS),
+                   customer_orders.assign(build_id=build_id)[list(ORDER_COLUMNS)])
     with conn.cursor() as cur:
         for name, frame in frames.items():
             cur.execute("INSERT INTO report_frames (build_id, name, frame) VALUES (%s, %s, %s)",
                         (build_id, name, frame_to_parquet(frame)))
+        for name, (caption, markup) in (charts or {}).items():
+            cur.execute("INSERT INTO report_charts (build_id, name, caption, svg) VALUES (%s, %s, %s, %s)",
+                        (build_id, name, caption, markup))
     return build_id

@@ -22,7 +22,6 @@ _ARROW_TYPES = {
 }
 
 
-
 def _date_filter(start: dt.date | str | None, end: dt.date | str | None) -> tuple[str, tuple]:
     clauses, params = [], []
     if start is not None:
@@ -135,3 +134,56 @@ def read_frames(conn, build_id: int) -> dict[str, pd.DataFrame]:
     """The report aggregates a build published, by name."""
     rows = db.query(conn, "SELECT name, frame FROM report_frames WHERE build_id = %s", (build_id,))
     return {name: frame_from_parquet(bytes(data)) for name, data in rows}
+
+
+CAMPAIGN_READ = ("customer_id", "segment", "action", "priority", "r_score", "f_score", "m_score", "rfm_score",
+                 "country", "first_order", "last_order", "days_since", "orders", "spend", "p_alive",
+                 "clv_12m", "value_at_risk", "churn_risk", "churn_group")
+
+
+def read_campaign(conn, segment: str | None = None, churn_risk: bool = False) -> pd.DataFrame:
+    """The current build's campaign list (analytics.campaign.CAMPAIGN_COLUMNS), all of it or one
+    segment's (exact name) or the churn alerts', in the list's own order."""
+    frame = db.copy_out(conn, f"""
+        SELECT {', '.join(CAMPAIGN_READ)} FROM campaign_customers
+        WHERE (%s::text IS NULL OR segment = %s) AND (NOT %s OR churn_risk)
+        ORDER BY priority, spend DESC, customer_id""", (segment, segment, churn_risk),
+        dtypes={"segment": pa.string(), "action": pa.string(), "rfm_score": pa.string(),
+                "country": pa.string(),
+                "churn_group": pa.string(), "p_alive": pa.float64(), "clv_12m": pa.float64(),
+                "value_at_risk": pa.float64(), "spend": pa.float64(), "churn_risk": pa.bool_(),
+                "first_order": pa.timestamp("us"), "last_order": pa.timestamp("us")})
+    if frame.empty:
+        frame = pd.DataFrame({c: pd.Series(dtype="object") for c in CAMPAIGN_READ})
+    frame = frame.astype({"customer_id": "int64", "priority": "int64", "r_score": "int64", "f_score": "int64",
+                          "m_score": "int64", "days_since": "int64", "orders": "int64", "spend": "float64",
+                          "p_alive": "float64", "clv_12m": "float64", "value_at_risk": "float64",
+                          "churn_risk": "bool", "segment": "str", "action": "str", "rfm_score": "str",
+                          "country": "string", "churn_group": "string"})
+    for column in ("first_order", "last_order"):
+        frame[column] = pd.to_datetime(frame[column])
+    return frame
+
+
+def read_customer_orders(conn, customer_id: int | None = None) -> pd.DataFrame:
+    """The current build's invoices of one customer (or of all), oldest first."""
+    frame = db.copy_out(conn, """
+        SELECT customer_id, invoice_no, invoice_date, kind, lines, units, amount, country FROM customer_orders
+        WHERE %s::integer IS NULL OR customer_id = %s ORDER BY customer_id, invoice_date, invoice_no""",
+        (customer_id, customer_id),
+        dtypes={"invoice_no": pa.string(), "kind": pa.string(), "country": pa.string(),
+                "invoice_date": pa.timestamp("us"), "amount": pa.float64()})
+    if frame.empty:
+        frame = pd.DataFrame({c: pd.Series(dtype="object") for c in
+                              ("customer_id", "invoice_no", "invoice_date", "kind", "lines", "units",
+                               "amount", "country")})
+    frame = frame.astype({"customer_id": "int64", "lines": "int64", "units": "int64", "amount": "float64",
+                          "invoice_no": "string", "kind": "string", "country": "string"})
+    frame["invoice_date"] = pd.to_datetime(frame["invoice_date"])
+    return frame
+
+
+def read_charts(conn, build_id: int) -> dict[str, tuple[str, str]]:
+    """The charts a build drew: name -> (caption, SVG)."""
+    rows = db.query(conn, "SELECT name, caption, svg FROM report_charts WHERE build_id = %s", (build_id,))
+    return {name: (caption, markup) for name, caption, markup in rows}

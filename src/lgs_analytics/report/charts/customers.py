@@ -47,40 +47,36 @@ SCORES = range(1, 6)
 
 def plot_cohort_retention(retention: pd.DataFrame, data_end: Any = None) -> Figure:
     """Heatmap of :func:`metrics.cohort_retention` (share of each first-purchase cohort active
-    N months later).  The colour scale spans months 1+ (month 0 is always 100 %); cells
-    are labelled in % when there is room.  With ``data_end`` in a partial month, the cells
-    of that calendar month are outlined and noted."""
-    data = retention.to_numpy(dtype=float, na_value=np.nan)
+    N months later), drawn with seaborn, every cell labelled in % at a readable size.  The
+    colour scale spans months 1+ (month 0 is always 100 %).  With ``data_end`` in a partial
+    month, the cells of that calendar month are outlined and noted."""
+    import seaborn as sns  # here: only this chart and the R x F grid need it
+
+    data = retention.astype("float64") * 100
     n_rows, n_cols = data.shape
-    fig, ax = _figure(figsize=(FIGSIZE[0], max(FIGSIZE[1], min(0.3 * n_rows + 1.8, 12.0))), grid=None)
-    later = data[:, 1:]
-    vmax = float(np.nanmax(later)) if np.isfinite(later).any() else 1.0
-    vmax = min(max(vmax, 0.05), 1.0)
-    image = ax.imshow(np.ma.masked_invalid(data), cmap=colormaps["Blues"].with_extremes(bad="white"),
-                      vmin=0, vmax=vmax, aspect="auto", interpolation="nearest")
-    bar = fig.colorbar(image, ax=ax, extend="max" if vmax < 1 else "neither", fraction=0.04,
-                       aspect=40, format=PercentFormatter(xmax=1, decimals=0))
-    bar.set_label("% of cohort active")
-    if n_rows <= 40 and n_cols <= 40:
-        size = 9 if n_cols <= 12 else 7 if n_cols <= 20 else 6
-        for (r, c), value in np.ndenumerate(data):
-            if np.isfinite(value):
-                ax.text(c, r, f"{value * 100:.0f}", ha="center", va="center", fontsize=size,
-                        color="white" if value > 0.6 * vmax else INK)
-    ax.set_xticks(range(n_cols), [str(c) for c in retention.columns])
-    ax.set_yticks(range(n_rows), [c.strftime("%b %Y") for c in retention.index], fontsize=8)
-    ax.tick_params(length=0)
-    ax.spines[["left", "bottom"]].set_visible(False)
+    fig, ax = _figure(figsize=(FIGSIZE[0], max(FIGSIZE[1], min(0.38 * n_rows + 1.6, 14.0))), grid=None)
+    later = data.iloc[:, 1:].to_numpy()
+    vmax = float(np.nanmax(later)) if np.isfinite(later).any() else 100.0
+    vmax = min(max(vmax, 5.0), 100.0)
+    size = 10 if n_cols <= 14 else 8 if n_cols <= 26 else 6
+    sns.heatmap(data, ax=ax, cmap="Blues", vmin=0, vmax=vmax, mask=data.isna(), annot=n_rows <= 40,
+                fmt=".0f", annot_kws={"fontsize": size}, linewidths=0.5, linecolor="white",
+                cbar_kws={"label": "% of cohort buying again", "format": PercentFormatter(decimals=0),
+                          "extend": "max" if vmax < 100 else "neither", "fraction": 0.04, "aspect": 40},
+                xticklabels=[str(c) for c in retention.columns],
+                yticklabels=[c.strftime("%b %Y") for c in retention.index])
+    ax.tick_params(length=0, labelsize=9)
+    ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
     ax.set_xlabel("Months since first purchase (0 = first purchase month)")
     ax.set_ylabel("Cohort (month of first purchase)")
-    _title(ax, "Customer retention by cohort (%)")
+    _title(ax, "Customer retention by cohort (% of the cohort buying in each later month)")
     month = _partial_end(data_end)
     if month is not None:
         ages = month.ordinal - retention.index.asi8
         for r, age in enumerate(ages):
             if 0 <= age < n_cols:
-                ax.add_patch(Rectangle((age - 0.5, r - 0.5), 1, 1, fill=False, edgecolor=RED,
-                                       linestyle="--", linewidth=1))
+                ax.add_patch(Rectangle((age, r), 1, 1, fill=False, edgecolor=RED, linestyle="--",
+                                       linewidth=1.2))
         _note(ax, f"dashed: {partial_note(month, data_end)}")
     return fig
 

@@ -8,6 +8,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from lgs_analytics.analytics import segments
 from lgs_analytics.report.charts.customers import SEGMENT_COLORS
 from lgs_analytics.report.charts.style import (
     AMBER,
@@ -76,13 +77,10 @@ def plot_clv_distribution(predictions: pd.DataFrame) -> Figure:
 
 
 def plot_p_alive_by_segment(predictions: pd.DataFrame, scores: pd.DataFrame) -> Figure:
-    """Mean probability of still being an active customer, per RFM segment."""
+    """Mean probability of still being an active customer, per RFM segment, repeat buyers only."""
     if predictions.empty:
         return _unavailable("Probability of being alive, by segment")
-    joined = scores[["customer_id", "segment"]].merge(
-        predictions.reset_index()[["customer_id", "p_alive"]], on="customer_id", how="inner")
-    by_segment = (joined.groupby("segment")["p_alive"].agg(["mean", "size"])
-                  .sort_values("mean", ascending=False))
+    by_segment = segments.repeat_buyers_p_alive(predictions, scores)
     fig, ax = _figure(grid="x")
     y = np.arange(len(by_segment))
     bars = ax.barh(y, by_segment["mean"].to_numpy(), height=0.7,
@@ -93,6 +91,6 @@ def plot_p_alive_by_segment(predictions: pd.DataFrame, scores: pd.DataFrame) -> 
     ax.set_xlim(0, 1.08)
     ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
     ax.set_xlabel("Mean probability the customer is still active (%)")
-    ax.set_ylabel("RFM segment (customers)")
-    _title(ax, "Probability of being alive, by segment")
+    ax.set_ylabel("RFM segment (repeat buyers)")
+    _title(ax, "Chance of still buying, by segment (repeat buyers only)")
     return fig

@@ -123,9 +123,15 @@ def plot_monthly_growth(sales: pd.DataFrame, data_end: Any = None) -> Figure:
     for i in np.flatnonzero(np.isnan(growth)):
         ax.text(i, 0, "n/a", ha="center", va="bottom", fontsize=7, color=GREY)
     ax.axhline(0, color=INK, linewidth=1)
+    yearly = sales["yoy_pct"].to_numpy(dtype=float) if "yoy_pct" in sales else np.full(len(sales), np.nan)
+    if np.isfinite(yearly).any():
+        ax.plot(x, yearly, color=BLUE, marker="D", markersize=6, linewidth=2,
+                label="vs the same month a year before")
+        bars.set_label("vs the previous month")
     ax.margins(y=0.15)
-    _finish_monthly(ax, sales, partial, data_end, "Change in net sales vs previous month (%)",
-                    "Monthly sales growth (%)", PercentFormatter(xmax=100, decimals=0), legend=False,
+    _finish_monthly(ax, sales, partial, data_end, "Change in net sales (%)",
+                    "Monthly sales growth: on the month before and on the year before (%)",
+                    PercentFormatter(xmax=100, decimals=0), legend=bool(np.isfinite(yearly).any()),
                     extra=" — not compared")
     return fig
 
@@ -158,7 +164,7 @@ def plot_new_vs_existing(nve: pd.DataFrame, data_end: Any = None) -> Figure:
     return fig
 
 
-def plot_sales_by_country(countries: pd.DataFrame) -> Figure:
+def plot_sales_by_country(countries: pd.DataFrame, title: str = "Sales by country (GBP)") -> Figure:
     """Horizontal bars of sales (GBP) by country from :func:`metrics.sales_by_country`, each
     labelled with its share of sales and number of customers; "Other" in grey."""
     fig, ax = _figure(grid="x")
@@ -168,7 +174,7 @@ def plot_sales_by_country(countries: pd.DataFrame) -> Figure:
     ax.barh(y, sales, color=colors, height=0.7)
     top = max(float(np.nanmax(sales)), 1.0) if len(sales) else 1.0
     for i, row in enumerate(countries.itertuples(index=False)):
-        text = f"{gbp(row.sales)}  ·  {row.share_pct:.1f}%  ·  {row.customers:,} customers"
+        text = f"{gbp(row.sales)}  ·  {row.share_pct:.1f}% of all sales  ·  {row.customers:,} customers"
         inside = row.sales > 0.6 * top
         ax.text(row.sales + (-0.01 if inside else 0.01) * top, i, text, va="center", fontsize=8,
                 ha="right" if inside else "left", color="white" if inside else INK)
@@ -178,7 +184,7 @@ def plot_sales_by_country(countries: pd.DataFrame) -> Figure:
     ax.xaxis.set_major_formatter(GBP_TICKS)
     ax.set_xlabel("Sales (£)")
     ax.set_ylabel("Country")
-    _title(ax, "Sales by country (GBP)")
+    _title(ax, title)
     return fig
 
 

@@ -1,0 +1,158 @@
+"""Campaign lists: who to contact, why, and how much money rides on it.
+
+One row per scored customer (:func:`campaign_list`) joins what RFM says (segment, action,
+orders, spend, days since the last order) with what the models say (P(alive), 12-month CLV,
+value at risk) and where the customer is (country, first and last order). The report's
+action box, its campaign files, ``lgs campaign`` and the dashboard all read this one list,
+published by ``lgs build`` as the ``campaign_customers`` mart, so their counts and sums agree.
+
+Pure: frames in, frames out.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+# A flagged customer silent for longer than this is listed apart as long lost: a win-back
+# campaign, not a retention call, is what can still reach them.
+LONG_LOST_DAYS = 365
+
+CAMPAIGN_COLUMNS: tuple[str, ...] = (
+    "customer_id", "segment", "action", "priority", "r_score", "f_score", "m_score", "rfm_score",
+    "country", "first_order", "last_order", "days_since", "orders", "spend",
+    "p_alive", "clv_12m", "value_at_risk", "churn_risk", "churn_group",
+)
+
+# Segments whose customers are slipping away: the money at stake is what they used to spend.
+WIN_BACK_SEGMENTS: tuple[str, ...] = ("Can't Lose", "At Risk", "About to Sleep", "Need Attention",
+                                      "Hibernating")
+
+
+def customer_profile(purchases: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Per customer (index customer_id): ``country`` of the latest purchase, ``first_order`` and
+    ``last_order`` (dates) over the purchases before ``as_of``."""
+    bought = purchases[(purchases["invoice_date"] < as_of) & purchases["customer_id"].notna()]
+    latest_first = bought.sort_values("invoice_date", kind="stable")
+    by_customer = latest_first.groupby(latest_first["customer_id"].astype("int64"))
+    profile = pd.DataFrame({
+        "country": by_customer["country"].last().astype("string"),
+        "first_order": by_customer["invoice_date"].min().dt.normalize(),
+        "last_order": by_customer["invoice_date"].max().dt.normalize(),
+    })
+    profile.index.name = "customer_id"
+    return profile
+
+
+def value_at_risk(past_value: pd.Series, p_alive: pd.Series) -> pd.Series:
+    """GBP: past spend (net of returns) times the model's chance that the customer has stopped."""
+    return (past_value * (1 - p_alive)).round(2)
+
+
+def churn_group(churn_risk: pd.Series, days_since: pd.Series) -> pd.Series:
+    """``recoverable`` or ``long lost`` (silent over :data:`LONG_LOST_DAYS`) for flagged customers."""
+    group = pd.Series(pd.NA, index=churn_risk.index, dtype="string")
+    flagged = churn_risk.fillna(False).astype(bool)
+    group[flagged] = "recoverable"
+    group[flagged & (days_since > LONG_LOST_DAYS)] = "long lost"
+    return group
+
+
+def campaign_list(customers: pd.DataFrame, segments: pd.DataFrame, profile: pd.DataFrame,
+                  predictions: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per scored customer, columns :data:`CAMPAIGN_COLUMNS`, most valuable first within
+    each segment's priority.
+
+    ``customers``: standard RFM scores (rfm.RFM_COLUMNS); ``segments``: the segment summary
+    (segment, action, priority); ``profile``: :func:`customer_profile`; ``predictions``: indexed
+    by customer_id with p_alive, clv, churn_risk (None or empty: the model columns stay empty).
+    """
+    out = customers.merge(segments[["segment", "action", "priority"]], on="segment", how="left")
+    out = out.join(profile, on="customer_id")
+    out = out.rename(columns={"recency": "days_since", "frequency": "orders", "monetary": "spend"})
+    if predictions is not None and len(predictions):
+        model = predictions.reindex(out["customer_id"])
+        out["p_alive"] = model["p_alive"].to_numpy()
+        out["clv_12m"] = model["clv"].to_numpy()
+        out["churn_risk"] = model["churn_risk"].fillna(False).astype(bool).to_numpy()
+        out["value_at_risk"] = value_at_risk(out["spend"], out["p_alive"]).where(out["churn_risk"])
+    else:
+        out["p_alive"] = out["clv_12m"] = out["value_at_risk"] = float("nan")
+        out["churn_risk"] = False
+    out["churn_group"] = churn_group(out["churn_risk"], out["days_since"])
+    out = out.sort_values(["priority", "spend", "customer_id"], ascending=[True, False, True], kind="stable")
+    return out[list(CAMPAIGN_COLUMNS)].reset_index(drop=True)
+
+
+def churn_alerts(campaign: pd.DataFrame) -> pd.DataFrame:
+    """The flagged customers, highest value at risk first (the recoverable and the long lost alike;
+    :func:`churn_group` tells them apart)."""
+    flagged = campaign[campaign["churn_risk"]]
+    return flagged.sort_values(["value_at_risk", "customer_id"], ascending=[False, True],
+                               kind="stable").reset_index(drop=True)
+
+
+def select(campaign: pd.DataFrame, segment: str | None = None, churn_risk: bool = False) -> pd.DataFrame:
+    """The rows of one campaign: a segment (by name, any case), the churn alerts, or both."""
+    rows = campaign
+    if segment is not None:
+        known = {s.casefold(): s for s in campaign["segment"].unique()}
+        name = known.get(segment.strip().casefold())
+        if name is None:
+            raise ValueError(f"no segment '{segment}' in this build: use one of "
+                             f"{', '.join(sorted(known.values()))}")
+        rows = rows[rows["segment"] == name]
+    if churn_risk:
+        rows = churn_alerts(rows)
+    return rows.reset_index(drop=True)
+
+
+def action_plan(campaign: pd.DataFrame) -> pd.DataFrame:
+    """The report's action box: one row per campaign, the win-back campaigns first, each kind ranked
+    by the money at stake.
+
+    Columns: ``campaign`` (segment name, or ``Churn alerts: recoverable`` / ``: long lost``),
+    ``kind`` (``win back``: money at stake is the past spend that may be lost; ``keep and
+    grow``: the expected 12-month value), ``customers``, ``past_spend``, ``expected_value``
+    (sum of 12-month CLV; NaN without predictions), ``money_at_stake``, ``action``, ``file``
+    (the campaign file's name, :func:`file_name`). Segments with no customer are left out.
+    """
+    rows = []
+    for segment, members in campaign.groupby("segment", sort=False):
+        win_back = segment in WIN_BACK_SEGMENTS
+        rows.append(_plan_row(str(segment), "win back" if win_back else "keep and grow", members,
+                              str(members["action"].iloc[0]), by_past=win_back))
+    alerts = campaign[campaign["churn_risk"]]
+    for group, action in (("recoverable", "Call them this week: a personal offer from the account team."),
+                          ("long lost", "Include them in a low-cost win-back mailing; do not call.")):
+        members = alerts[alerts["churn_group"] == group]
+        if len(members):
+            rows.append(_plan_row(f"Churn alerts: {group}", "win back", members, action, by_past=True,
+                                  stake=float(members["value_at_risk"].sum())))
+    plan = pd.DataFrame(rows, columns=["campaign", "kind", "customers", "past_spend", "expected_value",
+                                       "money_at_stake", "action", "file"])
+    first = plan["kind"].ne("win back")  # False sorts first: win back, then keep and grow
+    return (plan.assign(_later=first).sort_values(["_later", "money_at_stake"], ascending=[True, False],
+                                                  kind="stable").drop(columns="_later").reset_index(drop=True))
+
+
+def _plan_row(name: str, kind: str, members: pd.DataFrame, action: str, *, by_past: bool,
+              stake: float | None = None) -> dict:
+    past = float(members["spend"].sum())
+    expected = float(members["clv_12m"].sum(min_count=1))
+    if stake is None:
+        stake = past if by_past or pd.isna(expected) else expected
+    return {"campaign": name, "kind": kind, "customers": len(members), "past_spend": round(past, 2),
+            "expected_value": round(expected, 2), "money_at_stake": round(stake, 2), "action": action,
+            "file": file_name(name)}
+
+
+def file_name(campaign: str, suffix: str = ".csv") -> str:
+    """``campaign-at-risk.csv`` for "At Risk", ``campaign-churn-alerts-recoverable.csv`` ..."""
+    slug = re.sub(r"[^a-z0-9]+", "-", campaign.casefold().replace("'", "")).strip("-")
+    return f"campaign-{slug}{suffix}"
+
+
+__all__ = ["CAMPAIGN_COLUMNS", "LONG_LOST_DAYS", "WIN_BACK_SEGMENTS", "action_plan", "campaign_list",
+           "churn_alerts", "churn_group", "customer_profile", "file_name", "select", "value_at_risk"]

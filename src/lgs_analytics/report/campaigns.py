@@ -1,0 +1,79 @@
+"""Campaign files: the rows of a campaign list as the marketing team takes them into its mailing or
+CRM tool, CSV or Excel by the file's suffix, with the units in the column names.
+
+Pure of the database: takes the list (analytics.campaign) and writes files.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from lgs_analytics.analytics import campaign as campaigns
+from lgs_analytics.privacy import pseudonymise_customers
+
+# List column -> the file's column: plain names with their units, in the order a caller reads them.
+FILE_COLUMNS = {
+    "customer_id": "customer_id", "segment": "segment", "action": "action", "last_order": "last_order",
+    "days_since": "days_since_last_order", "country": "country", "orders": "orders", "spend": "spend_gbp",
+    "p_alive": "p_alive", "clv_12m": "clv_12m_gbp", "value_at_risk": "value_at_risk_gbp",
+    "churn_group": "churn_group",
+}
+SUFFIXES = (".csv", ".xlsx")
+
+
+def file_rows(rows: pd.DataFrame, key: bytes | None = None) -> pd.DataFrame:
+    """The campaign rows as written: :data:`FILE_COLUMNS`, dates as dates, IDs pseudonymised with ``key``."""
+    out = rows[list(FILE_COLUMNS)].rename(columns=FILE_COLUMNS)
+    out["last_order"] = pd.to_datetime(out["last_order"]).dt.date
+    out["p_alive"] = out["p_alive"].round(4)
+    return pseudonymise_customers(out, key)
+
+
+def check_suffix(path: Path) -> None:
+    if path.suffix.lower() not in SUFFIXES:
+        raise ValueError(f"--out {path}: give a .csv or .xlsx file name, e.g. campaign-at-risk.csv")
+
+
+def write_rows(rows: pd.DataFrame, path: Path, key: bytes | None = None) -> Path:
+    """Write the campaign rows to ``path`` (.csv or .xlsx), complete or not at all."""
+    check_suffix(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial{path.suffix}")
+    data = file_rows(rows, key)
+    if path.suffix.lower() == ".xlsx":
+        data.to_excel(partial, index=False, sheet_name="campaign", engine="xlsxwriter")
+    else:
+        data.to_csv(partial, index=False)
+    partial.replace(path)
+    return path
+
+
+def write_plan_files(listed: pd.DataFrame, plan: pd.DataFrame, folder: Path, key: bytes | None = None
+                     ) -> dict[str, Path]:
+    """One CSV per row of the action plan (campaign.action_plan) in ``folder``; campaign -> path."""
+    written = {}
+    for row in plan.itertuples():
+        if row.campaign.startswith("Churn alerts: "):
+            alerts = campaigns.churn_alerts(listed)
+            rows = alerts[alerts["churn_group"] == row.campaign.removeprefix("Churn alerts: ")]
+        else:
+            rows = campaigns.select(listed, row.campaign)
+        written[row.campaign] = write_rows(rows, folder / row.file, key)
+    return written
+
+
+def write_for_report(listed: pd.DataFrame, folder: str | Path | None, href: str | None,
+                     pseudonymise: bool = False) -> dict[str, str] | None:
+    """The report's campaign files: one per action (campaign.action_plan) in ``folder``; returns
+    campaign -> link (``href``/file name) for the action box, or None when no folder is given
+    (an analyst running the notebook by hand: nothing is written)."""
+    if folder is None or listed.empty:
+        return None
+    from lgs_analytics.privacy import output_key
+
+    written = write_plan_files(listed, campaigns.action_plan(listed), Path(folder), output_key(pseudonymise))
+    prefix = (href or str(folder)).rstrip("/")
+    return {name: f"{prefix}/{path.name}" for name, path in written.items()}

@@ -1,0 +1,188 @@
+"""The report's charts as the page shows them: crisp inline SVG that takes the page's width, with
+its finding (report.findings) as the accessible name and the caption.
+
+:data:`CHARTS` names every chart with the function that draws it from a page and the one that
+states its finding; the notebook asks for one by name (``figures.chart("monthly_sales", page)``).
+SVG, not PNG: sharp at any zoom and in print, text selectable and searchable, and no font or
+image from anywhere else (text is drawn with the reader's own sans-serif font).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from IPython.display import HTML
+
+from lgs_analytics.report import findings
+from lgs_analytics.results import Page
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+class _Charts:
+    """The chart modules, imported on first use: a report of the published build shows the SVGs
+    the build drew and never needs matplotlib (0.9 s of import)."""
+
+    def __getattr__(self, name: str):
+        import matplotlib
+
+        from lgs_analytics.report.charts import customers, predictions, sales
+
+        # Text as <text> in the reader's font, not glyph outlines: a third of the size, and selectable.
+        matplotlib.rcParams["svg.fonttype"] = "none"
+        matplotlib.rcParams["svg.hashsalt"] = "lgs"  # the same chart gives the same file, run after run
+        self.sales, self.segments, self.predictions = sales, customers, predictions
+        return getattr(self, name)
+
+
+_charts = _Charts()
+
+
+def _abroad(page: Page) -> pd.DataFrame:
+    countries = page.analysis.countries
+    return countries[~countries["country"].isin(["United Kingdom"])]
+
+
+Draw = Callable[[Page], "Figure"]
+CHARTS: dict[str, tuple[Draw, Callable[[Page], str]]] = {
+    "invoice_amounts": (
+        lambda p: _charts.sales.plot_invoice_amounts(
+            p.analysis.amounts, p.analysis.amounts_summary, "all orders"
+        ),
+        findings.invoice_amounts,
+    ),
+    "invoice_amounts_p85": (
+        lambda p: _charts.sales.plot_invoice_amounts(
+            p.analysis.amounts_p85, p.analysis.amounts_p85_summary, "orders up to the 85th percentile"
+        ),
+        findings.invoice_amounts_p85,
+    ),
+    "monthly_orders": (
+        lambda p: _charts.sales.plot_monthly_orders(p.analysis.orders, p.analysis.data_end),
+        findings.monthly_orders,
+    ),
+    "monthly_sales": (
+        lambda p: _charts.sales.plot_monthly_sales(p.analysis.sales, p.analysis.data_end),
+        findings.monthly_sales,
+    ),
+    "monthly_growth": (
+        lambda p: _charts.sales.plot_monthly_growth(p.analysis.sales, p.analysis.data_end),
+        findings.monthly_growth,
+    ),
+    "active_customers": (
+        lambda p: _charts.sales.plot_monthly_active_users(p.analysis.active_users, p.analysis.data_end),
+        findings.active_customers,
+    ),
+    "new_vs_existing": (
+        lambda p: _charts.sales.plot_new_vs_existing(p.analysis.new_vs_existing, p.analysis.data_end),
+        findings.new_vs_existing,
+    ),
+    "cohort_retention": (
+        lambda p: _charts.segments.plot_cohort_retention(p.analysis.retention, p.analysis.data_end),
+        findings.cohort_retention,
+    ),
+    "countries": (lambda p: _charts.sales.plot_sales_by_country(p.analysis.countries), findings.countries),
+    "countries_abroad": (
+        lambda p: _charts.sales.plot_sales_by_country(
+            _abroad(p), "Sales by country outside the United Kingdom (GBP)"
+        ),
+        findings.countries_abroad,
+    ),
+    "top_products": (lambda p: _charts.sales.plot_top_products(p.analysis.products), findings.top_products),
+    "basket_size": (
+        lambda p: _charts.sales.plot_basket_size(p.analysis.baskets_by_month, p.analysis.data_end),
+        findings.basket_size,
+    ),
+    "segment_sizes": (
+        lambda p: _charts.segments.plot_segment_sizes(p.scores.segments),
+        findings.segment_sizes,
+    ),
+    "rf_grid": (lambda p: _charts.segments.plot_rf_grid(p.scores.customers), findings.rf_grid),
+    "segment_profiles": (
+        lambda p: _charts.segments.plot_segment_profiles(p.scores.segments),
+        findings.segment_profiles,
+    ),
+    "holdout_check": (
+        lambda p: _charts.predictions.plot_holdout_check(
+            p.forecast.holdout_buckets, p.forecast.holdout_metrics
+        ),
+        findings.holdout_check,
+    ),
+    "clv_distribution": (
+        lambda p: _charts.predictions.plot_clv_distribution(p.forecast.customers),
+        findings.clv_distribution,
+    ),
+    "p_alive_by_segment": (
+        lambda p: _charts.predictions.plot_p_alive_by_segment(p.forecast.customers, p.scores.customers),
+        findings.p_alive_by_segment,
+    ),
+}
+PREDICTION_CHARTS = ("clv_distribution", "p_alive_by_segment")
+
+_SIZE = re.compile(r'<svg([^>]*?) width="[^"]*" height="[^"]*"')
+
+
+def svg(fig: Figure, label: str) -> str:
+    """The figure as inline SVG markup that scales to its container, named by ``label``."""
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    markup = buffer.getvalue()
+    markup = markup[markup.index("<svg") :]  # no XML prolog or DOCTYPE inside HTML
+    markup = _SIZE.sub(
+        r'<svg\1 role="img" aria-label="' + html.escape(label, quote=True) + '"', markup, count=1
+    )
+    return markup.replace(">", f"><title>{html.escape(label)}</title>", 1)
+
+
+def figure_html(markup: str, caption: str) -> str:
+    return f'<figure class="lgs-figure">{markup}<figcaption>{html.escape(caption)}</figcaption></figure>'
+
+
+STYLE = """<style>
+figure.lgs-figure {margin: .4em 0 1.6em; max-width: 100%; break-inside: avoid; page-break-inside: avoid}
+figure.lgs-figure svg {width: 100%; height: auto; display: block}
+figure.lgs-figure figcaption {font-family: system-ui, sans-serif; font-size: .95em; color: #33404D;
+  margin-top: .3em; max-width: 62em}
+</style>"""
+
+
+def render(name: str, page: Page) -> tuple[str, str]:
+    """(caption, SVG) of one chart, drawn now."""
+    draw, finding = CHARTS[name]
+    caption = finding(page)
+    return caption, svg(draw(page), caption)
+
+
+def drawable(page: Page) -> tuple[str, ...]:
+    """The charts this page can show: the prediction charts only when there are predictions."""
+    skip = set(PREDICTION_CHARTS) if page.forecast.unavailable else set()
+    if page.forecast.holdout_buckets.empty:
+        skip.add("holdout_check")
+    return tuple(name for name in CHARTS if name not in skip)
+
+
+def render_all(page: Page) -> dict[str, tuple[str, str]]:
+    """Every chart of the page, drawn: what ``lgs build`` publishes so that reports need not draw."""
+    return {name: render(name, page) for name in drawable(page)}
+
+
+def _figure(name: str, page: Page) -> str:
+    caption, markup = page.charts[name] if name in page.charts else render(name, page)
+    return figure_html(markup, caption)
+
+
+def chart(name: str, page: Page) -> HTML:
+    """One chart of the page (as the build drew it, or drawn now for a what-if) with its finding
+    as caption and accessible name."""
+    return HTML(STYLE + _figure(name, page))
+
+
+def charts(names: tuple[str, ...], page: Page) -> HTML:
+    """Several charts, one after the other (the prediction section's)."""
+    return HTML(STYLE + "".join(_figure(name, page) for name in names))

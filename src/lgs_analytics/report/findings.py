@@ -1,0 +1,242 @@
+"""What each chart shows, in one sentence computed from the page's own numbers: the chart's alt text
+and caption. Computed, never written in the notebook, so it is right for whatever window, as-of
+date or data the page has (no caption about an autumn peak in a spring window).
+
+Pure: a :class:`~lgs_analytics.results.Page` in, a sentence out.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from lgs_analytics.analytics import segments
+from lgs_analytics.report.formats import count, gbp, pct
+from lgs_analytics.results import Page
+
+
+def _complete(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[~frame["is_partial"]] if "is_partial" in frame else frame
+
+
+def _partial_clause(frame: pd.DataFrame) -> str:
+    partial = frame.loc[frame["is_partial"], "month"] if "is_partial" in frame else []
+    if len(partial) == 0:
+        return ""
+    months = " and ".join(f"{m:%B %Y}" for m in partial)
+    return f" {months} {'is' if len(partial) == 1 else 'are'} partial and shaded, not compared."
+
+
+def _peak(frame: pd.DataFrame, column: str) -> pd.Series | None:
+    complete = _complete(frame)
+    return None if complete.empty else complete.loc[complete[column].idxmax()]
+
+
+def invoice_amounts(page: Page) -> str:
+    s = page.analysis.amounts_summary
+    return (
+        f"Half of the {count(s['count'])} orders were worth under {gbp(s['median'], 2)}; the mean, "
+        f"{gbp(s['mean'], 2)}, is pulled up by a few very large orders (the largest {gbp(s['max'], 2)})."
+    )
+
+
+def invoice_amounts_p85(page: Page) -> str:
+    s = page.analysis.amounts_p85_summary
+    return (
+        f"Among the {count(s['count'])} orders up to {gbp(s['max'], 2)} (the 85th percentile), the median "
+        f"order is {gbp(s['median'], 2)} and the most common amount {gbp(s['mode'], 2)}."
+    )
+
+
+def monthly_orders(page: Page) -> str:
+    orders = page.analysis.orders
+    peak = _peak(orders, "placed")
+    if peak is None:
+        return "No complete month to compare." + _partial_clause(orders)
+    share = orders["cancelled"].sum() / max(orders["placed"].sum(), 1) * 100
+    return (
+        f"Orders peaked in {peak['month']:%B %Y} at {count(peak['placed'])}; over the period there was one "
+        f"cancellation invoice for every {100 / share:.0f} orders placed."
+        if share
+        else f"Orders peaked in {peak['month']:%B %Y} at {count(peak['placed'])}."
+    ) + _partial_clause(orders)
+
+
+def monthly_sales(page: Page) -> str:
+    sales = page.analysis.sales
+    peak = _peak(sales, "net_sales")
+    if peak is None:
+        return "No complete month to compare." + _partial_clause(sales)
+    season = ", in the Q4 gift season" if peak["month"].quarter == 4 else ""
+    return (
+        f"Net sales peaked in {peak['month']:%B %Y} at {gbp(peak['net_sales'])}{season}; the period's net "
+        f"sales were {gbp(sales['net_sales'].sum())}." + _partial_clause(sales)
+    )
+
+
+def monthly_growth(page: Page) -> str:
+    sales = page.analysis.sales
+    growth = sales.dropna(subset=["growth_pct"])
+    parts = []
+    if len(growth):
+        up, down = growth.loc[growth["growth_pct"].idxmax()], growth.loc[growth["growth_pct"].idxmin()]
+        parts.append(
+            f"The largest rise on the month before was {up['month']:%B %Y} ({up['growth_pct']:+.0f}%), "
+            f"the largest fall {down['month']:%B %Y} ({down['growth_pct']:+.0f}%)."
+        )
+    yearly = sales.dropna(subset=["yoy_pct"]) if "yoy_pct" in sales else sales.iloc[0:0]
+    if len(yearly):
+        last = yearly.iloc[-1]
+        parts.append(
+            f"Against the same month a year before, {last['month']:%B %Y} was {last['yoy_pct']:+.0f}%."
+        )
+    else:
+        parts.append(
+            "Year-over-year growth needs the same complete month a year apart: this window has none."
+        )
+    return " ".join(parts)
+
+
+def active_customers(page: Page) -> str:
+    users = page.analysis.active_users
+    peak = _peak(users, "active_customers")
+    if peak is None:
+        return "No complete month to compare." + _partial_clause(users)
+    return (
+        f"Active customers peaked at {count(peak['active_customers'])} in {peak['month']:%B %Y}."
+        + _partial_clause(users)
+    )
+
+
+def new_vs_existing(page: Page) -> str:
+    frame = page.analysis.new_vs_existing
+    complete = _complete(frame).iloc[1:]  # the first month's customers are all "new"
+    if complete.empty:
+        return "Too few complete months to tell new from existing customers." + _partial_clause(frame)
+    last = complete.iloc[-1]
+    total = last["new_customers"] + last["existing_customers"]
+    return (
+        f"In {last['month']:%B %Y}, {count(last['new_customers'])} of {count(total)} active customers "
+        f"({pct(last['new_customers'] / max(total, 1) * 100, 0)}) bought for the first time."
+        + _partial_clause(frame)
+    )
+
+
+def cohort_retention(page: Page) -> str:
+    retention = page.analysis.retention
+    if retention.shape[1] < 2 or retention[retention.columns[1]].dropna().empty:
+        return "The window is too short to see any cohort come back."
+    month1 = retention[retention.columns[1]].dropna()
+    best = month1.idxmax()
+    return (
+        f"On average {pct(month1.mean() * 100, 0)} of a cohort bought again the month after its first "
+        f"purchase; the {best:%B %Y} cohort kept the most ({pct(month1.max() * 100, 0)})."
+    )
+
+
+def _abroad(page: Page) -> pd.DataFrame:
+    countries = page.analysis.countries
+    return countries[~countries["country"].isin(["United Kingdom", "Other"])]
+
+
+def countries(page: Page) -> str:
+    c = page.analysis.countries
+    if c.empty:
+        return "No sales by country in this window."
+    top = c.iloc[0]
+    share = pct(top["share_pct"], 0)
+    return f"{top['country']} brought {share} of net sales, {count(top['customers'])} customers."
+
+
+def countries_abroad(page: Page) -> str:
+    abroad = _abroad(page).head(3)
+    if abroad.empty:
+        return "No sales outside the United Kingdom in this window."
+    names = ", ".join(f"{r.country} ({gbp(r.sales)})" for r in abroad.itertuples())
+    return f"Outside the United Kingdom the largest markets were {names}."
+
+
+def top_products(page: Page) -> str:
+    p = page.analysis.products
+    if p.empty:
+        return "No product sales in this window."
+    top = p.iloc[0]
+    return (
+        f"The best seller, net of cancellations, was {str(top['description']).strip().title()} "
+        f"({gbp(top['revenue'])} from {count(top['invoices'])} orders)."
+    )
+
+
+def basket_size(page: Page) -> str:
+    b = page.analysis.baskets
+    if b.empty:
+        return "No orders in this window."
+    row = b.iloc[0]
+    return (
+        f"A typical order holds {row['median_lines']:.0f} different products and {row['median_units']:.0f} "
+        f"units (medians over {count(row['invoices'])} orders)."
+    )
+
+
+def segment_sizes(page: Page) -> str:
+    seg = page.scores.segments
+    seg = seg[seg["customers"] > 0]
+    if seg.empty:
+        return "No customer scored."
+    richest = seg.loc[seg["revenue_share"].idxmax()]
+    return (
+        f"{richest['segment']} are {pct(richest['customer_share'], 0)} of customers but bring "
+        f"{pct(richest['revenue_share'], 0)} of revenue."
+    )
+
+
+def rf_grid(page: Page) -> str:
+    c = page.scores.customers
+    best = int(((c["r_score"] >= 4) & (c["f_score"] >= 4)).sum())
+    gone = int(((c["r_score"] <= 2) & (c["f_score"] <= 2)).sum())
+    return (
+        f"{count(best)} customers bought recently and often (scores 4–5 on both); {count(gone)} bought "
+        "rarely and long ago (1–2 on both)."
+    )
+
+
+def segment_profiles(page: Page) -> str:
+    seg = page.scores.segments.dropna(subset=["mean_monetary"])
+    if seg.empty:
+        return "No customer scored."
+    top, low = seg.loc[seg["mean_monetary"].idxmax()], seg.loc[seg["mean_monetary"].idxmin()]
+    return (
+        f"{top['segment']} spent {gbp(top['mean_monetary'])} each on average, {low['segment']} "
+        f"{gbp(low['mean_monetary'])}."
+    )
+
+
+def holdout_check(page: Page) -> str:
+    m = page.forecast.holdout_metrics
+    if not m:
+        return "No holdout check: too little history before the last six months."
+    return (
+        f"Fitted on all but the last six months, the model predicted {count(m['total_predicted'])} "
+        f"purchases in them against {count(m['total_actual'])} made ({m['error_pct']:+.1f}%)."
+    )
+
+
+def clv_distribution(page: Page) -> str:
+    clv = page.forecast.customers["clv"].sort_values(ascending=False)
+    tenth = max(len(clv) // 10, 1)
+    share = clv.head(tenth).sum() / clv.sum() * 100 if clv.sum() > 0 else float("nan")
+    return (
+        f"The top 10% of customers carry {pct(share, 0)} of the {gbp(clv.sum())} expected over the next "
+        "12 months."
+    )
+
+
+def p_alive_by_segment(page: Page) -> str:
+    by_segment = segments.repeat_buyers_p_alive(page.forecast.customers, page.scores.customers)
+    if by_segment.empty:
+        return "No repeat buyer to judge."
+    low = by_segment.iloc[-1]
+    return (
+        f"Among repeat buyers, {low.name} have the lowest chance of still buying "
+        f"({pct(low['mean'] * 100, 0)} "
+        "on average); one-time buyers are left out, the model cannot judge them."
+    )

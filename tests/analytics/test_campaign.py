@@ -1,0 +1,121 @@
+"""The campaign list and the action plan, on four hand-scored customers."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from lgs_analytics.analytics import campaign
+
+AS_OF = pd.Timestamp("2011-12-10")
+
+
+def scores() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3, 4],
+            "recency": [3, 200, 400, 30],
+            "frequency": [12, 5, 4, 1],
+            "monetary": [5000.0, 3000.0, 2500.0, 100.0],
+            "r_score": [5, 1, 1, 4],
+            "f_score": [5, 3, 4, 1],
+            "m_score": [5, 4, 4, 1],
+            "rfm_score": ["555", "134", "144", "411"],
+            "segment": ["Champions", "At Risk", "At Risk", "Promising"],
+        }
+    )
+
+
+def segments() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "segment": ["Champions", "At Risk", "Promising"],
+            "action": ["Reward them.", "Reactivate.", "Nudge."],
+            "priority": [3, 2, 9],
+        }
+    )
+
+
+def purchases() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": pd.array([1, 1, 2, 3, 4], dtype="Int64"),
+            "invoice_date": pd.to_datetime(
+                ["2011-01-05", "2011-12-07", "2011-05-24", "2010-11-05", "2011-11-10"]
+            ),
+            "country": ["France", "United Kingdom", "Germany", "EIRE", "Spain"],
+        }
+    )
+
+
+def predictions() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "p_alive": [0.99, 0.4, 0.1, 1.0],
+            "clv": [900.0, 300.0, 20.0, 50.0],
+            "churn_risk": [False, True, True, False],
+        },
+        index=pd.Index([1, 2, 3, 4], name="customer_id"),
+    )
+
+
+def listed(with_predictions: bool = True) -> pd.DataFrame:
+    profile = campaign.customer_profile(purchases(), AS_OF)
+    return campaign.campaign_list(scores(), segments(), profile, predictions() if with_predictions else None)
+
+
+def test_profile_takes_the_latest_country_and_the_first_and_last_order():
+    profile = campaign.customer_profile(purchases(), AS_OF)
+    assert profile.loc[1, "country"] == "United Kingdom"  # moved: the latest order's country
+    assert profile.loc[1, "first_order"] == pd.Timestamp("2011-01-05")
+    assert profile.loc[1, "last_order"] == pd.Timestamp("2011-12-07")
+
+
+def test_campaign_list_joins_segment_action_profile_and_model():
+    rows = listed().set_index("customer_id")
+    assert list(listed().columns) == list(campaign.CAMPAIGN_COLUMNS)
+    assert list(listed()["customer_id"]) == [2, 3, 1, 4]  # priority 2 first, richest first within it
+    assert rows.loc[2, "action"] == "Reactivate." and rows.loc[2, "orders"] == 5
+    assert rows.loc[2, "value_at_risk"] == pytest.approx(3000 * 0.6)  # spend x (1 - p_alive)
+    assert rows.loc[2, "churn_group"] == "recoverable" and rows.loc[3, "churn_group"] == "long lost"
+    assert pd.isna(rows.loc[1, "value_at_risk"]) and pd.isna(rows.loc[1, "churn_group"])
+
+
+def test_without_predictions_nobody_is_flagged_and_the_model_columns_are_empty():
+    rows = listed(with_predictions=False)
+    assert not rows["churn_risk"].any() and rows["p_alive"].isna().all() and rows["churn_group"].isna().all()
+
+
+def test_churn_alerts_rank_by_value_at_risk():
+    alerts = campaign.churn_alerts(listed())
+    assert list(alerts["customer_id"]) == [3, 2]  # 2500 x 0.9 = 2250 before 3000 x 0.6 = 1800
+
+
+def test_select_finds_a_segment_in_any_case_and_names_the_choices_otherwise():
+    assert list(campaign.select(listed(), "at risk")["customer_id"]) == [2, 3]
+    assert list(campaign.select(listed(), "At Risk", churn_risk=True)["customer_id"]) == [3, 2]
+    with pytest.raises(ValueError, match="no segment 'Loyal' in this build: use one of At Risk, Champions"):
+        campaign.select(listed(), "Loyal")
+
+
+def test_action_plan_puts_win_back_first_and_adds_up_to_the_list():
+    plan = campaign.action_plan(listed())
+    assert list(plan["campaign"]) == [
+        "At Risk",
+        "Churn alerts: long lost",
+        "Churn alerts: recoverable",
+        "Champions",
+        "Promising",
+    ]
+    at_risk = plan.set_index("campaign").loc["At Risk"]
+    assert (at_risk["customers"], at_risk["past_spend"], at_risk["money_at_stake"]) == (2, 5500.0, 5500.0)
+    assert at_risk["expected_value"] == 320.0 and at_risk["file"] == "campaign-at-risk.csv"
+    champions = plan.set_index("campaign").loc["Champions"]
+    assert champions["kind"] == "keep and grow" and champions["money_at_stake"] == 900.0  # expected value
+    lost = plan.set_index("campaign").loc["Churn alerts: long lost"]
+    assert lost["money_at_stake"] == pytest.approx(2250.0)
+
+
+def test_file_names_are_plain():
+    assert campaign.file_name("Can't Lose") == "campaign-cant-lose.csv"
+    assert campaign.file_name("Churn alerts: long lost", ".xlsx") == "campaign-churn-alerts-long-lost.xlsx"
