@@ -68,6 +68,7 @@ def main() -> None:
     results = {"file": str(real.relative_to(ROOT.parent)) if real == FULL else str(real.relative_to(ROOT)),
                "rows": rows, **{f"load_{k}": stage(v) for k, v in loads.items()},
                "build_real": stage(build), "report_real": stage(report),
+               "report_html_bytes": (work / "real.html").stat().st_size,
                "load_average_1_5_15": os.getloadavg()}
     generated_load = results["load_generated_csv"]["median_s"]
     results["real_gzip_vs_generated_load_ratio"] = round(

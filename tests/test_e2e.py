@@ -24,7 +24,7 @@ def notebook_sources() -> tuple[list[str], int]:
     cells = json.loads(config.notebook_path().read_text())["cells"]
     headings = [line.lstrip("#").strip() for c in cells if c["cell_type"] == "markdown"
                 for line in "".join(c["source"]).splitlines() if line.startswith("#")]
-    charts = sum(1 for c in cells if c["cell_type"] == "code" and "charts.plot_" in "".join(c["source"]))
+    charts = sum(1 for c in cells if c["cell_type"] == "code" and "figures.chart(" in "".join(c["source"]))
     return headings, charts
 
 
@@ -110,18 +110,18 @@ def test_the_kernel_is_not_reached_over_tcp(report):
 def test_every_section_heading_is_present(report):
     headings, _ = notebook_sources()
     text = html.unescape(report["html"])
-    for heading in ["Executive summary", "Largest customer segments", "Key trends", *headings]:
+    for heading in ["What to do now", "Headline figures", "Key trends", *headings]:
         assert heading in text, heading
 
 
 def test_no_code_no_errors_and_one_image_per_chart(report):
     page = report["html"]
-    assert "pipeline.analyse" not in page and "charts.plot_" not in page and "import " not in page
+    assert "pipeline.page" not in page and "figures.chart" not in page and "import " not in page
     assert "Traceback" not in page and 'data-mime-type="application/vnd.jupyter.stderr"' not in page
     assert 'data-mime-type="application/vnd.jupyter.error"' not in page
     _, charts = notebook_sources()
     assert charts >= 14
-    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', page)) >= charts
+    assert len(re.findall(r'<figure class="lgs-figure"><svg', page)) >= charts
 
 
 def test_executive_summary_numbers_are_the_published_builds(report, monkeypatch):
@@ -129,15 +129,16 @@ def test_executive_summary_numbers_are_the_published_builds(report, monkeypatch)
     page = pipeline.published()
     analysis, scores = page.analysis, page.scores
     h = analysis.headline
-    summary = html.unescape(report["html"].split("Executive summary", 1)[1].split("Data quality", 1)[0])
-    for expected in (gbp(h["net_revenue"]), count(h["customers"]), count(h["purchase_orders"]),
+    summary = html.unescape(report["html"].split('id="Headline-figures"', 1)[1].split('id="Sales"', 1)[0])
+    actions = html.unescape(report["html"].split('id="What-to-do-now"', 1)[1].split('class="lgs-toc"', 1)[0])
+    for expected in (gbp(h["net_revenue"]), count(h["customers"]), count(h["customer_orders"]),
                      gbp(h["average_order_value"], 2), f"{h['period_start']:%d %B %Y}",
                      f"{h['period_end']:%d %B %Y}"):
         assert expected in summary, expected
-    for row in scores.segments[scores.segments["customers"] > 0].head(3).itertuples():
-        assert f"{row.segment}</td><td class=\"num\">{count(row.customers)}" in html.unescape(
-            report["html"]).replace("&#x27;", "'"), row.segment
-        assert row.action in summary
+    for row in scores.segments[scores.segments["customers"] > 0].itertuples():  # the action box lists all
+        assert f"<b>{row.segment}</b></td><td class=\"num\">{count(row.customers)}" in actions.replace(
+            "&#x27;", "'"), row.segment
+        assert f"{gbp(row.revenue)}" in actions and row.action in actions
 
 
 def test_the_compose_report_command_runs_outside_docker(tmp_path, database_url):

@@ -87,7 +87,7 @@ def test_sql_runs_as_the_images_init_does_then_load_build_and_report_over_tcp(pa
     assert done.returncode == 0, done.stdout + done.stderr
     assert "published build 1 " in done.stdout
     page = (tmp_path / "reports" / "retail_report.html").read_text(encoding="utf-8")
-    assert "Executive summary" in page and "online_retail_II_head.xlsx (998 rows)" in page
+    assert "What to do now" in page and "online_retail_II_head.xlsx (998 rows)" in page
     assert password not in page + done.stdout + done.stderr  # the secret is never echoed
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
         cur.execute("SELECT status, rows_read FROM current_build")

@@ -371,8 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
     cam = sub.add_parser("campaign", help="write a campaign list from the published build (.csv or .xlsx)")
     cam.add_argument("--segment", metavar="NAME", help="an RFM segment, e.g. 'At Risk' or \"Can't Lose\"")
     cam.add_argument("--churn-risk", action="store_true",
-                     help="only the churn alerts (with --segment: that segment's), highest value at risk first")
-    cam.add_argument("--out", type=Path, required=True, metavar="PATH", help="the file to write: .csv or .xlsx")
+                     help="only the churn alerts (with --segment: that segment's), most value at risk first")
+    cam.add_argument("--out", type=Path, required=True, metavar="PATH",
+                     help="the file to write: .csv or .xlsx")
     cam.add_argument("--pseudonymise", action=argparse.BooleanOptionalAction,
                      default=privacy.pseudonymise_by_default(),
                      help=f"show customer IDs as keyed pseudonyms (key from {privacy.ENV_PSEUDONYM_KEY}; "
