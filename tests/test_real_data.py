@@ -222,3 +222,37 @@ def pd_timestamp(day: str):
     import pandas as pd
 
     return pd.Timestamp(day)
+
+
+def test_lgs_campaign_writes_exactly_the_published_list(real, tmp_path, capsys, monkeypatch):
+    import pandas as pd
+
+    [(at_risk, spend)] = fetch("SELECT count(*), sum(spend) FROM campaign_customers "
+                               "WHERE segment = 'At Risk'")
+    assert cli.main(["campaign", "--segment", "at risk", "--out", str(tmp_path / "at-risk.xlsx")]) == 0
+    rows = pd.read_excel(tmp_path / "at-risk.xlsx", engine="calamine")
+    assert len(rows) == at_risk and rows["spend_gbp"].sum() == pytest.approx(float(spend), abs=0.05)
+    assert list(rows.columns[:6]) == ["customer_id", "segment", "action", "last_order",
+                                      "days_since_last_order", "country"]
+    assert f"{at_risk:,} customers (At Risk, build" in capsys.readouterr().out
+    [(flagged,)] = fetch("SELECT count(*) FROM campaign_customers WHERE churn_risk")
+    assert cli.main(["campaign", "--churn-risk", "--out", str(tmp_path / "alerts.csv")]) == 0
+    assert len(pd.read_csv(tmp_path / "alerts.csv")) == flagged
+    monkeypatch.setenv("LGS_PSEUDONYM_KEY", "a-test-key-that-is-long-enough-to-use")
+    assert cli.main(["campaign", "--segment", "Champions", "--pseudonymise",
+                     "--out", str(tmp_path / "champions.csv")]) == 0
+    ids = pd.read_csv(tmp_path / "champions.csv")["customer_id"].astype(str)
+    assert ids.str.fullmatch(r"P[0-9a-f]{12}").all()
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--segment", "Loyal", "--out", "x.csv"], "no segment 'Loyal' in this build: use one of"),
+    (["--segment", "At Risk", "--out", "x.txt"], "give a .csv or .xlsx file name"),
+    (["--out", "x.csv"], "say which campaign: --segment NAME"),
+])
+def test_lgs_campaign_refuses_in_one_line(real, tmp_path, capsys, monkeypatch, args, says):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["campaign", *args]) != 0
+    err = capsys.readouterr().err
+    assert says in err and err.count("\n") == 1
+    assert not (tmp_path / "x.csv").exists()
