@@ -42,7 +42,8 @@ LANES = [
      50.6, 36.2, "#2f6f9f", "#eaf3fb"),
     ("report", "report", "one-shot service\n(our image)\ndocker compose\nrun --rm report", 34.4, 19.6,
      "#b4641f", "#fdf1e6"),
-    ("jupyter", "jupyter", "our image\nJupyterLab on\n127.0.0.1:8888 (token)", 17.8, 6.6,
+    ("jupyter", "jupyter, dashboard",
+     "our image, 127.0.0.1:\nJupyterLab :8888 (token)\ndashboard :8050 (password)", 17.8, 6.6,
      "#2f8553", "#eaf6ee"),
 ]
 # The host lane has two tiers: the scheduler's inbox above, the checkout's folders below.
@@ -193,8 +194,9 @@ def draw(out: Path) -> Path:
               "papermill runs the notebook on\nthe published build (reads only);\n"
               "nbconvert writes reports/…html", pad=1.1)
 
-    lab = box(ax, "jupyter", 3, "JupyterLab", "the same notebook and package, interactive", last=4,
-              pad=1.4)
+    lab = box(ax, "jupyter", 3, "JupyterLab", "the notebook, interactive", pad=1.4)
+    dashboard = box(ax, "jupyter", 4, "dashboard: lgs dashboard", "marketing's page; reads only", pad=1.4,
+                    title_size=10.5)
 
     # Flow: the scheduler.
     arrow(ax, inbox.top(), (inbox.top()[0], refresh.y), "./data mount", label_at=0.5, offset=(1.2, 0),
@@ -216,13 +218,16 @@ def draw(out: Path) -> Path:
     arrow(ax, run.top(8), html.bottom(-4), "./reports\nmount", label_at=0.38, offset=(-1.2, 0), ha="right")
     arrow(ax, webapp.bottom(-4), run.right(-2), "reads the\nbuild", label_at=0.5, offset=(1.5, 0),
           ha="left")
+    arrow(ax, webapp.bottom(6), dashboard.top(6), "reads the\nmarts", label_at=0.7, offset=(1.2, 0),
+          ha="left")
     arrow(ax, postgres.bottom(6), lab.left(1.5), "DATABASE_URL", label_at=0.55, both=True, rad=0.25,
           offset=(-1.5, 0), ha="right")
 
     _, jupyter_bottom, _, _ = lane("jupyter")
     ax.text(column_x(0) + 0.5, jupyter_bottom + 5.6,
-            "jupyter, report and scheduler start once db is healthy: pg_isready -h 127.0.0.1 (over TCP, "
-            "so not\nduring the init scripts, when only the socket listens). All three mount data/ and "
+            "jupyter, report, scheduler and dashboard start once db is healthy: pg_isready -h 127.0.0.1 "
+            "(over TCP, "
+            "so not\nduring the init scripts, when only the socket listens). All mount data/ and "
             "reports/ (only jupyter mounts notebooks/),\nreach Postgres at "
             "DATABASE_URL=postgresql://…@db:5432/… and read .env (credentials, LGS_PSEUDONYMISE).\n"
             "scheduler: runs every LGS_REFRESH_EVERY (.env, default 7d), counted from the last run kept in "

@@ -51,7 +51,7 @@ ARCHITECTURE_PNG = ROOT / "architecture.png"
 VENV_BIN = Path(sys.executable).parent
 
 REPORT_COMMAND = "lgs report --load data/raw --out reports/retail_report.html"
-APP_SERVICES = ("jupyter", "report", "scheduler")
+APP_SERVICES = ("jupyter", "report", "scheduler", "dashboard")
 # Variables of the official postgres image's entrypoint (hub.docker.com/_/postgres).
 POSTGRES_IMAGE_ENV = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "POSTGRES_INITDB_ARGS",
                       "POSTGRES_INITDB_WALDIR", "POSTGRES_HOST_AUTH_METHOD", "PGDATA"}
@@ -669,3 +669,14 @@ def test_architecture_diagram_names_every_service():
     assert f"db ({services['db']['image']})" in source
     for name in APP_SERVICES:
         assert f'"{name}' in source
+
+
+def test_the_dashboard_service_serves_on_loopback_only_behind_a_password(compose):
+    dashboard = compose["services"]["dashboard"]
+    assert dashboard["command"][:2] == ["lgs", "dashboard"]
+    assert [(p["host_ip"], str(p["published"]), str(p["target"])) for p in published(dashboard)] == [
+        ("127.0.0.1", "8050", "8050")]
+    assert "LGS_DASHBOARD_PASSWORD" in dashboard["environment"]  # 0.0.0.0 in the container needs it
+    assert dashboard["depends_on"]["db"]["condition"] == "service_healthy"
+    probe = dashboard["healthcheck"]["test"]
+    assert "/liveness" in " ".join(probe) and ":8050" in " ".join(probe)
