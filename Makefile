@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 RAW    ?= data/raw
 OUT    ?= reports/retail_report.html
 
-.PHONY: install test test-fast report build refresh bench bench-build fidelity fuzz lint architecture docker-lint clean help
+.PHONY: install test test-fast report build refresh bench bench-build bench-dashboard fidelity fuzz lint architecture docker-lint clean help
 
 help:
 	@echo "make install  create .venv and install the pinned requirements and the lgs package"
@@ -17,6 +17,7 @@ help:
 	@echo "make refresh  the weekly job: load new exports from data/inbox/, publish a build, render the report"
 	@echo "make test     run the whole test suite (unit, integration on an embedded Postgres, end to end)"
 	@echo "make bench    time the pipeline at full size (bench/results.json) and on the real data (bench/real.json)"
+	@echo "make bench-dashboard  lgs dashboard at full size in Chromium: first paint and clicks (bench/dashboard.json)"
 	@echo "make bench-build  lgs build + lgs report against the old all-in-one lgs report (bench/build_vs_report.json)"
 	@echo "make fidelity  the real 2010-2011 file against a generated export, figure by figure (bench/fidelity.json)"
 	@echo "make fuzz     the readers' fuzzing targets with a long budget (make test runs them briefly)"
@@ -51,6 +52,12 @@ refresh: install
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/real.py
+
+bench-dashboard: install
+	set -e; work=$$(mktemp -d); export LGS_HOME=$$work/home; unset DATABASE_URL; \
+	$(BIN)/lgs generate --rows 1067371 --seed 7 --out $$work/bench_synthetic.csv; \
+	$(BIN)/lgs load --quiet $$work/bench_synthetic.csv; $(BIN)/lgs build --quiet; \
+	$(BIN)/python bench/dashboard.py; $(BIN)/lgs db stop; rm -rf $$work
 
 fidelity: install
 	$(BIN)/python bench/fidelity.py

@@ -431,7 +431,8 @@ def build_parser() -> argparse.ArgumentParser:
     dash = sub.add_parser("dashboard", help="serve the marketing dashboard of the published build "
                                             "(http://127.0.0.1:8050/)")
     dash.add_argument("--host", default="127.0.0.1",
-                      help="interface to listen on (default 127.0.0.1; any other needs LGS_DASHBOARD_PASSWORD)")
+                      help="interface to listen on (default 127.0.0.1; any other needs "
+                           "LGS_DASHBOARD_PASSWORD)")
     dash.add_argument("--port", type=positive_int, default=8050, help="port (default 8050)")
     add_pseudonymise(dash)
     dash.set_defaults(func=cmd_dashboard)

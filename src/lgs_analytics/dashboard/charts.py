@@ -1,0 +1,141 @@
+"""The dashboard's charts: Bokeh figures with hover values, titles and axis units (GBP).
+
+Each function takes a frame and returns a figure (and, for the clickable ones, the data source
+whose selection the page listens to). No data is computed here beyond shaping it for display.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from bokeh.models import ColumnDataSource, CustomJSTickFormatter, HoverTool, NumeralTickFormatter
+from bokeh.plotting import figure
+from bokeh.transform import dodge, linear_cmap
+
+# The report's palette (report/charts/style.py), so the page and the report look alike.
+BLUE, AMBER, GREEN, RED, GREY, INK = "#3A6F93", "#E0A458", "#5E9C7F", "#C0614B", "#9AA5B1", "#33404D"
+PALE = "#A9C3D6"  # a partial month, drawn lighter
+GRID_PALETTE = ("#F4F7FA", "#D6E3EE", "#A9C3D6", "#6F9ABB", "#3A6F93", "#234862")
+# numbro (NumeralTickFormatter) drops a £ sign: pounds are formatted in the browser.
+POUNDS_JS = "return (tick < 0 ? '−£' : '£') + Math.abs(tick).toLocaleString('en-GB');"
+MONTH_WIDTH_MS = 24 * 24 * 3600 * 1000  # bar width: 24 days
+
+
+def _style(fig, y_label: str, money: bool) -> None:
+    fig.toolbar.logo = None
+    fig.toolbar_location = None
+    fig.title.text_font_size = "13px"
+    fig.title.text_color = INK
+    fig.yaxis.axis_label = y_label
+    if money:
+        fig.yaxis.formatter = CustomJSTickFormatter(code=POUNDS_JS)  # one model per figure
+    elif y_label:
+        fig.yaxis.formatter = NumeralTickFormatter(format="0,0")
+    fig.xgrid.grid_line_color = None
+    fig.outline_line_color = None
+    fig.min_border_left = 60
+
+
+def monthly_chart(monthly: pd.DataFrame, column: str, title: str, y_label: str, money: bool = False):
+    """Bars of one monthly figure; a partial month drawn lighter and named in the title."""
+    partial = monthly.loc[monthly["is_partial"], "month"]
+    if len(partial):
+        title += f" ({partial.iloc[-1].strftime('%b %Y')} is partial)"
+    source = ColumnDataSource({
+        "start": monthly["month"].dt.to_timestamp() + pd.Timedelta(days=15),
+        "label": monthly["month"].dt.strftime("%b %Y") + monthly["is_partial"].map({True: " (partial)",
+                                                                                    False: ""}),
+        "value": monthly[column].astype(float),
+        "color": monthly["is_partial"].map({True: PALE, False: BLUE}),
+    })
+    fig = figure(title=title, x_axis_type="datetime", height=250, sizing_mode="stretch_width",
+                 tools="", y_range=(0, max(1.0, float(monthly[column].max()) * 1.08)))
+    fig.vbar(x="start", top="value", width=MONTH_WIDTH_MS, color="color", source=source)
+    value = "£@value{0,0}" if money else "@value{0,0}"
+    fig.add_tools(HoverTool(tooltips=[("Month", "@label"), (y_label, value)], mode="vline"))
+    _style(fig, y_label, money)
+    fig.xaxis.axis_label = "Month"
+    return fig
+
+
+def segment_chart(segments: pd.DataFrame):
+    """Each segment's share of customers and of revenue (%), side by side; tap a segment to open it.
+
+    Returns (figure, source): the source's ``segment`` column names the selected rows.
+    """
+    ordered = segments.sort_values("customers").reset_index(drop=True)
+    source = ColumnDataSource({
+        "segment": ordered["segment"], "customers": ordered["customers"],
+        "customer_share": ordered["customer_share"], "revenue": ordered["revenue"],
+        "revenue_share": ordered["revenue_share"],
+    })
+    fig = figure(title="Share of customers and of revenue by segment; click a segment for its customers",
+                 y_range=list(ordered["segment"]), height=380, sizing_mode="stretch_width", tools="tap")
+    people = fig.hbar(y=dodge("segment", 0.18, range=fig.y_range), right="customer_share", height=0.34,
+                      color=BLUE, source=source, legend_label="customers (%)")
+    money = fig.hbar(y=dodge("segment", -0.18, range=fig.y_range), right="revenue_share", height=0.34,
+                     color=AMBER, source=source, legend_label="revenue (%)")
+    fig.add_tools(HoverTool(renderers=[people, money], tooltips=[
+        ("Segment", "@segment"), ("Customers", "@customers{0,0} (@customer_share{0.0}%)"),
+        ("Revenue", "£@revenue{0,0} (@revenue_share{0.0}%)")]))
+    _style(fig, "", False)
+    fig.xaxis.axis_label = "Share of all customers / of all revenue (%)"
+    fig.xaxis.formatter = NumeralTickFormatter(format="0")
+    fig.legend.location = "bottom_right"
+    fig.ygrid.grid_line_color = None
+    return fig, source
+
+
+def rf_grid_chart(grid: pd.DataFrame):
+    """The 5 x 5 grid of recency (R) and frequency (F) scores, shaded by customers, each cell
+    labelled with its count and segment; tap a cell to open its customers.
+
+    Returns (figure, source): selected indices are positions in ``grid``.
+    """
+    dark = grid["customers"] > 0.55 * max(1, int(grid["customers"].max()))  # white text on dark cells
+    data = grid.assign(r=grid["r_score"].astype(str), f=grid["f_score"].astype(str),
+                       count=grid["customers"].map("{:,}".format), ink=dark.map({True: "white", False: INK}))
+    source = ColumnDataSource(data)
+    scores = [str(s) for s in range(1, 6)]
+    fig = figure(title="Customers by recency (R) and frequency (F) score; click a cell for its customers",
+                 x_range=scores, y_range=scores, height=420, sizing_mode="stretch_width", tools="tap")
+    shade = linear_cmap("customers", GRID_PALETTE, 0, max(1, int(grid["customers"].max())))
+    cells = fig.rect(x="f", y="r", width=0.96, height=0.96, source=source, line_color="white",
+                     fill_color=shade)
+    fig.text(x="f", y="r", text="count", source=source, text_align="center", text_baseline="bottom",
+             text_font_size="14px", text_color="ink", y_offset=-2)
+    fig.text(x="f", y="r", text="segment", source=source, text_align="center", text_baseline="top",
+             text_font_size="10px", text_color="ink", y_offset=2)
+    fig.add_tools(HoverTool(renderers=[cells], tooltips=[
+        ("Scores", "R @r, F @f"), ("Segment", "@segment"), ("Customers", "@customers{0,0}"),
+        ("Spend", "£@spend{0,0}")]))
+    _style(fig, "Recency score R (5 = bought most recently)", False)
+    fig.xaxis.axis_label = "Frequency score F (5 = buys most often)"
+    fig.ygrid.grid_line_color = None
+    return fig, source
+
+
+def orders_data(orders: pd.DataFrame) -> dict:
+    """The columns :func:`orders_chart` draws, for one customer's invoices."""
+    return {"invoice_date": orders["invoice_date"], "invoice_no": orders["invoice_no"].astype(str),
+            "kind": orders["kind"].astype(str), "amount": orders["amount"], "lines": orders["lines"],
+            "units": orders["units"],
+            "color": orders["kind"].map({"purchase": BLUE, "cancellation": RED}).fillna(GREY).astype(str),
+            "day": orders["invoice_date"].dt.strftime("%d %b %Y %H:%M")}
+
+
+def orders_chart(orders: pd.DataFrame):
+    """One customer's invoices over time: purchases up, cancellations down (GBP).
+
+    Returns (figure, source): a page shows another customer by replacing the source's data
+    (:func:`orders_data`), which redraws without a new canvas.
+    """
+    source = ColumnDataSource(orders_data(orders))
+    fig = figure(title="Orders over time: purchases up, cancellations down", x_axis_type="datetime",
+                 height=280, sizing_mode="stretch_width", tools="")
+    fig.vbar(x="invoice_date", top="amount", width=3 * 24 * 3600 * 1000, color="color", source=source)
+    fig.scatter(x="invoice_date", y="amount", color="color", size=6, source=source)
+    fig.add_tools(HoverTool(tooltips=[("Invoice", "@invoice_no (@kind)"), ("Date", "@day"),
+                                      ("Amount", "£@amount{0,0.00}"), ("Lines / units", "@lines / @units")]))
+    _style(fig, "Invoice amount (£)", True)
+    fig.xaxis.axis_label = "Invoice date"
+    return fig, source

@@ -1,0 +1,186 @@
+"""The Customers page (search, filters, the campaign-list download) and the Customer page (one
+customer's history, scores and the models' view)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable
+
+import pandas as pd
+import panel as pn
+
+from lgs_analytics.dashboard import charts, tables
+from lgs_analytics.dashboard.data import Board
+from lgs_analytics.dashboard.selection import CustomerFilter, open_bounds, select_customers, span
+from lgs_analytics.dashboard.tiles import TILE_CSS, profile_html
+from lgs_analytics.report import campaigns
+from lgs_analytics.report.formats import count, gbp
+
+PAGE_SIZE = 20
+
+
+def _date(value) -> dt.date:
+    return pd.Timestamp(value).date()
+
+
+class CustomerList:
+    """The filterable customer table; every change re-selects in memory and sends one page."""
+
+    def __init__(self, board: Board, open_customer: Callable[[str], None]) -> None:
+        self.board = board
+        people = board.customers
+        self.spend_span = span(people["spend"])
+        self.clv_span = span(people["clv_12m"])
+        self.search = pn.widgets.TextInput(name="Search", placeholder="customer ID or country", width=200)
+        self.segments = pn.widgets.MultiChoice(name="Segment", options=sorted(board.segments["segment"]),
+                                               width=260)
+        self.countries = pn.widgets.MultiChoice(name="Country", options=sorted(people["country"].dropna()
+                                                                                 .unique()), width=220)
+        self.churn = pn.widgets.Checkbox(name="Churn alerts only", margin=(28, 10, 0, 10),
+                                         css_classes=["lgs-churn"])
+        self.spend = pn.widgets.EditableRangeSlider(name="Spend (£)", start=self.spend_span[0],
+                                                    end=self.spend_span[1], value=self.spend_span,
+                                                    step=1, format="0,0", width=260, margin=(5, 20))
+        self.clv = pn.widgets.EditableRangeSlider(name="CLV, next 12 months (£)", start=self.clv_span[0],
+                                                  end=max(self.clv_span[1], self.clv_span[0] + 1),
+                                                  value=self.clv_span, step=1, format="0,0", width=260,
+                                                  margin=(5, 20),
+                                                  disabled=bool(people["clv_12m"].isna().all()))
+        first, last = _date(people["last_order"].min()), _date(people["last_order"].max())
+        self.last_order = pn.widgets.DateRangePicker(name="Last order between", value=(first, last),
+                                                     start=first, end=last, width=220)
+        self.reset = pn.widgets.Button(name="Clear filters", button_type="light", margin=(26, 10, 0, 10))
+        self.rf_cell: tuple[int, int] | None = None
+        self.summary = pn.pane.Markdown("", css_classes=["lgs-count"], margin=(0, 10))
+        self.table = pn.widgets.Tabulator(tables.shown(people.iloc[:0], tables.CUSTOMER_COLUMNS),
+                                          pagination="remote", page_size=PAGE_SIZE,
+                                          css_classes=["lgs-customers"],
+                                          **tables.options(tables.CUSTOMER_COLUMNS))
+        self.download = pn.widgets.FileDownload(callback=self._csv, filename="campaign-list.csv",
+                                                label="Download these customers (CSV)", button_type="primary",
+                                                width=300, embed=False)
+        self.rows = people
+        self.table.on_click(lambda event: open_customer(str(self.table.value["customer"].iloc[event.row])))
+        for widget in (self.search, self.segments, self.countries, self.churn, self.spend, self.clv,
+                       self.last_order):
+            widget.param.watch(self._changed, "value")
+        self.reset.on_click(lambda _: self.show(CustomerFilter()))
+        self.refresh()
+
+    def chosen(self) -> CustomerFilter:
+        """The filter the widgets describe."""
+        return CustomerFilter(
+            search=self.search.value or "", segments=tuple(self.segments.value),
+            countries=tuple(self.countries.value), churn_risk=bool(self.churn.value), rf_cell=self.rf_cell,
+            spend=open_bounds(self.spend.value, self.spend_span),
+            clv=open_bounds(self.clv.value, self.clv_span) if not self.clv.disabled else (None, None),
+            last_order=tuple(self.last_order.value or (None, None)))
+
+    def show(self, chosen: CustomerFilter) -> None:
+        """Set the widgets to ``chosen`` (a click-through from a segment, a grid cell or the reset
+        button) and select once, not once per widget."""
+        self.rf_cell = chosen.rf_cell
+        self._quiet = True
+        try:
+            self.search.value = chosen.search
+            self.segments.value = list(chosen.segments)
+            self.countries.value = list(chosen.countries)
+            self.churn.value = chosen.churn_risk
+            self.spend.value = self.spend_span
+            self.clv.value = self.clv_span
+            self.last_order.value = (self.last_order.start, self.last_order.end)
+        finally:
+            self._quiet = False
+        self.refresh()
+
+    _quiet = False
+
+    def _changed(self, _event) -> None:
+        if not self._quiet:
+            with pn.io.hold():
+                self.refresh()
+
+    def refresh(self) -> None:
+        self.rows = select_customers(self.board.customers, self.chosen())
+        cell = f" in grid cell R{self.rf_cell[0]} F{self.rf_cell[1]}" if self.rf_cell else ""
+        self.summary.object = (f"**{count(len(self.rows))} customers**{cell} match · spend "
+                               f"{gbp(self.rows['spend'].sum())}"
+                               + (" · IDs pseudonymised" if self.board.pseudonymised else ""))
+        self.table.value = tables.shown(self.rows, tables.CUSTOMER_COLUMNS)
+        self.table.page = 1
+        self.download.filename = f"campaign-list-{len(self.rows)}-customers.csv"
+
+    def _csv(self) -> io.StringIO:
+        """The rows on screen, as `lgs campaign` writes them (IDs pseudonymised when the option is on)."""
+        text = campaigns.file_rows(self.rows, self.board.key).to_csv(index=False)
+        return io.StringIO(text)
+
+    def view(self) -> pn.viewable.Viewable:
+        filters = pn.Row(self.search, self.segments, self.countries, self.churn, self.reset)
+        ranges = pn.Row(self.spend, self.clv, self.last_order)
+        return pn.Column(pn.pane.Markdown("## Customers\nSearch, filter and sort; click a row to open the "
+                                          "customer. The download is exactly the rows that match."),
+                         filters, ranges, pn.Row(self.summary, pn.layout.HSpacer(), self.download),
+                         self.table, sizing_mode="stretch_width")
+
+
+class CustomerPage:
+    """One customer: segment and action, scores, the models' view and every invoice.
+
+    Its panes are made once; showing another customer replaces their contents only.
+    """
+
+    def __init__(self, board: Board) -> None:
+        self.board = board
+        kind = " (pseudonym)" if board.pseudonymised else ""
+        self.lookup = pn.widgets.TextInput(name="Customer ID" + kind,
+                                           placeholder="e.g. " + str(board.customers["customer"].iloc[0]),
+                                           width=220)
+        self.go = pn.widgets.Button(name="Open", button_type="primary", margin=(26, 10, 0, 0))
+        self.note = pn.pane.Markdown("Open a customer from the Customers or Churn alerts page, or type an ID "
+                                     "above.", css_classes=["lgs-customer-note"])
+        self.profile = pn.pane.HTML("", stylesheets=[TILE_CSS], sizing_mode="stretch_width",
+                                    css_classes=["lgs-profile"])
+        none = board.orders.iloc[:0]
+        figure, self.source = charts.orders_chart(none)
+        self.chart = pn.pane.Bokeh(figure, sizing_mode="stretch_width")
+        self.orders = pn.widgets.Tabulator(tables.shown(none, tables.ORDER_COLUMNS), pagination="local",
+                                           page_size=15, css_classes=["lgs-orders"],
+                                           **tables.options(tables.ORDER_COLUMNS))
+        self.body = pn.Column(self.profile, self.chart, self.orders, sizing_mode="stretch_width")
+        self.go.on_click(lambda _: self._render(self.lookup.value))
+        self.lookup.param.watch(lambda event: self._render(event.new), "value")
+
+    def show(self, label: str) -> None:
+        """Open the customer shown as ``label`` (an ID, or a pseudonym when pseudonymising)."""
+        if self.lookup.value == label:
+            self._render(label)
+        else:
+            self.lookup.value = label  # the watcher renders it
+
+    def _render(self, label: str) -> None:
+        label = (label or "").strip()
+        if not label:
+            return
+        row = self.board.customer(label)
+        if row is None:
+            self.note.object = f"No customer {label} in build {self.board.build_id}."
+            self._fill(self.board.orders.iloc[:0], "")
+            return
+        orders = self.board.orders_of(int(row["customer_id"]))
+        self.note.object = (f"{count(len(orders))} invoices of customer {label} in build "
+                            f"{self.board.build_id}, "
+                            "oldest first; hover a bar for the invoice.")
+        self._fill(orders, profile_html(row))
+
+    def _fill(self, orders, profile: str) -> None:
+        """The panes stay on the page (a pane that appears costs the browser a new layout)."""
+        with pn.io.hold():
+            self.profile.object = profile
+            self.source.data = charts.orders_data(orders)
+            self.orders.value = tables.shown(orders, tables.ORDER_COLUMNS)
+
+    def view(self) -> pn.viewable.Viewable:
+        return pn.Column(pn.pane.Markdown("## Customer"), pn.Row(self.lookup, self.go), self.note, self.body,
+                         sizing_mode="stretch_width")

@@ -1,0 +1,130 @@
+"""What the dashboard shows: the current build's marts, read once per build and kept in memory.
+
+Every page filters these frames with pandas; no callback queries the database. A new build
+is picked up by the next page load (the current build's id is checked at most every
+:data:`RECHECK_SECONDS`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from lgs_analytics import pipeline, privacy
+from lgs_analytics.analytics import campaign
+from lgs_analytics.dashboard import kpi
+from lgs_analytics.results import Provenance
+from lgs_analytics.store import db, tables
+
+RECHECK_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Board:
+    """One build as the dashboard shows it.
+
+    ``customers`` is the campaign list (analytics.campaign.CAMPAIGN_COLUMNS) plus ``customer``,
+    the label the browser sees: the ID, or its pseudonym when pseudonymising (then the real ID
+    never leaves the server). ``orders`` holds every customer's invoices, sorted by customer.
+    """
+
+    provenance: Provenance
+    headline: dict
+    monthly: pd.DataFrame
+    segments: pd.DataFrame
+    customers: pd.DataFrame
+    orders: pd.DataFrame
+    as_of: pd.Timestamp
+    key: bytes | None
+
+    @property
+    def build_id(self) -> int:
+        return int(self.provenance.build_id)
+
+    @property
+    def pseudonymised(self) -> bool:
+        return self.key is not None
+
+    @property
+    def alerts(self) -> pd.DataFrame:
+        """The churn alerts, highest value at risk first."""
+        return campaign.churn_alerts(self.customers)
+
+    def customer(self, label: str) -> pd.Series | None:
+        """The campaign row of the customer shown as ``label`` (ID or pseudonym), or None."""
+        found = self.customers.index[self.customers["customer"] == label.strip()]
+        return None if found.empty else self.customers.loc[found[0]]
+
+    def orders_of(self, customer_id: int) -> pd.DataFrame:
+        """One customer's invoices, oldest first (a slice of the sorted frame: no scan)."""
+        ids = self.orders["customer_id"].to_numpy()
+        start, end = np.searchsorted(ids, [customer_id, customer_id + 1])
+        return self.orders.iloc[start:end]
+
+
+def labels(ids: pd.Series, key: bytes | None) -> pd.Series:
+    """What the browser shows for each customer ID: the ID as text, or its pseudonym."""
+    if key is None:
+        return ids.astype("int64").astype(str).astype("string")
+    return privacy.pseudonymise_ids(ids, key)
+
+
+def read_orders(build_id: int) -> pd.DataFrame | None:
+    """Every customer's invoices of build ``build_id``; None if another build was published meanwhile."""
+    with db.snapshot() as conn:
+        current = tables.read_current_build(conn)
+        if current is None or current["build_id"] != build_id:
+            return None
+        orders = tables.read_customer_orders(conn)
+    ordered = orders.sort_values(["customer_id", "invoice_date", "invoice_no"], kind="stable")
+    return ordered.reset_index(drop=True)
+
+
+def load_board(key: bytes | None) -> Board:
+    """The current build, read whole (a ValueError in one line when nothing is published)."""
+    for _ in range(3):  # a build published between the two reads: read both again
+        page = pipeline.published()
+        orders = read_orders(page.provenance.build_id)
+        if orders is not None:
+            break
+    else:
+        raise ValueError("builds are being published faster than the dashboard can read one; try again")
+    listed = page.campaign.copy()
+    listed.insert(0, "customer", labels(listed["customer_id"], key))
+    a = page.analysis
+    return Board(page.provenance, a.headline, kpi.monthly_figures(a.sales, a.orders, a.active_users,
+                                                                  a.new_vs_existing),
+                 page.scores.segments, listed, orders, page.scores.as_of, key)
+
+
+def current_build_id() -> int | None:
+    with db.connect(apply_schema=False) as conn:
+        row = db.query(conn, "SELECT max(build_id) FROM current_build")
+    return row[0][0] if row else None
+
+
+class BoardSource:
+    """The board of the current build, shared by every browser session of the server."""
+
+    def __init__(self, key: bytes | None, recheck_seconds: float = RECHECK_SECONDS) -> None:
+        self._key = key
+        self._recheck = recheck_seconds
+        self._lock = threading.Lock()
+        self._board: Board | None = None
+        self._checked = 0.0
+
+    def get(self) -> Board:
+        """The board, re-read when a newer build was published since it was read."""
+        with self._lock:
+            now = time.monotonic()
+            if self._board is None:
+                self._board, self._checked = load_board(self._key), now
+            elif now - self._checked >= self._recheck:
+                self._checked = now
+                if current_build_id() != self._board.build_id:
+                    self._board = load_board(self._key)
+            return self._board

@@ -1,0 +1,112 @@
+"""The Overview, Segments and Churn alerts pages, built from a :class:`~.data.Board`."""
+
+from __future__ import annotations
+
+import html
+import io
+from collections.abc import Callable
+
+import panel as pn
+
+from lgs_analytics.dashboard import charts, kpi, tables
+from lgs_analytics.dashboard.data import Board
+from lgs_analytics.dashboard.selection import CustomerFilter, rf_grid
+from lgs_analytics.dashboard.tiles import TILE_CSS, headline_tiles, kpi_tile, tiles
+from lgs_analytics.report import campaigns
+from lgs_analytics.report.formats import count, gbp
+
+MONTHLY_CHARTS = (  # column, title, y-axis label, money
+    ("net_sales", "Net sales per month", "Net sales (£)", True),
+    ("orders", "Purchase orders per month", "Orders", False),
+    ("active_customers", "Active customers per month", "Customers", False),
+    ("new_customers", "New customers per month", "Customers", False),
+)
+
+
+def provenance_text(board: Board) -> str:
+    """Which build, when, from which files and rows: the page's provenance line, in Markdown."""
+    p = board.provenance
+    files = ", ".join(f"{html.escape(f.rsplit('/', 1)[-1])}" for f in p.files) or "no files"
+    note = f" Predictions: none ({html.escape(p.forecast_note)})." if p.forecast_note else ""
+    return (f"Build **{p.build_id}**, published {p.built_at:%d %b %Y %H:%M} UTC; scores as of "
+            f"{board.as_of:%d %b %Y}; from {count(p.rows_read)} rows read in {files}; "
+            f"lgs-analytics {html.escape(p.package_version)}.{note}")
+
+
+def monthly_charts(board: Board) -> pn.viewable.Viewable:
+    """The four monthly charts, two by two, with hover values."""
+    return pn.GridBox(*(pn.pane.Bokeh(charts.monthly_chart(board.monthly, *spec), sizing_mode="stretch_width")
+                        for spec in MONTHLY_CHARTS), ncols=2, sizing_mode="stretch_width")
+
+
+def overview(board: Board, charts_slot: pn.Column) -> pn.viewable.Viewable:
+    """KPI tiles against a year before, the build's totals, provenance; the monthly charts go
+    into ``charts_slot`` (filled once the tiles are on screen: see app.Session)."""
+    figures = kpi.year_over_year(board.monthly)
+    month_tiles = (tiles(*(kpi_tile(k) for k in figures)) if figures
+                   else "<p>No complete month in this build to compare.</p>")
+    return pn.Column(
+        pn.pane.Markdown("## Overview"),
+        pn.pane.HTML(month_tiles, stylesheets=[TILE_CSS], sizing_mode="stretch_width",
+                     css_classes=["lgs-kpis"]),
+        pn.pane.HTML(headline_tiles(board.headline, board.alerts), stylesheets=[TILE_CSS],
+                     sizing_mode="stretch_width", css_classes=["lgs-headline"]),
+        charts_slot,
+        pn.pane.Markdown(provenance_text(board), css_classes=["lgs-provenance"]),
+        sizing_mode="stretch_width")
+
+
+def _clear_then(source, callback: Callable[[list[int]], None]):
+    """A Bokeh selection watcher that hands over the tapped rows and clears the selection, so the
+    same bar or cell can be clicked again."""
+    def watch(_attr, _old, new):
+        if new:
+            source.selected.indices = []
+            callback(new)
+    return watch
+
+
+def segments_page(board: Board, open_customers: Callable[[CustomerFilter], None]) -> pn.viewable.Viewable:
+    """Segment sizes and revenue shares, the R x F grid; each click opens the customers it names."""
+    bars, bar_source = charts.segment_chart(board.segments)
+    bar_source.selected.on_change("indices", _clear_then(bar_source, lambda rows: open_customers(
+        CustomerFilter(segments=(bar_source.data["segment"][rows[0]],)))))
+    grid = rf_grid(board.customers)
+    cells, cell_source = charts.rf_grid_chart(grid)
+    cell_source.selected.on_change("indices", _clear_then(cell_source, lambda rows: open_customers(
+        CustomerFilter(rf_cell=(int(grid["r_score"].iloc[rows[0]]), int(grid["f_score"].iloc[rows[0]]))))))
+    summary = board.segments.sort_values("priority")
+    table = pn.widgets.Tabulator(tables.shown(summary, tables.SEGMENT_COLUMNS), name="segments",
+                                 **tables.options(tables.SEGMENT_COLUMNS, widths={"action": "40%"}))
+    table.on_click(lambda event: open_customers(
+        CustomerFilter(segments=(str(table.value["segment"].iloc[event.row]),))))
+    return pn.Column(
+        pn.pane.Markdown("## Segments\nIn the order to act on them; click a segment (row or bar) or a "
+                         "grid cell to open its customers."),
+        table, pn.Row(pn.pane.Bokeh(bars, sizing_mode="stretch_width"),
+                      pn.pane.Bokeh(cells, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
+        sizing_mode="stretch_width")
+
+
+def alerts_page(board: Board, open_customer: Callable[[str], None]) -> pn.viewable.Viewable:
+    """The churn alerts, highest value at risk first, with their download."""
+    alerts = board.alerts
+    if alerts.empty:
+        why = (f"the build has no predictions ({board.provenance.forecast_note})"
+               if board.provenance.forecast_note else "the models flag no valuable customer as lapsed")
+        return pn.Column(pn.pane.Markdown(f"## Churn alerts\nNo churn alerts in this build: {why}."))
+    table = pn.widgets.Tabulator(tables.shown(alerts, tables.ALERT_COLUMNS), pagination="remote",
+                                 page_size=20,
+                                 css_classes=["lgs-alerts"], **tables.options(tables.ALERT_COLUMNS))
+    table.on_click(lambda event: open_customer(str(table.value["customer"].iloc[event.row])))
+    download = pn.widgets.FileDownload(
+        callback=lambda: io.StringIO(campaigns.file_rows(alerts, board.key).to_csv(index=False)),
+        filename="churn-alerts.csv", label="Download the churn alerts (CSV)", button_type="primary",
+        width=300, embed=False)
+    lost = int((alerts["churn_group"] == "long lost").sum())
+    text = (f"## Churn alerts\n**{count(len(alerts))} customers** the models think have probably stopped "
+            f"buying, worth {gbp(alerts['value_at_risk'].sum())} at risk (past spend × chance they "
+            f"have stopped); {count(lost)} of them silent for over a year (long lost). Click a row to open "
+            "the customer.")
+    return pn.Column(pn.pane.Markdown(text, sizing_mode="stretch_width"), download, table,
+                     sizing_mode="stretch_width")

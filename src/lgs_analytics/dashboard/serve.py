@@ -1,0 +1,100 @@
+"""Serving the dashboard: who may reach it (loopback, or a password), quiet logs, the server.
+
+The access rule: without ``LGS_DASHBOARD_PASSWORD`` the server binds to the loopback interface
+only; with it, every page, websocket and download needs the password first (Panel's basic
+auth: a login page, then a signed cookie). Inside a container the server must bind 0.0.0.0 for
+the published port to reach it, so the compose service sets the password.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from lgs_analytics import privacy
+
+ENV_DASHBOARD_PASSWORD = "LGS_DASHBOARD_PASSWORD"
+MIN_PASSWORD_CHARACTERS = 8
+LOGIN_TEMPLATE = Path(__file__).with_name("templates") / "login.html"
+# Request lines name paths and query strings; the dashboard keeps customer IDs out of its URLs,
+# and these loggers are kept to warnings anyway, so nothing about a customer reaches the log.
+QUIET_LOGGERS = ("tornado.access", "bokeh.server", "bokeh.server.tornado", "bokeh.server.views.ws")
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 and ``localhost``; anything else reaches other machines."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def password_from_env() -> str | None:
+    """The dashboard password (``LGS_DASHBOARD_PASSWORD``), None when unset or empty."""
+    return os.environ.get(ENV_DASHBOARD_PASSWORD, "").strip() or None
+
+
+def check_access(host: str, password: str | None) -> None:
+    """Refuse (one-line ValueError) a bind beyond loopback without a password, and an unfit password."""
+    if password is None:
+        if not is_loopback(host):
+            raise ValueError(f"--host {host} would serve customer data beyond this machine without a "
+                             f"password; set {ENV_DASHBOARD_PASSWORD} (in the environment or .env) or use "
+                             "--host 127.0.0.1")
+        return
+    if password.lower().startswith(privacy.PLACEHOLDER_PREFIX):
+        raise ValueError(f"{ENV_DASHBOARD_PASSWORD} is still the placeholder from .env.example; set a "
+                         "secret of your own (e.g. `python -c 'import secrets; "
+                         "print(secrets.token_urlsafe(16))'`)")
+    if len(password) < MIN_PASSWORD_CHARACTERS:
+        raise ValueError(f"{ENV_DASHBOARD_PASSWORD} must have at least {MIN_PASSWORD_CHARACTERS} characters")
+
+
+def quiet_logs() -> None:
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def origins(host: str, port: int) -> list[str]:
+    """The websocket origins accepted: the loopback names (a container's published port included)."""
+    names = {"127.0.0.1", "localhost", host} if is_loopback(host) else {"127.0.0.1", "localhost"}
+    return sorted(f"{name}:{port}" for name in names)
+
+
+def serve(host: str, port: int, pseudonymise: bool, say=print) -> int:
+    """Check access, read the current build, then serve until Ctrl-C (returns the exit code)."""
+    password = password_from_env()
+    check_access(host, password)
+    key = privacy.output_key(pseudonymise)
+    from lgs_analytics.dashboard.data import BoardSource
+
+    source = BoardSource(key)
+    board = source.get()  # nothing published: one line now, not an error page later
+    import panel as pn
+
+    from lgs_analytics.dashboard.app import TITLE, app
+
+    pn.extension("tabulator", notifications=False)
+    quiet_logs()
+    auth = {"basic_auth": password, "cookie_secret": secrets.token_urlsafe(32),
+            "login_template": str(LOGIN_TEMPLATE)} if password else {}
+    try:
+        server = pn.serve({"/": app(source)}, address=host, port=port, title=TITLE, show=False, start=False,
+                          websocket_origin=origins(host, port), liveness=True, **auth)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        raise ValueError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another --port "
+                         "or stop what uses it") from None
+    say(f"dashboard of build {board.build_id} on http://{host}:{port}/ "
+        f"({'password required' if password else 'this machine only, no password'}"
+        f"{'; customer IDs pseudonymised' if key else ''}); Ctrl-C stops it")
+    try:
+        server.start()
+        server.io_loop.start()
+    except KeyboardInterrupt:
+        say("dashboard stopped")
+    return 0

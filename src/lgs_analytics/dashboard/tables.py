@@ -1,0 +1,60 @@
+"""The dashboard's tables: which columns the browser gets, their titles (with units) and formats.
+
+Only the columns listed here leave the server: with pseudonymising on, the real customer ID is
+not among them.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from bokeh.models.widgets.tables import DateFormatter, NumberFormatter, StringFormatter
+
+CUSTOMER_COLUMNS: dict[str, str] = {
+    "customer": "Customer", "segment": "Segment", "country": "Country", "last_order": "Last order",
+    "days_since": "Days since", "orders": "Orders", "spend": "Spend (£)", "clv_12m": "CLV 12 m (£)",
+    "p_alive": "P(alive)", "churn_risk": "Churn alert",
+}
+ALERT_COLUMNS: dict[str, str] = {
+    "customer": "Customer", "value_at_risk": "Value at risk (£)", "churn_group": "Group",
+    "segment": "Segment", "p_alive": "P(alive)", "spend": "Spend (£)", "last_order": "Last order",
+    "days_since": "Days since", "country": "Country",
+}
+SEGMENT_COLUMNS: dict[str, str] = {
+    "segment": "Segment", "customers": "Customers", "customer_share": "Customers (%)",
+    "revenue": "Revenue (£)", "revenue_share": "Revenue (%)", "action": "Recommended action",
+}
+ORDER_COLUMNS: dict[str, str] = {
+    "invoice_no": "Invoice", "invoice_date": "Date", "kind": "Kind", "lines": "Lines", "units": "Units",
+    "amount": "Amount (£)", "country": "Country",
+}
+
+# Tabulator's own money format: numbro (Bokeh's NumberFormatter) drops a £ sign.
+MONEY = {"type": "money", "symbol": "£", "thousand": ",", "precision": 2}
+MONEY_WHOLE = {"type": "money", "symbol": "£", "thousand": ",", "precision": 0}
+WHOLE = NumberFormatter(format="0,0", text_align="right")
+SHARE = NumberFormatter(format="0.0", text_align="right")
+PROBABILITY = NumberFormatter(format="0.00", text_align="right")
+DAY = DateFormatter(format="%Y-%m-%d")
+FORMATTERS = {
+    "spend": MONEY, "clv_12m": MONEY, "value_at_risk": MONEY, "amount": MONEY, "revenue": MONEY_WHOLE,
+    "days_since": WHOLE, "orders": WHOLE, "customers": WHOLE, "lines": WHOLE, "units": WHOLE,
+    "customer_share": SHARE, "revenue_share": SHARE, "p_alive": PROBABILITY, "last_order": DAY,
+    "invoice_date": DateFormatter(format="%Y-%m-%d %H:%M"), "action": StringFormatter(),
+}
+
+
+def shown(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    """Only ``columns`` of ``frame`` (in that order), with a plain 0..n index."""
+    out = frame[list(columns)].reset_index(drop=True)
+    if "churn_risk" in out:
+        out["churn_risk"] = out["churn_risk"].map({True: "yes", False: ""})
+    return out
+
+
+def options(columns: dict[str, str], **extra) -> dict:
+    """Tabulator keyword arguments: titles, formats, read-only, no index."""
+    # Copies: Panel pops the "type" out of a dict formatter it is given.
+    formatters = {c: dict(f) if isinstance(f, dict) else f for c, f in FORMATTERS.items() if c in columns}
+    return {"titles": columns, "formatters": formatters,
+            "show_index": False, "disabled": True, "sizing_mode": "stretch_width", "layout": "fit_columns",
+            **extra}

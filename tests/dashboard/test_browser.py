@@ -1,0 +1,191 @@
+"""The dashboard in a real browser (Python Playwright driving Debian's Chromium), served by
+`lgs dashboard` on the real 2010-2011 data: what marketing sees is what the marts hold.
+
+Screenshots of every page land in the test's tmp folder (pytest keeps the last runs).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+import pandas as pd
+import psycopg2
+import pytest
+
+from lgs_analytics import cli
+from lgs_analytics.report.formats import gbp
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"]
+PASSWORD = "marketing-test-password"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def query(url: str, sql: str, params=()):
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+@pytest.fixture(scope="module")
+def server(real_2010_2011, pg_server, tmp_path_factory):
+    """The real file loaded and built into a database of its own, and `lgs dashboard` serving it."""
+    path, _ = real_2010_2011
+    name = "dash_" + uuid.uuid4().hex[:8]
+    admin = psycopg2.connect(pg_server)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    url = pg_server.replace("/postgres?", f"/{name}?")
+    previous = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    port = free_port()
+    process = None
+    try:
+        assert cli.main(["load", "--quiet", str(path)]) == 0 and cli.main(["build", "--quiet"]) == 0
+        env = {**os.environ, "DATABASE_URL": url, "LGS_DASHBOARD_PASSWORD": PASSWORD}
+        command = [sys.executable, "-m", "lgs_analytics.cli", "dashboard", "--port", str(port)]
+        log_path = tmp_path_factory.mktemp("dashboard") / "server.log"
+        log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed with the process below
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(base + "/liveness", timeout=2)
+                break
+            except (urllib.error.URLError, ConnectionError):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"lgs dashboard did not start: {log_path.read_text()}") from None
+                time.sleep(0.5)
+        yield {"base": base, "url": url, "log": log_path, "shown": set()}
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=20)
+            log.close()
+        if previous is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = previous
+        admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_without_the_password_nothing_is_served(server):
+    opener = urllib.request.build_opener(NoRedirect)
+    for path in ("/", "/?tab=Customers"):
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            opener.open(server["base"] + path, timeout=10)
+        assert answer.value.code == 302 and "/login" in answer.value.headers["Location"]
+    wrong = urllib.parse.urlencode({"username": "marketing", "password": "not-the-password"}).encode()
+    try:
+        body = opener.open(server["base"] + "/login", data=wrong, timeout=10).read().decode()
+    except urllib.error.HTTPError as refused:
+        body = refused.read().decode()
+        assert refused.code in (302, 401, 403)
+    [(customer,)] = query(server["url"], "SELECT customer_id FROM campaign_customers "
+                                         "ORDER BY spend DESC LIMIT 1")
+    assert str(customer) not in body and "Net sales" not in body and "At Risk" not in body
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it with apt-get)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def signed_in(browser, server):
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    tab = context.new_page()
+    tab.goto(server["base"] + "/login")
+    tab.fill("input[name=password]", PASSWORD)
+    tab.click("button[type=submit], input[type=submit]")
+    tab.wait_for_selector("text=NET SALES, WHOLE PERIOD", timeout=60_000)
+    return tab
+
+
+def open_page(tab, name: str) -> None:
+    tab.locator(".bk-tab", has_text=name).first.click()
+
+
+def test_the_dashboard_shows_the_build_and_clicks_through_to_its_customers(server, browser, tmp_path):
+    from lgs_analytics import pipeline
+
+    published = pipeline.published()  # DATABASE_URL is the served database's (the fixture's)
+    build_id, net = published.provenance.build_id, published.analysis.headline["net_revenue"]
+    [(at_risk,)] = query(server["url"], "SELECT count(*) FROM customer_rfm WHERE method = 'standard' "
+                                        "AND segment = 'At Risk'")
+    tab = signed_in(browser, server)
+    # Panel draws inside shadow roots: Playwright's text locators pierce them, inner_text of <body> does not.
+    assert tab.get_by_text(f"build {build_id} ·").count() >= 1
+    assert tab.get_by_text(gbp(net), exact=True).count() >= 1  # the net sales tile, whole period
+    tab.screenshot(path=str(tmp_path / "overview.png"))
+
+    open_page(tab, "Segments")
+    tab.locator(".tabulator-cell:visible", has_text=re.compile(r"^At Risk$")).first.click()
+    tab.wait_for_selector(f"text={at_risk:,} customers", timeout=10_000)
+    tab.screenshot(path=str(tmp_path / "customers-at-risk.png"))
+    with tab.expect_download() as download:
+        tab.get_by_text("Download these customers (CSV)").click()
+    rows = pd.read_csv(download.value.path())
+    assert len(rows) == at_risk and set(rows["segment"]) == {"At Risk"}
+    ids = {int(c) for (c,) in query(server["url"], "SELECT customer_id FROM campaign_customers "
+                                                   "WHERE segment = 'At Risk'")}
+    assert set(rows["customer_id"]) == ids
+
+    first = tab.locator(".tabulator-row:visible .tabulator-cell[tabulator-field=customer]").first
+    customer = int(first.inner_text())
+    server["shown"].add(customer)
+    first.click()
+    invoices = tab.locator(".tabulator-cell:visible[tabulator-field=invoice_no]")
+    invoices.first.wait_for(timeout=10_000)
+    expected = [i for (i,) in query(server["url"], "SELECT invoice_no FROM customer_orders "
+                                                   "WHERE customer_id = %s ORDER BY invoice_date, invoice_no",
+                                    (customer,))]
+    assert invoices.all_inner_texts()[:15] == expected[:15]
+    tab.screenshot(path=str(tmp_path / "customer.png"))
+
+    open_page(tab, "Segments")
+    tab.screenshot(path=str(tmp_path / "segments.png"))
+    open_page(tab, "Churn alerts")
+    tab.wait_for_selector("text=Churn alerts", timeout=10_000)
+    tab.screenshot(path=str(tmp_path / "churn-alerts.png"))
+    tab.context.close()
+
+
+def test_no_customer_data_reaches_the_servers_log(server):
+    """Runs after the browser test: the customers it opened are not in what the server printed."""
+    text = server["log"].read_text(encoding="utf-8")
+    assert "dashboard of build" in text and "password required" in text
+    assert server["shown"], "the browser test opened no customer"
+    for customer in server["shown"]:
+        assert str(customer) not in text
+    assert "Traceback" not in text
