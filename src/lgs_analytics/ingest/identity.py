@@ -15,8 +15,8 @@ export: the first date that goes back after a short run settles it, for the rest
 Rows sorted by any of their values keep identical lines side by side, so even where such an
 order makes long runs, no two copies of a line land in different exports.
 This module spells the values canonically, supplies the export part and the repeat
-number chunk by chunk (carrying what it has seen so far: files are read in chunks, memory
-stays flat), and derives the line_id: the md5 of the canonical values and the repeat
+number chunk by chunk (carrying the count of each line seen so far, 16 bytes a line: files
+are read in chunks), and derives the line_id: the md5 of the canonical values and the repeat
 number. The definition must never change, or lines loaded before would not be recognised.
 """
 
@@ -54,12 +54,57 @@ def canonical(rows: pa.Table) -> pa.Table:
     return rows
 
 
-def line_ids(rows: pa.Table, occurrence: np.ndarray) -> pa.Array:
-    """md5 of the canonical values and the repeat number, as 32 hex digits (a uuid for Postgres)."""
+def line_text(rows: pa.Table) -> pa.Array:
+    """Each row's canonical values joined in one string: what a line is (``rows`` from canonical)."""
     fields = [pc.fill_null(pc.cast(rows.column(c), pa.string()), "\x1e" if c == "description" else "")
               for c in VALUE_COLUMNS]
-    joined = pc.binary_join_element_wise(*fields, pa.array(occurrence.astype(str)), "\x1f")
-    return pa.array([hashlib.md5(text.encode()).hexdigest() for text in joined.to_pylist()], pa.string())
+    return pc.binary_join_element_wise(*fields, "\x1f")
+
+
+def line_ids(text: pa.Array, occurrence: np.ndarray) -> pa.Array:
+    """md5 of the canonical values (line_text) and the repeat number, as 32 hex digits (a uuid for
+    Postgres)."""
+    joined = pc.cast(pc.binary_join_element_wise(text, pa.array(occurrence.astype(str)), "\x1f"), pa.binary())
+    return pa.array([hashlib.md5(data).hexdigest() for data in joined.to_pylist()], pa.string())
+
+
+def identify(numberer: LineNumberer, rows: pa.Table) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """(export part, occurrence, line_id) of the next canonical rows of a file."""
+    text = line_text(rows)
+    part, occurrence = numberer.number_lines(rows.column("sheet"), rows.column("invoice_date"), text)
+    return part, occurrence, line_ids(text, occurrence)
+
+
+class KeyCounts:
+    """How many times each 64-bit key was seen: a map from key to count, in linear time and 16 bytes a key.
+
+    Kept as a few sorted runs of doubling size (a log-structured merge): a lookup is a binary
+    search in each run, and each key is merged into a bigger run only about log2(keys) times.
+    (A pandas Series re-indexed for every chunk made a load quadratic in its rows.)
+    """
+
+    def __init__(self) -> None:
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted unique keys, counts), big first
+
+    def get(self, keys: np.ndarray) -> np.ndarray:
+        """The count of each key (0 for a key never added)."""
+        total = np.zeros(len(keys), dtype=np.int64)
+        for run_keys, run_counts in self._runs:
+            at = np.searchsorted(run_keys, keys)
+            found = at < len(run_keys)
+            found[found] = run_keys[at[found]] == keys[found]
+            total[found] += run_counts[at[found]]
+        return total
+
+    def add(self, keys: np.ndarray, counts: np.ndarray) -> None:
+        """Add ``counts`` to the counts of ``keys`` (unique keys)."""
+        order = np.argsort(keys, kind="stable")
+        self._runs.append((keys[order], counts[order].astype(np.int64)))
+        while len(self._runs) > 1 and len(self._runs[-2][0]) <= 2 * len(self._runs[-1][0]):
+            (k1, c1), (k2, c2) = self._runs.pop(), self._runs.pop()
+            merged, where = np.unique(np.concatenate([k2, k1]), return_inverse=True)
+            self._runs.append((merged, np.bincount(where, weights=np.concatenate([c2, c1]),
+                                                   minlength=len(merged)).astype(np.int64)))
 
 
 class LineNumberer:
@@ -77,24 +122,27 @@ class LineNumberer:
         self._part: dict[str, int] = {}
         self._run: dict[str, int] = {}  # rows of the sheet's current part so far
         self._stacked: dict[str, bool] = {}  # False once the sheet showed it is no stack of exports
-        self._seen = pd.Series(dtype="int64")  # rows seen so far per (sheet, part, values) key
+        self._seen = KeyCounts()  # rows seen so far per (sheet, part, values) key
 
-    def number(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """(export part, occurrence) for the next rows of the file.
+    def number(self, rows: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+        """(export part, occurrence) for the next rows of the file, as canonical() gives them (so
+        ``2.5`` and ``2.50`` are one line)."""
+        return self.number_lines(rows.column("sheet"), rows.column("invoice_date"), line_text(rows))
 
-        ``rows`` holds ``sheet`` and the normalised ``VALUE_COLUMNS`` (as validate.type_rows
-        gives them); prices are compared as numbers, so ``2.5`` and ``2.50`` are one line.
-        """
-        part = self._parts(rows["sheet"], pd.to_datetime(rows["invoice_date"], format="ISO8601"))
-        values = pd.DataFrame({c: rows[c] for c in VALUE_COLUMNS})
-        values["price"] = pd.to_numeric(values["price"])
-        values["sheet"] = rows["sheet"].to_numpy()
-        values["part"] = part
+    def number_lines(self, sheet: pa.ChunkedArray, invoice_date: pa.ChunkedArray, text: pa.Array
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """(export part, occurrence) of rows given by sheet, ISO date text and line_text."""
+        dates = pc.strptime(invoice_date, format="%Y-%m-%d %H:%M:%S", unit="s").to_pandas()
+        part = self._parts(sheet.to_pandas(), dates)
         # One 64-bit key per (sheet, part, values): grouping one column is ten times faster.
-        key = pd.Series(pd.util.hash_pandas_object(values, index=False).to_numpy())
-        before = self._seen.reindex(key.to_numpy(), fill_value=0).to_numpy()
-        occurrence = before + key.groupby(key.to_numpy(), sort=False).cumcount().to_numpy() + 1
-        self._seen = self._seen.add(key.value_counts(), fill_value=0).astype("int64")
+        keyed = pc.binary_join_element_wise(text, pc.cast(sheet, pa.string()), pa.array(part.astype(str)),
+                                            "\x1d")
+        key = pd.util.hash_array(keyed.to_numpy(zero_copy_only=False))
+        codes, uniques = pd.factorize(key)
+        within = pd.Series(codes).groupby(codes, sort=False).cumcount().to_numpy()
+        before = self._seen.get(uniques)
+        occurrence = before[codes] + within + 1
+        self._seen.add(uniques, np.bincount(codes, minlength=len(uniques)))
         return part, occurrence
 
     def _parts(self, sheet: pd.Series, dates: pd.Series) -> np.ndarray:
@@ -131,6 +179,6 @@ class LineNumberer:
         return parts
 
 
-def number_lines(rows: pd.DataFrame, min_export_rows: int = MIN_EXPORT_ROWS) -> tuple[np.ndarray, np.ndarray]:
+def number_lines(rows: pa.Table, min_export_rows: int = MIN_EXPORT_ROWS) -> tuple[np.ndarray, np.ndarray]:
     """(export part, occurrence) for a whole file's rows at once."""
     return LineNumberer(min_export_rows=min_export_rows).number(rows)

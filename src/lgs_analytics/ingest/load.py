@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from lgs_analytics.config import EXPORT_COLUMNS
 from lgs_analytics.ingest.columns import shown
-from lgs_analytics.ingest.identity import VALUE_COLUMNS, LineNumberer, canonical, line_ids
+from lgs_analytics.ingest.identity import LineNumberer, canonical, identify
 from lgs_analytics.ingest.readers import BadLine, ExportError, read_chunks
 from lgs_analytics.ingest.synthetic import is_synthetic_export
 from lgs_analytics.ingest.validate import DAY_FIRST_REASON, TEXT_COLUMNS, slash_dates, type_rows
@@ -107,10 +107,10 @@ def load_file(conn, path: Path, *, progress: bool = True) -> LoadResult:
             writer.put(_quarantine, chunk.table.filter(refused), reason.filter(refused), chunk.bad_lines)
             loadable = canonical(typed.filter(pc.invert(refused)))
             if loadable.num_rows:
-                part, occurrence = numberer.number(loadable.select(["sheet", *VALUE_COLUMNS]).to_pandas())
+                part, occurrence, ids = identify(numberer, loadable)
                 writer.put(_stage, loadable.append_column("export_part", pa.array(part, pa.int32()))
                            .append_column("occurrence", pa.array(occurrence, pa.int32()))
-                           .append_column("line_id", line_ids(loadable, occurrence)))
+                           .append_column("line_id", ids))
             if bar is not None:
                 bar.update(chunk.progress - bar.n)
     if bar is not None:
