@@ -65,6 +65,37 @@ def real_2010_2011() -> tuple[Path, dict]:
     return path, json.loads((VENDORED_DATA / facts_name).read_text())
 
 
+@pytest.fixture(scope="session")
+def real_built(real_2010_2011, pg_server):
+    """The real 2010-2011 file loaded and built once, into a database of its own: a libpq URL.
+
+    Shared by every test that only reads it (the report, the dashboard, the real-data facts);
+    loading the 541,909 rows and building them costs about 15 s, paid once a session."""
+    import os
+
+    from lgs_analytics import cli
+
+    path, _ = real_2010_2011
+    name = "real_" + uuid.uuid4().hex[:8]
+    admin = psycopg2.connect(pg_server)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    url = pg_server.replace("/postgres?", f"/{name}?")
+    previous = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    try:
+        codes = (cli.main(["load", "--quiet", str(path)]), cli.main(["build", "--quiet"]))
+    finally:
+        if previous is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = previous
+    assert codes == (0, 0), f"lgs load / lgs build of {path.name} failed: exit codes {codes}"
+    yield url
+    admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.close()
+
+
 def write_csv(path: Path, rows: list[list[str]], header: str | None = None) -> Path:
     """A small CSV export; ``rows`` are the eight exported values as text."""
     from lgs_analytics.config import EXPORT_COLUMNS

@@ -15,13 +15,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 
 import pandas as pd
 import psycopg2
 import pytest
 
-from lgs_analytics import cli
 from lgs_analytics.report.formats import gbp
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -45,20 +43,14 @@ def query(url: str, sql: str, params=()):
 
 
 @pytest.fixture(scope="module")
-def server(real_2010_2011, pg_server, tmp_path_factory):
-    """The real file loaded and built into a database of its own, and `lgs dashboard` serving it."""
-    path, _ = real_2010_2011
-    name = "dash_" + uuid.uuid4().hex[:8]
-    admin = psycopg2.connect(pg_server)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    url = pg_server.replace("/postgres?", f"/{name}?")
+def server(real_built, tmp_path_factory):
+    """`lgs dashboard` serving the real file's build (loaded and built once a session)."""
+    url = real_built
     previous = os.environ.get("DATABASE_URL")
     os.environ["DATABASE_URL"] = url
     port = free_port()
     process = None
     try:
-        assert cli.main(["load", "--quiet", str(path)]) == 0 and cli.main(["build", "--quiet"]) == 0
         env = {**os.environ, "DATABASE_URL": url, "LGS_DASHBOARD_PASSWORD": PASSWORD}
         command = [sys.executable, "-m", "lgs_analytics.cli", "dashboard", "--port", str(port)]
         log_path = tmp_path_factory.mktemp("dashboard") / "server.log"
@@ -84,8 +76,6 @@ def server(real_2010_2011, pg_server, tmp_path_factory):
             os.environ.pop("DATABASE_URL", None)
         else:
             os.environ["DATABASE_URL"] = previous
-        admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.close()
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
