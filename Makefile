@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 RAW    ?= data/raw
 OUT    ?= reports/retail_report.html
 
-.PHONY: install test test-fast report build refresh bench bench-build bench-dashboard fidelity fuzz lint architecture docker-lint clean help
+.PHONY: install test test-fast report build refresh bench bench-scale bench-build bench-dashboard fidelity fuzz lint architecture docker-lint clean help
 
 help:
 	@echo "make install  create .venv and install the pinned requirements and the lgs package"
@@ -16,7 +16,9 @@ help:
 	@echo "make build    publish a new build of the web-app tables from what is loaded (lgs build)"
 	@echo "make refresh  the weekly job: load new exports from data/inbox/, publish a build, render the report"
 	@echo "make test     run the whole test suite (unit, integration on an embedded Postgres, end to end)"
-	@echo "make bench    time the pipeline at full size (bench/results.json) and on the real data (bench/real.json)"
+	@echo "make bench    time the pipeline at full size (bench/results.json), its growth at 0.1x/1x/3x against plain COPY"
+	@echo "              and DuckDB (bench/results.json \"scale\", bench/scale.png), and on the real data (bench/real.json)"
+	@echo "make bench-scale  the growth at 1x and 10x (about 10 minutes more), merged into the same figures"
 	@echo "make bench-dashboard  lgs dashboard at full size in Chromium: first paint and clicks (bench/dashboard.json)"
 	@echo "make bench-build  lgs build + lgs report against the old all-in-one lgs report (bench/build_vs_report.json)"
 	@echo "make fidelity  the real 2010-2011 file against a generated export, figure by figure (bench/fidelity.json)"
@@ -51,7 +53,11 @@ refresh: install
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/scale.py --factors 0.1,1,3
 	$(BIN)/python bench/real.py
+
+bench-scale: install
+	$(BIN)/python bench/scale.py --factors 1,10 --runs-at-1x 3
 
 bench-dashboard: install
 	set -e; work=$$(mktemp -d); export LGS_HOME=$$work/home; unset DATABASE_URL; \

@@ -261,6 +261,8 @@ def main() -> None:
     results["analysis_speedup_vs_seed_style"] = round(speedup, 1)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.out.exists():  # bench/scale.py's growth figures (its 10x part is run apart) are kept
+        results.setdefault("scale", json.loads(args.out.read_text()).get("scale"))
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\n{'stage':44} {'median s':>9} {'peak MiB':>9}")
     for key, value in results.items():
