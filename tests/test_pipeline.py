@@ -73,7 +73,7 @@ def test_build_publishes_every_mart_stamped_with_its_build_id(built):
     assert predictions == (len(result.forecast.customers), 1, flagged)
     assert predictions[0] > 0 and not result.forecast.unavailable
     names = {n for (n,) in fetch("SELECT name FROM report_frames WHERE build_id = %s", (build_id,))}
-    assert {"sales", "orders", "retention", "audit", "headline", "churn_alerts"} <= names
+    assert {"sales", "orders", "retention", "audit", "headline"} <= names
     [(batches,)] = fetch("SELECT batches FROM builds WHERE build_id = %s", (build_id,))
     assert [(b["file"].rsplit("/", 1)[-1], b["rows_read"], b["synthetic"]) for b in batches] == [
         ("export_synthetic.csv", 20_000, True)]
@@ -95,7 +95,6 @@ def test_the_published_page_is_exactly_what_the_build_computed(built):
         assert page.analysis.headline[key] == value or (value != value), key  # NaN != NaN
     pd.testing.assert_frame_equal(page.forecast.customers, result.forecast.customers, check_dtype=False,
                                   check_like=True)
-    pd.testing.assert_frame_equal(page.forecast.alerts, result.forecast.alerts, check_dtype=False)
     assert page.forecast.holdout_metrics == pytest.approx(result.forecast.holdout_metrics)
     summary = page.scores.segments.set_index("segment")
     expected = result.scores["standard"].segments.set_index("segment")

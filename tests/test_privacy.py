@@ -167,11 +167,8 @@ def test_pseudonymise_default_comes_from_the_environment(monkeypatch, value, on)
 
 
 def forecast_with_alerts() -> Forecast:
-    alerts = pd.DataFrame({"customer_id": [14646, 18102], "past_value": [9000.0, 8000.0],
-                           "p_alive": [0.2, 0.3], "expected_purchases": [0.1, 0.2], "clv": [50.0, 60.0],
-                           "value_at_risk": [7200.0, 5600.0], "reason": ["spent", "spent"]})
     customers = pd.DataFrame({"churn_risk": [True, True, False]}, index=[14646, 18102, 12346])
-    return Forecast(pd.Timestamp("2011-12-10"), 90, customers, alerts, pd.DataFrame(),
+    return Forecast(pd.Timestamp("2011-12-10"), 90, customers, pd.DataFrame(),
                     {"total_actual": 1, "total_predicted": 1, "error_pct": 0.0}, 0.1)
 
 

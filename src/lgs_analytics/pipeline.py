@@ -120,7 +120,7 @@ def read_and_score(method: str, as_of=None, start=None, end=None) -> Scores:
 def _unavailable(as_of: pd.Timestamp, horizon_days: int, reason: str, detail: str = "",
                  buckets: pd.DataFrame | None = None, holdout: dict | None = None) -> Forecast:
     empty = pd.DataFrame()
-    return Forecast(as_of, horizon_days, empty, empty, empty if buckets is None else buckets, holdout or {},
+    return Forecast(as_of, horizon_days, empty, empty if buckets is None else buckets, holdout or {},
                     0.0, unavailable=reason, detail=detail or reason)
 
 
@@ -163,8 +163,7 @@ def forecast(cleaned: CleanResult, as_of=None, horizon_days: int = 90, strict: b
     past_value = rfm.standard_metrics(purchases, cancellations, as_of_ts)["monetary"]
     customers["churn_risk"] = predict.churn_risk_flag(customers, past_value)
     customers["past_value"] = past_value.reindex(customers.index).fillna(0.0).round(2)
-    return Forecast(as_of_ts, horizon_days, customers, predict.churn_alerts(customers, past_value), buckets,
-                    holdout, models.fit_seconds)
+    return Forecast(as_of_ts, horizon_days, customers, buckets, holdout, models.fit_seconds)
 
 
 def _read_inputs(parameters: BuildParameters) -> tuple[list[dict], pd.DataFrame, pd.DataFrame | None]:
@@ -219,8 +218,6 @@ def _frames(result: Build) -> dict[str, pd.DataFrame]:
         value = getattr(result.analysis, name)
         frames[name] = (record_to_frame(value) if isinstance(value, dict)
                         else value.to_frame() if isinstance(value, pd.Series) else value)
-    if not result.forecast.unavailable:
-        frames["churn_alerts"] = result.forecast.alerts
     if not result.forecast.holdout_buckets.empty:  # also when a failed check withheld the predictions
         frames["holdout_buckets"] = result.forecast.holdout_buckets
     return frames
@@ -375,7 +372,7 @@ def published(method: str = "standard") -> Page:
                                meta.get("detail", ""), frames.get("holdout_buckets"), meta["holdout_metrics"])
     else:
         outlook = Forecast(pd.Timestamp(meta["as_of"]), meta["horizon_days"], predictions,
-                           frames["churn_alerts"], frames["holdout_buckets"], meta["holdout_metrics"],
+                           frames["holdout_buckets"], meta["holdout_metrics"],
                            meta["fit_seconds"])
     if method != "standard":  # the published list is of the standard scores: not this page's segments
         listed = listed.iloc[0:0]

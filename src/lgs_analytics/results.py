@@ -69,7 +69,6 @@ class Forecast:
     as_of: pd.Timestamp
     horizon_days: int
     customers: pd.DataFrame  # indexed by customer_id: p_alive ... clv, churn_risk, past_value
-    alerts: pd.DataFrame
     holdout_buckets: pd.DataFrame
     holdout_metrics: dict
     fit_seconds: float

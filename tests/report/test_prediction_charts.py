@@ -58,7 +58,7 @@ def test_p_alive_by_segment_in_percent():
 
 
 def outlook() -> Forecast:
-    return Forecast(pd.Timestamp("2011-12-10"), 90, PREDICTIONS, pd.DataFrame(), pd.DataFrame(), {}, 0.1)
+    return Forecast(pd.Timestamp("2011-12-10"), 90, PREDICTIONS, pd.DataFrame(), {}, 0.1)
 
 
 def test_churn_alert_table_ranks_by_value_at_risk_and_lists_the_long_lost_apart():

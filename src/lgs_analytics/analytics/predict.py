@@ -1,4 +1,4 @@
-"""Customer lifetime value: BG/NBD purchases, Gamma-Gamma spend, churn alerts, holdout check.
+"""Customer lifetime value: BG/NBD purchases, Gamma-Gamma spend, the churn-risk flag, holdout check.
 
 The models come from ``lifetimes`` 0.11.3: BG/NBD (:class:`BetaGeoFitter`, Fader, Hardie &
 Lee 2005) for future purchases and the probability a customer is still "alive",
@@ -21,7 +21,6 @@ import io
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -33,7 +32,6 @@ with warnings.catch_warnings():
     from lifetimes import BetaGeoFitter, GammaGammaFitter
     from lifetimes.utils import ConvergenceError
 
-from lgs_analytics.analytics.campaign import value_at_risk
 from lgs_analytics.analytics.frames import line_totals, require_columns
 from lgs_analytics.analytics.rfm import resolve_as_of
 
@@ -42,8 +40,6 @@ CAL_HOLD_COLUMNS: tuple[str, ...] = (*(f"{c}_cal" for c in SUMMARY_COLUMNS), "fr
                                      "duration_holdout")
 PREDICTION_COLUMNS: tuple[str, ...] = (
     "p_alive", "expected_purchases", "expected_avg_order_value", "expected_spend", "clv")
-ALERT_COLUMNS: tuple[str, ...] = (
-    "customer_id", "past_value", "p_alive", "expected_purchases", "clv", "value_at_risk", "reason")
 MIN_CUSTOMERS = 20
 # The holdout check decides whether predictions are published: a model that misses the last
 # six months' purchases by more than this (overall, or for a frequency bucket of at least
@@ -301,35 +297,6 @@ def churn_risk_flag(predictions: pd.DataFrame, past_value: pd.Series, p_alive_be
     return flag.fillna(False).astype(bool).rename("churn_risk")
 
 
-def churn_alerts(predictions: pd.DataFrame, past_value: pd.Series, top: int = 50, p_alive_below: float = 0.5,
-                 min_value_quantile: float = 0.75,
-                 rank_by: Literal["value", "value_at_risk"] = "value") -> pd.DataFrame:
-    """The ``top`` customers flagged by :func:`churn_risk_flag`, most valuable first.
-
-    Ranked by past value, or by ``value_at_risk`` = past value x (1 - p_alive).  Columns
-    :data:`ALERT_COLUMNS`; money in GBP (2 dp); ``reason`` says why, in a sentence.
-    """
-    value = past_value.astype("float64").reindex(predictions.index)
-    flag = churn_risk_flag(predictions, value, p_alive_below, min_value_quantile)
-    threshold = value.quantile(min_value_quantile)
-    if not flag.any():  # nobody flagged: an empty list, not a crash on building its text
-        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "customer_id" else "object" if c == "reason"
-                                          else "float64") for c in ALERT_COLUMNS})
-    alerts = predictions.loc[flag, ["p_alive", "expected_purchases", "clv"]].copy()
-    alerts["past_value"] = value[flag].round(2)
-    alerts["value_at_risk"] = value_at_risk(alerts["past_value"], alerts["p_alive"])
-    key = "past_value" if rank_by == "value" else "value_at_risk"
-    alerts = alerts.sort_values([key, "p_alive"], ascending=[False, True], kind="stable").head(top)
-    alerts["reason"] = (
-        "spent £" + alerts["past_value"].map("{:,.2f}".format)
-        + f" (top {1 - min_value_quantile:.0%}, at least £{threshold:,.2f}) but only "
-        + alerts["p_alive"].map("{:.1%}".format) + " likely still active"
-    )
-    alerts = alerts.rename_axis("customer_id").reset_index()
-    alerts["customer_id"] = alerts["customer_id"].astype("int64")
-    return alerts[list(ALERT_COLUMNS)]
-
-
 def holdout_predictions(models: Models, cal_hold: pd.DataFrame) -> pd.DataFrame:
     """Per customer: ``frequency_cal``, ``actual`` and ``predicted`` holdout purchases."""
     require_columns(cal_hold, CAL_HOLD_COLUMNS, "holdout_predictions")
@@ -371,9 +338,9 @@ def holdout_check(models: Models, cal_hold: pd.DataFrame) -> tuple[pd.DataFrame,
 
 
 __all__ = [
-    "ALERT_COLUMNS", "BUCKET_LABELS", "CAL_HOLD_COLUMNS", "MIN_CUSTOMERS", "ModelUnavailable", "Models",
+    "BUCKET_LABELS", "CAL_HOLD_COLUMNS", "MIN_CUSTOMERS", "ModelUnavailable", "Models",
     "PREDICTION_COLUMNS", "SUMMARY_COLUMNS", "calibration_holdout", "calibration_summary",
-    "churn_alerts", "churn_risk_flag", "customer_summary", "fit_models", "fit_models_robustly",
+    "churn_risk_flag", "customer_summary", "fit_models", "fit_models_robustly",
     "holdout_check", "quality_problem",
     "customer_past_value", "holdout_predictions", "population_mean_value", "predict_customers",
 ]
