@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -30,8 +31,15 @@ ROOT = Path(__file__).resolve().parents[1]
 LGS = [sys.executable, "-m", "lgs_analytics.cli"]
 
 
-def run_measured(cmd: list[str], env: dict) -> tuple[float, int]:
-    """Wall time (s) and peak RSS (bytes) of a command and all its descendants."""
+def rss(processes: list[psutil.Process]) -> int:
+    """Bytes the processes hold in memory (resident set sizes, summed)."""
+    return sum(p.memory_info().rss for p in processes if p.is_running())
+
+
+def run_measured(cmd: list[str], env: dict,
+                 memory: Callable[[list[psutil.Process]], int] = rss) -> tuple[float, int]:
+    """Wall time (s) and peak memory (bytes) of a command and all its descendants, sampled every
+    50 ms; ``memory`` says what a process tree holds (bench/scale.py adds the embedded server)."""
     peak = 0
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -43,7 +51,7 @@ def run_measured(cmd: list[str], env: dict) -> tuple[float, int]:
         while not done.is_set():
             try:
                 procs = [root, *root.children(recursive=True)]
-                peak = max(peak, sum(p.memory_info().rss for p in procs if p.is_running()))
+                peak = max(peak, memory(procs))
             except psutil.Error:
                 pass
             time.sleep(0.05)
@@ -55,7 +63,8 @@ def run_measured(cmd: list[str], env: dict) -> tuple[float, int]:
     done.set()
     sampler.join()
     if proc.returncode:
-        raise SystemExit(f"bench: {' '.join(cmd[2:])} failed: {err.strip().splitlines()[-1] if err else ''}")
+        last = err.strip().splitlines()[-1] if err.strip() else f"exit {proc.returncode}"
+        raise SystemExit(f"bench: {' '.join(cmd[2:])} failed: {last}")
     return elapsed, peak
 
 

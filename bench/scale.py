@@ -3,7 +3,7 @@
 For each size: a generated export (seed 7, as `make bench-dashboard`), then `lgs load`,
 `lgs build` and `lgs report` on a reset embedded database, each timed with its peak memory, the
 embedded Postgres included (proportional set size of the command's process tree plus the
-server's, sampled every 100 ms; PSS so the server's shared buffers count once). In the same run
+server's, sampled every 50 ms; PSS so the server's shared buffers count once). In the same run
 and on the same file, the two references the load must approach: a plain ``\\copy`` of the CSV
 into a table of text columns, and DuckDB reading the CSV and de-duplicating its rows. At 1x the
 load and the plain COPY run five times, interleaved, so their ratio is a ratio of paired medians.
@@ -29,9 +29,8 @@ import time
 from pathlib import Path
 
 import psutil
+from run import LGS, ROOT, run_measured  # bench/run.py: the same measuring
 
-ROOT = Path(__file__).resolve().parents[1]
-LGS = [sys.executable, "-m", "lgs_analytics.cli"]
 FULL_ROWS = 1_067_371  # the full-size generated export: about two years of LGS's lines
 BASELINE_TABLE = "bench_copy_baseline"
 
@@ -85,31 +84,8 @@ class LoadSampler:
 
 def measured(cmd: list[str], env: dict, home: Path) -> dict:
     """Wall seconds and peak memory (MiB, PSS) of a command, the embedded server included."""
-    peak = 0
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    root = psutil.Process(proc.pid)
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            try:
-                tree = [root, *root.children(recursive=True)]
-            except psutil.Error:
-                tree = []
-            peak = max(peak, memory_of(tree) + memory_of(server_processes(home)))
-            time.sleep(0.1)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, err = proc.communicate()
-    elapsed = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    if proc.returncode:
-        last = err.strip().splitlines()[-1] if err.strip() else f"exit {proc.returncode}"
-        raise SystemExit(f"bench: {' '.join(cmd[2:])} failed: {last}")
+    elapsed, peak = run_measured(cmd, env,
+                                 memory=lambda tree: memory_of(tree) + memory_of(server_processes(home)))
     return {"s": round(elapsed, 3), "peak_mib": peak // 2**20}
 
 
