@@ -6,7 +6,8 @@ at a comparable size. Every figure has ONE definition, applied to both, through 
 analytics wherever they exist (cleaning rules, standard RFM, segments). Prints real vs generated
 vs difference and writes bench/fidelity.json.
 
-Definitions (the "clean" figures use ``clean_transactions`` with ``is_repeat`` = an identical
+Definitions (the "clean" figures use the package's cleaning rules, applied by Postgres through
+``pipeline.clean_frame`` (the embedded server, or DATABASE_URL), with ``is_repeat`` = an identical
 earlier row, as the store derives it from ``occurrence > 1``):
 
 * unit price median / 95th / 99th percentile: of all rows; ``clean`` variants of the purchase
@@ -39,11 +40,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lgs_analytics.analytics.clean import clean_transactions
 from lgs_analytics.analytics.rfm import rfm_standard
 from lgs_analytics.analytics.segments import SEGMENT_NAMES
 from lgs_analytics.config import DB_COLUMNS, EXPORT_COLUMNS, REAL_ROW_COUNT, SHEET_NAMES
 from lgs_analytics.ingest.synthetic import generate_export
+from lgs_analytics.pipeline import clean_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_FILE = ROOT.parent / "shared" / "data" / "online_retail_2010_2011.csv.gz"
@@ -69,7 +70,7 @@ def generated(rows: int, seed: int) -> tuple[pd.DataFrame, float]:
 
 def _cleaned(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Purchases and cancellations after the package's cleaning rules."""
-    result = clean_transactions(df.assign(is_repeat=df.duplicated().to_numpy()))
+    result = clean_frame(df.assign(is_repeat=df.duplicated().to_numpy()))
     return result.purchases, result.cancellations
 
 

@@ -100,14 +100,16 @@ def seed_style_analysis(url: str) -> None:
 
 
 def our_analysis() -> None:
-    """This project's way, for the same job (one read, monthly metrics, one RFM): COPY through
-    pyarrow, then every metric of the report and the standard RFM, vectorised."""
+    """This project's way, for the same job (one read, monthly metrics, one RFM): the lines grouped by
+    invoice and cleaning step and the best products, from Postgres, then every metric of the report
+    and the standard RFM, vectorised."""
     from lgs_analytics import pipeline
-    from lgs_analytics.analytics.clean import clean_transactions
+    from lgs_analytics.analytics.clean import split_lines
+    from lgs_analytics.results import BuildParameters
 
-    transactions = pipeline.read_transactions()
-    cleaned = clean_transactions(transactions)
-    pipeline.analyse(cleaned, transactions)
+    _, inputs = pipeline.read_inputs(BuildParameters())
+    cleaned = split_lines(inputs.lines, inputs.rules)
+    pipeline.analyse(cleaned, inputs.lines, inputs.products)
     pipeline.score("standard", cleaned=cleaned)
 
 
@@ -237,13 +239,16 @@ def main() -> None:
 
     url = db.database_url()
     stage_runs = args.runs + 2
-    from lgs_analytics.analytics.clean import clean_transactions
+    from lgs_analytics.analytics.clean import split_lines
+    from lgs_analytics.results import BuildParameters
 
-    transactions = pipeline.read_transactions()
-    results["read_transactions_copy"] = summary(timed(pipeline.read_transactions, stage_runs))
-    cleaned = clean_transactions(transactions)
-    results["clean"] = summary(timed(lambda: clean_transactions(transactions), stage_runs))
-    results["metrics_all"] = summary(timed(lambda: pipeline.analyse(cleaned, transactions), stage_runs))
+    inputs = pipeline.read_inputs(BuildParameters())[1]
+    results["read_inputs_line_groups_and_products"] = summary(
+        timed(lambda: pipeline.read_inputs(BuildParameters()), stage_runs))
+    cleaned = split_lines(inputs.lines, inputs.rules)
+    results["clean"] = summary(timed(lambda: split_lines(inputs.lines, inputs.rules), stage_runs))
+    results["metrics_all"] = summary(timed(lambda: pipeline.analyse(cleaned, inputs.lines, inputs.products),
+                                           stage_runs))
     raw_rows = pipeline.read_export_rows()
     results["rfm_standard"] = summary(timed(lambda: pipeline.score("standard", cleaned=cleaned), stage_runs))
     results["rfm_classic"] = summary(timed(lambda: pipeline.score("classic", export_rows=raw_rows),

@@ -55,8 +55,10 @@ CREATE TABLE IF NOT EXISTS transactions (
     occurrence    integer     NOT NULL,
     first_batch_id bigint     NOT NULL
 );
--- No secondary indexes: analyses read the whole table with COPY, and the web app reads
--- the marts (04_marts.sql); each index would slow every load.
+-- The cleaning rule that takes the line (0: none, a purchase kept for analysis): 07_lines.sql.
+ALTER TABLE transactions ADD COLUMN IF NOT EXISTS step smallint;
+-- No B-tree index but the key: the build reads the lines grouped (line_groups, 07_lines.sql), the
+-- web app reads the marts (04_marts.sql), and each index would slow every load.
 
 -- Rows that could not be typed: kept with their raw text and the reason, never dropped.
 CREATE TABLE IF NOT EXISTS quarantine (

@@ -24,9 +24,9 @@ CREATE UNLOGGED TABLE staging_export_rows (
     country       text
 );
 
--- Staging view: the raw layer joined back into rows as exported; no rules. What a cancellation,
--- a product line or a line total is lives in one place, the Python cleaning rules
--- (lgs_analytics.analytics.clean and frames), so no view here defines them a second time.
+-- Staging view: the raw layer joined back into rows as exported; no rules. What a cancellation or
+-- a product line is lives in one place, the cleaning rules of 07_lines.sql, so no view here
+-- defines them a second time.
 DROP VIEW IF EXISTS stg_transactions;
 DROP VIEW IF EXISTS stg_export_rows;
 -- Every row as exported, in load order (the classic method's input).

@@ -2,7 +2,8 @@
 -- a file in chunks (lgs_analytics.ingest.validate: rows that cannot be typed go straight to
 -- quarantine with their reasons), stages each chunk's loadable rows as text in
 -- staging_export_rows and calls load_staged_rows(); at the end finish_batch() checks and
--- records the accounting. All in one transaction: a file lands whole or not at all.
+-- records the accounting and groups the new lines for the build. All in one transaction: a file
+-- lands whole or not at all.
 
 DROP FUNCTION IF EXISTS load_staged_batch(bigint, text, integer);
 DROP FUNCTION IF EXISTS load_staged_lines(bigint);
@@ -34,11 +35,13 @@ BEGIN
     -- ON CONFLICT DO NOTHING: its speculative insertion costs a third more.
     INSERT INTO transactions (line_id, invoice_no, stock_code, description, quantity,
                               invoice_date, unit_price, customer_id, country, occurrence,
-                              first_batch_id)
+                              first_batch_id, step)
     SELECT DISTINCT ON (s.line_id)
            s.line_id, s.invoice, s.stock_code, s.description, s.quantity::integer,
            s.invoice_date::timestamp, s.price::numeric, s.customer_id::integer, s.country,
-           s.occurrence, p_batch_id
+           s.occurrence, p_batch_id,
+           clean_step(s.invoice, s.stock_code, s.quantity::integer, s.price::numeric,
+                      s.customer_id::integer, s.occurrence)
     FROM staging_export_rows s
     WHERE NOT EXISTS (SELECT 1 FROM transactions t WHERE t.line_id = s.line_id)
     ORDER BY s.line_id;
@@ -64,6 +67,9 @@ BEGIN
         RAISE EXCEPTION 'batch % does not reconcile: % rows read, % loaded + % quarantined',
             p_batch_id, p_rows_read, p_rows_loaded, n_quarantined;
     END IF;
+    -- The batch's new lines join the grouped lines the build reads (07_lines.sql), in this
+    -- transaction: the groups always cover exactly the loads committed.
+    PERFORM add_line_groups(p_batch_id, p_batch_id);
     UPDATE load_batches b
     SET rows_read = p_rows_read, rows_loaded = p_rows_loaded, rows_new = p_rows_new,
         rows_duplicate = p_rows_loaded - p_rows_new, rows_quarantined = n_quarantined

@@ -48,6 +48,24 @@ def database_url(pg_server, monkeypatch):
 
 
 @pytest.fixture(scope="session")
+def rules_db(pg_server):
+    """A libpq URL of a database holding the sql/ scripts and no data, shared by the session: where
+    tests that clean in-memory lines get the cleaning rules applied (tests/cleaning.py)."""
+    from lgs_analytics.store import db
+
+    name = "rules_" + uuid.uuid4().hex[:8]
+    admin = psycopg2.connect(pg_server)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    url = pg_server.replace("/postgres?", f"/{name}?")
+    with db.connect(url):
+        pass  # the scripts run once here
+    yield url
+    admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture(scope="session")
 def real_head_xlsx() -> Path:
     """The 998 real rows of the Online Retail II layout (vendored: no ../shared needed)."""
     return REAL_HEAD_XLSX

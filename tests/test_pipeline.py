@@ -42,20 +42,25 @@ def marts_checksum() -> dict[str, tuple]:
                          f"FROM {table} t")[0] for table in (*MARTS, "builds")}
 
 
-def test_transactions_read_back_with_the_contract_types(loaded):
-    frame = pipeline.read_transactions()
-    assert len(frame) == fetch("SELECT count(*) FROM transactions")[0][0]
+def test_lines_read_back_grouped_with_the_contract_types(loaded):
+    frame = pipeline.read_lines()
+    assert int(frame["lines"].sum()) == fetch("SELECT count(*) FROM transactions")[0][0]
+    assert len(frame) == fetch("SELECT count(*) FROM line_groups")[0][0] < frame["lines"].sum() / 5
     assert str(frame["customer_id"].dtype) == "Int64" and frame["quantity"].dtype == "int64"
-    assert frame["is_repeat"].sum() == fetch("SELECT count(*) FROM transactions WHERE occurrence > 1")[0][0]
+    repeats = frame.loc[frame["step"] == 1, "lines"].sum()
+    assert repeats == fetch("SELECT count(*) FROM transactions WHERE occurrence > 1")[0][0]
     raw = pipeline.read_export_rows()
     assert len(raw) == 20_000  # every row as exported, overlap included
 
 
 def test_date_range_is_inclusive(loaded):
-    frame = pipeline.read_transactions("2010-03-01", "2010-03-31")
+    frame = pipeline.read_lines("2010-03-01", "2010-03-31")
     assert frame["invoice_date"].min() >= pd.Timestamp("2010-03-01")
     assert frame["invoice_date"].max() < pd.Timestamp("2010-04-01")
     assert frame["invoice_date"].dt.month.eq(3).all() and len(frame) > 0
+    march = fetch("SELECT count(*) FROM transactions WHERE invoice_date >= '2010-03-01' "
+                  "AND invoice_date < '2010-04-01'")[0][0]
+    assert frame["lines"].sum() == march
 
 
 def test_build_publishes_every_mart_stamped_with_its_build_id(built):

@@ -81,12 +81,12 @@ def cmd_rfm(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from lgs_analytics.pipeline import clean_transactions, forecast, read_transactions
+    from lgs_analytics.pipeline import forecast, read_cleaned
 
     key = privacy.output_key(args.pseudonymise and args.out is not None)
     if args.out is not None:
         check_writable(args.out)
-    result = forecast(clean_transactions(read_transactions()), as_of=args.as_of,
+    result = forecast(read_cleaned(), as_of=args.as_of,
                       horizon_days=args.horizon_days, strict=True)
     customers = result.customers.reset_index()
     if args.out is not None:
@@ -148,7 +148,7 @@ def run_build(args: argparse.Namespace, classic: bool | None = None) -> int:
     parameters = BuildParameters(build_methods(classic), getattr(args, "as_of", None),
                                  getattr(args, "start", None), getattr(args, "end", None))
     say = (lambda _: None) if getattr(args, "quiet", False) else (lambda line: print(f"  {line}"))
-    build_id, result = build(parameters, say=say)
+    build_id, result = build(parameters, say=say, full=getattr(args, "full", False))
     outlook = result.forecast
     predictions = (f"no predictions ({outlook.unavailable})" if outlook.unavailable else
                    f"predictions for {len(outlook.customers):,} customers "
@@ -388,6 +388,9 @@ def build_parser() -> argparse.ArgumentParser:
     bld.add_argument("--end", type=iso_date, default=None, help="last invoice date to include")
     bld.add_argument("--classic", action=argparse.BooleanOptionalAction, default=None,
                      help="also publish the classic (seed) scores; default: as the current build does")
+    bld.add_argument("--full", action="store_true",
+                     help="regroup every transaction line first instead of trusting the groups each load "
+                          "added (the two agree; this is the check, and the cure if they ever did not)")
     bld.add_argument("--quiet", action="store_true", help="no step-by-step progress")
     bld.set_defaults(func=cmd_build)
 

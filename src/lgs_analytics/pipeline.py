@@ -12,12 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
+import numpy as np
 import pandas as pd
 
 from lgs_analytics.analytics import campaign, metrics, rfm
-from lgs_analytics.analytics.clean import CleanResult, clean_transactions
+from lgs_analytics.analytics.clean import CleaningRule, CleanResult, split_lines
+from lgs_analytics.analytics.frames import line_totals
 from lgs_analytics.analytics.segments import segment_summary
 from lgs_analytics.errors import BuildRefused
 from lgs_analytics.results import Analysis, Build, BuildParameters, Forecast, Page, Provenance, Scores
@@ -44,17 +47,46 @@ def _window(start, end) -> str:
     return f"between {start or 'the first day'} and {end or 'the last day'}"
 
 
-def read_transactions(start=None, end=None, conn=None) -> pd.DataFrame:
-    """The de-duplicated transactions in [start, end] (dates inclusive), from Postgres (on ``conn``,
-    a snapshot, when given)."""
+def read_lines(start=None, end=None, conn=None) -> pd.DataFrame:
+    """The transactions in [start, end] (dates inclusive), grouped by invoice and cleaning step
+    (analytics.clean.LINE_COLUMNS), from Postgres (on ``conn``, a snapshot, when given)."""
     if conn is None:
         with db.connect() as own:
-            return read_transactions(start, end, own)
-    frame = tables.read_transactions(conn, start, end)
+            return read_lines(start, end, own)
+    frame = tables.read_lines(conn, start, end)
     if frame.empty:
         raise ValueError(f"no transactions {_window(start, end)}; load an export first "
                          "(lgs load data/raw/<export>.csv) or widen the dates")
     return frame
+
+
+def cleaning_rules(conn) -> tuple[CleaningRule, ...]:
+    """The cleaning rules the database applies (sql/07_lines.sql), in order."""
+    return tuple(CleaningRule(*row) for row in tables.read_cleaning_rules(conn))
+
+
+def clean_frame(lines: pd.DataFrame, url: str | None = None) -> CleanResult:
+    """The cleaning rules (sql/07_lines.sql) applied by Postgres to lines in memory that were never
+    loaded: the eight transaction columns and ``is_repeat`` (an identical earlier line of the invoice).
+    The lines stay single, with their own columns and ``line_total``; writes nothing."""
+    inputs = pd.DataFrame({
+        "invoice_no": lines["invoice_no"].astype("string"),
+        "stock_code": lines["stock_code"].astype("string"), "quantity": lines["quantity"].astype("int64"),
+        "unit_price": lines["unit_price"].astype("float64"),
+        "customer_id": lines["customer_id"].astype("Int64"),
+        "occurrence": np.where(lines["is_repeat"].fillna(False).astype(bool), 2, 1)})
+    with db.connect(url) as conn:
+        steps, rules = tables.clean_steps(conn, inputs), cleaning_rules(conn)
+    work = lines.drop(columns="is_repeat").reset_index(drop=True)
+    work["line_total"] = line_totals(work)
+    work["step"] = np.asarray(steps, dtype="int64")
+    return split_lines(work, rules)
+
+
+def read_cleaned(start=None, end=None) -> CleanResult:
+    """Purchases, cancellations and the cleaning audit of [start, end], from one snapshot."""
+    with db.snapshot() as conn:
+        return split_lines(read_lines(start, end, conn), cleaning_rules(conn))
 
 
 def read_export_rows(start=None, end=None, conn=None) -> pd.DataFrame:
@@ -71,9 +103,11 @@ def read_export_rows(start=None, end=None, conn=None) -> pd.DataFrame:
 # --- computing (pure steps, wired) -----------------------------------------------------------
 
 
-def analyse(cleaned: CleanResult, transactions: pd.DataFrame, top: int = 10, start=None) -> Analysis:
-    """Every sales aggregate of the report, from the cleaned lines and all transactions; ``start``,
-    the window's first day, tells a month the window cuts from one the shop opened late in."""
+def analyse(cleaned: CleanResult, transactions: pd.DataFrame, products: pd.DataFrame, top: int = 10,
+            start=None) -> Analysis:
+    """Every sales aggregate of the report, from the cleaned lines, all lines and the best products
+    (SQL: tables.read_top_products); ``start``, the window's first day, tells a month the window cuts
+    from one the shop opened late in."""
     purchases, cancellations = cleaned.purchases, cleaned.cancellations
     amounts = metrics.invoice_amounts(purchases)["amount"]
     amounts_p85 = metrics.trim_to_quantile(amounts, 0.85)
@@ -91,7 +125,7 @@ def analyse(cleaned: CleanResult, transactions: pd.DataFrame, top: int = 10, sta
         new_vs_existing=metrics.new_vs_existing(purchases, start),
         retention=metrics.cohort_retention(purchases),
         countries=metrics.sales_by_country(purchases, cancellations, top=top),
-        products=metrics.top_products(purchases, cancellations, n=top),
+        products=products,
         baskets=metrics.basket_summary(baskets),
         baskets_by_month=metrics.basket_summary(baskets, by_month=True),
     )
@@ -114,7 +148,7 @@ def read_and_score(method: str, as_of=None, start=None, end=None) -> Scores:
     """Read the input ``method`` scores (rfm.METHOD_INPUT) from the raw layer and score it, in memory."""
     if rfm.METHOD_INPUT.get(method) == "export_rows":
         return score(method, as_of, export_rows=read_export_rows(start, end))
-    return score(method, as_of, cleaned=clean_transactions(read_transactions(start, end)))
+    return score(method, as_of, cleaned=read_cleaned(start, end))
 
 
 def _unavailable(as_of: pd.Timestamp, horizon_days: int, reason: str, detail: str = "",
@@ -166,31 +200,46 @@ def forecast(cleaned: CleanResult, as_of=None, horizon_days: int = 90, strict: b
     return Forecast(as_of_ts, horizon_days, customers, buckets, holdout, models.fit_seconds)
 
 
-def _read_inputs(parameters: BuildParameters) -> tuple[list[dict], pd.DataFrame, pd.DataFrame | None]:
-    """(batches, transactions, export rows or None) from ONE snapshot: the provenance lists exactly
-    the loads the numbers come from, even while another load commits."""
+TOP = 10  # countries and products the report names; the rest are "Other"
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a build computes from, read in one snapshot: the lines grouped by invoice and cleaning
+    step, the rules, the best products, and the rows as exported when the classic method needs them."""
+
+    lines: pd.DataFrame
+    rules: tuple[CleaningRule, ...]
+    products: pd.DataFrame
+    export_rows: pd.DataFrame | None = None
+
+
+def read_inputs(parameters: BuildParameters) -> tuple[list[dict], Inputs]:
+    """(batches, inputs) from ONE snapshot: the provenance lists exactly the loads the numbers come
+    from, even while another load commits."""
     p = parameters
     with db.snapshot() as conn:
         batches = tables.read_batches(conn)
-        transactions = read_transactions(p.start, p.end, conn)
-        export_rows = (read_export_rows(p.start, p.end, conn)
-                       if any(rfm.METHOD_INPUT[m] == "export_rows" for m in p.methods) else None)
-    return batches, transactions, export_rows
+        inputs = Inputs(read_lines(p.start, p.end, conn), cleaning_rules(conn),
+                        tables.read_top_products(conn, p.start, p.end, TOP),
+                        read_export_rows(p.start, p.end, conn)
+                        if any(rfm.METHOD_INPUT[m] == "export_rows" for m in p.methods) else None)
+    return batches, inputs
 
 
 def compute(parameters: BuildParameters, say: Callable[[str], None] = lambda _: None,
-            inputs: tuple[pd.DataFrame, pd.DataFrame | None] | None = None) -> Build:
+            inputs: Inputs | None = None) -> Build:
     """Everything a build publishes, computed in memory from the raw layer (writes nothing);
-    ``inputs`` (transactions, export rows) when already read."""
+    ``inputs`` when already read."""
     p = parameters
     clock = time.perf_counter()
-    transactions, export_rows = inputs if inputs is not None else _read_inputs(p)[1:]
-    cleaned = clean_transactions(transactions)
-    analysis = analyse(cleaned, transactions, start=p.start)
-    say(f"read and cleaned {len(transactions):,} transactions, aggregates ready "
-        f"({time.perf_counter() - clock:.1f} s)")
+    inputs = inputs if inputs is not None else read_inputs(p)[1]
+    cleaned = split_lines(inputs.lines, inputs.rules)
+    analysis = analyse(cleaned, inputs.lines, inputs.products, TOP, start=p.start)
+    say(f"read {int(inputs.lines['lines'].sum()):,} transactions as {len(inputs.lines):,} invoice groups, "
+        f"aggregates ready ({time.perf_counter() - clock:.1f} s)")
     as_of = p.scores_as_of
-    scores = {m: score(m, as_of, cleaned=cleaned, export_rows=export_rows) for m in p.methods}
+    scores = {m: score(m, as_of, cleaned=cleaned, export_rows=inputs.export_rows) for m in p.methods}
     say(f"scored {', '.join(f'{m} ({len(s.customers):,} customers)' for m, s in scores.items())} "
         f"({time.perf_counter() - clock:.1f} s)")
     outlook = forecast(cleaned, as_of, p.horizon_days)
@@ -266,19 +315,32 @@ def _refusal(result: Build) -> str:
     return ""
 
 
-def build(parameters: BuildParameters | None = None, say: Callable[[str], None] = lambda _: None
-          ) -> tuple[int, Build]:
-    """Compute and publish the marts in one transaction; return (build id, results).
+def regroup_lines() -> int:
+    """Group every transaction line again (``rebuild_line_groups``, sql/07_lines.sql) instead of
+    trusting the groups each load added; return the number of groups."""
+    with db.connect() as conn:
+        return int(db.query(conn, "SELECT rebuild_line_groups()")[0][0])
+
+
+def build(parameters: BuildParameters | None = None, say: Callable[[str], None] = lambda _: None,
+          full: bool = False) -> tuple[int, Build]:
+    """Compute and publish the marts in one transaction; return (build id, results). ``full``
+    regroups every line first (`lgs build --full`).
 
     Raises :class:`BuildRefused` (after logging the refusal in ``builds``) when the build would
     publish nothing; the last good build stays published.
     """
     parameters = parameters or BuildParameters()
     started = dt.datetime.now(dt.UTC)
+    if full:
+        clock = time.perf_counter()
+        groups = regroup_lines()
+        say(f"regrouped every transaction line: {groups:,} invoice groups "
+            f"({time.perf_counter() - clock:.1f} s)")
     batches: list[dict] | None = None  # the snapshot's; read apart only for a build that never got one
     try:
-        batches, *inputs = _read_inputs(parameters)
-        result = compute(parameters, say, tuple(inputs))
+        batches, inputs = read_inputs(parameters)
+        result = compute(parameters, say, inputs)
         reason = _refusal(result)
     except ValueError as exc:  # nothing in the window, too little data to score
         result, reason = None, str(exc).splitlines()[0]

@@ -1,16 +1,17 @@
-"""Cleaning rules and their audit, on a hand-made fixture with one case per rule."""
+"""Cleaning rules (SQL: sql/07_lines.sql) and their audit (analytics.clean), on a hand-made fixture
+with one case per rule; the rules run in Postgres (tests/cleaning.py), the split and audit in Python."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from lgs_analytics.analytics.clean import (
-    CLEANING_RULES,
-    NON_PRODUCT_CODES,
-    clean_transactions,
-    is_non_product,
-)
+from lgs_analytics.analytics.clean import CleaningRule, audit, split_lines
+from lgs_analytics.pipeline import clean_frame
+
+pytestmark = pytest.mark.integration
+NON_PRODUCT_CODES = ("POST", "DOT", "M", "C2", "D", "S", "B", "PADS", "BANK CHARGES", "AMAZONFEE",
+                     "ADJUST", "TEST001", "CRUK")
 
 COLUMNS = [
     "invoice_no", "stock_code", "description", "quantity", "invoice_date",
@@ -80,8 +81,8 @@ EXPECTED_AUDIT = [
 ]
 
 
-def test_audit_rows_by_hand() -> None:
-    audit = clean_transactions(_transactions()).audit
+def test_audit_rows_by_hand(rules_db) -> None:
+    audit = clean_frame(_transactions(), rules_db).audit
     got = [
         (s, int(n), round(float(v), 2), int(left))
         for s, n, v, left in audit[
@@ -94,8 +95,8 @@ def test_audit_rows_by_hand() -> None:
     assert audit["rule"].str.len().min() > 20
 
 
-def test_audit_reconciles() -> None:
-    result = clean_transactions(_transactions())
+def test_audit_reconciles(rules_db) -> None:
+    result = clean_frame(_transactions(), rules_db)
     audit = result.audit
     loaded = int(audit["rows_remaining"].iloc[0])
     assert loaded == len(_transactions())
@@ -105,16 +106,15 @@ def test_audit_reconciles() -> None:
     assert loaded_revenue == pytest.approx(
         audit["revenue_removed"].sum() + audit["revenue_remaining"].iloc[-1]
     )
-    assert audit["step"].tolist()[1:] == [rule.step for rule in CLEANING_RULES]
+    assert audit["step"].tolist()[1:] == [step for step, *_ in EXPECTED_AUDIT[1:]]
 
 
-def test_purchases_and_cancellations() -> None:
-    result = clean_transactions(_transactions())
+def test_purchases_and_cancellations(rules_db) -> None:
+    result = clean_frame(_transactions(), rules_db)
     p, c = result.purchases, result.cancellations
     assert p["stock_code"].tolist() == ["85123A", "22041", "15056BL", "DCGS0058", "84029E"]
     assert p["line_total"].round(2).tolist() == [15.30, 15.00, 17.85, 4.25, 27.12]
-    assert "is_repeat" not in p.columns
-    assert list(p.columns[-1:]) == ["line_total"]
+    assert "is_repeat" not in p.columns and "step" not in p.columns
     # cancellations are kept aside, not lost
     assert c["invoice_no"].tolist() == ["C500006", "C500006"]
     assert c["stock_code"].tolist() == ["85123A", "22041"]
@@ -123,40 +123,64 @@ def test_purchases_and_cancellations() -> None:
     assert list(c.columns) == list(p.columns)
 
 
-def test_input_is_not_modified() -> None:
+def test_input_is_not_modified(rules_db) -> None:
     df = _transactions()
     before = df.copy()
-    clean_transactions(df)
+    clean_frame(df, rules_db)
     pd.testing.assert_frame_equal(df, before)
 
 
-def test_missing_columns_are_refused() -> None:
-    with pytest.raises(ValueError, match="is_repeat"):
-        clean_transactions(_transactions().drop(columns="is_repeat"))
-
-
-def test_empty_frame() -> None:
-    result = clean_transactions(_transactions().iloc[0:0])
+def test_empty_frame(rules_db) -> None:
+    result = clean_frame(_transactions().iloc[0:0], rules_db)
     assert result.audit["rows_removed"].sum() == 0
     assert len(result.purchases) == 0 and len(result.cancellations) == 0
 
 
-@pytest.mark.parametrize(
-    ("code", "non_product"),
-    [
+RULES = (CleaningRule(1, "exact duplicates", "Repeats."), CleaningRule(6, "cancellations", "C.", True))
+
+
+def test_groups_of_lines_audit_as_their_lines() -> None:
+    # Pure: three groups (5 lines) with the steps the database gave them; counts weigh by lines.
+    groups = pd.DataFrame({"invoice_no": ["1", "1", "C2"], "invoice_date": pd.to_datetime(["2011-01-03"] * 3),
+                           "customer_id": pd.array([7, 7, 7], dtype="Int64"), "step": [0, 1, 6],
+                           "lines": [3, 1, 1], "quantity": [9, 1, -2], "line_total": [30.0, 5.0, -4.0],
+                           "returned": [30.0, 5.0, 4.0]})
+    table = audit(groups, RULES)
+    assert table[["step", "rows_removed", "rows_remaining"]].values.tolist() == [
+        ["rows loaded", 0, 5], ["exact duplicates", 1, 4], ["cancellations", 1, 3]]
+    assert table["revenue_remaining"].tolist() == [31.0, 26.0, 30.0]
+    split = split_lines(groups, RULES)
+    assert split.purchases["lines"].tolist() == [3] and split.cancellations["line_total"].tolist() == [-4.0]
+
+
+def test_a_step_no_rule_names_is_refused() -> None:
+    groups = pd.DataFrame({"invoice_no": ["1"], "invoice_date": pd.to_datetime(["2011-01-03"]),
+                           "customer_id": pd.array([7], dtype="Int64"), "step": [4], "line_total": [1.0]})
+    with pytest.raises(ValueError, match=r"steps \[4\] that no rule names.*lgs build --full"):
+        split_lines(groups, RULES)
+
+
+def _code_steps(url: str, codes) -> list[int]:
+    lines = pd.DataFrame({"invoice_no": "500001", "stock_code": list(codes), "quantity": 1, "unit_price": 1.0,
+                          "invoice_date": T, "customer_id": pd.array([1] * len(codes), dtype="Int64"),
+                          "is_repeat": False})
+    result = clean_frame(lines, url)  # a product line is a purchase, any other code a step-4 removal
+    kept = set(result.purchases["stock_code"])
+    return [0 if code in kept else 4 for code in codes]
+
+
+def test_product_code_rule(rules_db) -> None:
+    cases = [
         ("85123A", False), ("15056BL", False), ("79323P", False), ("22041", False),
         ("85049e", False), (" 47503J ", False), ("DCGS0058", False), ("DCGSSBOY", False),
         ("POST", True), ("DOT", True), ("M", True), ("m", True), ("C2", True), ("D", True),
         ("S", True), ("B", True), ("PADS", True), ("BANK CHARGES", True),
         ("AMAZONFEE", True), ("ADJUST", True), ("ADJUST2", True), ("TEST001", True),
         ("gift_0001_20", True), ("SP1002", True), ("1234", True), ("123456", True),
-    ],
-)
-def test_product_code_rule(code: str, non_product: bool) -> None:
-    df = pd.DataFrame({"stock_code": pd.Series([code], dtype="string")})
-    assert bool(is_non_product(df).iloc[0]) is non_product
+    ]
+    steps = _code_steps(rules_db, [code for code, _ in cases])
+    assert [(code, step == 4) for (code, _), step in zip(cases, steps, strict=True)] == cases
 
 
-def test_listed_non_product_codes_are_removed() -> None:
-    df = pd.DataFrame({"stock_code": sorted(NON_PRODUCT_CODES)})
-    assert is_non_product(df).all()
+def test_listed_non_product_codes_are_removed(rules_db) -> None:
+    assert set(_code_steps(rules_db, NON_PRODUCT_CODES)) == {4}

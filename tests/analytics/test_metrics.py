@@ -225,36 +225,6 @@ def test_sales_by_country_gross(purchases: pd.DataFrame) -> None:
     assert everything["share_pct"].sum() == pytest.approx(100.0)
 
 
-def test_top_products(purchases: pd.DataFrame, cancellations: pd.DataFrame) -> None:
-    # 22423: qty 1 + 3 + 2 = 6, revenue 10 + 30 + 20 = 60, 3 invoices
-    # 85123A: qty 2 + 4 + 2 + 4 = 12, revenue 5 + 10 + 5 + 10 = 30, 4 invoices
-    # 84029G: qty 2 + 1 + 2 = 5, revenue 10 + 5 + 10 = 25, 3 invoices
-    top = metrics.top_products(purchases, n=2)
-    assert top.to_dict("list") == {
-        "stock_code": ["22423", "85123A"], "description": ["CAKESTAND", "WHITE HEART"],
-        "quantity": [6, 12], "revenue": [60.0, 30.0], "invoices": [3, 4]}
-    # Net of the cancellation C536005 (22423: -1 unit, -£10).
-    net = metrics.top_products(purchases, cancellations, n=2)
-    assert net[["stock_code", "quantity", "revenue"]].to_dict("list") == {
-        "stock_code": ["22423", "85123A"], "quantity": [5, 12], "revenue": [50.0, 30.0]}
-
-
-def test_a_huge_line_cancelled_the_same_day_does_not_top_the_products(purchases: pd.DataFrame,
-                                                                       cancellations: pd.DataFrame) -> None:
-    huge = pd.DataFrame([("581483", "23843", "PAPER CRAFT , LITTLE BIRDIE", 80995, "2011-12-09 09:15",
-                          2.08, 5, "United Kingdom")], columns=COLUMNS)
-    huge["invoice_date"] = pd.to_datetime(huge["invoice_date"])
-    undone = huge.assign(invoice_no="C581484", quantity=-80995, invoice_date=pd.Timestamp("2011-12-09 09:27"))
-    bought = pd.concat([purchases, _with_total(huge)], ignore_index=True)
-    returned = pd.concat([cancellations, _with_total(undone)], ignore_index=True)
-    assert metrics.top_products(bought, n=1)["stock_code"].tolist() == ["23843"]  # gross: it tops
-    assert "23843" not in metrics.top_products(bought, returned, n=3)["stock_code"].tolist()
-    by_units = metrics.top_products(purchases, n=3, by="quantity")
-    assert by_units["stock_code"].tolist() == ["85123A", "22423", "84029G"]
-    with pytest.raises(ValueError, match="by must be"):
-        metrics.top_products(purchases, by="price")
-
-
 def test_basket_sizes(purchases: pd.DataFrame) -> None:
     baskets = metrics.basket_sizes(purchases).set_index("invoice_no")
     # lines / units: 536001 2/3, 536002 1/4, 536003 2/4, 536004 1/3, 536006 2/5,

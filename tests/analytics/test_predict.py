@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from scipy.special import betaln, gammaln
 
-from lgs_analytics.analytics.clean import clean_transactions
 from lgs_analytics.analytics.predict import (  # first: it imports lifetimes quietly
     BUCKET_LABELS,
     CAL_HOLD_COLUMNS,
@@ -29,6 +28,7 @@ from lgs_analytics.analytics.predict import (  # first: it imports lifetimes qui
 )
 from lgs_analytics.config import DB_COLUMNS, EXPORT_COLUMNS
 from lgs_analytics.ingest.synthetic import generate_export
+from lgs_analytics.pipeline import clean_frame
 
 # --- CDNOW: Fader, Hardie & Lee (2005) --------------------------------------------------------
 
@@ -233,12 +233,12 @@ def test_no_repeat_buyers() -> None:
 
 
 @pytest.fixture(scope="module")
-def synthetic() -> pd.DataFrame:
+def synthetic(rules_db) -> pd.DataFrame:
     sheets = generate_export(rows=60_000, seed=1)
     raw = pd.concat(sheets.values(), ignore_index=True).drop_duplicates()  # the sheets' overlap
     raw = raw.rename(columns=dict(zip(EXPORT_COLUMNS, DB_COLUMNS, strict=True)))
     raw["customer_id"] = raw["customer_id"].astype("Int64")
-    return clean_transactions(raw.assign(is_repeat=False)).purchases
+    return clean_frame(raw.assign(is_repeat=False), rules_db).purchases
 
 
 @pytest.fixture(scope="module")

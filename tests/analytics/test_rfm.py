@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lgs_analytics.analytics.clean import clean_transactions
 from lgs_analytics.analytics.rfm import (
     RFM_COLUMNS,
     classic_metrics,
@@ -20,6 +19,7 @@ from lgs_analytics.analytics.rfm import (
     rfm_classic,
     rfm_standard,
 )
+from lgs_analytics.pipeline import clean_frame
 
 SAMPLE_XLSX = Path(__file__).resolve().parents[1] / "data" / "online_retail_II_head.xlsx"  # vendored, real
 RAW_COLUMNS = [
@@ -317,14 +317,15 @@ def test_classic_metrics_on_real_sample_match_a_plain_loop() -> None:
     assert expected[13085][:2] == (760, 2)
 
 
-def test_classic_cannot_score_the_real_sample_but_standard_can() -> None:
+@pytest.mark.integration
+def test_classic_cannot_score_the_real_sample_but_standard_can(rules_db) -> None:
     # The sample holds only two trading days (2009-12-01 and 2010-12-01): every customer's
     # recency is 395 or 760, so the seed's qcut has duplicate quintile edges.
     raw = _sample_raw()
     with pytest.raises(ValueError, match="quintile edges coincide"):
         rfm_classic(raw)
     transactions = raw.assign(is_repeat=raw.duplicated(keep="first"))
-    cleaned = clean_transactions(transactions)
+    cleaned = clean_frame(transactions, rules_db)
     audit = cleaned.audit
     assert audit["rows_remaining"].iloc[0] == 998
     assert audit["rows_removed"].sum() + audit["rows_remaining"].iloc[-1] == 998

@@ -13,10 +13,11 @@ import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
-from lgs_analytics.analytics.clean import CleanResult, clean_transactions
+from lgs_analytics.analytics.clean import CleanResult
 from lgs_analytics.analytics.rfm import rfm_standard
 from lgs_analytics.config import DB_COLUMNS, EXPORT_COLUMNS, REAL_ROW_COUNT, SHEET_NAMES
 from lgs_analytics.ingest.synthetic import SPECIALS, generate_export, write_export
+from lgs_analytics.pipeline import clean_frame
 
 ROWS = 60_000
 
@@ -243,9 +244,9 @@ def year_2010_2011() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def cleaned(year_2010_2011) -> CleanResult:
+def cleaned(year_2010_2011, rules_db) -> CleanResult:
     """Its purchases and cancellations after the package's cleaning (repeats = identical earlier rows)."""
-    return clean_transactions(year_2010_2011.assign(is_repeat=year_2010_2011.duplicated().to_numpy()))
+    return clean_frame(year_2010_2011.assign(is_repeat=year_2010_2011.duplicated().to_numpy()), rules_db)
 
 
 def test_prices_are_the_real_price_points(year_2010_2011, cleaned):

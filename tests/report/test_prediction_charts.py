@@ -6,6 +6,7 @@ import io
 
 import matplotlib
 import pandas as pd
+import pytest
 
 matplotlib.use("Agg")
 
@@ -79,12 +80,13 @@ def test_a_loyal_customer_flagged_is_explained():
     assert "1 flagged customers are in a loyal segment" in present.churn_alert_table(rows, outlook()).data
 
 
-def test_too_little_data_gives_a_reason_and_honest_empty_charts():
+@pytest.mark.integration
+def test_too_little_data_gives_a_reason_and_honest_empty_charts(rules_db):
     from lgs_analytics import pipeline
-    from lgs_analytics.analytics.clean import clean_transactions
+    from lgs_analytics.pipeline import clean_frame
     from tests.report.test_tables import transactions
 
-    outlook = pipeline.forecast(clean_transactions(transactions()))
+    outlook = pipeline.forecast(clean_frame(transactions(), rules_db))
     assert "too few customers" in outlook.unavailable
     assert "No predictions for this data" in present.forecast_status(outlook).data
     empty = pd.DataFrame()
@@ -95,12 +97,11 @@ def test_too_little_data_gives_a_reason_and_honest_empty_charts():
         assert any("No predictions" in t for t in texts(fig)) and saves_png(fig)
 
 
-def test_strict_forecast_raises_for_the_command():
-    import pytest
-
+@pytest.mark.integration
+def test_strict_forecast_raises_for_the_command(rules_db):
     from lgs_analytics import pipeline
-    from lgs_analytics.analytics.clean import clean_transactions
+    from lgs_analytics.pipeline import clean_frame
     from tests.report.test_tables import transactions
 
     with pytest.raises(ValueError, match="too few customers"):
-        pipeline.forecast(clean_transactions(transactions()), strict=True)
+        pipeline.forecast(clean_frame(transactions(), rules_db), strict=True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from lgs_analytics import pipeline
-from lgs_analytics.analytics.clean import clean_transactions
+from lgs_analytics.pipeline import clean_frame
 from lgs_analytics.report import tables as present
 from lgs_analytics.report.formats import count, gbp, pct
 
@@ -35,14 +36,20 @@ def test_formats():
     assert pct(12.345) == "12.3%"
 
 
-def analysed():
+PRODUCTS = pd.DataFrame({"stock_code": ["22423"], "description": ["CAKESTAND"], "quantity": [2],
+                         "revenue": [30.0], "invoices": [2]})
+
+
+@pytest.fixture()
+def analysed(rules_db):
     rows = transactions()
-    cleaned = clean_transactions(rows)
-    return cleaned, pipeline.analyse(cleaned, rows), pipeline.score("standard", cleaned=cleaned)
+    cleaned = clean_frame(rows, rules_db)
+    return cleaned, pipeline.analyse(cleaned, rows, PRODUCTS), pipeline.score("standard", cleaned=cleaned)
 
 
-def test_executive_summary_shows_the_headline_numbers_and_escapes_text():
-    _, analysis, scores = analysed()
+@pytest.mark.integration
+def test_executive_summary_shows_the_headline_numbers_and_escapes_text(analysed):
+    _, analysis, scores = analysed
     page = present.executive_summary(analysis, scores).data
     # Gross 20 + 20 + 10 + 10 = 60, cancelled 10: net £50; 3 customers; 4 orders; 60 / 4 = £15.00.
     assert "£50" in page and ">3<" in page and ">4<" in page and "£15.00" in page
@@ -52,8 +59,9 @@ def test_executive_summary_shows_the_headline_numbers_and_escapes_text():
     assert "<script" not in page
 
 
-def test_tables_escape_and_format():
-    _, analysis, scores = analysed()
+@pytest.mark.integration
+def test_tables_escape_and_format(analysed):
+    _, analysis, scores = analysed
     audit = present.audit_table(analysis.audit).data
     assert "rows loaded" in audit and "cancellations" in audit
     actions = present.segment_action_table(scores.segments).data
@@ -61,8 +69,9 @@ def test_tables_escape_and_format():
     assert "Can&#x27;t Lose" in actions
 
 
-def test_headline_figures_reconcile_on_their_stated_basis():
-    _, analysis, _ = analysed()
+@pytest.mark.integration
+def test_headline_figures_reconcile_on_their_stated_basis(analysed):
+    _, analysis, _ = analysed
     h = analysis.headline
     assert h["gross_revenue"] - h["cancelled_revenue"] == h["net_revenue"] == 50
     assert h["average_order_value"] * h["customer_orders"] == h["gross_revenue"]

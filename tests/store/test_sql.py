@@ -35,6 +35,7 @@ def test_scripts_run_in_order_with_psql_on_an_empty_database_and_again(database_
         views = {r[0] for r in db.query(conn, "SELECT viewname FROM pg_views WHERE schemaname='public'")}
     assert {"load_batches", "export_rows", "transactions", "quarantine", "staging_export_rows"} <= tables
     assert {"stg_export_rows", "current_build", "customer_segments"} <= views
-    assert "stg_transactions" not in views  # the cleaning rules are defined once, in Python
+    assert "stg_transactions" not in views  # the cleaning rules are defined once, in 07_lines.sql
+    assert {"cleaning_rules", "line_groups"} <= tables
     assert {"builds", "customer_rfm", "segments", "customer_predictions", "report_frames",
             "refresh_runs"} <= tables

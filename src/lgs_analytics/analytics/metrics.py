@@ -1,10 +1,12 @@
-"""Business metrics: invoice amounts, monthly orders, sales, users, cohorts, countries, products.
+"""Business metrics: invoice amounts, monthly orders, sales, users, cohorts, countries.
 
 Pure functions: DataFrame in, DataFrame (or dict) out, no I/O.  Inputs follow the
 :mod:`lgs_analytics.analytics.clean` contract: ``purchases`` (product lines of identified customers,
 positive quantity and price, with ``line_total``), ``cancellations`` (``C`` invoice lines,
-negative quantity and ``line_total``) and, where noted, ``transactions`` (all lines with
-the 8 base columns, guests included).
+negative quantity and ``line_total``) and, where noted, ``transactions`` (all lines, guests
+included). Each row is a group of lines of one invoice (``lines`` of them) or a single line: sums
+and distinct invoices are the same either way. The best products are SQL (``top_products`` in
+``sql/07_lines.sql``): ranking them needs every line's stock code, which the groups do not keep.
 
 Conventions:
 
@@ -22,6 +24,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from lgs_analytics.analytics.frames import line_counts
 
 CLOSED_WEEKDAYS: tuple[int, ...] = (5,)  # the shop does not trade on Saturdays
 
@@ -86,9 +90,9 @@ def _monthly(columns: dict[str, pd.Series], dates: list[pd.Series], start=None) 
 def _invoices(purchases: pd.DataFrame) -> pd.DataFrame:
     """One row per invoice: invoice_no, customer_id, invoice_date (earliest line), amount,
     lines, units and ``_m`` (month ordinal)."""
-    invoices = purchases.groupby("invoice_no", sort=True).agg(
+    invoices = purchases.assign(_lines=line_counts(purchases)).groupby("invoice_no", sort=True).agg(
         customer_id=("customer_id", "first"), invoice_date=("invoice_date", "min"),
-        amount=("line_total", "sum"), lines=("quantity", "size"), units=("quantity", "sum"),
+        amount=("line_total", "sum"), lines=("_lines", "sum"), units=("quantity", "sum"),
     ).reset_index()
     invoices["_m"] = _ordinals(invoices["invoice_date"])
     return invoices
@@ -281,32 +285,6 @@ def sales_by_country(purchases: pd.DataFrame, cancellations: pd.DataFrame | None
     return result
 
 
-def top_products(purchases: pd.DataFrame, cancellations: pd.DataFrame | None = None, n: int = 10,
-                 by: str = "revenue") -> pd.DataFrame:
-    """The ``n`` best products by ``revenue`` (GBP) or ``quantity``, net of ``cancellations``.
-
-    Columns: ``stock_code, description`` (its most common description), ``quantity`` and
-    ``revenue`` (purchased minus cancelled: a line cancelled the same day counts for nothing),
-    ``invoices`` (distinct purchase invoices with the product).
-    """
-    if by not in ("revenue", "quantity"):
-        raise ValueError(f"by must be 'revenue' or 'quantity', not {by!r}")
-    lines = purchases if cancellations is None else pd.concat(
-        [purchases[["stock_code", "quantity", "line_total"]],
-         _identified(cancellations)[["stock_code", "quantity", "line_total"]]], ignore_index=True)
-    totals = lines.groupby("stock_code").agg(
-        quantity=("quantity", "sum"), revenue=("line_total", "sum")).reset_index()
-    best = totals.sort_values([by, "stock_code"], ascending=[False, True]).head(n)
-    rows = purchases[purchases["stock_code"].isin(best["stock_code"])]
-    invoices = rows.groupby("stock_code")["invoice_no"].nunique()
-    descriptions = (rows.groupby(["stock_code", "description"]).size().rename("lines").reset_index()
-                    .sort_values(["stock_code", "lines", "description"], ascending=[True, False, True])
-                    .drop_duplicates("stock_code").set_index("stock_code")["description"])
-    best = best.assign(description=best["stock_code"].map(descriptions),
-                       invoices=best["stock_code"].map(invoices).astype("int64"))
-    return best[["stock_code", "description", "quantity", "revenue", "invoices"]].reset_index(drop=True)
-
-
 def customer_invoices(purchases: pd.DataFrame, cancellations: pd.DataFrame) -> pd.DataFrame:
     """Every invoice of an identified customer: ``customer_id, invoice_no, invoice_date, kind``
     (``purchase`` or ``cancellation``), ``lines, units, amount`` (GBP; negative for a
@@ -314,9 +292,9 @@ def customer_invoices(purchases: pd.DataFrame, cancellations: pd.DataFrame) -> p
     frames = []
     for kind, lines in (("purchase", purchases), ("cancellation", _identified(cancellations))):
         lines = lines[lines["customer_id"].notna()]
-        invoices = lines.groupby("invoice_no", sort=False).agg(
+        invoices = lines.assign(_lines=line_counts(lines)).groupby("invoice_no", sort=False).agg(
             customer_id=("customer_id", "first"), invoice_date=("invoice_date", "min"),
-            lines=("quantity", "size"), units=("quantity", "sum"), amount=("line_total", "sum"),
+            lines=("_lines", "sum"), units=("quantity", "sum"), amount=("line_total", "sum"),
             country=("country", "first")).reset_index()
         frames.append(invoices.assign(kind=kind))
     out = pd.concat(frames, ignore_index=True)
@@ -397,5 +375,5 @@ __all__ = [
     "cohort_retention", "cohort_sizes", "customer_invoices", "headline_numbers", "invoice_amounts",
     "monthly_active_users",
     "monthly_orders", "monthly_sales", "new_vs_existing", "partial_months", "sales_by_country",
-    "top_products", "trim_to_quantile", "yyyymm",
+    "trim_to_quantile", "yyyymm",
 ]

@@ -102,7 +102,7 @@ def customer_summary(
 ) -> pd.DataFrame:
     """Per-customer frequency, recency, T and monetary value, as the lifetimes models take them.
 
-    ``purchases`` are cleaned purchase lines (:func:`lgs_analytics.analytics.clean.clean_transactions`).
+    ``purchases`` are cleaned purchase lines (:func:`lgs_analytics.analytics.clean.split_lines`).
     ``as_of`` (taken at midnight; default the day after the last purchase) ends the
     observation: later lines are ignored.  Indexed by ``customer_id`` (int64), sorted;
     columns ``frequency`` (int64, repeat purchase days), ``recency`` (days from the first to

@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from lgs_analytics.analytics.frames import line_totals, require_columns
+from lgs_analytics.analytics.frames import line_totals, require_columns, returned_values
 from lgs_analytics.analytics.segments import assign_segments
 from lgs_analytics.config import DB_COLUMNS
 
@@ -187,9 +187,7 @@ def standard_metrics(
     returned = cancellations[cancellations["invoice_date"] < as_of]
     metrics = _per_customer(bought, line_totals(bought))
     returned = returned[returned["customer_id"].notna()]
-    returned_value = (
-        line_totals(returned).abs().groupby(returned["customer_id"].astype("int64")).sum()
-    )
+    returned_value = returned_values(returned).groupby(returned["customer_id"].astype("int64")).sum()
     metrics["monetary"] = metrics["monetary"] - returned_value.reindex(
         metrics.index, fill_value=0.0
     )
@@ -206,7 +204,7 @@ def rfm_standard(
     """RFM on cleaned data (the default method).
 
     ``purchases`` and ``cancellations`` come from
-    :func:`lgs_analytics.analytics.clean.clean_transactions` (overlapping exports and exact
+    :func:`lgs_analytics.analytics.clean.split_lines` (overlapping exports and exact
     duplicates removed, product lines only).  Definitions:
 
     - ``as_of``: default midnight of the day after the last invoice date in either frame;
@@ -222,7 +220,7 @@ def rfm_standard(
       last purchase to measure recency from and no order to count.
     - scores: :func:`rank_scores`, tie-robust and always 1-5, also on one customer.
     """
-    require_columns(purchases, RAW_COLUMNS, "rfm_standard purchases")
+    require_columns(purchases, ("invoice_no", "invoice_date", "customer_id"), "rfm_standard purchases")
     require_columns(cancellations, ("invoice_date", "customer_id"), "rfm_standard cancellations")
     as_of_ts = resolve_as_of("standard", as_of, purchases, cancellations)
     metrics = standard_metrics(purchases, cancellations, as_of_ts)

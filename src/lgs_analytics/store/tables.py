@@ -18,19 +18,22 @@ BASE_COLUMNS = DB_COLUMNS
 _ARROW_TYPES = {
     "invoice_no": pa.string(), "stock_code": pa.string(), "description": pa.string(),
     "quantity": pa.int64(), "invoice_date": pa.timestamp("us"), "unit_price": pa.float64(),
-    "customer_id": pa.int64(), "country": pa.string(), "is_repeat": pa.bool_(),
+    "customer_id": pa.int64(), "country": pa.string(),
 }
 
 
+def _window_bounds(start: dt.date | str | None, end: dt.date | str | None) -> tuple:
+    """[from, before): the first instant of ``start`` and the midnight after ``end`` (an inclusive
+    end date), each None when not given."""
+    return (None if start is None else pd.Timestamp(start).to_pydatetime(),
+            None if end is None else (pd.Timestamp(end).normalize() + pd.Timedelta(days=1)).to_pydatetime())
+
+
 def _date_filter(start: dt.date | str | None, end: dt.date | str | None) -> tuple[str, tuple]:
-    clauses, params = [], []
-    if start is not None:
-        clauses.append("invoice_date >= %s")
-        params.append(pd.Timestamp(start).to_pydatetime())
-    if end is not None:  # inclusive end date: everything before the next midnight
-        clauses.append("invoice_date < %s")
-        params.append((pd.Timestamp(end).normalize() + pd.Timedelta(days=1)).to_pydatetime())
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+    after, before = _window_bounds(start, end)
+    clauses = [c for c, v in (("invoice_date >= %s", after), ("invoice_date < %s", before)) if v is not None]
+    params = tuple(v for v in (after, before) if v is not None)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
 def _typed(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -41,22 +44,73 @@ def _typed(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
                         "invoice_no": "string", "stock_code": "string", "description": "string",
                         "country": "string"})
     out["invoice_date"] = pd.to_datetime(out["invoice_date"])
-    if "is_repeat" in out:
-        out["is_repeat"] = out["is_repeat"].astype(bool)
     return out
 
 
-def read_transactions(conn, start=None, end=None) -> pd.DataFrame:
-    """Each line once (overlapping exports removed), with ``is_repeat`` marking exact repeats."""
+LINE_TYPES = {"invoice_no": pa.string(), "invoice_date": pa.timestamp("us"), "customer_id": pa.int64(),
+              "country": pa.string(), "step": pa.int64(), "lines": pa.int64(), "quantity": pa.int64(),
+              "line_total": pa.float64(), "returned": pa.float64()}
+
+
+def read_lines(conn, start=None, end=None) -> pd.DataFrame:
+    """The transactions in [start, end] grouped by invoice, date, customer, country and cleaning step
+    (``line_groups``, sql/07_lines.sql): what a build computes from (analytics.clean.LINE_COLUMNS)."""
     where, params = _date_filter(start, end)
-    columns = (*BASE_COLUMNS, "is_repeat")
     frame = db.copy_out(
         conn,
-        f"SELECT {', '.join(BASE_COLUMNS)}, occurrence > 1 AS is_repeat FROM transactions{where} "
-        "ORDER BY invoice_date, invoice_no",
-        params, dtypes={c: _ARROW_TYPES[c] for c in columns},
+        "SELECT invoice_no, invoice_date, customer_id, country, step, lines, quantity, "
+        f"amount::float8 AS line_total, returned::float8 AS returned FROM line_groups{where} "
+        "ORDER BY invoice_date, invoice_no, customer_id, country, step",
+        params, dtypes=LINE_TYPES,
     )
-    return _typed(frame, columns)
+    if frame.empty:
+        frame = pd.DataFrame({c: pd.Series(dtype="object") for c in LINE_TYPES})
+    out = frame.astype({"invoice_no": "string", "customer_id": "Int64", "country": "string",
+                        "step": "int64", "lines": "int64", "quantity": "int64", "line_total": "float64",
+                        "returned": "float64"})
+    out["invoice_date"] = pd.to_datetime(out["invoice_date"])
+    return out
+
+
+RULE_INPUTS = ("invoice_no", "stock_code", "quantity", "unit_price", "customer_id", "occurrence")
+
+
+def clean_steps(conn, lines: pd.DataFrame) -> list[int]:
+    """The cleaning step the rules give each of ``lines`` (columns RULE_INPUTS), in order: the same
+    ``clean_step`` as every loaded line gets, for lines that were never loaded."""
+    values = lines[list(RULE_INPUTS)].assign(row_no=range(len(lines)))
+    db.query(conn, "CREATE TEMP TABLE rule_inputs (invoice_no text, stock_code text, quantity integer, "
+                   "unit_price numeric, customer_id integer, occurrence integer, row_no bigint) "
+                   "ON COMMIT DROP")
+    db.copy_in(conn, "rule_inputs", [*RULE_INPUTS, "row_no"], values)
+    rows = db.query(conn, f"SELECT clean_step({', '.join(RULE_INPUTS)}) FROM rule_inputs ORDER BY row_no")
+    db.query(conn, "DROP TABLE rule_inputs")
+    return [step for (step,) in rows]
+
+
+def read_cleaning_rules(conn) -> list[tuple[int, str, str, bool]]:
+    """The cleaning rules in order, as (step, name, rule, set_aside): ``cleaning_rules``, sql/07_lines.sql."""
+    return [tuple(row) for row in
+            db.query(conn, "SELECT step, name, rule, set_aside FROM cleaning_rules ORDER BY step")]
+
+
+def read_top_products(conn, start=None, end=None, n: int = 10, by: str = "revenue") -> pd.DataFrame:
+    """The ``n`` best products of [start, end] by ``revenue`` (GBP) or ``quantity``, net of the
+    identified customers' cancellations (``top_products``, sql/07_lines.sql): ``stock_code,
+    description`` (its most common), ``quantity, revenue, invoices`` (distinct purchase invoices)."""
+    if by not in ("revenue", "quantity"):
+        raise ValueError(f"by must be 'revenue' or 'quantity', not {by!r}")
+    window = _window_bounds(start, end)
+    frame = db.copy_out(
+        conn, "SELECT stock_code, description, quantity, revenue::float8 AS revenue, invoices "
+              "FROM top_products(%s, %s, %s, %s)", (*window, n, by),
+        dtypes={"stock_code": pa.string(), "description": pa.string(), "quantity": pa.int64(),
+                "revenue": pa.float64(), "invoices": pa.int64()})
+    if frame.empty:
+        frame = pd.DataFrame({c: pd.Series(dtype="object") for c in
+                              ("stock_code", "description", "quantity", "revenue", "invoices")})
+    return frame.astype({"stock_code": "string", "description": "string", "quantity": "int64",
+                         "revenue": "float64", "invoices": "int64"})
 
 
 def read_export_rows(conn, start=None, end=None) -> pd.DataFrame:

@@ -1,0 +1,174 @@
+-- 07_lines.sql: the cleaning rules, and the transactions grouped by invoice and rule.
+--
+-- The cleaning rules are defined here and nowhere else: every line of transactions gets the
+-- number of the first rule that takes it (clean_step), and the lines are kept grouped by
+-- (invoice, date, customer, country, step) in line_groups. The build reads those groups, some
+-- 20 times fewer rows than lines, so its memory follows invoices and customers rather than
+-- lines; the money and counts it reports are sums over them.
+--
+-- line_groups grows with each load (finish_batch adds the lines new in the batch), and is
+-- rebuilt from transactions when this script runs (the rules may have changed) and by
+-- `lgs build --full`. Both go through add_line_groups, so the two paths agree by construction;
+-- a test checks that they do.
+
+-- The rules in order, for the audit: a line is taken by the FIRST rule that matches it; step 0
+-- (no rule) is a purchase kept for analysis. set_aside: the rule's lines are kept apart
+-- (cancellations are netted against purchases), not dropped.
+CREATE TABLE IF NOT EXISTS cleaning_rules (
+    step       smallint PRIMARY KEY CHECK (step > 0),
+    name       text     NOT NULL UNIQUE,
+    rule       text     NOT NULL,   -- one sentence for stakeholders (the report's audit table)
+    set_aside  boolean  NOT NULL DEFAULT false
+);
+DELETE FROM cleaning_rules;
+INSERT INTO cleaning_rules (step, name, rule, set_aside) VALUES
+    (1, 'exact duplicates',
+        'Lines that repeat an identical earlier line of the same invoice in the same export.', false),
+    (2, 'missing customer id',
+        'Lines without a customer id cannot be attributed to a customer.', false),
+    (3, 'adjustments',
+        'Bad-debt adjustments (''A'' invoices) are bookkeeping entries, not sales.', false),
+    (4, 'non-product codes',
+        'Postage, bank charges, fees, manual entries, samples, vouchers and tests are not products.', false),
+    (5, 'zero or negative price',
+        'Lines with a unit price of zero or less are free items or bookkeeping.', false),
+    (6, 'cancellations',
+        'Cancelled and returned lines (''C'' invoices) are set aside and netted against purchases.', true),
+    (7, 'stock write-offs',
+        'Lines with zero or negative quantity that are not cancellations are stock write-offs.', false);
+
+-- A product code is five digits and optional letters (85123A, 15056BL, 79323P), after trimming,
+-- in any letter case; codes starting with DCGS (DCGS0058, DCGSSBOY) are products too: in the real
+-- export they are named merchandise of the dotcom gift shop at normal prices. Everything else is
+-- a non-product line: the service codes listed (POST, DOT, M, C2, D, S, B, PADS, BANK CHARGES,
+-- AMAZONFEE, ADJUST, TEST001, CRUK; none fits the pattern, they are named to document the rule)
+-- and any other code that fits neither pattern (gift_0001_20, SP1002, ADJUST2).
+CREATE OR REPLACE FUNCTION is_product_code(stock_code text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT btrim(stock_code, E' \t\n\r\f\v') ~ '^([0-9]{5}[A-Za-z]*|DCGS[A-Za-z0-9]+)$'
+       AND upper(btrim(stock_code, E' \t\n\r\f\v')) <> ALL (ARRAY[
+           'POST', 'DOT', 'M', 'C2', 'D', 'S', 'B', 'PADS', 'BANK CHARGES', 'AMAZONFEE',
+           'ADJUST', 'TEST001', 'CRUK'])
+$$;
+
+-- The invoice's letter: 'C' (cancellations and returns), 'A' (bad-debt adjustments) or another.
+CREATE OR REPLACE FUNCTION invoice_prefix(invoice_no text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT upper(left(btrim(invoice_no, E' \t\n\r\f\v'), 1))
+$$;
+
+-- The step of cleaning_rules that takes a line (0: none, a purchase). Each rule is a test of the
+-- line alone, so the first match is the same as applying the rules one after another.
+CREATE OR REPLACE FUNCTION clean_step(invoice_no text, stock_code text, quantity integer,
+                                      unit_price numeric, customer_id integer, occurrence integer)
+RETURNS smallint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT (CASE
+        WHEN occurrence > 1 THEN 1                        -- an identical earlier line of the invoice
+        WHEN customer_id IS NULL THEN 2
+        WHEN invoice_prefix(invoice_no) = 'A' THEN 3
+        WHEN NOT is_product_code(stock_code) THEN 4
+        WHEN NOT unit_price > 0 THEN 5
+        WHEN invoice_prefix(invoice_no) = 'C' THEN 6
+        WHEN NOT quantity > 0 THEN 7                      -- not a cancellation (step 6 came first)
+        ELSE 0
+    END)::smallint
+$$;
+
+-- Each line's step is kept in transactions (load_staged_rows sets it as a line lands): the
+-- product figures then read it without testing every stock code again. When this script runs
+-- (sql/ changed, the rules perhaps with it) the lines whose step the rules now give differently
+-- are corrected, and line_groups is rebuilt below.
+UPDATE transactions t
+SET step = clean_step(t.invoice_no, t.stock_code, t.quantity, t.unit_price, t.customer_id, t.occurrence)
+WHERE t.step IS DISTINCT FROM
+      clean_step(t.invoice_no, t.stock_code, t.quantity, t.unit_price, t.customer_id, t.occurrence);
+ALTER TABLE transactions ALTER COLUMN step SET NOT NULL;
+
+-- The lines grouped: one row per invoice, date, customer, country and step. Sums are exact
+-- (numeric), so adding a batch's groups to the earlier ones gives what grouping them all at once does.
+CREATE TABLE IF NOT EXISTS line_groups (
+    invoice_no    text      NOT NULL,
+    invoice_date  timestamp NOT NULL,
+    customer_id   integer,
+    country       text,
+    step          smallint  NOT NULL,
+    lines         bigint    NOT NULL,   -- lines in the group
+    quantity      bigint    NOT NULL,   -- their units
+    amount        numeric   NOT NULL,   -- their line totals, GBP
+    returned      numeric   NOT NULL    -- their line totals' absolute values, GBP (what a return is worth)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS line_groups_key
+    ON line_groups (invoice_no, invoice_date, customer_id, country, step) NULLS NOT DISTINCT;
+-- A batch's new lines are found by the batch that first carried them; batches are appended in
+-- order, so a block range index finds them in the pages written last, whatever the history.
+CREATE INDEX IF NOT EXISTS transactions_first_batch_brin ON transactions USING brin (first_batch_id);
+
+-- Add the lines first carried by batches first_batch..last_batch to line_groups.
+CREATE OR REPLACE FUNCTION add_line_groups(first_batch bigint, last_batch bigint)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    n_groups bigint;
+BEGIN
+    INSERT INTO line_groups AS g (invoice_no, invoice_date, customer_id, country, step,
+                                  lines, quantity, amount, returned)
+    SELECT invoice_no, invoice_date, customer_id, country, step,
+           count(*), sum(quantity), sum(quantity * unit_price), sum(abs(quantity * unit_price))
+    FROM transactions
+    WHERE first_batch_id BETWEEN first_batch AND last_batch
+    GROUP BY invoice_no, invoice_date, customer_id, country, step
+    ON CONFLICT (invoice_no, invoice_date, customer_id, country, step) DO UPDATE
+    SET lines = g.lines + excluded.lines, quantity = g.quantity + excluded.quantity,
+        amount = g.amount + excluded.amount, returned = g.returned + excluded.returned;
+    GET DIAGNOSTICS n_groups = ROW_COUNT;
+    RETURN n_groups;
+END $$;
+
+-- line_groups from scratch (rules changed, or `lgs build --full`): every batch's lines again.
+CREATE OR REPLACE FUNCTION rebuild_line_groups() RETURNS bigint
+LANGUAGE plpgsql AS $$
+BEGIN
+    TRUNCATE line_groups;
+    RETURN add_line_groups(0, 9223372036854775807);  -- every batch there is
+END $$;
+
+-- This script runs when sql/ changes, the rules perhaps with it.
+SELECT rebuild_line_groups();
+
+-- The best products of a window by revenue or quantity: purchases net of the identified
+-- customers' cancellations (a line cancelled the same day counts for nothing), with the
+-- product's most common description and the distinct purchase invoices that carry it.
+-- Two passes over the window's lines, none held: the totals, then the best products' lines.
+DROP FUNCTION IF EXISTS top_products(timestamp, timestamp, integer, text);
+CREATE FUNCTION top_products(window_start timestamp, window_end timestamp, n integer, by_what text)
+RETURNS TABLE (stock_code text, description text, quantity bigint, revenue numeric, invoices bigint)
+LANGUAGE sql STABLE AS $$
+    WITH lines AS NOT MATERIALIZED (
+        SELECT t.stock_code, t.description, t.invoice_no, t.quantity,
+               t.quantity * t.unit_price AS line_total, t.step
+        FROM transactions t
+        WHERE (t.step = 0 OR (t.step = 6 AND t.customer_id IS NOT NULL))
+          AND (window_start IS NULL OR t.invoice_date >= window_start)
+          AND (window_end IS NULL OR t.invoice_date < window_end)
+    ), totals AS (
+        SELECT l.stock_code, sum(l.quantity)::bigint AS quantity, sum(l.line_total) AS revenue,
+               CASE WHEN by_what = 'quantity' THEN sum(l.quantity) ELSE sum(l.line_total) END AS rank_by
+        FROM lines l GROUP BY l.stock_code
+    ), best AS (
+        SELECT * FROM totals ORDER BY totals.rank_by DESC, totals.stock_code COLLATE "C" LIMIT n
+    ), picked AS (
+        SELECT l.stock_code, l.description, l.invoice_no
+        FROM lines l JOIN best b ON b.stock_code = l.stock_code WHERE l.step = 0
+    ), descriptions AS (
+        SELECT DISTINCT ON (d.stock_code) d.stock_code, d.description
+        FROM (SELECT p.stock_code, p.description, count(*) AS lines FROM picked p
+              WHERE p.description IS NOT NULL GROUP BY p.stock_code, p.description) d
+        ORDER BY d.stock_code, d.lines DESC, d.description COLLATE "C"
+    ), invoices AS (
+        SELECT p.stock_code, count(DISTINCT p.invoice_no) AS invoices FROM picked p GROUP BY p.stock_code
+    )
+    SELECT b.stock_code, d.description, b.quantity, b.revenue, coalesce(i.invoices, 0)
+    FROM best b
+    LEFT JOIN descriptions d ON d.stock_code = b.stock_code
+    LEFT JOIN invoices i ON i.stock_code = b.stock_code
+    ORDER BY b.rank_by DESC, b.stock_code COLLATE "C"
+$$;
