@@ -37,25 +37,24 @@ INSERT INTO cleaning_rules (step, name, rule, set_aside) VALUES
     (7, 'stock write-offs',
         'Lines with zero or negative quantity that are not cancellations are stock write-offs.', false);
 
--- A product code is five digits and optional letters (85123A, 15056BL, 79323P), after trimming,
--- in any letter case; codes starting with DCGS (DCGS0058, DCGSSBOY) are products too: in the real
--- export they are named merchandise of the dotcom gift shop at normal prices. Everything else is
--- a non-product line: the service codes listed (POST, DOT, M, C2, D, S, B, PADS, BANK CHARGES,
--- AMAZONFEE, ADJUST, TEST001, CRUK; none fits the pattern, they are named to document the rule)
--- and any other code that fits neither pattern (gift_0001_20, SP1002, ADJUST2).
+-- A product code is five digits and optional letters (85123A, 15056BL, 79323P), spaces around it
+-- aside, in any letter case; codes starting with DCGS (DCGS0058, DCGSSBOY) are products too: in the
+-- real export they are named merchandise of the dotcom gift shop at normal prices. Everything else
+-- is a non-product line: the service codes of the real export (POST, DOT, M, C2, D, S, B, PADS,
+-- BANK CHARGES, AMAZONFEE, ADJUST, TEST001, CRUK: none fits the pattern, a test checks they go) and
+-- any other code that fits neither pattern (gift_0001_20, SP1002, ADJUST2). One regular expression,
+-- no other string work: it runs on every line loaded.
+DROP FUNCTION IF EXISTS invoice_prefix(text);
 CREATE OR REPLACE FUNCTION is_product_code(stock_code text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT btrim(stock_code, E' \t\n\r\f\v') ~ '^([0-9]{5}[A-Za-z]*|DCGS[A-Za-z0-9]+)$'
-       AND upper(btrim(stock_code, E' \t\n\r\f\v')) <> ALL (ARRAY[
-           'POST', 'DOT', 'M', 'C2', 'D', 'S', 'B', 'PADS', 'BANK CHARGES', 'AMAZONFEE',
-           'ADJUST', 'TEST001', 'CRUK'])
+    SELECT stock_code ~ '^[[:space:]]*([0-9]{5}[A-Za-z]*|DCGS[A-Za-z0-9]+)[[:space:]]*$'
 $$;
 
--- The invoice's letter: 'C' (cancellations and returns), 'A' (bad-debt adjustments) or another.
-CREATE OR REPLACE FUNCTION invoice_prefix(invoice_no text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT upper(left(btrim(invoice_no, E' \t\n\r\f\v'), 1))
-$$;
+-- Invoices by their letter: 'C' cancellations and returns, 'A' bad-debt adjustments (any case).
+CREATE OR REPLACE FUNCTION is_cancellation_invoice(invoice_no text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT invoice_no ~ '^[[:space:]]*[Cc]' $$;
+CREATE OR REPLACE FUNCTION is_adjustment_invoice(invoice_no text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT invoice_no ~ '^[[:space:]]*[Aa]' $$;
 
 -- The step of cleaning_rules that takes a line (0: none, a purchase). Each rule is a test of the
 -- line alone, so the first match is the same as applying the rules one after another.
@@ -65,10 +64,10 @@ RETURNS smallint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT (CASE
         WHEN occurrence > 1 THEN 1                        -- an identical earlier line of the invoice
         WHEN customer_id IS NULL THEN 2
-        WHEN invoice_prefix(invoice_no) = 'A' THEN 3
+        WHEN is_adjustment_invoice(invoice_no) THEN 3
         WHEN NOT is_product_code(stock_code) THEN 4
         WHEN NOT unit_price > 0 THEN 5
-        WHEN invoice_prefix(invoice_no) = 'C' THEN 6
+        WHEN is_cancellation_invoice(invoice_no) THEN 6
         WHEN NOT quantity > 0 THEN 7                      -- not a cancellation (step 6 came first)
         ELSE 0
     END)::smallint
@@ -105,7 +104,9 @@ CREATE INDEX IF NOT EXISTS transactions_first_batch_brin ON transactions USING b
 
 -- Add the lines first carried by batches first_batch..last_batch to line_groups.
 CREATE OR REPLACE FUNCTION add_line_groups(first_batch bigint, last_batch bigint)
-RETURNS bigint LANGUAGE plpgsql AS $$
+RETURNS bigint LANGUAGE plpgsql
+SET work_mem = '256MB'  -- a million lines' groups hash in memory (at the default 4MB they spill: 40% slower)
+AS $$
 DECLARE
     n_groups bigint;
 BEGIN

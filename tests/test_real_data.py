@@ -247,3 +247,12 @@ def test_lgs_campaign_refuses_in_one_line(real, tmp_path, capsys, monkeypatch, a
     err = capsys.readouterr().err
     assert says in err and err.count("\n") == 1
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_the_charts_drawn_in_several_processes_are_the_ones_drawn_in_one(real):
+    from lgs_analytics.report import figures
+
+    page = pipeline.published()
+    shared_out = figures.render_all(page, workers=2)
+    assert list(shared_out) == list(figures.drawable(page))
+    assert shared_out == figures.render_all(page, workers=1)

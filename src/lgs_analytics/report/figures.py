@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import html
 import io
+import multiprocessing
+import os
 import re
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -167,9 +170,32 @@ def drawable(page: Page) -> tuple[str, ...]:
     return tuple(name for name in CHARTS if name not in skip)
 
 
-def render_all(page: Page) -> dict[str, tuple[str, str]]:
-    """Every chart of the page, drawn: what ``lgs build`` publishes so that reports need not draw."""
-    return {name: render(name, page) for name in drawable(page)}
+_DRAWING: Page | None = None  # the page render_all's drawing processes inherit (fork: never pickled)
+
+
+def _render_inherited(name: str) -> tuple[str, str]:
+    return render(name, _DRAWING)
+
+
+def render_all(page: Page, workers: int | None = None) -> dict[str, tuple[str, str]]:
+    """Every chart of the page, drawn: what ``lgs build`` publishes so that reports need not draw.
+
+    Drawing is CPU-bound Python (matplotlib), so the charts are shared out between ``workers``
+    processes (default: one per core) forked from this one, which hands them the page by inheritance;
+    where fork does not exist, or with one worker, they are drawn here one after the other. The same
+    page gives the same SVG either way (``svg.hashsalt``)."""
+    global _DRAWING
+    names = drawable(page)
+    workers = min(len(names), workers or os.cpu_count() or 1)
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return {name: render(name, page) for name in names}
+    _charts.sales  # import matplotlib and set its SVG options once, before forking  # noqa: B018
+    _DRAWING = page
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return dict(zip(names, pool.map(_render_inherited, names), strict=True))
+    finally:
+        _DRAWING = None
 
 
 def _figure(name: str, page: Page) -> str:
