@@ -126,14 +126,25 @@ def database_state() -> dict:
     return {"transactions": lines, "revenue_gbp": revenue, "line_ids_md5": digest}
 
 
+def refresh_steps(work: Path) -> dict[str, float]:
+    """The steps' seconds of the last `lgs refresh` run, from its log (load, build: marts and charts,
+    report)."""
+    return json.loads((work / "data" / "logs" / "refresh.jsonl").read_text().splitlines()[-1])["steps"]
+
+
+def step_medians(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {step: round(statistics.median(r[step] for r in runs), 2) for step in runs[0]}
+
+
 def refresh_runs(files: list[Path], work: Path, env: dict, runs: int,
-                 before: list[Path] | None = None) -> tuple[list[tuple[float, int]], dict]:
+                 before: list[Path] | None = None) -> tuple[list[tuple[float, int]], dict, list[dict]]:
     """Time `lgs refresh` of ``files`` dropped into an inbox, from a reset database (into which
-    ``before`` is loaded first, untimed). Returns the runs and the database state after them."""
+    ``before`` is loaded first, untimed). Returns the runs (seconds, peak bytes), the database state
+    after them and each run's steps (from its log)."""
     import shutil
 
     inbox = work / "data" / "inbox"
-    measured = []
+    measured, steps = [], []
     for _ in range(runs):
         subprocess.run([*LGS, "db", "reset", "--yes"], env=env, check=True, capture_output=True)
         for path in before or []:
@@ -145,7 +156,8 @@ def refresh_runs(files: list[Path], work: Path, env: dict, runs: int,
             os.utime(inbox / path.name, (time.time() - 1000 + n, time.time() - 1000 + n))  # arrival order
         measured.append(run_measured([*LGS, "refresh", "--quiet", "--inbox", str(inbox),
                                       "--out", str(work / "refresh_report.html")], env))
-    return measured, database_state()
+        steps.append(refresh_steps(work))
+    return measured, database_state(), steps
 
 
 def weekly_files(rows: int, work: Path) -> dict[str, list[Path]]:
@@ -216,7 +228,7 @@ def main() -> None:
 
     # `lgs refresh`: three overlapping exports of the same data must give the single load's database.
     weekly = weekly_files(args.rows, work)
-    thirds, after_thirds = refresh_runs(weekly["thirds"], work, env, args.runs)
+    thirds, after_thirds, _ = refresh_runs(weekly["thirds"], work, env, args.runs)
     results["refresh_three_overlapping_exports"] = {
         **summary([t for t, _ in thirds]), "peak_mib": max(m for _, m in thirds) // 2**20,
         "export_rows": [sum(1 for _ in p.open()) - 1 for p in weekly["thirds"]]}
@@ -227,12 +239,13 @@ def main() -> None:
           f"{results['refresh_three_overlapping_exports']['median']:.1f} s; "
           f"same database as one load: {after_thirds == single_load}", flush=True)
     history, latest = weekly["increment"]
-    weekly_runs, _ = refresh_runs([latest], work, env, args.runs, before=[history])
+    weekly_runs, _, weekly_steps = refresh_runs([latest], work, env, args.runs, before=[history])
     results["refresh_weekly_export_into_full_database"] = {
         **summary([t for t, _ in weekly_runs]), "peak_mib": max(m for _, m in weekly_runs) // 2**20,
-        "export_rows": sum(1 for _ in latest.open()) - 1}
+        "export_rows": sum(1 for _ in latest.open()) - 1, "steps_median_s": step_medians(weekly_steps)}
     print(f"  weekly refresh (six weeks' export into the full database): "
-          f"{results['refresh_weekly_export_into_full_database']['median']:.1f} s", flush=True)
+          f"{results['refresh_weekly_export_into_full_database']['median']:.1f} s, steps "
+          f"{results['refresh_weekly_export_into_full_database']['steps_median_s']}", flush=True)
 
     from lgs_analytics import pipeline
     from lgs_analytics.store import db

@@ -148,12 +148,14 @@ def run_build(args: argparse.Namespace, classic: bool | None = None) -> int:
     parameters = BuildParameters(build_methods(classic), getattr(args, "as_of", None),
                                  getattr(args, "start", None), getattr(args, "end", None))
     say = (lambda _: None) if getattr(args, "quiet", False) else (lambda line: print(f"  {line}"))
-    build_id, result = build(parameters, say=say, full=getattr(args, "full", False))
+    parts: dict[str, float] = {}
+    build_id, result = build(parameters, say=say, full=getattr(args, "full", False), seconds=parts)
     outlook = result.forecast
     predictions = (f"no predictions ({outlook.unavailable})" if outlook.unavailable else
                    f"predictions for {len(outlook.customers):,} customers "
                    f"({int(outlook.customers['churn_risk'].sum()):,} churn alerts)")
-    print(f"published build {build_id} in {time.perf_counter() - started:.1f} s: "
+    print(f"published build {build_id} in {time.perf_counter() - started:.1f} s "
+          f"(marts {parts['marts']:.1f} s, charts {parts['charts']:.1f} s): "
           f"{len(result.scores['standard'].customers):,} customers scored "
           f"({', '.join(result.scores)}) as of {result.as_of:%Y-%m-%d}; {predictions}")
     return build_id

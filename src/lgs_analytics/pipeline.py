@@ -323,9 +323,10 @@ def regroup_lines() -> int:
 
 
 def build(parameters: BuildParameters | None = None, say: Callable[[str], None] = lambda _: None,
-          full: bool = False) -> tuple[int, Build]:
+          full: bool = False, seconds: dict[str, float] | None = None) -> tuple[int, Build]:
     """Compute and publish the marts in one transaction; return (build id, results). ``full``
-    regroups every line first (`lgs build --full`).
+    regroups every line first (`lgs build --full`); ``seconds``, when given, receives how long the
+    marts (reading, computing, publishing) and the charts took.
 
     Raises :class:`BuildRefused` (after logging the refusal in ``builds``) when the build would
     publish nothing; the last good build stays published.
@@ -352,13 +353,18 @@ def build(parameters: BuildParameters | None = None, say: Callable[[str], None] 
             batches = batches if batches is not None else tables.read_batches(conn)
             publish.record_refused(conn, _build_record(parameters, started, batches, detail=reason))
         raise BuildRefused(f"build refused: {reason}; the published build is unchanged")
+    drawing = time.perf_counter()
     charts = draw_charts(result, say)
+    drawn = time.perf_counter()
     with db.connect() as conn:
         scores = {m: (s.as_of, s.customers, s.segments) for m, s in result.scores.items()}
         predictions = None if result.forecast.unavailable else result.forecast.customers
         build_id = publish.publish(conn, _build_record(parameters, started, batches, result),
                                    scores, predictions, _frames(result), result.campaign,
                                    result.customer_orders, charts)
+    if seconds is not None:
+        seconds["charts"] = round(drawn - drawing, 2)
+        seconds["marts"] = round((dt.datetime.now(dt.UTC) - started).total_seconds() - seconds["charts"], 2)
     return build_id, result
 
 

@@ -257,8 +257,11 @@ def recompute(paths: RefreshPaths, *, method: str, pseudonymise: bool, progress:
     started = time.perf_counter()
     current = current_build()
     keep_classic = method == "classic" or (current is not None and "classic" in current.parameters.methods)
-    build_id, _ = build(BuildParameters(("standard", "classic") if keep_classic else ("standard",)))
+    parts: dict[str, float] = {}
+    build_id, _ = build(BuildParameters(("standard", "classic") if keep_classic else ("standard",)),
+                        seconds=parts)
     steps["build"] = round(time.perf_counter() - started, 2)
+    steps.update({f"build_{part}": value for part, value in parts.items()})  # build_marts, build_charts
     say(f"published build {build_id} (scores, segments, predictions and report aggregates)")
     started = time.perf_counter()
     build_report(paths.report, {"method": method, "pseudonymise": pseudonymise}, progress=progress)
