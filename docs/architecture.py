@@ -183,13 +183,13 @@ def draw(out: Path) -> Path:
                  "sql/ mounted read-only;\nrun in name order, once,\non an empty volume",
                  pad=1.4, mono=True, title_size=10)
     postgres = box(ax, "db", 2, "PostgreSQL 18", "load_batches  export_rows\ntransactions  quarantine\n"
-                   "builds  (raw layer + record)", pad=1.4)
+                   "cleaning_rules  line_groups\nbuilds  (raw layer + record)", pad=1.4)
     webapp = box(ax, "db", 4, "published build (marts)",
                  "customer_rfm  segments\ncustomer_predictions\nreport_frames  current_build", pad=1.4)
 
     load = box(ax, "report", 0, "lgs report --load data/raw", "loads every export in data/raw/ (validate,\n"
-               "quarantine, COPY; idempotent), then lgs build:\nclean rfm segments predict, publish "
-               "in one transaction", last=1, pad=1.1, mono=True)
+               "quarantine, COPY, clean and group in SQL;\nidempotent), then lgs build: metrics rfm\n"
+               "segments predict, publish in one transaction", last=1, pad=1.1, mono=True)
     run = box(ax, "report", 3, "notebook → HTML",
               "papermill runs the notebook on\nthe published build (reads only);\n"
               "nbconvert writes reports/…html", pad=1.1)

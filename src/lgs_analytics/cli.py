@@ -392,7 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also publish the classic (seed) scores; default: as the current build does")
     bld.add_argument("--full", action="store_true",
                      help="regroup every transaction line first instead of trusting the groups each load "
-                          "added (the two agree; this is the check, and the cure if they ever did not)")
+                          "added, and say how many groups differed (0: they agreed)")
     bld.add_argument("--quiet", action="store_true", help="no step-by-step progress")
     bld.set_defaults(func=cmd_build)
 

@@ -315,11 +315,12 @@ def _refusal(result: Build) -> str:
     return ""
 
 
-def regroup_lines() -> int:
+def regroup_lines() -> tuple[int, int]:
     """Group every transaction line again (``rebuild_line_groups``, sql/07_lines.sql) instead of
-    trusting the groups each load added; return the number of groups."""
+    trusting the groups each load added; return (groups, how many differed from the loads' groups)."""
     with db.connect() as conn:
-        return int(db.query(conn, "SELECT rebuild_line_groups()")[0][0])
+        groups, changed = db.query(conn, "SELECT groups, changed FROM rebuild_line_groups()")[0]
+    return int(groups), int(changed)
 
 
 def build(parameters: BuildParameters | None = None, say: Callable[[str], None] = lambda _: None,
@@ -335,9 +336,9 @@ def build(parameters: BuildParameters | None = None, say: Callable[[str], None] 
     started = dt.datetime.now(dt.UTC)
     if full:
         clock = time.perf_counter()
-        groups = regroup_lines()
-        say(f"regrouped every transaction line: {groups:,} invoice groups "
-            f"({time.perf_counter() - clock:.1f} s)")
+        groups, changed = regroup_lines()
+        say(f"regrouped every transaction line: {groups:,} invoice groups, {changed:,} of them different "
+            f"from the groups the loads had added ({time.perf_counter() - clock:.1f} s)")
     batches: list[dict] | None = None  # the snapshot's; read apart only for a build that never got one
     try:
         batches, inputs = read_inputs(parameters)

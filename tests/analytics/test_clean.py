@@ -184,3 +184,13 @@ def test_product_code_rule(rules_db) -> None:
 
 def test_listed_non_product_codes_are_removed(rules_db) -> None:
     assert set(_code_steps(rules_db, NON_PRODUCT_CODES)) == {4}
+
+
+def test_values_the_loader_never_stores_fail_their_rules_safely(rules_db) -> None:
+    # In-memory lines may carry what a load refuses: a missing price or code is removed, not kept.
+    lines = pd.DataFrame({"invoice_no": ["1", "2", "3"], "stock_code": ["85123A", None, "８５１２３A"],
+                          "quantity": [1, 1, 1], "unit_price": [float("nan"), 1.0, 1.0], "invoice_date": T,
+                          "customer_id": pd.array([1, 1, 1], dtype="Int64"), "is_repeat": False})
+    audit = clean_frame(lines, rules_db).audit.set_index("step")["rows_removed"]
+    assert audit["zero or negative price"] == 1  # the NaN price
+    assert audit["non-product codes"] == 2  # no code, and full-width digits (product codes are ASCII)

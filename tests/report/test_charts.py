@@ -315,3 +315,19 @@ def test_text_from_the_data_is_never_read_as_math(data) -> None:
     fig = charts.plot_top_products(products)
     fig.savefig(io.BytesIO(), format="png")  # drawing is where the math parser would raise
     assert any("$^^$ HEART" in t.get_text() for ax in fig.axes for t in ax.get_yticklabels())
+
+
+def test_charts_are_drawn_in_this_process_while_other_threads_run() -> None:
+    import threading
+
+    from lgs_analytics.report import figures
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert figures.drawing_processes(18) == 1  # a fork could inherit another thread's held lock
+    finally:
+        stop.set()
+        other.join()
+    assert figures.drawing_processes(1) == 1

@@ -14,6 +14,8 @@ import io
 import multiprocessing
 import os
 import re
+import signal
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING
@@ -171,28 +173,53 @@ def drawable(page: Page) -> tuple[str, ...]:
 
 
 _DRAWING: Page | None = None  # the page render_all's drawing processes inherit (fork: never pickled)
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+
+
+def _worker_start(parent: int) -> None:
+    """In each drawing process: die with the parent. A killed `lgs refresh` must not leave
+    workers waiting forever on their queue while holding its inherited inbox lock."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the check below still catches a parent gone
+        pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
 
 
 def _render_inherited(name: str) -> tuple[str, str]:
     return render(name, _DRAWING)
 
 
+def drawing_processes(charts: int) -> int:
+    """How many processes may draw: one per core this process may run on, never more than the
+    charts, and 1 (draw here) where forking is unsafe: no fork, or threads running (a JupyterLab
+    kernel, a served dashboard), whose locks a forked child could inherit held."""
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(charts, cores))
+
+
 def render_all(page: Page, workers: int | None = None) -> dict[str, tuple[str, str]]:
     """Every chart of the page, drawn: what ``lgs build`` publishes so that reports need not draw.
 
-    Drawing is CPU-bound Python (matplotlib), so the charts are shared out between ``workers``
-    processes (default: one per core) forked from this one, which hands them the page by inheritance;
-    where fork does not exist, or with one worker, they are drawn here one after the other. The same
-    page gives the same SVG either way (``svg.hashsalt``)."""
+    Drawing is CPU-bound Python (matplotlib), so the charts are shared out between processes
+    (:func:`drawing_processes`, or ``workers``) forked from this one, which hand them the page by
+    inheritance; with one, they are drawn here one after the other. The same page gives the same
+    SVG either way (``svg.hashsalt``)."""
     global _DRAWING
     names = drawable(page)
-    workers = min(len(names), workers or os.cpu_count() or 1)
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    workers = drawing_processes(len(names)) if workers is None else workers
+    if workers < 2:
         return {name: render(name, page) for name in names}
     _charts.sales  # import matplotlib and set its SVG options once, before forking  # noqa: B018
     _DRAWING = page
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_worker_start, initargs=(os.getpid(),)) as pool:
             return dict(zip(names, pool.map(_render_inherited, names), strict=True))
     finally:
         _DRAWING = None

@@ -126,20 +126,28 @@ def scripts_digest(scripts: list[Path]) -> str:
     return digest.hexdigest()
 
 
+def _recorded_digest(cur) -> str | None:
+    cur.execute("SELECT to_regclass('lgs_schema') IS NOT NULL")
+    if not cur.fetchone()[0]:
+        return None
+    cur.execute("SELECT digest FROM lgs_schema")
+    row = cur.fetchone()
+    return row[0] if row else None
+
+
 def run_sql_scripts(conn, directory: Path | None = None) -> None:
     """Bring the database to the sql/ scripts: run them all (they are idempotent) unless the
     database already records this exact set of scripts, so everyday commands take no DDL lock."""
     scripts = sql_scripts(directory)
     digest = scripts_digest(scripts)
     with conn.cursor() as cur:
-        cur.execute("SELECT to_regclass('lgs_schema') IS NOT NULL")
-        if cur.fetchone()[0]:
-            cur.execute("SELECT digest FROM lgs_schema")
-            row = cur.fetchone()
-            if row and row[0] == digest:
-                return
-        # Serialise concurrent schema runs (two commands starting at once).
+        if _recorded_digest(cur) == digest:
+            return
+        # Serialise concurrent schema runs (two commands starting at once); a command that waited
+        # finds the scripts run and runs nothing (07_lines.sql regroups every line).
         cur.execute("SELECT pg_advisory_xact_lock(hashtext('lgs_schema'))")
+        if _recorded_digest(cur) == digest:
+            return
         for path in scripts:
             cur.execute(path.read_text(encoding="utf-8"))
         cur.execute("CREATE TABLE IF NOT EXISTS lgs_schema (digest char(64) NOT NULL)")
