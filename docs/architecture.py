@@ -174,16 +174,17 @@ def draw(out: Path) -> Path:
                    body_size=9.2)
     raw = box(ax, "host", 0, "data/raw/", "the LGS web-shop export\n(.xlsx or .csv), as received",
               tier=HOST_MAIN_TIER)
-    sql = box(ax, "host", 1, "sql/", "01_schema 02_staging 03_load\n04_marts 05_predictions 06_refresh",
-              tier=HOST_MAIN_TIER)
+    sql = box(ax, "host", 1, "sql/",
+              "01_schema 02_staging 03_load\n04_marts 05_predictions\n06_refresh 07_lines",
+              tier=HOST_MAIN_TIER, body_dy=4.4, body_size=9.0)
     notebook = box(ax, "host", 3, "notebooks/", "retail_analytics.ipynb", tier=HOST_MAIN_TIER)
     html = box(ax, "host", 4, "reports/", "retail_report.html\n(+ executed .ipynb)", tier=HOST_MAIN_TIER)
 
     initdb = box(ax, "db", 1, "/docker-entrypoint-initdb.d",
                  "sql/ mounted read-only;\nrun in name order, once,\non an empty volume",
                  pad=1.4, mono=True, title_size=10)
-    postgres = box(ax, "db", 2, "PostgreSQL 18", "load_batches  export_rows\ntransactions  quarantine\n"
-                   "cleaning_rules  line_groups\nbuilds  (raw layer + record)", pad=1.4)
+    postgres = box(ax, "db", 2, "PostgreSQL 18", "transactions  export_rows\nline_groups  cleaning_rules\n"
+                   "load_batches quarantine builds", pad=1.4)
     webapp = box(ax, "db", 4, "published build (marts)",
                  "customer_rfm  segments\ncustomer_predictions\nreport_frames  current_build", pad=1.4)
 
