@@ -115,15 +115,19 @@ def our_analysis() -> None:
 
 DATABASE_STATE = ("SELECT count(*), sum(quantity * unit_price)::text, "
                   "md5(string_agg(line_id::text, ',' ORDER BY line_id)) FROM transactions")
+GROUPS_STATE = "SELECT count(*), md5(string_agg(g::text, '|' ORDER BY g::text)) FROM line_groups g"
 
 
 def database_state() -> dict:
-    """What the analyses read: the lines (their ids' digest), how many, and the revenue."""
+    """What the analyses read: the lines (their ids' digest), how many, and the revenue; the line
+    groups the build reads (how many, and a digest of every one)."""
     from lgs_analytics.store import db
 
     with db.connect() as conn:
         lines, revenue, digest = db.query(conn, DATABASE_STATE)[0]
-    return {"transactions": lines, "revenue_gbp": revenue, "line_ids_md5": digest}
+        groups, groups_digest = db.query(conn, GROUPS_STATE)[0]
+    return {"transactions": lines, "revenue_gbp": revenue, "line_ids_md5": digest,
+            "line_groups": groups, "line_groups_md5": groups_digest}
 
 
 def refresh_steps(work: Path) -> dict[str, float]:
@@ -235,6 +239,10 @@ def main() -> None:
     results["database_single_load"] = single_load
     results["database_after_refresh_of_three_exports"] = after_thirds
     results["refresh_equals_single_load"] = after_thirds == single_load
+    from lgs_analytics import pipeline
+
+    # The groups three loads added, against every line grouped again (lgs build --full).
+    results["line_groups_differing_from_a_regrouping"] = pipeline.regroup_lines()[1]
     print(f"  refresh of three overlapping exports: "
           f"{results['refresh_three_overlapping_exports']['median']:.1f} s; "
           f"same database as one load: {after_thirds == single_load}", flush=True)
@@ -247,7 +255,6 @@ def main() -> None:
           f"{results['refresh_weekly_export_into_full_database']['median']:.1f} s, steps "
           f"{results['refresh_weekly_export_into_full_database']['steps_median_s']}", flush=True)
 
-    from lgs_analytics import pipeline
     from lgs_analytics.store import db
 
     url = db.database_url()

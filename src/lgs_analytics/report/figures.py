@@ -9,6 +9,7 @@ image from anywhere else (text is drawn with the reader's own sans-serif font).
 
 from __future__ import annotations
 
+import gc
 import html
 import io
 import multiprocessing
@@ -206,23 +207,31 @@ def drawing_processes(charts: int) -> int:
 def render_all(page: Page, workers: int | None = None) -> dict[str, tuple[str, str]]:
     """Every chart of the page, drawn: what ``lgs build`` publishes so that reports need not draw.
 
-    Drawing is CPU-bound Python (matplotlib), so the charts are shared out between processes
-    (:func:`drawing_processes`, or ``workers``) forked from this one, which hand them the page by
-    inheritance; with one, they are drawn here one after the other. The same page gives the same
-    SVG either way (``svg.hashsalt``)."""
+    Drawing is CPU-bound Python (matplotlib), so the charts are shared out between ``workers``
+    processes (default :func:`drawing_processes`): this one and others forked from it, which inherit
+    the page. With one, they are drawn here one after the other. The same page gives the same SVG
+    either way (``svg.hashsalt``)."""
     global _DRAWING
     names = drawable(page)
-    workers = drawing_processes(len(names)) if workers is None else workers
+    workers = drawing_processes(len(names)) if workers is None else min(workers, len(names))
     if workers < 2:
         return {name: render(name, page) for name in names}
     _charts.sales  # import matplotlib and set its SVG options once, before forking  # noqa: B018
     _DRAWING = page
+    here, elsewhere = names[::workers], [n for i, n in enumerate(names) if i % workers]
+    # The children share this process's memory until they write to it; a garbage collection in a
+    # child would write to every object it visits. Frozen objects it skips.
+    gc.freeze()
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+        with ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("fork"),
                                  initializer=_worker_start, initargs=(os.getpid(),)) as pool:
-            return dict(zip(names, pool.map(_render_inherited, names), strict=True))
+            drawn_elsewhere = pool.map(_render_inherited, elsewhere)
+            drawn = {name: render(name, page) for name in here}
+            drawn |= dict(zip(elsewhere, drawn_elsewhere, strict=True))
     finally:
+        gc.unfreeze()
         _DRAWING = None
+    return {name: drawn[name] for name in names}
 
 
 def _figure(name: str, page: Page) -> str:
