@@ -49,7 +49,7 @@ def _window(start, end) -> str:
 
 def read_lines(start=None, end=None, conn=None) -> pd.DataFrame:
     """The transactions in [start, end] (dates inclusive), grouped by invoice and cleaning step
-    (analytics.clean.LINE_COLUMNS), from Postgres (on ``conn``, a snapshot, when given)."""
+    (tables.read_lines), from Postgres (on ``conn``, a snapshot, when given)."""
     if conn is None:
         with db.connect() as own:
             return read_lines(start, end, own)
@@ -102,8 +102,10 @@ def read_export_rows(start=None, end=None, conn=None) -> pd.DataFrame:
 
 # --- computing (pure steps, wired) -----------------------------------------------------------
 
+TOP = 10  # countries and products the report names; the rest are "Other"
 
-def analyse(cleaned: CleanResult, transactions: pd.DataFrame, products: pd.DataFrame, top: int = 10,
+
+def analyse(cleaned: CleanResult, transactions: pd.DataFrame, products: pd.DataFrame, top: int = TOP,
             start=None) -> Analysis:
     """Every sales aggregate of the report, from the cleaned lines, all lines and the best products
     (SQL: tables.read_top_products); ``start``, the window's first day, tells a month the window cuts
@@ -199,8 +201,6 @@ def forecast(cleaned: CleanResult, as_of=None, horizon_days: int = 90, strict: b
     customers["past_value"] = past_value.reindex(customers.index).fillna(0.0).round(2)
     return Forecast(as_of_ts, horizon_days, customers, buckets, holdout, models.fit_seconds)
 
-
-TOP = 10  # countries and products the report names; the rest are "Other"
 
 
 @dataclass(frozen=True)

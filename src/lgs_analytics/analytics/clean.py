@@ -27,8 +27,6 @@ import pandas as pd
 
 from lgs_analytics.analytics.frames import line_counts, line_totals, require_columns
 
-LINE_COLUMNS: tuple[str, ...] = ("invoice_no", "invoice_date", "customer_id", "country", "step",
-                                 "lines", "quantity", "line_total", "returned")
 KEPT = 0  # the step of a line no rule takes: a purchase
 
 
@@ -101,4 +99,4 @@ def split_lines(lines: pd.DataFrame, rules: tuple[CleaningRule, ...]) -> CleanRe
                        audit=audit(lines, rules))
 
 
-__all__ = ["AUDIT_COLUMNS", "KEPT", "LINE_COLUMNS", "CleanResult", "CleaningRule", "audit", "split_lines"]
+__all__ = ["AUDIT_COLUMNS", "KEPT", "CleanResult", "CleaningRule", "audit", "split_lines"]

@@ -54,7 +54,7 @@ LINE_TYPES = {"invoice_no": pa.string(), "invoice_date": pa.timestamp("us"), "cu
 
 def read_lines(conn, start=None, end=None) -> pd.DataFrame:
     """The transactions in [start, end] grouped by invoice, date, customer, country and cleaning step
-    (``line_groups``, sql/07_lines.sql): what a build computes from (analytics.clean.LINE_COLUMNS)."""
+    (``line_groups``, sql/07_lines.sql): what a build computes from, columns as in LINE_TYPES."""
     where, params = _date_filter(start, end)
     frame = db.copy_out(
         conn,
