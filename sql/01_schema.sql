@@ -18,6 +18,11 @@ CREATE TABLE IF NOT EXISTS load_batches (
 );
 -- Names (never values) of the personal columns the file carried and the load left out.
 ALTER TABLE load_batches ADD COLUMN IF NOT EXISTS dropped_columns text[] NOT NULL DEFAULT '{}';
+-- Bounds of the invoice dates of the lines the batch added to transactions (not always tight). A
+-- line's id is made of its values, its date among them, so a line dated outside every batch's
+-- bounds cannot be loaded yet: load_staged_rows() lands such lines without probing for them.
+ALTER TABLE load_batches ADD COLUMN IF NOT EXISTS lines_from timestamp;
+ALTER TABLE load_batches ADD COLUMN IF NOT EXISTS lines_to timestamp;
 -- True when the file came from `lgs generate` (its name says "synthetic"; a generated workbook also
 -- carries the marker in its document properties): every report built on it says SYNTHETIC DATA.
 ALTER TABLE load_batches ADD COLUMN IF NOT EXISTS synthetic boolean NOT NULL DEFAULT false;

@@ -10,47 +10,94 @@ DROP FUNCTION IF EXISTS load_staged_lines(bigint);
 
 -- Move the staged rows of a batch into export_rows and transactions; return how many
 -- rows were loaded and how many of them were lines new to transactions.
+-- The staged rows as typed lines, those dated within [loaded_from, loaded_to] or those outside
+-- (all of them when the bounds are NULL: nothing is loaded yet). Inlined into its caller.
+CREATE OR REPLACE FUNCTION staged_lines(loaded_from timestamp, loaded_to timestamp, within boolean)
+RETURNS TABLE (line_id uuid, invoice_no text, stock_code text, description text, quantity integer,
+               invoice_date timestamp, unit_price numeric, customer_id integer, country text,
+               occurrence integer)
+LANGUAGE sql STABLE AS $$
+    SELECT s.line_id, s.invoice, s.stock_code, s.description, s.quantity::integer,
+           s.invoice_date::timestamp, s.price::numeric, s.customer_id::integer, s.country, s.occurrence
+    FROM staging_export_rows s
+    WHERE coalesce(s.invoice_date::timestamp BETWEEN loaded_from AND loaded_to, false) = within
+$$;
+
 CREATE OR REPLACE FUNCTION load_staged_rows(p_batch_id bigint)
 RETURNS TABLE (rows_loaded integer, rows_new integer)
 LANGUAGE plpgsql
 SET work_mem = '256MB'  -- a chunk's rows sort in memory, not on disk
--- A line already loaded is found by a probe of the primary key, so a chunk costs the same however
--- long the history (left alone, the planner hashes the whole table for a big chunk).
+-- A line that may be loaded already is found by a probe of the primary key, so a chunk costs the
+-- same however long the history (left alone, the planner hashes the whole table for a big chunk).
 SET enable_hashjoin = off
 SET enable_mergejoin = off
 AS $$
 DECLARE
     n_loaded integer;
     n_new integer;
+    n_within integer;
+    loaded_from timestamp;
+    loaded_to timestamp;
 BEGIN
     INSERT INTO export_rows (batch_id, sheet, source_row, export_part, occurrence, line_id)
     SELECT p_batch_id, s.sheet, s.source_row, s.export_part, s.occurrence, s.line_id
     FROM staging_export_rows s;
     GET DIAGNOSTICS n_loaded = ROW_COUNT;
 
-    -- New lines become transactions, in key order (each index page visited once); a line
-    -- already there, from an earlier file or chunk, counts as a duplicate, and so does a second
-    -- copy in this chunk (overlapping exports in one file). Every copy of a line carries the same
-    -- values (its id is made of them), so which one lands does not matter. An anti-join, not
-    -- ON CONFLICT DO NOTHING: its speculative insertion costs a third more.
+    -- Every line loaded so far (earlier chunks of this file included) is dated within these bounds,
+    -- so only the lines dated within them need the probe: a new week's export, or the part of a
+    -- stacked export past the one before it, lands without one.
+    SELECT min(b.lines_from), max(b.lines_to) INTO loaded_from, loaded_to FROM load_batches b;
+    UPDATE load_batches b
+    SET lines_from = least(b.lines_from, staged.first_date), lines_to = greatest(b.lines_to, staged.last_date)
+    FROM (SELECT min(s.invoice_date::timestamp) AS first_date, max(s.invoice_date::timestamp) AS last_date
+          FROM staging_export_rows s) AS staged
+    WHERE b.batch_id = p_batch_id;
+
+    -- New lines become transactions, in key order (each index page visited once): first those
+    -- dated outside the bounds, then those within them that are not there yet. A line already
+    -- there, from an earlier file or chunk, counts as a duplicate, and so does a second copy in
+    -- this chunk (overlapping exports in one file). Every copy of a line carries the same values
+    -- (its id is made of them, its date too: all its copies take the same one of the two
+    -- statements), so which one lands does not matter. An anti-join, not ON CONFLICT DO NOTHING:
+    -- its speculative insertion costs a third more. (The primary key still refuses a line loaded
+    -- twice, should the bounds ever be wrong: the load then fails whole.)
     INSERT INTO transactions (line_id, invoice_no, stock_code, description, quantity,
                               invoice_date, unit_price, customer_id, country, occurrence,
                               first_batch_id, step)
-    SELECT DISTINCT ON (s.line_id)
-           s.line_id, s.invoice, s.stock_code, s.description, s.quantity::integer,
-           s.invoice_date::timestamp, s.price::numeric, s.customer_id::integer, s.country,
-           s.occurrence, p_batch_id,
-           clean_step(s.invoice, s.stock_code, s.quantity::integer, s.price::numeric,
-                      s.customer_id::integer, s.occurrence)
-    FROM staging_export_rows s
-    WHERE NOT EXISTS (SELECT 1 FROM transactions t WHERE t.line_id = s.line_id)
+    SELECT DISTINCT ON (s.line_id) s.*, p_batch_id,
+           clean_step(s.invoice_no, s.stock_code, s.quantity, s.unit_price, s.customer_id, s.occurrence)
+    FROM staged_lines(loaded_from, loaded_to, false) s
     ORDER BY s.line_id;
     GET DIAGNOSTICS n_new = ROW_COUNT;
+    IF loaded_from IS NOT NULL THEN
+        INSERT INTO transactions (line_id, invoice_no, stock_code, description, quantity,
+                                  invoice_date, unit_price, customer_id, country, occurrence,
+                                  first_batch_id, step)
+        SELECT DISTINCT ON (s.line_id) s.*, p_batch_id,
+               clean_step(s.invoice_no, s.stock_code, s.quantity, s.unit_price, s.customer_id, s.occurrence)
+        FROM staged_lines(loaded_from, loaded_to, true) s
+        WHERE NOT EXISTS (SELECT 1 FROM transactions t WHERE t.line_id = s.line_id)
+        ORDER BY s.line_id;
+        GET DIAGNOSTICS n_within = ROW_COUNT;
+        n_new := n_new + n_within;
+    END IF;
 
     -- Truncate, not delete: dead rows would make every later chunk scan all earlier ones.
     -- (The loader holds the table's lock for the whole load: one load at a time.)
     TRUNCATE staging_export_rows;
     RETURN QUERY SELECT n_loaded, n_new;
+END $$;
+
+-- Bounds for the batches loaded before load_batches had them (the lines each first carried).
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM load_batches WHERE lines_from IS NULL AND rows_new > 0) THEN
+        UPDATE load_batches b SET lines_from = r.first_date, lines_to = r.last_date
+        FROM (SELECT t.first_batch_id, min(t.invoice_date) AS first_date, max(t.invoice_date) AS last_date
+              FROM transactions t GROUP BY t.first_batch_id) AS r
+        WHERE b.batch_id = r.first_batch_id AND b.lines_from IS NULL;
+    END IF;
 END $$;
 
 -- Check that every row read is accounted for, and record the batch's counts.

@@ -109,6 +109,9 @@ CREATE INDEX IF NOT EXISTS transactions_first_batch_brin ON transactions USING b
 CREATE OR REPLACE FUNCTION add_line_groups(first_batch bigint, last_batch bigint)
 RETURNS bigint LANGUAGE plpgsql
 SET work_mem = '256MB'  -- a million lines' groups hash in memory (at the default 4MB they spill: 40% slower)
+-- Hash the groups, never sort the lines: inside a load the planner has no statistics for the lines
+-- just written, guesses a few thousand, and sorting a million of them took 1.3 s against 0.2 s.
+SET enable_sort = off
 AS $$
 DECLARE
     n_groups bigint;

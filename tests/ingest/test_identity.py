@@ -196,3 +196,19 @@ def test_key_counts_merge_into_a_handful_of_runs_so_each_chunk_costs_the_same():
         counts.add(keys, np.ones(100, dtype=np.int64))
         assert len(counts._runs) <= np.log2(chunk + 1) + 2
     assert sum(len(k) for k, _ in counts._runs) == 100_000
+
+
+def test_identify_gives_the_defined_line_ids_for_first_copies_and_repeats_chunk_by_chunk():
+    # identify hashes every row once as a first copy and again only where it is a repeat: its ids
+    # must be the definition's (line_ids of the text and repeat number), across chunks too.
+    from lgs_analytics.ingest.identity import identify
+
+    rows = table(lines(("", "1", "2010-12-01 08:00:00", "2.5"), ("", "1", "2010-12-01 08:00:00", "2.50"),
+                       ("", "2", "2010-12-01 09:00:00", "1"), ("", "1", "2010-12-01 08:00:00", "2.5")))
+    numberer = LineNumberer()
+    got = [identify(numberer, rows.slice(0, 2)), identify(numberer, rows.slice(2))]
+    occurrence = np.concatenate([g[1] for g in got])
+    assert occurrence.tolist() == [1, 2, 1, 3]
+    ids = [i for g in got for i in g[2].to_pylist()]
+    assert ids == line_ids(line_text(rows), occurrence).to_pylist()
+    assert np.concatenate([g[0] for g in got]).tolist() == [1, 1, 1, 1]

@@ -302,3 +302,34 @@ def test_slash_dates_are_said_to_be_month_first_in_the_summary(database_url, tmp
         ("2011-03-01 10:00:00",)]
     iso = load_path(write_csv(tmp_path / "iso.csv", [row(invoice="489436")]), progress=False)
     assert "month/day" not in iso.summary()
+
+
+def test_each_batch_records_the_dates_of_its_lines_and_a_later_export_is_checked_within_them(
+        database_url, tmp_path):
+    # The first export spans 1-9 December; the second repeats two of its lines (one on each bound)
+    # and adds lines before, inside and after them: only the repeats are duplicates.
+    first = [row(invoice="1", date="2010-12-01 08:00:00"), row(invoice="2", date="2010-12-05 08:00:00"),
+             row(invoice="3", date="2010-12-09 08:00:00")]
+    second = [row(invoice="0", date="2010-11-30 08:00:00"), row(invoice="1", date="2010-12-01 08:00:00"),
+              row(invoice="4", date="2010-12-05 09:00:00"), row(invoice="3", date="2010-12-09 08:00:00"),
+              row(invoice="5", date="2010-12-10 08:00:00")]
+    load_path(write_csv(tmp_path / "first.csv", first), progress=False)
+    result = load_path(write_csv(tmp_path / "second.csv", second), progress=False)
+    assert (result.rows_new, result.rows_duplicate) == (3, 2)
+    assert fetch("SELECT invoice_no FROM transactions ORDER BY 1") == [("0",), ("1",), ("2",), ("3",), ("4",),
+                                                                      ("5",)]
+    bounds = "SELECT batch_id, lines_from::text, lines_to::text FROM load_batches ORDER BY 1"
+    recorded = fetch(bounds)
+    assert [r[1:] for r in recorded] == [("2010-12-01 08:00:00", "2010-12-09 08:00:00"),
+                                         ("2010-11-30 08:00:00", "2010-12-10 08:00:00")]
+    # A database loaded before batches had bounds gets them from its lines when the scripts run
+    # (the bounds of the lines each batch first carried).
+    with db.connect() as conn:
+        db.query(conn, "UPDATE load_batches SET lines_from = NULL, lines_to = NULL")
+        db.query(conn, "UPDATE lgs_schema SET digest = repeat('0', 64)")  # sql/ changed since
+    assert [r[1:] for r in fetch(bounds)] == [("2010-12-01 08:00:00", "2010-12-09 08:00:00"),
+                                              ("2010-11-30 08:00:00", "2010-12-10 08:00:00")]
+    # ... and a repeat of any loaded line is still found.
+    third = [*first, row(invoice="6", date="2011-01-01 08:00:00")]
+    again = load_path(write_csv(tmp_path / "third.csv", third), progress=False)
+    assert (again.rows_new, again.rows_duplicate) == (1, 3)
