@@ -23,6 +23,7 @@ from lgs_analytics.analytics.clean import CleaningRule, CleanResult, split_lines
 from lgs_analytics.analytics.frames import line_totals
 from lgs_analytics.analytics.segments import segment_summary
 from lgs_analytics.errors import BuildRefused
+from lgs_analytics.memory import release_freed_memory
 from lgs_analytics.results import Analysis, Build, BuildParameters, Forecast, Page, Provenance, Scores
 from lgs_analytics.store import db, publish, tables
 from lgs_analytics.store.frames import frame_to_record, record_to_frame
@@ -342,7 +343,10 @@ def build(parameters: BuildParameters | None = None, say: Callable[[str], None] 
     batches: list[dict] | None = None  # the snapshot's; read apart only for a build that never got one
     try:
         batches, inputs = read_inputs(parameters)
+        release_freed_memory()  # what reading held: before computing
         result = compute(parameters, say, inputs)
+        del inputs
+        release_freed_memory()  # what computing held: before the chart workers fork
         reason = _refusal(result)
     except ValueError as exc:  # nothing in the window, too little data to score
         result, reason = None, str(exc).splitlines()[0]

@@ -101,14 +101,12 @@ def read_top_products(conn, start=None, end=None, n: int = 10, by: str = "revenu
     if by not in ("revenue", "quantity"):
         raise ValueError(f"by must be 'revenue' or 'quantity', not {by!r}")
     window = _window_bounds(start, end)
-    frame = db.copy_out(
-        conn, "SELECT stock_code, description, quantity, revenue::float8 AS revenue, invoices "
-              "FROM top_products(%s, %s, %s, %s)", (*window, n, by),
-        dtypes={"stock_code": pa.string(), "description": pa.string(), "quantity": pa.int64(),
-                "revenue": pa.float64(), "invoices": pa.int64()})
-    if frame.empty:
-        frame = pd.DataFrame({c: pd.Series(dtype="object") for c in
-                              ("stock_code", "description", "quantity", "revenue", "invoices")})
+    # A plain SELECT, not COPY: Postgres runs COPY's query without parallel workers, and the two
+    # scans of every line took 8.3 s at 10x the full size that way, against 2.3 s.
+    columns = ("stock_code", "description", "quantity", "revenue", "invoices")
+    rows = db.query(conn, "SELECT stock_code, description, quantity, revenue::float8 AS revenue, invoices "
+                          "FROM top_products(%s, %s, %s, %s)", (*window, n, by))
+    frame = pd.DataFrame(rows, columns=list(columns))
     return frame.astype({"stock_code": "string", "description": "string", "quantity": "int64",
                          "revenue": "float64", "invoices": "int64"})
 
