@@ -35,7 +35,6 @@ AS $$
 DECLARE
     n_loaded integer;
     n_new integer;
-    n_within integer;
     loaded_from timestamp;
     loaded_to timestamp;
 BEGIN
@@ -54,12 +53,12 @@ BEGIN
           FROM staging_export_rows s) AS staged
     WHERE b.batch_id = p_batch_id;
 
-    -- New lines become transactions, in key order (each index page visited once): first those
-    -- dated outside the bounds, then those within them that are not there yet. A line already
-    -- there, from an earlier file or chunk, counts as a duplicate, and so does a second copy in
-    -- this chunk (overlapping exports in one file). Every copy of a line carries the same values
-    -- (its id is made of them, its date too: all its copies take the same one of the two
-    -- statements), so which one lands does not matter. An anti-join, not ON CONFLICT DO NOTHING:
+    -- New lines become transactions, in key order (each index page visited once): those dated
+    -- outside the bounds, and those within them that are not there yet. A line already there,
+    -- from an earlier file or chunk, counts as a duplicate, and so does a second copy in this
+    -- chunk (overlapping exports in one file). Every copy of a line carries the same values (its
+    -- id is made of them, its date too: all its copies take the same branch of the union), so
+    -- which one lands does not matter. An anti-join, not ON CONFLICT DO NOTHING:
     -- its speculative insertion costs a third more. (The primary key still refuses a line loaded
     -- twice, should the bounds ever be wrong: the load then fails whole.)
     INSERT INTO transactions (line_id, invoice_no, stock_code, description, quantity,
@@ -67,21 +66,12 @@ BEGIN
                               first_batch_id, step)
     SELECT DISTINCT ON (s.line_id) s.*, p_batch_id,
            clean_step(s.invoice_no, s.stock_code, s.quantity, s.unit_price, s.customer_id, s.occurrence)
-    FROM staged_lines(loaded_from, loaded_to, false) s
+    FROM (SELECT * FROM staged_lines(loaded_from, loaded_to, false)
+          UNION ALL
+          SELECT * FROM staged_lines(loaded_from, loaded_to, true) w
+          WHERE NOT EXISTS (SELECT 1 FROM transactions t WHERE t.line_id = w.line_id)) AS s
     ORDER BY s.line_id;
     GET DIAGNOSTICS n_new = ROW_COUNT;
-    IF loaded_from IS NOT NULL THEN
-        INSERT INTO transactions (line_id, invoice_no, stock_code, description, quantity,
-                                  invoice_date, unit_price, customer_id, country, occurrence,
-                                  first_batch_id, step)
-        SELECT DISTINCT ON (s.line_id) s.*, p_batch_id,
-               clean_step(s.invoice_no, s.stock_code, s.quantity, s.unit_price, s.customer_id, s.occurrence)
-        FROM staged_lines(loaded_from, loaded_to, true) s
-        WHERE NOT EXISTS (SELECT 1 FROM transactions t WHERE t.line_id = s.line_id)
-        ORDER BY s.line_id;
-        GET DIAGNOSTICS n_within = ROW_COUNT;
-        n_new := n_new + n_within;
-    END IF;
 
     -- Truncate, not delete: dead rows would make every later chunk scan all earlier ones.
     -- (The loader holds the table's lock for the whole load: one load at a time.)
