@@ -10,6 +10,7 @@ where the chart is monthly, and save to PNG, without any warning.
 from __future__ import annotations
 
 import io
+import sys
 import warnings
 
 import matplotlib
@@ -331,3 +332,32 @@ def test_charts_are_drawn_in_this_process_while_other_threads_run() -> None:
         stop.set()
         other.join()
     assert figures.drawing_processes(1) == 1
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the parent-death signal is Linux's prctl")
+def test_a_chart_worker_dies_with_the_process_that_forked_it(tmp_path):
+    # A killed `lgs refresh` must not leave a drawing worker behind (holding its inherited inbox
+    # lock). The parent here starts a worker as render_all does, then dies at once, without cleanup.
+    import subprocess
+    import time
+
+    import psutil
+
+    pid_file = tmp_path / "worker.pid"
+    code = f"""
+import multiprocessing, os, time
+from concurrent.futures import ProcessPoolExecutor
+from lgs_analytics.report.figures import _worker_start
+pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                           initializer=_worker_start, initargs=(os.getpid(),))
+open({str(pid_file)!r}, "w").write(str(pool.submit(os.getpid).result()))
+pool.submit(time.sleep, 60)
+os._exit(0)
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    worker = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and psutil.pid_exists(worker) and \
+            psutil.Process(worker).status() != psutil.STATUS_ZOMBIE:
+        time.sleep(0.1)
+    assert not psutil.pid_exists(worker) or psutil.Process(worker).status() == psutil.STATUS_ZOMBIE

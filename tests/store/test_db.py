@@ -45,3 +45,43 @@ def test_a_snapshot_does_not_see_what_commits_while_it_reads(database_url):
         assert db.query(reader, "SELECT count(*) FROM load_batches") == before == [(0,)]
     with db.connect() as conn:
         assert db.query(conn, "SELECT count(*) FROM load_batches") == [(1,)]
+
+
+@pytest.mark.integration
+def test_a_command_that_waited_for_another_schema_run_runs_the_scripts_no_more(database_url, tmp_path):
+    import threading
+
+    import psycopg2
+
+    # A script set whose every run leaves a mark, and a database that records an older set.
+    (tmp_path / "01_mark.sql").write_text("INSERT INTO schema_runs VALUES (1);\n", encoding="utf-8")
+    digest = db.scripts_digest(db.sql_scripts(tmp_path))
+    setup = psycopg2.connect(database_url)
+    with setup, setup.cursor() as cur:
+        cur.execute("CREATE TABLE schema_runs (n integer)")
+        cur.execute("CREATE TABLE lgs_schema (digest char(64) NOT NULL)")
+        cur.execute("INSERT INTO lgs_schema VALUES (repeat('0', 64))")
+    # Another command is running the scripts: it holds the lock, and records the new set as it commits.
+    other = psycopg2.connect(database_url)
+    other.cursor().execute("SELECT pg_advisory_xact_lock(hashtext('lgs_schema'))")
+    waiter = psycopg2.connect(database_url)
+    done = threading.Event()
+
+    def start_command() -> None:
+        with waiter:
+            db.run_sql_scripts(waiter, tmp_path)
+        done.set()
+
+    thread = threading.Thread(target=start_command)
+    thread.start()
+    assert not done.wait(1.0)  # it waits for the lock
+    with other.cursor() as cur:
+        cur.execute("UPDATE lgs_schema SET digest = %s", (digest,))
+    other.commit()
+    thread.join(10)
+    assert done.is_set()
+    with setup.cursor() as cur:
+        cur.execute("SELECT count(*) FROM schema_runs")
+        assert cur.fetchone()[0] == 0  # the scripts had been run: it ran them no more
+    for conn in (setup, other, waiter):
+        conn.close()
