@@ -8,8 +8,6 @@
 DROP FUNCTION IF EXISTS load_staged_batch(bigint, text, integer);
 DROP FUNCTION IF EXISTS load_staged_lines(bigint);
 
--- Move the staged rows of a batch into export_rows and transactions; return how many
--- rows were loaded and how many of them were lines new to transactions.
 -- The staged rows as typed lines, those dated within [loaded_from, loaded_to] or those outside
 -- (all of them when the bounds are NULL: nothing is loaded yet). Inlined into its caller.
 CREATE OR REPLACE FUNCTION staged_lines(loaded_from timestamp, loaded_to timestamp, within boolean)
@@ -23,6 +21,8 @@ LANGUAGE sql STABLE AS $$
     WHERE coalesce(s.invoice_date::timestamp BETWEEN loaded_from AND loaded_to, false) = within
 $$;
 
+-- Move the staged rows of a batch into export_rows and transactions; return how many
+-- rows were loaded and how many of them were lines new to transactions.
 CREATE OR REPLACE FUNCTION load_staged_rows(p_batch_id bigint)
 RETURNS TABLE (rows_loaded integer, rows_new integer)
 LANGUAGE plpgsql
@@ -58,9 +58,9 @@ BEGIN
     -- from an earlier file or chunk, counts as a duplicate, and so does a second copy in this
     -- chunk (overlapping exports in one file). Every copy of a line carries the same values (its
     -- id is made of them, its date too: all its copies take the same branch of the union), so
-    -- which one lands does not matter. An anti-join, not ON CONFLICT DO NOTHING:
-    -- its speculative insertion costs a third more. (The primary key still refuses a line loaded
-    -- twice, should the bounds ever be wrong: the load then fails whole.)
+    -- which one lands does not matter. An anti-join, not ON CONFLICT DO NOTHING: its speculative
+    -- insertion costs a third more. (The primary key still refuses a line loaded twice, should the
+    -- bounds ever be wrong: the load then fails whole.)
     INSERT INTO transactions (line_id, invoice_no, stock_code, description, quantity,
                               invoice_date, unit_price, customer_id, country, occurrence,
                               first_batch_id, step)
