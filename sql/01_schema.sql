@@ -47,8 +47,12 @@ CREATE TABLE IF NOT EXISTS export_rows (
 -- The transactions: each line once, however many overlapping exports carried it.
 -- Identical lines repeated within one export are kept (occurrence 2, 3, ...):
 -- they are the data set's "exact duplicates", removed later by an audited rule.
+-- Keyed by (invoice_date, line_id): a line's id is made of its values, its date among them, so
+-- the pair is unique exactly when the id is. Dates lead because exports come in time order: a
+-- load's lines append to the end of the index instead of landing on random pages of a uuid index,
+-- which at 10x the full size outgrew the buffer cache (a load took 11.8x the 1x time; 10.6x keyed so).
 CREATE TABLE IF NOT EXISTS transactions (
-    line_id       uuid        PRIMARY KEY,
+    line_id       uuid        NOT NULL,
     invoice_no    text        NOT NULL,
     stock_code    text        NOT NULL,
     description   text,
@@ -58,8 +62,18 @@ CREATE TABLE IF NOT EXISTS transactions (
     customer_id   integer,
     country       text,
     occurrence    integer     NOT NULL,
-    first_batch_id bigint     NOT NULL
+    first_batch_id bigint     NOT NULL,
+    PRIMARY KEY (invoice_date, line_id)
 );
+-- Databases made before were keyed by line_id alone: re-keyed once, when this script runs.
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_index i
+               WHERE i.indrelid = 'transactions'::regclass AND i.indisprimary AND i.indnkeyatts = 1) THEN
+        ALTER TABLE transactions DROP CONSTRAINT transactions_pkey,
+                                 ADD CONSTRAINT transactions_pkey PRIMARY KEY (invoice_date, line_id);
+    END IF;
+END $$;
 -- The cleaning rule that takes the line (0: none, a purchase kept for analysis): 07_lines.sql.
 ALTER TABLE transactions ADD COLUMN IF NOT EXISTS step smallint;
 -- No B-tree index but the key: the build reads the lines grouped (line_groups, 07_lines.sql), the

@@ -18,7 +18,7 @@ CREATE UNLOGGED TABLE staging_export_rows (
     stock_code    text    NOT NULL,
     description   text,
     quantity      text    NOT NULL,
-    invoice_date  text    NOT NULL,
+    invoice_date  text COLLATE "C" NOT NULL,  -- YYYY-MM-DD HH:MM:SS: in C order, in time order
     price         text    NOT NULL,
     customer_id   text,
     country       text

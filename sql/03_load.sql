@@ -45,11 +45,12 @@ BEGIN
 
     -- Every line loaded so far (earlier chunks of this file included) is dated within these bounds,
     -- so only the lines dated within them need the probe: a new week's export, or the part of a
-    -- stacked export past the one before it, lands without one.
+    -- stacked export past the one before it, lands without one. (The staged dates are ISO text, in
+    -- time order as text: their min and max need no cast of every row.)
     SELECT min(b.lines_from), max(b.lines_to) INTO loaded_from, loaded_to FROM load_batches b;
     UPDATE load_batches b
     SET lines_from = least(b.lines_from, staged.first_date), lines_to = greatest(b.lines_to, staged.last_date)
-    FROM (SELECT min(s.invoice_date::timestamp) AS first_date, max(s.invoice_date::timestamp) AS last_date
+    FROM (SELECT min(s.invoice_date)::timestamp AS first_date, max(s.invoice_date)::timestamp AS last_date
           FROM staging_export_rows s) AS staged
     WHERE b.batch_id = p_batch_id;
 
@@ -64,13 +65,14 @@ BEGIN
     INSERT INTO transactions (line_id, invoice_no, stock_code, description, quantity,
                               invoice_date, unit_price, customer_id, country, occurrence,
                               first_batch_id, step)
-    SELECT DISTINCT ON (s.line_id) s.*, p_batch_id,
+    SELECT DISTINCT ON (s.invoice_date, s.line_id) s.*, p_batch_id,
            clean_step(s.invoice_no, s.stock_code, s.quantity, s.unit_price, s.customer_id, s.occurrence)
     FROM (SELECT * FROM staged_lines(loaded_from, loaded_to, false)
           UNION ALL
           SELECT * FROM staged_lines(loaded_from, loaded_to, true) w
-          WHERE NOT EXISTS (SELECT 1 FROM transactions t WHERE t.line_id = w.line_id)) AS s
-    ORDER BY s.line_id;
+          WHERE NOT EXISTS (SELECT 1 FROM transactions t
+                            WHERE t.invoice_date = w.invoice_date AND t.line_id = w.line_id)) AS s
+    ORDER BY s.invoice_date, s.line_id;
     GET DIAGNOSTICS n_new = ROW_COUNT;
 
     -- Truncate, not delete: dead rows would make every later chunk scan all earlier ones.

@@ -333,3 +333,22 @@ def test_each_batch_records_the_dates_of_its_lines_and_a_later_export_is_checked
     third = [*first, row(invoice="6", date="2011-01-01 08:00:00")]
     again = load_path(write_csv(tmp_path / "third.csv", third), progress=False)
     assert (again.rows_new, again.rows_duplicate) == (1, 3)
+
+
+def test_a_database_keyed_by_line_id_alone_is_re_keyed_by_date_and_still_refuses_a_line_twice(
+        database_url, tmp_path):
+    primary_key = ("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                   "WHERE conrelid = 'transactions'::regclass AND contype = 'p'")
+    lines = [row(invoice="1", date="2010-12-01 08:00:00"), row(invoice="2", date="2010-12-02 08:00:00")]
+    load_path(write_csv(tmp_path / "first.csv", lines), progress=False)
+    assert fetch(primary_key) == [("PRIMARY KEY (invoice_date, line_id)",)]
+    with db.connect() as conn:  # as the schema made it before
+        db.query(conn, "ALTER TABLE transactions DROP CONSTRAINT transactions_pkey, "
+                       "ADD CONSTRAINT transactions_pkey PRIMARY KEY (line_id)")
+        db.query(conn, "UPDATE lgs_schema SET digest = repeat('0', 64)")  # sql/ changed since
+    assert fetch(primary_key) == [("PRIMARY KEY (invoice_date, line_id)",)]
+    assert fetch("SELECT count(*) FROM transactions") == [(2,)]
+    again = load_path(write_csv(tmp_path / "again.csv", [*lines, row(invoice="3")]), progress=False)
+    assert (again.rows_new, again.rows_duplicate) == (1, 2)
+    with db.connect() as conn, pytest.raises(psycopg2.errors.UniqueViolation):
+        db.query(conn, "INSERT INTO transactions SELECT * FROM transactions LIMIT 1")
