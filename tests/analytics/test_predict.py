@@ -123,6 +123,25 @@ def test_fit_leaves_warning_filters_alone(cdnow: tuple[pd.DataFrame, Models]) ->
     assert warnings.filters == before
 
 
+
+def test_a_fit_whose_standard_errors_are_undefined_warns_nothing() -> None:
+    # 20 customers on which lifetimes' variance matrix has a negative diagonal entry: the standard
+    # errors it computes after the fit (and we never read) would be the square root of it.
+    summary = pd.DataFrame({  # one customer per position
+        "frequency": [1, 1, 0, 1, 1, 1, 3, 3, 3, 1, 3, 3, 2, 2, 2, 1, 1, 2, 0, 2],
+        "recency": [196, 159, 0, 13, 209, 33, 212, 170, 30, 181, 147, 206, 1, 89, 304, 192, 160, 221, 0, 184],
+        "T": [196, 230, 51, 367, 209, 113, 212, 170, 189, 181, 147, 206, 102, 89, 304, 317, 160, 323,
+              180, 184],
+        "monetary_value": [41, 58, 0, 63, 60, 117, 51, 137, 20, 79, 135, 86, 125, 95, 104, 95, 21, 182,
+                           0, 32],
+    }).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        models = fit_models(summary)
+    assert models.customers == 20
+    assert (models.bgf.standard_errors_.isna() | models.ggf.standard_errors_.isna()).any()
+
+
 # --- a hand-checked fixture ---------------------------------------------------------------------
 
 AS_OF = "2011-12-10"
