@@ -410,7 +410,7 @@ def current_build() -> Provenance | None:
 def is_stale() -> tuple[bool, int | None]:
     """(stale, newest batch): whether a load happened after the current build read the raw layer."""
     with db.connect() as conn:
-        newest = tables.newest_batch(conn)
+        newest = db.newest_batch(conn)
         row = tables.read_current_build(conn)
     built = row["last_batch_id"] if row else None
     return newest is not None and (built is None or newest > built), newest

@@ -36,9 +36,9 @@ import psycopg2
 
 from lgs_analytics import config
 from lgs_analytics.errors import first_line
-from lgs_analytics.ingest.readers import ExportError
+from lgs_analytics.ingest.formats import ExportError
 from lgs_analytics.privacy import output_key
-from lgs_analytics.store import db, tables
+from lgs_analytics.store import db
 
 IN_PROGRESS_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
 # A file is loaded only once it has not changed for this long (its mtime moves with every write):
@@ -190,9 +190,9 @@ def load_inbox(paths: RefreshPaths, run_id: str, files: list[Path], *, progress:
     rejected/ with its reason when it cannot be loaded. A failure of the database itself stops
     the run and leaves the file where it is, to be tried again. ``outcomes`` (the run's list)
     grows file by file, so a run stopped half-way still logs what it loaded."""
-    from lgs_analytics.ingest import load as ingest
-
     outcomes = [] if outcomes is None else outcomes
+    if files:  # the loader (pandas, pyarrow: 0.3 s of imports) only when there is something to load
+        from lgs_analytics.ingest import load as ingest
     for path in files:
         started = time.perf_counter()
         try:
@@ -240,7 +240,7 @@ def rebuild_due() -> tuple[bool, int | None]:
     """(due, newest batch): whether a load happened after the last refresh that completed its
     build and report (a run killed or failed after loading, or an `lgs load` by hand)."""
     with db.connect() as conn:
-        newest = tables.newest_batch(conn)
+        newest = db.newest_batch(conn)
         done = db.query(conn, "SELECT max(last_batch_id) FROM refresh_runs "
                               "WHERE status = 'succeeded' AND recomputed")[0][0]
     return newest is not None and (done is None or newest > done), newest

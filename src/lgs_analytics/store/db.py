@@ -14,16 +14,18 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import psycopg2
-import pyarrow as pa
-import pyarrow.csv as pacsv
 from psycopg2 import sql as pgsql
 
 from lgs_analytics import config
 from lgs_analytics.errors import first_line
 from lgs_analytics.store import server
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 
 class DatabaseError(RuntimeError):
@@ -157,6 +159,12 @@ def run_sql_scripts(conn, directory: Path | None = None) -> None:
 
 def copy_in(conn, table: str, columns: list[str], frame: pa.Table | pd.DataFrame) -> int:
     """Stream a table into Postgres with COPY (CSV through pyarrow); return the row count."""
+    # pandas and pyarrow are imported where rows are copied: a command that only queries (a refresh
+    # that finds nothing new) does without their 0.3 s of imports.
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     if isinstance(frame, pd.DataFrame):
         frame = pa.Table.from_pandas(frame, preserve_index=False)
     buffer = io.BytesIO()
@@ -178,6 +186,10 @@ def copy_out(
     ``dtypes`` fixes column types that CSV inference could guess wrong (text codes that look
     like numbers, for instance).
     """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     with conn.cursor() as cur:
         bound = cur.mogrify(query, params).decode() if params else query
         buffer = io.BytesIO()
@@ -222,3 +234,9 @@ def drop_objects(conn) -> None:
             statement = "DROP FUNCTION IF EXISTS {} CASCADE" if kind == "FUNCTION" else \
                 f"DROP {kind} IF EXISTS {{}} CASCADE"
             cur.execute(pgsql.SQL(statement).format(pgsql.Identifier(name)))
+
+
+def newest_batch(conn) -> int | None:
+    """The id of the newest load batch (None before the first load): what a build or a refresh is
+    compared with to know whether anything was loaded since."""
+    return query(conn, "SELECT max(batch_id) FROM load_batches")[0][0]

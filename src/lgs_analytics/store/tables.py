@@ -131,10 +131,6 @@ def read_batches(conn, up_to: int | None = None) -> list[dict]:
              "loaded_at": at.isoformat()} for b, f, r, n, s, at in rows]
 
 
-def newest_batch(conn) -> int | None:
-    return db.query(conn, "SELECT max(batch_id) FROM load_batches")[0][0]
-
-
 BUILD_COLUMNS = ("build_id", "finished_at", "parameters", "batches", "last_batch_id", "forecast",
                  "package_version", "methods", "as_of", "customers", "synthetic")
 
