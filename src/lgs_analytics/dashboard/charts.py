@@ -7,7 +7,14 @@ whose selection the page listens to). No data is computed here beyond shaping it
 from __future__ import annotations
 
 import pandas as pd
-from bokeh.models import ColumnDataSource, CustomJSTickFormatter, HoverTool, NumeralTickFormatter
+from bokeh.models import (
+    ColumnDataSource,
+    CustomJSTickFormatter,
+    DataRange1d,
+    HoverTool,
+    NumeralTickFormatter,
+    Range1d,
+)
 from bokeh.plotting import figure
 from bokeh.transform import dodge, linear_cmap
 
@@ -18,6 +25,10 @@ GRID_PALETTE = ("#F4F7FA", "#D6E3EE", "#A9C3D6", "#6F9ABB", "#3A6F93", "#234862"
 # numbro (NumeralTickFormatter) drops a £ sign: pounds are formatted in the browser.
 POUNDS_JS = "return (tick < 0 ? '−£' : '£') + Math.abs(tick).toLocaleString('en-GB');"
 MONTH_WIDTH_MS = 24 * 24 * 3600 * 1000  # bar width: 24 days
+ORDER_BAR_DAYS = 3  # an invoice's bar
+# The orders chart shows at least this many days: a customer whose invoices all fall in one week would
+# otherwise get one bar as wide as the chart, its date axis in hours.
+ORDERS_MIN_DAYS = 90
 
 
 def _style(fig, y_label: str, money: bool) -> None:
@@ -123,16 +134,45 @@ def orders_data(orders: pd.DataFrame) -> dict:
             "day": orders["invoice_date"].dt.strftime("%d %b %Y %H:%M")}
 
 
-def orders_chart(orders: pd.DataFrame):
+def orders_window(dates: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The dates the orders chart shows for these invoices (None for none): their span with a bar's
+    width and 5% either side, widened to :data:`ORDERS_MIN_DAYS` around its middle."""
+    if dates.empty:
+        return None
+    first, last = dates.min(), dates.max()
+    pad = pd.Timedelta(days=ORDER_BAR_DAYS) + (last - first) * 0.05
+    start, end = first - pad, last + pad
+    short = pd.Timedelta(days=ORDERS_MIN_DAYS) - (end - start)
+    if short > pd.Timedelta(0):
+        start, end = start - short / 2, end + short / 2
+    return start, end
+
+
+def show_orders(fig, source: ColumnDataSource, orders: pd.DataFrame) -> None:
+    """Show another customer's invoices on an orders chart (same canvas, new data and dates)."""
+    source.data = orders_data(orders)
+    window = orders_window(orders["invoice_date"])
+    if window is not None:
+        fig.x_range.start, fig.x_range.end = window
+
+
+def orders_chart(orders: pd.DataFrame, empty_dates: pd.Series | None = None):
     """One customer's invoices over time: purchases up, cancellations down (GBP).
 
-    Returns (figure, source): a page shows another customer by replacing the source's data
-    (:func:`orders_data`), which redraws without a new canvas.
+    Returns (figure, source): a page shows another customer with :func:`show_orders`, which
+    replaces the source's data and the dates shown, and redraws without a new canvas. The dates
+    are explicit (an auto-fitting range ignores dates set later): with no orders, those of
+    ``empty_dates`` (e.g. every customer's invoices).
     """
     source = ColumnDataSource(orders_data(orders))
+    window = orders_window(orders["invoice_date"])
+    if window is None and empty_dates is not None:
+        window = orders_window(empty_dates)
     fig = figure(title="Orders over time: purchases up, cancellations down", x_axis_type="datetime",
-                 height=280, sizing_mode="stretch_width", tools="")
-    fig.vbar(x="invoice_date", top="amount", width=3 * 24 * 3600 * 1000, color="color", source=source)
+                 height=280, sizing_mode="stretch_width", tools="",
+                 x_range=Range1d(*window) if window else DataRange1d())
+    fig.vbar(x="invoice_date", top="amount", width=ORDER_BAR_DAYS * 24 * 3600 * 1000, color="color",
+             source=source)
     fig.scatter(x="invoice_date", y="amount", color="color", size=6, source=source)
     fig.add_tools(HoverTool(tooltips=[("Invoice", "@invoice_no (@kind)"), ("Date", "@day"),
                                       ("Amount", "£@amount{0,0.00}"), ("Lines / units", "@lines / @units")]))

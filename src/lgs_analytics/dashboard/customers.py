@@ -143,8 +143,8 @@ class CustomerPage:
         self.profile = pn.pane.HTML("", stylesheets=[TILE_CSS], sizing_mode="stretch_width",
                                     css_classes=["lgs-profile"])
         none = board.orders.iloc[:0]
-        figure, self.source = charts.orders_chart(none)
-        self.chart = pn.pane.Bokeh(figure, sizing_mode="stretch_width")
+        self.figure, self.source = charts.orders_chart(none, empty_dates=board.orders["invoice_date"])
+        self.chart = pn.pane.Bokeh(self.figure, sizing_mode="stretch_width")
         self.orders = pn.widgets.Tabulator(tables.shown(none, tables.ORDER_COLUMNS), pagination="local",
                                            page_size=15, css_classes=["lgs-orders"],
                                            **tables.options(tables.ORDER_COLUMNS))
@@ -178,7 +178,7 @@ class CustomerPage:
         """The panes stay on the page (a pane that appears costs the browser a new layout)."""
         with pn.io.hold():
             self.profile.object = profile
-            self.source.data = charts.orders_data(orders)
+            charts.show_orders(self.figure, self.source, orders)
             self.orders.value = tables.shown(orders, tables.ORDER_COLUMNS)
 
     def view(self) -> pn.viewable.Viewable:
