@@ -67,11 +67,14 @@ CREATE TABLE IF NOT EXISTS transactions (
 );
 -- Databases made before were keyed by line_id alone: re-keyed once, when this script runs.
 DO $$
+DECLARE
+    old_key name;
 BEGIN
-    IF EXISTS (SELECT 1 FROM pg_index i
-               WHERE i.indrelid = 'transactions'::regclass AND i.indisprimary AND i.indnkeyatts = 1) THEN
-        ALTER TABLE transactions DROP CONSTRAINT transactions_pkey,
-                                 ADD CONSTRAINT transactions_pkey PRIMARY KEY (invoice_date, line_id);
+    SELECT c.conname INTO old_key FROM pg_constraint c JOIN pg_index i ON i.indexrelid = c.conindid
+    WHERE c.conrelid = 'transactions'::regclass AND c.contype = 'p' AND i.indnkeyatts = 1;
+    IF old_key IS NOT NULL THEN
+        EXECUTE format('ALTER TABLE transactions DROP CONSTRAINT %I, '
+                       'ADD CONSTRAINT transactions_pkey PRIMARY KEY (invoice_date, line_id)', old_key);
     END IF;
 END $$;
 -- The cleaning rule that takes the line (0: none, a purchase kept for analysis): 07_lines.sql.

@@ -344,7 +344,7 @@ def test_a_database_keyed_by_line_id_alone_is_re_keyed_by_date_and_still_refuses
     assert fetch(primary_key) == [("PRIMARY KEY (invoice_date, line_id)",)]
     with db.connect() as conn:  # as the schema made it before
         db.query(conn, "ALTER TABLE transactions DROP CONSTRAINT transactions_pkey, "
-                       "ADD CONSTRAINT transactions_pkey PRIMARY KEY (line_id)")
+                       "ADD CONSTRAINT transactions_line_key PRIMARY KEY (line_id)")
         db.query(conn, "UPDATE lgs_schema SET digest = repeat('0', 64)")  # sql/ changed since
     assert fetch(primary_key) == [("PRIMARY KEY (invoice_date, line_id)",)]
     assert fetch("SELECT count(*) FROM transactions") == [(2,)]
