@@ -9,8 +9,12 @@ DROP FUNCTION IF EXISTS load_staged_batch(bigint, text, integer);
 DROP FUNCTION IF EXISTS load_staged_lines(bigint);
 
 -- The staged rows as typed lines, those dated within [loaded_from, loaded_to] or those outside
--- (all of them when the bounds are NULL: nothing is loaded yet). Inlined into its caller.
-CREATE OR REPLACE FUNCTION staged_lines(loaded_from timestamp, loaded_to timestamp, within boolean)
+-- (all of them when the bounds are NULL: nothing is loaded yet). Inlined into its caller. The bounds
+-- are text spelled as the staged dates are, YYYY-MM-DD HH:MM:SS, whose order in C collation is
+-- time order: casting every row's date for the test, in each branch of the caller's union, cost
+-- 0.35 s a million rows each.
+DROP FUNCTION IF EXISTS staged_lines(timestamp, timestamp, boolean);
+CREATE OR REPLACE FUNCTION staged_lines(loaded_from text, loaded_to text, within boolean)
 RETURNS TABLE (line_id uuid, invoice_no text, stock_code text, description text, quantity integer,
                invoice_date timestamp, unit_price numeric, customer_id integer, country text,
                occurrence integer)
@@ -18,7 +22,7 @@ LANGUAGE sql STABLE AS $$
     SELECT s.line_id, s.invoice, s.stock_code, s.description, s.quantity::integer,
            s.invoice_date::timestamp, s.price::numeric, s.customer_id::integer, s.country, s.occurrence
     FROM staging_export_rows s
-    WHERE coalesce(s.invoice_date::timestamp BETWEEN loaded_from AND loaded_to, false) = within
+    WHERE coalesce(s.invoice_date BETWEEN (loaded_from COLLATE "C") AND (loaded_to COLLATE "C"), false) = within
 $$;
 
 -- Move the staged rows of a batch into export_rows and transactions; return how many
@@ -35,8 +39,8 @@ AS $$
 DECLARE
     n_loaded integer;
     n_new integer;
-    loaded_from timestamp;
-    loaded_to timestamp;
+    loaded_from text;  -- spelled as the staged dates are
+    loaded_to text;
 BEGIN
     INSERT INTO export_rows (batch_id, sheet, source_row, export_part, occurrence, line_id)
     SELECT p_batch_id, s.sheet, s.source_row, s.export_part, s.occurrence, s.line_id
@@ -47,7 +51,9 @@ BEGIN
     -- so only the lines dated within them need the probe: a new week's export, or the part of a
     -- stacked export past the one before it, lands without one. (The staged dates are ISO text, in
     -- time order as text: their min and max need no cast of every row.)
-    SELECT min(b.lines_from), max(b.lines_to) INTO loaded_from, loaded_to FROM load_batches b;
+    SELECT to_char(min(b.lines_from), 'YYYY-MM-DD HH24:MI:SS'),
+           to_char(max(b.lines_to), 'YYYY-MM-DD HH24:MI:SS')
+    INTO loaded_from, loaded_to FROM load_batches b;
     UPDATE load_batches b
     SET lines_from = least(b.lines_from, staged.first_date), lines_to = greatest(b.lines_to, staged.last_date)
     FROM (SELECT min(s.invoice_date)::timestamp AS first_date, max(s.invoice_date)::timestamp AS last_date
