@@ -4,11 +4,10 @@
 -- whole numbers without ".0"), with the export part, repeat number and line identity the
 -- loader assigned (lgs_analytics.identity).
 -- `lgs load` COPYs a file's loadable rows here inside its transaction, moves them into
--- the typed tables with load_staged_batch() (03_load.sql), then empties it.
+-- the typed tables with load_staged_rows() (03_load.sql), then empties it.
 -- It never holds data between loads, so it is simply recreated whenever sql/ changes.
 DROP TABLE IF EXISTS staging_export_rows;
-CREATE UNLOGGED TABLE staging_export_rows (
-    batch_id      bigint  NOT NULL,
+CREATE UNLOGGED TABLE staging_export_rows (  -- one batch at a time: load_staged_rows() is given its id
     sheet         text    NOT NULL,
     source_row    integer NOT NULL,
     export_part   integer NOT NULL,

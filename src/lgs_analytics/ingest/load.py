@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from psycopg2.extras import execute_values
@@ -208,8 +207,7 @@ class _Writer:
 
 def _stage(writer: _Writer, rows: pa.Table) -> None:
     """COPY loadable rows into the staging table, then move them into the typed tables."""
-    staged = rows.add_column(0, "batch_id", pa.array(np.full(rows.num_rows, writer.batch_id), pa.int64()))
-    db.copy_in(writer.conn, "staging_export_rows", staged.column_names, staged)
+    db.copy_in(writer.conn, "staging_export_rows", rows.column_names, rows)
     loaded, new = db.query(writer.conn, "SELECT * FROM load_staged_rows(%s)", (writer.batch_id,))[0]
     writer.rows_loaded += loaded
     writer.rows_new += new
