@@ -115,6 +115,21 @@ def test_an_empty_folder_gets_a_synthetic_export_and_says_so(database_url, tmp_p
         assert db.query(conn, "SELECT synthetic FROM load_batches") == [(True,)]
 
 
+@pytest.mark.integration
+def test_load_given_one_export_file_loads_that_file_and_refuses_a_non_export_in_one_line(
+        database_url, tmp_path, capsys):
+    export = write_csv(tmp_path / "week1.csv", [["489434", "85048", "GLASS BALL", "12", "2009-12-01 07:45:00",
+                                                 "6.95", "13085", "United Kingdom"]])
+    cli.load_folder(export, rows=2_000)
+    assert "1 rows read = 1 loaded" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["week1.csv"]  # nothing generated beside it
+    notes = tmp_path / "notes.docx"
+    notes.write_bytes(b"PK not an export")
+    assert cli.main(["report", "--load", str(notes), "--quiet", "--out", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "notes.docx" in err
+
+
 def test_one_error_boundary_for_every_command(tmp_path, capsys, monkeypatch):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")

@@ -183,13 +183,16 @@ def exports_in(folder: Path) -> tuple[list[Path], list[Path]]:
 
 
 def load_folder(folder: Path, rows: int, progress: bool = True) -> None:
-    """Load every export in ``folder``. A folder holding nothing gets a synthetic export first,
-    said so; a file that is not an export stops the run before anything loads (never generated
-    data beside real files)."""
+    """Load every export in ``folder`` (or ``folder`` itself, when it is one export file). A folder
+    holding nothing gets a synthetic export first, said so; a file that is not an export stops the
+    run before anything loads (never generated data beside real files)."""
     from lgs_analytics.ingest.load import load_path
     from lgs_analytics.ingest.readers import ExportError
     from lgs_analytics.ingest.synthetic import generate_export, write_export
 
+    if folder.is_file():  # `lgs report --load week.csv`: the one export, read (or refused) as lgs load would
+        print(load_path(folder, progress=progress).summary())
+        return
     folder.mkdir(parents=True, exist_ok=True)
     files, others = exports_in(folder)
     if others:
@@ -401,7 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="HTML path (default reports/retail_report.html)")
     rep.add_argument("--load", type=Path, nargs="?", const=config.raw_data_dir(), default=None, metavar="DIR",
                      help="first load every export in DIR (default data/raw/; generating one if it has "
-                          "none) and publish a build from it: the main job")
+                          "none), or the one export file given, and publish a build from it: the main job")
     rep.add_argument("--rows", type=positive_int, default=config.REAL_ROW_COUNT,
                      help="size of the export generated when --load finds none")
     rep.add_argument("--method", choices=["classic", "standard"], default="standard",
