@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -452,6 +453,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _file_in_the_way(exc: BaseException) -> Path | None:
+    """The file that stands where a folder was needed (``x.csv`` for ``x.csv/out/r.html``), if that
+    is why ``exc`` was raised."""
+    if not isinstance(exc, (FileExistsError, NotADirectoryError)) or not exc.filename:
+        return None
+    path = Path(os.fsdecode(exc.filename))
+    return next((p for p in (path, *path.parents) if p.is_file()), None)
+
+
 def explain(exc: BaseException) -> tuple[str, int] | None:
     """(one line, exit code) for a failure a user can act on; None for a bug (shown as a traceback).
 
@@ -473,7 +483,11 @@ def explain(exc: BaseException) -> tuple[str, int] | None:
     for kind, template, code in ordered:
         if kind is not None and isinstance(exc, kind):
             return (template.format(first_line(exc)) if template else first_line(exc)), code
-    if isinstance(exc, OSError):  # a folder as a file, a full disk, /dev/full, no permission
+    blocking = _file_in_the_way(exc)
+    if blocking is not None:
+        return (f"{blocking}: is a file, where lgs needs a folder; give a folder's path (or move the file "
+                "away); nothing was written"), 2
+    if isinstance(exc, OSError):  # a full disk, /dev/full, no permission
         where = f"{exc.filename}: " if exc.filename else ""
         return (f"{where}{exc.strerror or first_line(exc)}; check the path, its permissions and the free "
                 "disk space (nothing half-written was kept)"), 2 if isinstance(exc, FileNotFoundError) else 1
