@@ -141,10 +141,12 @@ def test_one_error_boundary_for_every_command(tmp_path, capsys, monkeypatch):
         err = capsys.readouterr().err
         assert err == f"lgs: error: {blocker}: is a file, where lgs needs a folder; give a folder's path " \
                       "(or move the file away); nothing was written\n", argv
-    # --out a folder is refused before any work.
+    # --out a folder, or a path through a file, is refused before any work (no database reached).
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1")
     assert cli.main(["rfm", "--out", str(tmp_path)]) == 2
     assert "is a folder" in capsys.readouterr().err
+    assert cli.main(["report", "--out", str(blocker / "report.html")]) == 2
+    assert f"{blocker} is a file, where lgs needs a folder" in capsys.readouterr().err
     # Ctrl-C at any moment, the parser included.
     monkeypatch.setattr(cli, "build_parser", lambda: (_ for _ in ()).throw(KeyboardInterrupt()))
     assert cli.main(["--help"]) == 130

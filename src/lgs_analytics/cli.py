@@ -126,6 +126,10 @@ def check_writable(out: Path) -> None:
     """Refuse an --out that cannot be a file before the long work starts."""
     if out.is_dir():
         raise ValueError(f"--out {out} is a folder; give a file path such as {out / 'scores.csv'}")
+    in_the_way = next((p for p in out.parents if p.is_file()), None)
+    if in_the_way is not None:
+        raise ValueError(f"--out {out}: {in_the_way} is a file, where lgs needs a folder; give a path "
+                         "in a folder (nothing was written)")
 
 
 def build_methods(requested: bool | None) -> tuple[str, ...]:
