@@ -150,6 +150,18 @@ def test_monthly_sales_and_growth(purchases: pd.DataFrame, cancellations: pd.Dat
     assert sales["is_partial"].tolist() == [False, False, False, True]
 
 
+def test_year_over_year_compares_complete_months_with_sales_and_divides_by_no_zero() -> None:
+    months = pd.period_range("2010-01", "2011-03", freq="M")  # 15 months
+    net = [0.0, 100.0, 80.0, *[10.0] * 9, 50.0, 150.0, 60.0]  # Jan 2010 sold nothing
+    frame = pd.DataFrame({"month": months, "net_sales": net, "is_partial": [False] * 14 + [True]})
+    with np.errstate(all="raise"):
+        yoy = metrics._year_over_year(frame).tolist()
+    assert all(math.isnan(v) for v in yoy[:12])   # nothing a year before
+    assert math.isnan(yoy[12])                    # Jan 2011 against Jan 2010's 0: no change to state
+    assert yoy[13] == pytest.approx(50.0)         # Feb: 150 against 100
+    assert math.isnan(yoy[14])                    # March 2011 is partial
+
+
 def test_growth_after_a_partial_first_month_is_not_computed(purchases: pd.DataFrame,
                                                             cancellations: pd.DataFrame) -> None:
     late = purchases[purchases["invoice_no"] != "536001"]  # data now starts Mon 12 Sep

@@ -187,9 +187,10 @@ def _year_over_year(frame: pd.DataFrame) -> pd.Series:
     by_month = frame.set_index("month")
     before = by_month.reindex(by_month.index - 12)
     comparable = ~by_month["is_partial"].to_numpy() & (before["is_partial"] == False).to_numpy()  # noqa: E712
-    change = (by_month["net_sales"].to_numpy() / before["net_sales"].to_numpy() - 1) * 100
-    valid = comparable & (before["net_sales"].to_numpy() > 0)
-    return pd.Series(np.where(valid, change, np.nan), index=frame.index)
+    net, net_before = by_month["net_sales"].to_numpy(float), before["net_sales"].to_numpy(float)
+    valid = comparable & (net_before > 0)
+    ratio = np.divide(net, net_before, out=np.full(len(net), np.nan), where=valid)  # no 0 divides
+    return pd.Series((ratio - 1) * 100, index=frame.index)
 
 
 def monthly_active_users(transactions: pd.DataFrame, purchases: pd.DataFrame, start=None) -> pd.DataFrame:
