@@ -140,13 +140,20 @@ def test_one_error_boundary_for_every_command(tmp_path, capsys, monkeypatch):
         assert cli.main(argv) == 2
         err = capsys.readouterr().err
         assert err == f"lgs: error: {blocker}: is a file, where lgs needs a folder; give a folder's path " \
-                      "(or move the file away); nothing was written\n", argv
+                      "(or move the file away)\n", argv
     # --out a folder, or a path through a file, is refused before any work (no database reached).
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1")
     assert cli.main(["rfm", "--out", str(tmp_path)]) == 2
     assert "is a folder" in capsys.readouterr().err
-    assert cli.main(["report", "--out", str(blocker / "report.html")]) == 2
-    assert f"{blocker} is a file, where lgs needs a folder" in capsys.readouterr().err
+    for command in ("report", "refresh"):  # refresh: before it loads and moves the inbox's files
+        assert cli.main([command, "--out", str(blocker / "report.html"), "--inbox" if command == "refresh"
+                         else "--quiet", *([str(tmp_path / "inbox")] if command == "refresh" else [])]) == 2
+        assert f"{blocker} is a file, where lgs needs a folder" in capsys.readouterr().err
+    assert not (tmp_path / "inbox").exists()
+    # A mistyped export name is not taken for a folder to fill with a synthetic export.
+    assert cli.main(["report", "--load", str(tmp_path / "wek1.csv"), "--quiet"]) == 2
+    assert "wek1.csv: no such file" in capsys.readouterr().err
+    assert not (tmp_path / "wek1.csv").exists()
     # Ctrl-C at any moment, the parser included.
     monkeypatch.setattr(cli, "build_parser", lambda: (_ for _ in ()).throw(KeyboardInterrupt()))
     assert cli.main(["--help"]) == 130

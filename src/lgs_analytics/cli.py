@@ -191,6 +191,7 @@ def load_folder(folder: Path, rows: int, progress: bool = True) -> None:
     """Load every export in ``folder`` (or ``folder`` itself, when it is one export file). A folder
     holding nothing gets a synthetic export first, said so; a file that is not an export stops the
     run before anything loads (never generated data beside real files)."""
+    from lgs_analytics.ingest.formats import EXPORT_SUFFIXES
     from lgs_analytics.ingest.load import load_path
     from lgs_analytics.ingest.readers import ExportError
     from lgs_analytics.ingest.synthetic import generate_export, write_export
@@ -198,6 +199,8 @@ def load_folder(folder: Path, rows: int, progress: bool = True) -> None:
     if folder.is_file():  # `lgs report --load week.csv`: the one export, read (or refused) as lgs load would
         print(load_path(folder, progress=progress).summary())
         return
+    if not folder.exists() and folder.name.lower().endswith(EXPORT_SUFFIXES):
+        raise ExportError(f"{folder}: no such file; check the name (a folder of exports is also accepted)")
     folder.mkdir(parents=True, exist_ok=True)
     files, others = exports_in(folder)
     if others:
@@ -251,6 +254,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_refresh(args: argparse.Namespace) -> int:
     from lgs_analytics.refresh import RefreshPaths, refresh, run_every
 
+    check_writable(args.out)  # before any file is loaded and moved
     paths = RefreshPaths.beside(args.inbox, args.out)
     options = {"min_age_seconds": args.min_age, "force": args.force, "method": args.method,
                "pseudonymise": args.pseudonymise, "progress": not args.quiet}
@@ -460,8 +464,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _file_in_the_way(exc: BaseException) -> Path | None:
     """The file that stands where a folder was needed (``x.csv`` for ``x.csv/out/r.html``), if that
     is why ``exc`` was raised."""
-    if not isinstance(exc, (FileExistsError, NotADirectoryError)) or not exc.filename:
-        return None
+    if not isinstance(exc, (FileExistsError, NotADirectoryError)) or not exc.filename or exc.filename2:
+        return None  # (a link's or a rename's target: not a folder that could not be made)
     path = Path(os.fsdecode(exc.filename))
     return next((p for p in (path, *path.parents) if p.is_file()), None)
 
@@ -490,7 +494,7 @@ def explain(exc: BaseException) -> tuple[str, int] | None:
     blocking = _file_in_the_way(exc)
     if blocking is not None:
         return (f"{blocking}: is a file, where lgs needs a folder; give a folder's path (or move the file "
-                "away); nothing was written"), 2
+                "away)"), 2
     if isinstance(exc, OSError):  # a full disk, /dev/full, no permission
         where = f"{exc.filename}: " if exc.filename else ""
         return (f"{where}{exc.strerror or first_line(exc)}; check the path, its permissions and the free "

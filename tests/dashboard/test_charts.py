@@ -44,3 +44,6 @@ def test_showing_another_customer_moves_the_dates_to_theirs():
     assert (empty.x_range.start, empty.x_range.end) == charts.orders_window(everyone)
     charts.show_orders(empty, empty_source, invoices("2011-06-10 09:00"))
     assert empty.x_range.end - empty.x_range.start == pd.Timedelta(days=90)
+    # A customer without invoices (an unknown ID) gets everyone's dates back, not the last customer's.
+    charts.show_orders(empty, empty_source, invoices().iloc[:0], empty_dates=everyone)
+    assert (empty.x_range.start, empty.x_range.end) == charts.orders_window(everyone)

@@ -335,8 +335,9 @@ def test_each_batch_records_the_dates_of_its_lines_and_a_later_export_is_checked
     assert (again.rows_new, again.rows_duplicate) == (1, 3)
 
 
+@pytest.mark.parametrize("old_name", ["transactions_pkey", "transactions_line_key"])
 def test_a_database_keyed_by_line_id_alone_is_re_keyed_by_date_and_still_refuses_a_line_twice(
-        database_url, tmp_path):
+        database_url, tmp_path, old_name):
     primary_key = ("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
                    "WHERE conrelid = 'transactions'::regclass AND contype = 'p'")
     lines = [row(invoice="1", date="2010-12-01 08:00:00"), row(invoice="2", date="2010-12-02 08:00:00")]
@@ -344,7 +345,7 @@ def test_a_database_keyed_by_line_id_alone_is_re_keyed_by_date_and_still_refuses
     assert fetch(primary_key) == [("PRIMARY KEY (invoice_date, line_id)",)]
     with db.connect() as conn:  # as the schema made it before
         db.query(conn, "ALTER TABLE transactions DROP CONSTRAINT transactions_pkey, "
-                       "ADD CONSTRAINT transactions_line_key PRIMARY KEY (line_id)")
+                       f"ADD CONSTRAINT {old_name} PRIMARY KEY (line_id)")
         db.query(conn, "UPDATE lgs_schema SET digest = repeat('0', 64)")  # sql/ changed since
     assert fetch(primary_key) == [("PRIMARY KEY (invoice_date, line_id)",)]
     assert fetch("SELECT count(*) FROM transactions") == [(2,)]

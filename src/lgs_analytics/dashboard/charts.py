@@ -148,10 +148,14 @@ def orders_window(dates: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     return start, end
 
 
-def show_orders(fig, source: ColumnDataSource, orders: pd.DataFrame) -> None:
-    """Show another customer's invoices on an orders chart (same canvas, new data and dates)."""
+def show_orders(fig, source: ColumnDataSource, orders: pd.DataFrame,
+                empty_dates: pd.Series | None = None) -> None:
+    """Show another customer's invoices on an orders chart (same canvas, new data and dates; with no
+    invoices, the dates of ``empty_dates``, not the previous customer's)."""
     source.data = orders_data(orders)
     window = orders_window(orders["invoice_date"])
+    if window is None and empty_dates is not None:
+        window = orders_window(empty_dates)
     if window is not None:
         fig.x_range.start, fig.x_range.end = window
 

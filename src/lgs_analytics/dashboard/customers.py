@@ -178,7 +178,8 @@ class CustomerPage:
         """The panes stay on the page (a pane that appears costs the browser a new layout)."""
         with pn.io.hold():
             self.profile.object = profile
-            charts.show_orders(self.figure, self.source, orders)
+            charts.show_orders(self.figure, self.source, orders,
+                               empty_dates=self.board.orders["invoice_date"])
             self.orders.value = tables.shown(orders, tables.ORDER_COLUMNS)
 
     def view(self) -> pn.viewable.Viewable:
