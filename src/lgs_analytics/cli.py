@@ -126,7 +126,7 @@ def check_writable(out: Path) -> None:
     """Refuse an --out that cannot be a file before the long work starts."""
     if out.is_dir():
         raise ValueError(f"--out {out} is a folder; give a file path such as {out / 'scores.csv'}")
-    in_the_way = next((p for p in out.parents if p.is_file()), None)
+    in_the_way = _first_file_on(out.parent)
     if in_the_way is not None:
         raise ValueError(f"--out {out}: {in_the_way} is a file, where lgs needs a folder; give a path "
                          "in a folder (nothing was written)")
@@ -461,13 +461,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _first_file_on(folder: Path) -> Path | None:
+    """The file standing where ``folder`` or one of its parents should be a folder, if any
+    (``x.csv`` for ``x.csv/out``)."""
+    return next((p for p in (folder, *folder.parents) if p.is_file()), None)
+
+
 def _file_in_the_way(exc: BaseException) -> Path | None:
     """The file that stands where a folder was needed (``x.csv`` for ``x.csv/out/r.html``), if that
     is why ``exc`` was raised."""
     if not isinstance(exc, (FileExistsError, NotADirectoryError)) or not exc.filename or exc.filename2:
         return None  # (a link's or a rename's target: not a folder that could not be made)
-    path = Path(os.fsdecode(exc.filename))
-    return next((p for p in (path, *path.parents) if p.is_file()), None)
+    return _first_file_on(Path(os.fsdecode(exc.filename)))
 
 
 def explain(exc: BaseException) -> tuple[str, int] | None:

@@ -76,6 +76,11 @@ def _digests(text: pa.Array, occurrence: np.ndarray) -> np.ndarray:
     return np.frombuffer(digests, np.uint8).reshape(-1, 16).copy()
 
 
+def _first_copy_digests(text: pa.Array) -> np.ndarray:
+    """The digests the lines' first copies (occurrence 1) have: their ids, and their keys' source."""
+    return _digests(text, np.ones(len(text), dtype=np.int64))
+
+
 def _hex(digests: np.ndarray) -> pa.Array:
     """Digests as 32 hex digits each, built in one buffer (no Python string per row)."""
     hexed = pa.py_buffer(binascii.hexlify(digests.tobytes()))
@@ -91,7 +96,7 @@ def identify(numberer: LineNumberer, rows: pa.Table) -> tuple[np.ndarray, np.nda
     only the repeats are hashed again with their own number.
     """
     text = line_text(rows)
-    digests = _digests(text, np.ones(len(text), dtype=np.int64))
+    digests = _first_copy_digests(text)
     part, occurrence = numberer.number_keys(rows.column("sheet"), rows.column("invoice_date"),
                                             _line_keys(digests))
     repeat = occurrence > 1
@@ -162,7 +167,7 @@ class LineNumberer:
     def number_lines(self, sheet: pa.ChunkedArray, invoice_date: pa.ChunkedArray, text: pa.Array
                      ) -> tuple[np.ndarray, np.ndarray]:
         """(export part, occurrence) of rows given by sheet, ISO date text and line_text."""
-        keys = _line_keys(_digests(text, np.ones(len(text), dtype=np.int64)))
+        keys = _line_keys(_first_copy_digests(text))
         return self.number_keys(sheet, invoice_date, keys)
 
     def number_keys(self, sheet: pa.ChunkedArray, invoice_date: pa.ChunkedArray, keys: np.ndarray
