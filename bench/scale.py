@@ -5,8 +5,11 @@ For each size: a generated export (seed 7, as `make bench-dashboard`), then `lgs
 embedded Postgres included (proportional set size of the command's process tree plus the
 server's, sampled every 50 ms; PSS so the server's shared buffers count once). In the same run
 and on the same file, the two references the load must approach: a plain ``\\copy`` of the CSV
-into a table of text columns, and DuckDB reading the CSV and de-duplicating its rows. At 1x the
-load and the plain COPY run five times, interleaved, so their ratio is a ratio of paired medians.
+into a table of text columns, and DuckDB reading the CSV and de-duplicating its rows; and the floor
+the data contract sets, a binary COPY of the load's finished rows (the typed, de-duplicated
+transactions and one export_rows row per loaded row) into empty copies of the two tables, indexes
+included: what writing those tables costs before anything is read, typed or de-duplicated. At 1x
+the load and the references run five times, interleaved, so their ratios are of paired medians.
 
 Writes the figures under "scale" in bench/results.json (the rest of that file, written by
 bench/run.py, is kept) and a chart of cost against rows to bench/scale.png.
@@ -112,6 +115,26 @@ def plain_copy(export: Path, env: dict) -> float:
     return round(elapsed, 3)
 
 
+def contract_floor(env: dict, work: Path) -> float:
+    """Seconds for psql to binary-COPY what the load just wrote to ``transactions`` and ``export_rows``
+    into empty tables like them (same columns, keys and indexes)."""
+    client = psql(env)
+    tables = ("transactions", "export_rows")
+    files = {table: work / f"floor_{table}.bin" for table in tables}
+    dumps = [arg for t in tables for arg in ("-c", f"\\copy {t} TO '{files[t]}' WITH (FORMAT binary)")]
+    creates = [arg for t in tables for arg in ("-c", f"CREATE TABLE floor_{t} (LIKE {t} INCLUDING ALL)")]
+    drops = ["-c", "DROP TABLE IF EXISTS " + ", ".join(f"floor_{t}" for t in tables)]
+    subprocess.run([*client, *dumps, *drops, *creates], check=True, capture_output=True)
+    started = time.perf_counter()
+    subprocess.run([*client, "-1", *(arg for t in tables for arg in (
+        "-c", f"\\copy floor_{t} FROM '{files[t]}' WITH (FORMAT binary)"))], check=True, capture_output=True)
+    elapsed = time.perf_counter() - started
+    subprocess.run([*client, *drops], check=True, capture_output=True)
+    for path in files.values():
+        path.unlink()
+    return round(elapsed, 3)
+
+
 def database_size(env: dict) -> dict:
     """MiB on disk (indexes included) of the two big tables and of the whole database."""
     query = ("SELECT pg_total_relation_size('transactions') / 1048576, "
@@ -144,18 +167,20 @@ def one_size(factor: float, work: Path, env: dict, home: Path, runs: int) -> dic
     export = work / f"scale_{factor:g}x_synthetic.csv"
     subprocess.run([*LGS, "generate", "--rows", str(rows), "--seed", "7", "--out", str(export)],
                    env=env, check=True, capture_output=True)
-    loads, copies = [], []
+    loads, copies, floors = [], [], []
     for _ in range(runs):
         subprocess.run([*LGS, "db", "reset", "--yes"], env=env, check=True, capture_output=True)
         subprocess.run([*LGS, "db", "start"], env=env, check=True, capture_output=True)
         copies.append(plain_copy(export, env))
         loads.append(measured([*LGS, "load", "--quiet", str(export)], env, home))
+        floors.append(contract_floor(env, work))
     stored = database_size(env)
     build = measured([*LGS, "build", "--quiet"], env, home)
     report = measured([*LGS, "report", "--quiet", "--out", str(work / "report.html")], env, home)
     duck = duckdb_read_and_deduplicate(export)
     load_s = statistics.median(r["s"] for r in loads)
     copy_s = statistics.median(copies)
+    floor_s = statistics.median(floors)
     result = {
         "factor": factor, "rows": rows, "file_mib": round(export.stat().st_size / 2**20, 1),
         "load": {"median_s": load_s, "runs_s": [r["s"] for r in loads],
@@ -166,7 +191,10 @@ def one_size(factor: float, work: Path, env: dict, home: Path, runs: int) -> dic
                               "peak_mib": max(build["peak_mib"], report["peak_mib"])},
         "plain_copy": {"median_s": copy_s, "runs_s": copies},
         "duckdb_read_and_deduplicate": duck,
+        "contract_floor": {"median_s": floor_s, "runs_s": floors},
         "load_vs_plain_copy": round(load_s / copy_s, 2),
+        "contract_floor_vs_plain_copy": round(floor_s / copy_s, 2),
+        "load_vs_contract_floor": round(load_s / floor_s, 2),
         "load_vs_duckdb": round(load_s / duck["s"], 2),
     }
     export.unlink()
@@ -211,6 +239,9 @@ def chart(sizes: list[dict], path: Path) -> None:
                   [s["duckdb_read_and_deduplicate"]["s"] for s in sizes]}
     for (label, values), style in zip(series.items(), ("o-", "s-", "^-", "o--", "s--"), strict=True):
         left.plot(rows, values, style, label=label)
+    floored = [s for s in sizes if "contract_floor" in s]  # sizes measured before it had no floor
+    left.plot([s["rows"] / 1e6 for s in floored], [s["contract_floor"]["median_s"] for s in floored], "^--",
+              label="binary COPY of the loaded tables (floor)")
     low, high = min(rows), max(rows)
     base = sizes[[s["factor"] for s in sizes].index(1)] if any(s["factor"] == 1 for s in sizes) else sizes[0]
     ref = base["load"]["median_s"] / (base["rows"] / 1e6)
@@ -268,7 +299,9 @@ def main() -> None:
                 s = sizes[-1]
                 print(f"{factor:g}x ({s['rows']:,} rows): load {s['load']['median_s']:.1f} s "
                       f"({s['load_vs_plain_copy']:.1f}x plain COPY {s['plain_copy']['median_s']:.2f} s, "
-                      f"{s['load_vs_duckdb']:.1f}x DuckDB {s['duckdb_read_and_deduplicate']['s']:.2f} s), "
+                      f"{s['load_vs_duckdb']:.1f}x DuckDB {s['duckdb_read_and_deduplicate']['s']:.2f} s, "
+                      f"{s['load_vs_contract_floor']:.1f}x the contract floor "
+                      f"{s['contract_floor']['median_s']:.2f} s), "
                       f"build {s['build']['s']:.1f} s / {s['build']['peak_mib']} MiB, "
                       f"report {s['report']['s']:.1f} s / {s['report']['peak_mib']} MiB", flush=True)
                 merged = save(sizes, args.out, machine)  # each size as it is done: a 10x run is long

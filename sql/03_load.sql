@@ -1,7 +1,7 @@
 -- 03_load.sql: moving staged rows into the typed tables. `lgs load` reads and validates
 -- a file in chunks (lgs_analytics.ingest.validate: rows that cannot be typed go straight to
--- quarantine with their reasons), stages each chunk's loadable rows as text in
--- staging_export_rows and calls load_staged_rows(); at the end finish_batch() checks and
+-- quarantine with their reasons), COPYs each chunk's loadable rows into export_rows and their
+-- lines, as text, into staging_lines, and calls load_staged_rows(); at the end finish_batch() checks and
 -- records the accounting and groups the new lines for the build. All in one transaction: a file
 -- lands whole or not at all.
 
@@ -21,12 +21,12 @@ RETURNS TABLE (line_id uuid, invoice_no text, stock_code text, description text,
 LANGUAGE sql STABLE AS $$
     SELECT s.line_id, s.invoice, s.stock_code, s.description, s.quantity::integer,
            s.invoice_date::timestamp, s.price::numeric, s.customer_id::integer, s.country, s.occurrence
-    FROM staging_export_rows s
+    FROM staging_lines s
     WHERE coalesce(s.invoice_date BETWEEN (loaded_from COLLATE "C") AND (loaded_to COLLATE "C"), false) = within
 $$;
 
--- Move the staged rows of a batch into export_rows and transactions; return how many
--- rows were loaded and how many of them were lines new to transactions.
+-- Land a chunk's staged lines in transactions (their rows are in export_rows already, COPYed by
+-- the loader); return how many rows were loaded and how many of them were lines new to transactions.
 CREATE OR REPLACE FUNCTION load_staged_rows(p_batch_id bigint)
 RETURNS TABLE (rows_loaded integer, rows_new integer)
 LANGUAGE plpgsql
@@ -42,10 +42,7 @@ DECLARE
     loaded_from text;  -- spelled as the staged dates are
     loaded_to text;
 BEGIN
-    INSERT INTO export_rows (batch_id, sheet, source_row, export_part, occurrence, line_id)
-    SELECT p_batch_id, s.sheet, s.source_row, s.export_part, s.occurrence, s.line_id
-    FROM staging_export_rows s;
-    GET DIAGNOSTICS n_loaded = ROW_COUNT;
+    SELECT count(*) INTO n_loaded FROM staging_lines;
 
     -- Every line loaded so far (earlier chunks of this file included) is dated within these bounds,
     -- so only the lines dated within them need the probe: a new week's export, or the part of a
@@ -57,7 +54,7 @@ BEGIN
     UPDATE load_batches b
     SET lines_from = least(b.lines_from, staged.first_date), lines_to = greatest(b.lines_to, staged.last_date)
     FROM (SELECT min(s.invoice_date)::timestamp AS first_date, max(s.invoice_date)::timestamp AS last_date
-          FROM staging_export_rows s) AS staged
+          FROM staging_lines s) AS staged
     WHERE b.batch_id = p_batch_id;
 
     -- New lines become transactions, in key order (each index page visited once): those dated
@@ -83,7 +80,7 @@ BEGIN
 
     -- Truncate, not delete: dead rows would make every later chunk scan all earlier ones.
     -- (The loader holds the table's lock for the whole load: one load at a time.)
-    TRUNCATE staging_export_rows;
+    TRUNCATE staging_lines;
     RETURN QUERY SELECT n_loaded, n_new;
 END $$;
 

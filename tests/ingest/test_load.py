@@ -180,7 +180,7 @@ def test_a_load_failing_midway_leaves_the_database_as_it_was(database_url, tmp_p
     with pytest.raises(OSError):
         load_path(path, progress=False)
     assert table_counts() == before
-    assert fetch("SELECT count(*) FROM staging_export_rows") == [(0,)]
+    assert fetch("SELECT count(*) FROM staging_lines") == [(0,)]
 
 
 def test_unreachable_database_is_a_one_line_error(monkeypatch):
@@ -233,8 +233,8 @@ def test_a_gzip_found_damaged_after_chunks_were_written_leaves_the_database_as_i
     monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 4096)  # many chunks written before the end
     staged = []
     real_stage = ingest._stage
-    monkeypatch.setattr(ingest, "_stage", lambda writer, rows: (staged.append(rows.num_rows),
-                                                                real_stage(writer, rows)))
+    monkeypatch.setattr(ingest, "_stage", lambda writer, *copies: (staged.append(len(copies[1])),
+                                                                   real_stage(writer, *copies)))
     with pytest.raises(ExportError, match="the gzip file is damaged .*incorrect data check"):
         load_path(damaged, progress=False)
     assert len(staged) > 1

@@ -70,3 +70,28 @@ def test_good_values_are_normalised(changes, column, normalised):
 )
 def test_bad_values_get_every_reason(changes, reason):
     assert typed_one(**changes)[1] == reason
+
+
+def typed_many(changes: list[dict]) -> tuple[list[dict], list[str]]:
+    rows = [{**GOOD, **change} for change in changes]
+    table = pa.table({"sheet": [""] * len(rows), "source_row": pa.array(range(2, 2 + len(rows)), pa.int32()),
+                      **{k: pa.array([r[k] for r in rows], pa.string()) for k in GOOD}})
+    typed, reason = type_rows(table)
+    return typed.to_pylist(), reason.to_pylist()
+
+
+def test_in_a_chunk_each_reason_stays_on_its_own_row():
+    # Reasons are worked out only for the failing rows, then put back: they must land where they belong.
+    _, reasons = typed_many([{}, {"quantity": "x"}, {}, {"invoice": "", "price": "y"}, {}])
+    assert reasons == ["", "Quantity is not a whole number", "",
+                       "Invoice is empty; Price is not a number", ""]
+
+
+def test_a_chunk_mixing_date_styles_types_each_date_in_its_own_row():
+    # The US pattern is tried only on what the ISO one missed, then scattered back among the ISO dates.
+    typed, reasons = typed_many([{"invoice_date": "2010-01-02 03:04"}, {"invoice_date": "12/1/2009 7:45"},
+                                 {"invoice_date": "2011-12-09"}, {"invoice_date": "yesterday"},
+                                 {"invoice_date": "2/29/2012 23:59:59"}])
+    assert [row["invoice_date"] for row in typed] == [
+        "2010-01-02 03:04:00", "2009-12-01 07:45:00", "2011-12-09 00:00:00", None, "2012-02-29 23:59:59"]
+    assert reasons == ["", "", "", DATE_REASON, ""]

@@ -33,7 +33,7 @@ def test_scripts_run_in_order_with_psql_on_an_empty_database_and_again(database_
     with db.connect(apply_schema=False) as conn:
         tables = {r[0] for r in db.query(conn, "SELECT tablename FROM pg_tables WHERE schemaname='public'")}
         views = {r[0] for r in db.query(conn, "SELECT viewname FROM pg_views WHERE schemaname='public'")}
-    assert {"load_batches", "export_rows", "transactions", "quarantine", "staging_export_rows"} <= tables
+    assert {"load_batches", "export_rows", "transactions", "quarantine", "staging_lines"} <= tables
     assert {"stg_export_rows", "current_build", "customer_segments"} <= views
     assert "stg_transactions" not in views  # the cleaning rules are defined once, in 07_lines.sql
     assert {"cleaning_rules", "line_groups"} <= tables

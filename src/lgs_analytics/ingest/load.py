@@ -1,8 +1,9 @@
-"""Loading exports into Postgres: stage with COPY, type and reconcile in SQL, one transaction a file.
+"""Loading exports into Postgres: binary COPY, de-duplicate and reconcile in SQL, a transaction a file.
 
-The rules that type rows, quarantine the bad ones and de-duplicate overlapping
-exports live in sql/03_load.sql; this module reads the file, streams it into
-the staging table and reports what happened.
+The rules that de-duplicate overlapping exports and reconcile the counts live in
+sql/03_load.sql; this module reads and types the file (rows that cannot be typed go to
+quarantine), streams its rows into export_rows and its lines into the staging table,
+and reports what happened.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from lgs_analytics.ingest.identity import LineNumberer, canonical, identify
 from lgs_analytics.ingest.readers import BadLine, ExportError, read_chunks
 from lgs_analytics.ingest.synthetic import is_synthetic_export
 from lgs_analytics.ingest.validate import DAY_FIRST_REASON, TEXT_COLUMNS, slash_dates, type_rows
-from lgs_analytics.store import db
+from lgs_analytics.store import copybinary, db
 
 PROGRESS_MIN_BYTES = 5 << 20  # show a progress bar for files above 5 MiB
 
@@ -92,7 +93,7 @@ def load_file(conn, path: Path, *, progress: bool = True) -> LoadResult:
     )[0][0]
     # One load at a time: concurrent loads wait here (the staging table is shared, and each
     # needs to see the lines the other adds). Readers of the typed tables are not blocked.
-    db.query(conn, "LOCK TABLE staging_export_rows IN ACCESS EXCLUSIVE MODE")
+    db.query(conn, "LOCK TABLE staging_lines IN ACCESS EXCLUSIVE MODE")
     rows_read = 0
     dates = _DateStyle()
     numberer = LineNumberer(one_export=first.one_export if first else False)
@@ -106,10 +107,10 @@ def load_file(conn, path: Path, *, progress: bool = True) -> LoadResult:
             writer.put(_quarantine, chunk.table.filter(refused), reason.filter(refused), chunk.bad_lines)
             loadable = canonical(typed.filter(pc.invert(refused)))
             if loadable.num_rows:
-                part, occurrence, ids = identify(numberer, loadable)
-                writer.put(_stage, loadable.append_column("export_part", pa.array(part, pa.int32()))
-                           .append_column("occurrence", pa.array(occurrence, pa.int32()))
-                           .append_column("line_id", ids))
+                rows, lines = _rows_and_lines(batch_id, loadable, *identify(numberer, loadable))
+                # encoded here, not by the writer: its thread is the slower side of the pipeline
+                writer.put(_stage, rows.column_names, copybinary.encode(rows),
+                           lines.column_names, copybinary.encode(lines))
             if bar is not None:
                 bar.update(chunk.progress - bar.n)
     if bar is not None:
@@ -120,6 +121,17 @@ def load_file(conn, path: Path, *, progress: bool = True) -> LoadResult:
     counts = db.query(conn, "SELECT * FROM finish_batch(%s, %s, %s, %s)",
                       (batch_id, rows_read, writer.rows_loaded, writer.rows_new))[0]
     return LoadResult(source, batch_id, *counts, dropped_columns=dropped, notes=dates.notes())
+
+
+def _rows_and_lines(batch_id: int, loadable: pa.Table, part, occurrence, ids) -> tuple[pa.Table, pa.Table]:
+    """A chunk's export_rows (each row's place in the file and its line) and its lines to stage."""
+    occurrence = pa.array(occurrence, pa.int32())
+    rows = pa.table({"batch_id": pa.repeat(pa.scalar(batch_id, pa.int64()), loadable.num_rows),
+                     "sheet": loadable.column("sheet"), "source_row": loadable.column("source_row"),
+                     "export_part": pa.array(part, pa.int32()), "occurrence": occurrence, "line_id": ids})
+    lines = (loadable.drop_columns(["sheet", "source_row"])
+             .append_column("occurrence", occurrence).append_column("line_id", ids))
+    return rows, lines
 
 
 def _lock_key(sha: str) -> int:
@@ -205,9 +217,12 @@ class _Writer:
             self._raise_if_failed()
 
 
-def _stage(writer: _Writer, rows: pa.Table) -> None:
-    """COPY loadable rows into the staging table, then move them into the typed tables."""
-    db.copy_in(writer.conn, "staging_export_rows", rows.column_names, rows)
+def _stage(writer: _Writer, row_columns: list[str], rows: bytes,
+           line_columns: list[str], lines: bytes) -> None:
+    """COPY a chunk's loadable rows (binary COPY data) into export_rows, and their lines into the staging
+    table, from which load_staged_rows() lands the new ones in transactions."""
+    db.copy_in_binary(writer.conn, "export_rows", row_columns, rows)
+    db.copy_in_binary(writer.conn, "staging_lines", line_columns, lines)
     loaded, new = db.query(writer.conn, "SELECT * FROM load_staged_rows(%s)", (writer.batch_id,))[0]
     writer.rows_loaded += loaded
     writer.rows_new += new

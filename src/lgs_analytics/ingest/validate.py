@@ -64,20 +64,33 @@ def _whole_number(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     return pc.replace_substring_regex(values, r"\.0*$", ""), ok
 
 
+DATE_FIELDS = ("y", "m", "d", "H", "M", "S")
+
+
 def _date_parts(values: pa.Array, pattern: str) -> dict[str, pa.Array]:
     parts = pc.extract_regex(values, pattern)
     # pc.struct_field, not .field(): a row the pattern misses must give null, not ""
-    return {name: pc.struct_field(parts, name) for name in ("y", "m", "d", "H", "M", "S")}
+    return {name: pc.struct_field(parts, name) for name in DATE_FIELDS}
+
+
+def _either_date_parts(values: pa.Array) -> dict[str, pa.Array]:
+    """The parts of ISO dates, or else of US dates: the US pattern is tried only on the values the ISO
+    one misses (an export has one style, so usually on none; each pattern costs 0.2 s a million rows)."""
+    parts = _date_parts(values, ISO_DATE)
+    missed = pc.and_not(pc.is_null(parts["y"]), pc.is_null(values))
+    if not pc.any(missed).as_py():
+        return parts
+    us = _date_parts(values.filter(missed), US_DATE)
+    return {name: pc.replace_with_mask(parts[name], missed, us[name]) for name in DATE_FIELDS}
 
 
 def _timestamp(values: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
     """(ISO text ``YYYY-MM-DD HH:MM:SS``, ok, year in range) for both date styles; impossible
     dates are not ok."""
-    iso, us = _date_parts(values, ISO_DATE), _date_parts(values, US_DATE)
+    parts = _either_date_parts(values)
     numbers = {}
-    for name in ("y", "m", "d", "H", "M", "S"):
-        text = pc.coalesce(iso[name], us[name])
-        text = pc.if_else(pc.equal(text, ""), "0", text)  # absent time of day = 00:00:00
+    for name in DATE_FIELDS:
+        text = pc.if_else(pc.equal(parts[name], ""), "0", parts[name])  # absent time of day = 00:00:00
         numbers[name] = pc.cast(text, pa.int32())
     pad = {k: pc.utf8_lpad(pc.cast(v, pa.string()), width=2, padding="0") for k, v in numbers.items()}
     text = pc.binary_join_element_wise(
@@ -98,12 +111,24 @@ def _timestamp(values: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
 
 
 def _reason(rules: list[tuple[pa.Array, str]]) -> pa.Array:
-    """Every failing rule's message per row, joined by '; ' ('' when the row is fine)."""
-    texts = [pc.if_else(pc.fill_null(failed, False), message, "") for failed, message in rules]
+    """Every failing rule's message per row, joined by '; ' ('' when the row is fine).
+
+    The messages are joined only for the rows that fail (in a usual chunk, none): joining them for
+    every row cost 0.45 s a million rows."""
+    masks = [pc.fill_null(failed, False) for failed, _ in rules]
+    failing = masks[0]
+    for mask in masks[1:]:
+        failing = pc.or_(failing, mask)
+    fine = pa.repeat(pa.scalar("", pa.string()), len(failing))
+    if not pc.any(failing).as_py():
+        return fine
+    texts = [pc.if_else(mask.filter(failing), message, "")
+             for mask, (_, message) in zip(masks, rules, strict=True)]
     # (null_handling="skip" would be simpler, but pyarrow 26 then drops rows from the result.)
     joined = pc.binary_join_element_wise(*texts, "; ")
     joined = pc.replace_substring_regex(joined, r"(; ){2,}", "; ")
-    return pc.replace_substring_regex(joined, r"^(; )+|(; )+$", "")
+    joined = pc.replace_substring_regex(joined, r"^(; )+|(; )+$", "")
+    return pc.replace_with_mask(fine, failing, joined)
 
 
 def _not_positive(whole: pa.Array) -> pa.Array:
