@@ -33,7 +33,8 @@ ALTER TABLE load_batches ADD COLUMN IF NOT EXISTS synthetic boolean NOT NULL DEF
 -- gives back the export row for row; the `classic` RFM method reads that (stg_export_rows).
 CREATE TABLE IF NOT EXISTS export_rows (
     -- No foreign keys on the two big tables: a per-row check would cost seconds per million
-    -- rows, and only load_staged_rows() (03_load.sql) writes them, with a batch it created.
+    -- rows, and only `lgs load` writes them, with a batch it created (export_rows by binary COPY,
+    -- transactions by load_staged_rows() in 03_load.sql).
     batch_id      bigint      NOT NULL,
     sheet         text COLLATE "C" NOT NULL,  -- workbook sheet, or '' for a CSV (C collation: fast keys)
     source_row    integer     NOT NULL,  -- line (CSV) or row (sheet) number, header = 1

@@ -183,6 +183,18 @@ def test_a_load_failing_midway_leaves_the_database_as_it_was(database_url, tmp_p
     assert fetch("SELECT count(*) FROM staging_lines") == [(0,)]
 
 
+def test_a_chunk_whose_copies_disagree_fails_the_load_whole(database_url, tmp_path, monkeypatch):
+    # Each chunk's rows go to export_rows and its lines to staging by two COPYs: the counts Postgres
+    # gives back must agree, or the batch would reconcile against rows that are not there.
+    path = write_csv(tmp_path / "one.csv", [row(invoice=str(500000 + i)) for i in range(5)])
+    real_copy = db.copy_in_binary
+    monkeypatch.setattr(db, "copy_in_binary", lambda conn, table, *rest: real_copy(conn, table, *rest)
+                        - (table == "export_rows"))
+    with pytest.raises(RuntimeError, match="did not reconcile: 4 export rows copied, 5 lines staged, 5 loaded"):
+        load_path(path, progress=False)
+    assert table_counts() == (0, 0, 0, 0)
+
+
 def test_unreachable_database_is_a_one_line_error(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
     with pytest.raises(db.DatabaseError, match="cannot connect to Postgres") as info:
@@ -233,7 +245,7 @@ def test_a_gzip_found_damaged_after_chunks_were_written_leaves_the_database_as_i
     monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 4096)  # many chunks written before the end
     staged = []
     real_stage = ingest._stage
-    monkeypatch.setattr(ingest, "_stage", lambda writer, *copies: (staged.append(len(copies[1])),
+    monkeypatch.setattr(ingest, "_stage", lambda writer, *copies: (staged.append(copies),
                                                                    real_stage(writer, *copies)))
     with pytest.raises(ExportError, match="the gzip file is damaged .*incorrect data check"):
         load_path(damaged, progress=False)

@@ -55,7 +55,7 @@ def test_postgres_reads_back_every_value(database_url):
                       "text": pa.array(texts), "id": pa.array([ids[0], ids[1], None, ids[3]], pa.binary(16))})
     with db.connect() as conn:
         db.query(conn, "CREATE TEMP TABLE copied (n integer, big bigint, text text, id uuid)")
-        db.copy_in_binary(conn, "copied", table.column_names, copybinary.encode(table))
+        assert db.copy_in_binary(conn, "copied", table.column_names, copybinary.encode(table)) == 4
         back = db.query(conn, "SELECT n, big, text, id::text FROM copied")
     assert back == [(0, 2**40, texts[0], str(uuid.UUID(bytes=ids[0]))),
                     (-1, None, texts[1], str(uuid.UUID(bytes=ids[1]))),

@@ -221,9 +221,12 @@ def _stage(writer: _Writer, row_columns: list[str], rows: bytes,
            line_columns: list[str], lines: bytes) -> None:
     """COPY a chunk's loadable rows (binary COPY data) into export_rows, and their lines into the staging
     table, from which load_staged_rows() lands the new ones in transactions."""
-    db.copy_in_binary(writer.conn, "export_rows", row_columns, rows)
-    db.copy_in_binary(writer.conn, "staging_lines", line_columns, lines)
+    copied_rows = db.copy_in_binary(writer.conn, "export_rows", row_columns, rows)
+    copied_lines = db.copy_in_binary(writer.conn, "staging_lines", line_columns, lines)
     loaded, new = db.query(writer.conn, "SELECT * FROM load_staged_rows(%s)", (writer.batch_id,))[0]
+    if not copied_rows == copied_lines == loaded:  # the load then rolls back whole
+        raise RuntimeError(f"a chunk did not reconcile: {copied_rows} export rows copied, "
+                           f"{copied_lines} lines staged, {loaded} loaded")
     writer.rows_loaded += loaded
     writer.rows_new += new
 

@@ -183,13 +183,15 @@ def copy_in(conn, table: str, columns: list[str], frame: pa.Table | pd.DataFrame
     return frame.num_rows
 
 
-def copy_in_binary(conn, table: str, columns: list[str], copy_data: bytes) -> None:
-    """Stream binary COPY data (store.copybinary.encode of rows with these columns) into a table."""
+def copy_in_binary(conn, table: str, columns: list[str], copy_data: bytes) -> int:
+    """Stream binary COPY data (store.copybinary.encode of rows with these columns) into a table;
+    return the rows Postgres says it copied."""
     statement = pgsql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT binary)").format(
         pgsql.Identifier(table), pgsql.SQL(", ").join(map(pgsql.Identifier, columns))
     )
     with conn.cursor() as cur:
         cur.copy_expert(statement.as_string(conn), io.BytesIO(copy_data), size=COPY_BLOCK)
+        return cur.rowcount
 
 
 def copy_out(
