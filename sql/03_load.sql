@@ -1,9 +1,9 @@
 -- 03_load.sql: moving staged rows into the typed tables. `lgs load` reads and validates
 -- a file in chunks (lgs_analytics.ingest.validate: rows that cannot be typed go straight to
 -- quarantine with their reasons), COPYs each chunk's loadable rows into export_rows and their
--- lines (values as text) into staging_lines, and calls load_staged_rows(); at the end finish_batch() checks and
--- records the accounting and groups the new lines for the build. All in one transaction: a file
--- lands whole or not at all.
+-- lines (values as text) into staging_lines, and calls load_staged_rows(); at the end
+-- finish_batch() checks and records the accounting and groups the new lines for the build. All
+-- in one transaction: a file lands whole or not at all.
 
 DROP FUNCTION IF EXISTS load_staged_batch(bigint, text, integer);
 DROP FUNCTION IF EXISTS load_staged_lines(bigint);

@@ -42,11 +42,10 @@ def _fields(values: pa.Array) -> pa.Array:
     kind = values.type
     if kind in FIXED_WIDTHS:
         dtype, width = FIXED_WIDTHS[kind]
-        payload = pc.fill_null(values, 0).to_numpy().astype(dtype).view(np.uint8).reshape(-1, width)
-        fields = _prefixed(np.full(len(values), width, np.int32), payload)
+        fields = _prefixed(pc.fill_null(values, 0).to_numpy().astype(dtype).view(np.uint8).reshape(-1, width))
     elif pa.types.is_fixed_size_binary(kind) and kind.byte_width == 16:  # a uuid's 16 bytes
         raw = np.frombuffer(values.buffers()[1], np.uint8, count=16 * (values.offset + len(values)))
-        fields = _prefixed(np.full(len(values), 16, np.int32), raw[16 * values.offset:].reshape(-1, 16))
+        fields = _prefixed(raw[16 * values.offset:].reshape(-1, 16))
     elif pa.types.is_string(kind):
         as_bytes = values.cast(pa.binary())
         lengths = pc.fill_null(pc.binary_length(as_bytes), 0).to_numpy()
@@ -63,11 +62,11 @@ def _length_fields(lengths: np.ndarray) -> pa.Array:
     return _as_binary(lengths.astype(">i4").view(np.uint8).reshape(-1, 4))
 
 
-def _prefixed(lengths: np.ndarray, payload: np.ndarray) -> pa.Array:
-    """Fixed-width values (rows of ``payload``) after their lengths, one binary value each."""
-    width = 4 + payload.shape[1]
-    both = np.empty((len(lengths), width), np.uint8)
-    both[:, :4] = lengths.astype(">i4").view(np.uint8).reshape(-1, 4)
+def _prefixed(payload: np.ndarray) -> pa.Array:
+    """Fixed-width values (the rows of ``payload``), each after its length, one binary value each."""
+    width = payload.shape[1]
+    both = np.empty((len(payload), 4 + width), np.uint8)
+    both[:, :4] = np.frombuffer(width.to_bytes(4, "big"), np.uint8)
     both[:, 4:] = payload
     return _as_binary(both)
 
