@@ -156,3 +156,45 @@ def test_the_compose_report_command_runs_outside_docker(tmp_path, database_url):
                           env={**os.environ, "DATABASE_URL": database_url}, timeout=600)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "reports" / "retail_report.html").stat().st_size > 100_000
+
+
+def test_the_demo_then_real_data_never_blend(real_head_xlsx, tmp_path, database_url):
+    """The README's path from the demo to real data: `make report` on an empty data/raw generates an
+    export; the real export then put there is refused while the generated data is loaded (one line,
+    saying how to proceed), and after `lgs db reset --yes` the report is on the real rows alone."""
+    import psycopg2
+
+    raw, out = tmp_path / "raw", tmp_path / "report.html"
+    env = {**os.environ, "DATABASE_URL": database_url}
+
+    def lgs(*args):
+        return subprocess.run([str(Path(sys.executable).with_name("lgs")), *args], capture_output=True,
+                              text=True, timeout=600, env=env)
+
+    demo = lgs("report", "--load", str(raw), "--rows", "5000", "--out", str(out), "--quiet")
+    assert demo.returncode == 0, demo.stderr
+    assert "generating a SYNTHETIC one" in demo.stdout
+    generated = raw / "lgs_synthetic_export.csv"
+    (raw / real_head_xlsx.name).write_bytes(real_head_xlsx.read_bytes())
+
+    beside = lgs("report", "--load", str(raw), "--out", str(out), "--quiet")  # both files in the folder
+    assert beside.returncode == 2 and beside.stderr.count("\n") == 1
+    assert "lgs_synthetic_export.csv) beside real ones" in beside.stderr
+
+    generated.unlink()
+    refused = lgs("report", "--load", str(raw), "--out", str(out), "--quiet")
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
+    assert "a real export, and this database holds generated (synthetic) data (lgs_synthetic_export.csv)" \
+        in refused.stderr and "lgs db reset --yes" in refused.stderr
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT bool_and(synthetic), count(*) FROM load_batches")
+        assert cur.fetchone() == (True, 1)  # nothing of the real file was written
+        cur.execute("SELECT count(*) FROM builds")
+        assert cur.fetchone() == (1,)  # and no build blended them
+
+    assert lgs("db", "reset", "--yes").returncode == 0
+    real = lgs("report", "--load", str(raw), "--out", str(out), "--quiet")
+    assert real.returncode == 0, real.stderr
+    text = html.unescape(out.read_text(encoding="utf-8"))
+    assert "SYNTHETIC DATA" not in text and "online_retail_II_head.xlsx (998 rows)" in text
+    assert "lgs_synthetic_export.csv" not in text

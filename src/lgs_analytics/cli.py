@@ -48,7 +48,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     totals = [0, 0, 0, 0]
     for path in args.paths:
         try:
-            result = load_path(path, progress=not args.quiet)
+            result = load_path(path, progress=not args.quiet, mix_synthetic=args.mix_synthetic)
         except ExportError as exc:
             print(f"lgs: error: {exc} (nothing from this file was written)", file=sys.stderr)
             failed += 1
@@ -194,7 +194,7 @@ def load_folder(folder: Path, rows: int, progress: bool = True) -> None:
     from lgs_analytics.ingest.formats import EXPORT_SUFFIXES
     from lgs_analytics.ingest.load import load_path
     from lgs_analytics.ingest.readers import ExportError
-    from lgs_analytics.ingest.synthetic import generate_export, write_export
+    from lgs_analytics.ingest.synthetic import generate_export, is_synthetic_export, write_export
 
     if folder.is_file():  # `lgs report --load week.csv`: the one export, read (or refused) as lgs load would
         print(load_path(folder, progress=progress).summary())
@@ -208,6 +208,11 @@ def load_folder(folder: Path, rows: int, progress: bool = True) -> None:
         names = ", ".join(p.name for p in others[:5]) + more
         raise ExportError(f"{folder} holds files lgs cannot load: {names}; move them out, or save them as "
                           ".csv, .csv.gz, .xlsx, .zip or a pg_dump .sql (.sql.gz) (nothing was loaded)")
+    generated = [p.name for p in files if is_synthetic_export(p)]
+    if generated and len(generated) < len(files):
+        raise ExportError(f"{folder} holds generated (synthetic) exports ({', '.join(generated)}) beside "
+                          "real ones: move the generated ones out, and run `lgs db reset --yes` if they were "
+                          "loaded, so the report is on real data only (nothing was loaded)")
     if not files:
         target = folder / GENERATED_EXPORT_NAME
         print(f"no export in {folder}: generating a SYNTHETIC one ({rows:,} rows) at {target}; "
@@ -359,6 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     load = sub.add_parser("load", help="validate and load exports into Postgres (idempotent)")
     load.add_argument("paths", type=Path, nargs="+", metavar="PATH", help=".xlsx or .csv exports")
     load.add_argument("--quiet", action="store_true", help="no progress bar")
+    load.add_argument("--mix-synthetic", action="store_true",
+                      help="load generated and real exports into one database (refused by default: a "
+                           "build would blend them)")
     load.set_defaults(func=cmd_load)
 
     rfm = sub.add_parser("rfm", help="score every customer by RFM into a CSV "

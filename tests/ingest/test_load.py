@@ -366,3 +366,27 @@ def test_a_database_keyed_by_line_id_alone_is_re_keyed_by_date_and_still_refuses
     assert (again.rows_new, again.rows_duplicate) == (1, 2)
     with db.connect() as conn, pytest.raises(psycopg2.errors.UniqueViolation):
         db.query(conn, "INSERT INTO transactions SELECT * FROM transactions LIMIT 1")
+
+
+def test_generated_and_real_exports_never_mix_unless_asked(database_url, tmp_path, real_head_xlsx):
+    from lgs_analytics.ingest.synthetic import generate_export, write_export
+
+    generated = tmp_path / "demo_synthetic.csv"
+    write_export(generate_export(rows=400, seed=3), generated)
+    load_path(real_head_xlsx, progress=False)
+    with pytest.raises(ExportError, match=r"a generated \(synthetic\) export, and this database holds real "
+                                          r"exports \(online_retail_II_head.xlsx\)"):
+        load_path(generated, progress=False)
+    assert load_path(generated, progress=False, mix_synthetic=True).rows_read == 400  # knowingly
+
+
+def test_a_real_export_is_refused_where_generated_data_is_loaded(database_url, tmp_path, real_head_xlsx):
+    from lgs_analytics.ingest.synthetic import generate_export, write_export
+
+    generated = tmp_path / "demo_synthetic.csv"
+    write_export(generate_export(rows=400, seed=3), generated)
+    load_path(generated, progress=False)
+    with pytest.raises(ExportError, match=r"run `lgs db reset --yes` to delete the generated data"):
+        load_path(real_head_xlsx, progress=False)
+    with db.connect() as conn:
+        assert db.query(conn, "SELECT count(*), bool_and(synthetic) FROM load_batches") == [(1, True)]

@@ -28,7 +28,7 @@ from lgs_analytics.ingest.identity import LineNumberer, canonical, identify
 from lgs_analytics.ingest.readers import BadLine, ExportError, read_chunks
 from lgs_analytics.ingest.synthetic import is_synthetic_export
 from lgs_analytics.ingest.validate import DAY_FIRST_REASON, TEXT_COLUMNS, slash_dates, type_rows
-from lgs_analytics.store import copybinary, db
+from lgs_analytics.store import copybinary, db, tables
 
 PROGRESS_MIN_BYTES = 5 << 20  # show a progress bar for files above 5 MiB
 
@@ -68,8 +68,9 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_file(conn, path: Path, *, progress: bool = True) -> LoadResult:
-    """Load one export in the caller's transaction; raise ExportError if it is not an export.
+def load_file(conn, path: Path, *, progress: bool = True, mix_synthetic: bool = False) -> LoadResult:
+    """Load one export in the caller's transaction; raise ExportError if it is not an export, or if
+    it is generated and the database holds real exports or the reverse (unless ``mix_synthetic``).
 
     The file is validated (its header, by reading the first chunk) before anything is written.
     Reading and typing (here) and writing (Postgres, fed by a writer thread on the same
@@ -87,13 +88,16 @@ def load_file(conn, path: Path, *, progress: bool = True) -> LoadResult:
         return LoadResult(source, existing[0][0], 0, 0, 0, 0, 0, already_loaded=True)
 
     dropped = first.dropped_columns if first else ()
+    synthetic = is_synthetic_export(path)
     batch_id = db.query(
         conn, "INSERT INTO load_batches (source_file, sha256, dropped_columns, synthetic) "
-        "VALUES (%s, %s, %s, %s) RETURNING batch_id", (source, sha, list(dropped), is_synthetic_export(path)),
+        "VALUES (%s, %s, %s, %s) RETURNING batch_id", (source, sha, list(dropped), synthetic),
     )[0][0]
     # One load at a time: concurrent loads wait here (the staging table is shared, and each
     # needs to see the lines the other adds). Readers of the typed tables are not blocked.
     db.query(conn, "LOCK TABLE staging_lines IN ACCESS EXCLUSIVE MODE")
+    if not mix_synthetic:  # checked under the lock: a concurrent load of the other kind has committed
+        check_one_kind(path, synthetic, tables.files_loaded(conn, not synthetic, but=batch_id))
     rows_read = 0
     dates = _DateStyle()
     numberer = LineNumberer(one_export=first.one_export if first else False)
@@ -269,7 +273,26 @@ def _progress_bar(path: Path, enabled: bool, unit: str) -> tqdm | None:
                 file=sys.stderr, leave=False)
 
 
-def load_path(path: Path, *, progress: bool = True) -> LoadResult:
+def load_path(path: Path, *, progress: bool = True, mix_synthetic: bool = False) -> LoadResult:
     """Load one export in a transaction of its own: it lands whole or not at all."""
     with db.connect() as conn:
-        return load_file(conn, path, progress=progress)
+        return load_file(conn, path, progress=progress, mix_synthetic=mix_synthetic)
+
+
+def check_one_kind(path: Path, synthetic: bool, others: list[str]) -> None:
+    """Refuse to load a generated export beside real ones, or a real one beside generated data: a
+    build would blend them, and its figures would be neither (``others``: the files of the other kind
+    already loaded)."""
+    if not others:
+        return
+    names = ", ".join(Path(f).name for f in others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3
+                                                         else "")
+    if synthetic:
+        raise ExportError(
+            f"{path}: a generated (synthetic) export, and this database holds real exports ({names}); "
+            "generated data is never mixed with real data: load it into a database of its own "
+            "(e.g. LGS_HOME=.lgs-demo), or run `lgs load --mix-synthetic` to mix them knowingly")
+    raise ExportError(
+        f"{path}: a real export, and this database holds generated (synthetic) data ({names}); real data "
+        "is never mixed with it: run `lgs db reset --yes` to delete the generated data, then load again "
+        "(or `lgs load --mix-synthetic` to mix them knowingly)")

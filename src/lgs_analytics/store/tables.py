@@ -131,6 +131,14 @@ def read_batches(conn, up_to: int | None = None) -> list[dict]:
              "loaded_at": at.isoformat()} for b, f, r, n, s, at in rows]
 
 
+def files_loaded(conn, synthetic: bool, but: int | None = None) -> list[str]:
+    """The source files of the batches loaded from generated (``synthetic``) or real exports, oldest
+    first, leaving out batch ``but``: what a load of the other kind would be mixed with."""
+    rows = db.query(conn, "SELECT source_file FROM load_batches WHERE synthetic = %s "
+                          "AND batch_id IS DISTINCT FROM %s ORDER BY batch_id", (synthetic, but))
+    return [r[0] for r in rows]
+
+
 BUILD_COLUMNS = ("build_id", "finished_at", "parameters", "batches", "last_batch_id", "forecast",
                  "package_version", "methods", "as_of", "customers", "synthetic")
 
