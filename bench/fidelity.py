@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -157,6 +158,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=REAL_ROW_COUNT, help="rows of the generated export")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "fidelity.json")
     args = parser.parse_args()
+    if not args.real.is_file():
+        sys.exit(f"fidelity: the real 2010-2011 file is not at {args.real}; pass --real PATH (the UCI "
+                 "\"Online Retail\" CSV, .csv or .csv.gz) to compare a generated export with it")
     gen, seconds = generated(args.rows, args.seed)
     rows = compare(figures(read_real(args.real)), figures(gen))
     print_table(rows)
