@@ -7,12 +7,17 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 RAW    ?= data/raw
 OUT    ?= reports/retail_report.html
+LAB_PORT ?= 8888
+LAB_ARGS ?=
+# JupyterLab refuses to start as root without --allow-root: containers, CI and many servers run as root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install test test-fast report build refresh bench bench-scale bench-build bench-dashboard fidelity fuzz lint architecture docker-lint clean help
+.PHONY: install test test-fast report lab build refresh bench bench-scale bench-build bench-dashboard fidelity fuzz lint architecture docker-lint clean help
 
 help:
 	@echo "make install  create .venv and install the pinned requirements and the lgs package"
 	@echo "make report   load data/raw/ (or a generated full-size export), publish a build, write reports/retail_report.html"
+	@echo "make lab     open the notebook in JupyterLab on http://127.0.0.1:$(LAB_PORT) (as root too)"
 	@echo "make build    publish a new build of the web-app tables from what is loaded (lgs build)"
 	@echo "make refresh  the weekly job: load new exports from data/inbox/, publish a build, render the report"
 	@echo "make test     run the whole test suite (unit, integration on an embedded Postgres, end to end)"
@@ -44,6 +49,9 @@ test-fast: install
 
 report: install
 	$(BIN)/lgs report --load $(RAW) --out $(OUT)
+
+lab: install
+	$(BIN)/jupyter lab --ip 127.0.0.1 --port $(LAB_PORT) $(ROOT_FLAG) $(LAB_ARGS) notebooks/retail_analytics.ipynb
 
 build: install
 	$(BIN)/lgs build

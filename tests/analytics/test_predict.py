@@ -16,12 +16,14 @@ from lgs_analytics.analytics.predict import (  # first: it imports lifetimes qui
     PREDICTION_COLUMNS,
     SUMMARY_COLUMNS,
     Models,
+    ModelUnavailable,
     calibration_holdout,
     calibration_summary,
     churn_risk_flag,
     customer_past_value,
     customer_summary,
     fit_models,
+    fit_models_robustly,
     holdout_check,
     population_mean_value,
     predict_customers,
@@ -140,6 +142,19 @@ def test_a_fit_whose_standard_errors_are_undefined_warns_nothing() -> None:
         models = fit_models(summary)
     assert models.customers == 20
     assert (models.bgf.standard_errors_.isna() | models.ggf.standard_errors_.isna()).any()
+
+
+def test_a_fit_that_tries_extreme_parameters_floods_no_warning() -> None:
+    # 200 customers, 20 of whom bought twice: the optimizer steps through parameters where the
+    # log-likelihood overflows and takes log(0); numpy warned at each step (99 lines here, some 200
+    # a build on the real sample). The fit itself fails, and says so in words.
+    summary = pd.DataFrame({"frequency": [1.0] * 20 + [0.0] * 180, "recency": [170.0] * 20 + [0.0] * 180,
+                            "T": [180.0] * 200, "monetary_value": [20.0] * 20 + [0.0] * 180})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ModelUnavailable, match="too short or too irregular"):
+            fit_models_robustly(summary)
+    assert [str(w.message) for w in caught] == []
 
 
 # --- a hand-checked fixture ---------------------------------------------------------------------

@@ -171,12 +171,14 @@ def fit_models(summary: pd.DataFrame, penalizer: float = 0.0) -> Models:
         raise ModelUnavailable("no repeat buyers: no customer bought on two different days, so there is no "
                                "buying pattern to learn from")
     started = time.perf_counter()
-    # lifetimes prints the optimizer's result on failure and resets warning filters. After each fit it
-    # also takes the square root of its variance matrix's diagonal for standard errors, which we never
-    # read: on a flat optimum an entry is negative and numpy warns. The parameters are checked below.
+    # lifetimes prints the optimizer's result on failure and resets warning filters. On its way the
+    # optimizer tries extreme parameters, where the log-likelihood overflows or takes log(0): numpy
+    # warned once per step (some 200 lines a build). After each fit lifetimes also takes the square
+    # root of its variance matrix's diagonal for standard errors, which we never read: on a flat
+    # optimum an entry is negative. None of it is the result: the parameters are checked below.
     try:
         with (warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()),
-              np.errstate(invalid="ignore")):
+              np.errstate(all="ignore")):
             bgf = BetaGeoFitter(penalizer_coef=penalizer).fit(
                 summary["frequency"], summary["recency"], summary["T"])
             ggf = GammaGammaFitter(penalizer_coef=penalizer).fit(
