@@ -6,6 +6,7 @@ Screenshots of every page land in the test's tmp folder (pytest keeps the last r
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -15,12 +16,13 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 
 import pandas as pd
 import psycopg2
 import pytest
 
-from lgs_analytics.report.formats import gbp
+from lgs_analytics.report.formats import count, gbp
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -42,10 +44,9 @@ def query(url: str, sql: str, params=()):
         return cur.fetchall()
 
 
-@pytest.fixture(scope="module")
-def server(real_built, tmp_path_factory):
-    """`lgs dashboard` serving the real file's build (loaded and built once a session)."""
-    url = real_built
+@contextlib.contextmanager
+def serving(url: str, tmp_path_factory):
+    """`lgs dashboard` serving the database at ``url`` (password required) until the block ends."""
     previous = os.environ.get("DATABASE_URL")
     os.environ["DATABASE_URL"] = url
     port = free_port()
@@ -76,6 +77,42 @@ def server(real_built, tmp_path_factory):
             os.environ.pop("DATABASE_URL", None)
         else:
             os.environ["DATABASE_URL"] = previous
+
+
+@pytest.fixture(scope="module")
+def server(real_built, tmp_path_factory):
+    """`lgs dashboard` serving the real file's build (loaded and built once a session)."""
+    with serving(real_built, tmp_path_factory) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def head_server(real_head_xlsx, pg_server, tmp_path_factory):
+    """`lgs dashboard` serving a build of the 998 real rows of the xlsx head, on which the models do not
+    fit: a build with no predictions, in a database of its own."""
+    from lgs_analytics import cli
+
+    name = "head_" + uuid.uuid4().hex[:8]
+    admin = psycopg2.connect(pg_server)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    url = pg_server.replace("/postgres?", f"/{name}?")
+    previous = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    try:
+        codes = (cli.main(["load", "--quiet", str(real_head_xlsx)]), cli.main(["build", "--quiet"]))
+    finally:
+        if previous is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = previous
+    assert codes == (0, 0), f"lgs load / lgs build of {real_head_xlsx.name} failed: exit codes {codes}"
+    try:
+        with serving(url, tmp_path_factory) as served:
+            yield served
+    finally:
+        admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -137,12 +174,23 @@ def test_the_dashboard_shows_the_build_and_clicks_through_to_its_customers(serve
     # Panel draws inside shadow roots: Playwright's text locators pierce them, inner_text of <body> does not.
     assert tab.get_by_text(f"build {build_id} ·").count() >= 1
     assert tab.get_by_text(gbp(net), exact=True).count() >= 1  # the net sales tile, whole period
+    # The orders tile counts the orders its average divides over (the report's headline basis).
+    h = published.analysis.headline
+    assert tab.get_by_text(count(h["customer_orders"]), exact=True).count() >= 1
+    average = f"average order {gbp(h['average_order_value'], 2)} (gross ÷ these orders)"
+    assert tab.get_by_text(average).count() >= 1
     tab.screenshot(path=str(tmp_path / "overview.png"))
 
     open_page(tab, "Segments")
     tab.locator(".tabulator-cell:visible", has_text=re.compile(r"^At Risk$")).first.click()
     tab.wait_for_selector(f"text={at_risk:,} customers", timeout=10_000)
     tab.screenshot(path=str(tmp_path / "customers-at-risk.png"))
+    # The table's total against net sales: the customers only the invoices know, counted in SQL.
+    [(left_out, amount)] = query(server["url"], "SELECT count(DISTINCT customer_id), sum(amount) FROM "
+                                                "customer_orders WHERE customer_id NOT IN "
+                                                "(SELECT customer_id FROM campaign_customers)")
+    reconciled = f"{gbp(float(amount))} of cancellations by {count(left_out)} customers"
+    assert tab.get_by_text(reconciled).count() == 1
     with tab.expect_download() as download:
         tab.get_by_text("Download these customers (CSV)").click()
     rows = pd.read_csv(download.value.path())
@@ -179,3 +227,35 @@ def test_no_customer_data_reaches_the_servers_log(server):
     for customer in server["shown"]:
         assert str(customer) not in text
     assert "Traceback" not in text
+
+
+def test_without_predictions_every_page_says_so_and_why(head_server, browser, tmp_path):
+    """A build whose models did not fit: no 0, £0 or NaN where a prediction would be, but the reason."""
+    from lgs_analytics import pipeline
+
+    reason = pipeline.published().forecast.unavailable  # DATABASE_URL is the served database's
+    assert reason, "the models were expected not to fit the 998 rows"
+    said = f"no predictions: {reason}"
+    tab = signed_in(browser, head_server)
+    assert tab.get_by_text(said, exact=True).count() == 1  # the churn alerts tile
+    assert tab.get_by_text("value at risk £0").count() == 0
+    tab.screenshot(path=str(tmp_path / "overview-no-predictions.png"))
+
+    open_page(tab, "Customers")
+    tab.get_by_text(f"CLV 12 m, P(alive), churn alert: {said}.").wait_for(timeout=10_000)
+    for field in ("clv_12m", "p_alive", "churn_risk"):
+        cells = tab.locator(f".tabulator-row:visible .tabulator-cell[tabulator-field={field}]")
+        cells.first.wait_for(timeout=10_000)
+        assert set(cells.all_inner_texts()) == {"–"}, field
+    tab.screenshot(path=str(tmp_path / "customers-no-predictions.png"))
+
+    tab.locator(".tabulator-row:visible .tabulator-cell[tabulator-field=customer]").first.click()
+    profile = tab.locator(".tile:visible", has_text="P(alive)")
+    profile.wait_for(timeout=10_000)
+    assert said in profile.inner_text() and "no churn alert" not in profile.inner_text()
+    tab.screenshot(path=str(tmp_path / "customer-no-predictions.png"))
+
+    open_page(tab, "Churn alerts")
+    tab.get_by_text(f"{said}.", exact=False).first.wait_for(timeout=10_000)
+    tab.screenshot(path=str(tmp_path / "churn-alerts-no-predictions.png"))
+    tab.context.close()

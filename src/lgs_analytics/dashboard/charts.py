@@ -69,17 +69,20 @@ def monthly_chart(monthly: pd.DataFrame, column: str, title: str, y_label: str, 
 
 
 def segment_chart(segments: pd.DataFrame):
-    """Each segment's share of customers and of revenue (%), side by side; tap a segment to open it.
+    """Each segment's share of customers and of revenue (%), side by side, in the order to act on
+    them (``priority`` 1 at the top); tap a segment to open it.
 
     Returns (figure, source): the source's ``segment`` column names the selected rows.
     """
-    ordered = segments.sort_values("customers").reset_index(drop=True)
+    # A categorical axis draws its first factor at the bottom: the last priority goes first.
+    ordered = segments.sort_values("priority", ascending=False, kind="stable").reset_index(drop=True)
     source = ColumnDataSource({
         "segment": ordered["segment"], "customers": ordered["customers"],
         "customer_share": ordered["customer_share"], "revenue": ordered["revenue"],
         "revenue_share": ordered["revenue_share"],
     })
-    fig = figure(title="Share of customers and of revenue by segment; click a segment for its customers",
+    fig = figure(title="Share of customers and of revenue by segment, act on the top first; click a segment "
+                       "for its customers",
                  y_range=list(ordered["segment"]), height=380, sizing_mode="stretch_width", tools="tap")
     people = fig.hbar(y=dodge("segment", 0.18, range=fig.y_range), right="customer_share", height=0.34,
                       color=BLUE, source=source, legend_label="customers (%)")

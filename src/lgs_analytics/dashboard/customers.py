@@ -11,7 +11,7 @@ import pandas as pd
 import panel as pn
 
 from lgs_analytics.dashboard import charts, tables
-from lgs_analytics.dashboard.data import Board
+from lgs_analytics.dashboard.data import Board, Unscored
 from lgs_analytics.dashboard.selection import CustomerFilter, open_bounds, select_customers, span
 from lgs_analytics.dashboard.tiles import TILE_CSS, profile_html
 from lgs_analytics.report import campaigns
@@ -24,6 +24,26 @@ def _date(value) -> dt.date:
     return pd.Timestamp(value).date()
 
 
+def reconciliation(customers: pd.DataFrame, net_sales: float, left_out: Unscored) -> str:
+    """Why the customer table's total spend is not net sales (the Overview's), in the data's own
+    numbers: the customers the scores leave out and, if any, what else the scores do not count.
+    Empty when the two agree to the penny."""
+    total = float(customers["spend"].sum())
+    rest = net_sales - total - left_out.amount
+    if abs(net_sales - total) < 0.005:
+        return ""
+    parts = [f"The {count(len(customers))} scored customers below spent {gbp(total)} in all; net sales "
+             f"(Overview), {gbp(net_sales)}, also count"]
+    if left_out.customers:
+        who = f"{count(left_out.customers)} customer{'' if left_out.customers == 1 else 's'}"
+        what = (f"of cancellations by {who} who bought nothing in the period, so not scored"
+                if left_out.only_cancelled else f"of invoices by {who} the scores leave out")
+        parts.append(f"{gbp(left_out.amount)} {what}")
+    if abs(rest) >= 0.005:
+        parts.append(f"{gbp(rest)} of invoices the scores do not count (after the as-of date)")
+    return parts[0] + " " + " and ".join(parts[1:]) + "."
+
+
 class CustomerList:
     """The filterable customer table; every change re-selects in memory and sends one page."""
 
@@ -33,12 +53,12 @@ class CustomerList:
         self.spend_span = span(people["spend"])
         self.clv_span = span(people["clv_12m"])
         self.search = pn.widgets.TextInput(name="Search", placeholder="customer ID or country", width=200)
-        self.segments = pn.widgets.MultiChoice(name="Segment", options=sorted(board.segments["segment"]),
-                                               width=260)
+        self.segments = pn.widgets.MultiChoice(name="Segment", width=260,
+                                               options=list(board.segments.sort_values("priority")["segment"]))
         self.countries = pn.widgets.MultiChoice(name="Country", options=sorted(people["country"].dropna()
                                                                                  .unique()), width=220)
         self.churn = pn.widgets.Checkbox(name="Churn alerts only", margin=(28, 10, 0, 10),
-                                         css_classes=["lgs-churn"])
+                                         css_classes=["lgs-churn"], disabled=bool(board.no_predictions))
         self.spend = pn.widgets.EditableRangeSlider(name="Spend (£)", start=self.spend_span[0],
                                                     end=self.spend_span[1], value=self.spend_span,
                                                     step=1, format="0,0", width=260, margin=(5, 20))
@@ -46,7 +66,8 @@ class CustomerList:
                                                   end=max(self.clv_span[1], self.clv_span[0] + 1),
                                                   value=self.clv_span, step=1, format="0,0", width=260,
                                                   margin=(5, 20),
-                                                  disabled=bool(people["clv_12m"].isna().all()))
+                                                  disabled=bool(people["clv_12m"].isna().all()),
+                                                  visible=not board.no_predictions)  # no CLV: no 0 … 0
         first, last = _date(people["last_order"].min()), _date(people["last_order"].max())
         self.last_order = pn.widgets.DateRangePicker(name="Last order between", value=(first, last),
                                                      start=first, end=last, width=220)
@@ -119,8 +140,14 @@ class CustomerList:
     def view(self) -> pn.viewable.Viewable:
         filters = pn.Row(self.search, self.segments, self.countries, self.churn, self.reset)
         ranges = pn.Row(self.spend, self.clv, self.last_order)
+        board = self.board
+        missing = f"**CLV 12 m, P(alive), churn alert: {board.no_predictions}.**"
+        notes = [missing if board.no_predictions else "",
+                 reconciliation(board.customers, board.headline["net_revenue"], board.unscored)]
         return pn.Column(pn.pane.Markdown("## Customers\nSearch, filter and sort; click a row to open the "
                                           "customer. The download is exactly the rows that match."),
+                         *(pn.pane.Markdown(text, css_classes=["lgs-customers-note"],
+                                            sizing_mode="stretch_width") for text in notes if text),
                          filters, ranges, pn.Row(self.summary, pn.layout.HSpacer(), self.download),
                          self.table, sizing_mode="stretch_width")
 
@@ -172,7 +199,7 @@ class CustomerPage:
         self.note.object = (f"{count(len(orders))} invoices of customer {label} in build "
                             f"{self.board.build_id}, "
                             "oldest first; hover a bar for the invoice.")
-        self._fill(orders, profile_html(row))
+        self._fill(orders, profile_html(row, self.board.no_predictions))
 
     def _fill(self, orders, profile: str) -> None:
         """The panes stay on the page (a pane that appears costs the browser a new layout)."""

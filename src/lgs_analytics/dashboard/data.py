@@ -50,6 +50,17 @@ class Board:
         return self.key is not None
 
     @property
+    def no_predictions(self) -> str:
+        """``'no predictions: <reason>'`` when the build published none (the build's
+        ``forecast.unavailable``), else empty: what every model figure says instead of a number."""
+        return no_predictions(self.provenance.forecast_note)
+
+    @property
+    def unscored(self) -> Unscored:
+        """The customers the orders know but the scores leave out, and what they add to net sales."""
+        return unscored(self.customers, self.orders)
+
+    @property
     def alerts(self) -> pd.DataFrame:
         """The churn alerts, highest value at risk first."""
         return campaign.churn_alerts(self.customers)
@@ -64,6 +75,29 @@ class Board:
         ids = self.orders["customer_id"].to_numpy()
         start, end = np.searchsorted(ids, [customer_id, customer_id + 1])
         return self.orders.iloc[start:end]
+
+
+def no_predictions(reason: str) -> str:
+    """What a model figure says when the build has no predictions (``reason``: why); empty if it has."""
+    return f"no predictions: {reason}" if reason else ""
+
+
+@dataclass(frozen=True)
+class Unscored:
+    """Identified customers with invoices but no row in the campaign list: ``customers``; ``amount``,
+    the GBP their invoices add to net sales; ``only_cancelled``, whether all their invoices are
+    cancellations (customers with no purchase in the period, whom RFM cannot score)."""
+
+    customers: int
+    amount: float
+    only_cancelled: bool
+
+
+def unscored(customers: pd.DataFrame, orders: pd.DataFrame) -> Unscored:
+    """The :class:`Unscored` of a campaign list ``customers`` and every customer's invoices ``orders``."""
+    left_out = orders[~orders["customer_id"].isin(customers["customer_id"])]
+    return Unscored(int(left_out["customer_id"].nunique()), float(left_out["amount"].sum()),
+                    bool((left_out["kind"] == "cancellation").all()))
 
 
 def labels(ids: pd.Series, key: bytes | None) -> pd.Series:

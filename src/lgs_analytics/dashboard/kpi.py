@@ -13,7 +13,7 @@ import pandas as pd
 # Tile key -> (label, what it counts). Each is a column of :func:`monthly_figures`.
 TILES: dict[str, tuple[str, str]] = {
     "net_sales": ("Net sales", "purchases minus cancellations, GBP"),
-    "orders": ("Orders", "purchase invoices placed"),
+    "orders": ("Purchase invoices", "purchase invoices placed, guest orders included"),
     "active_customers": ("Active customers", "customers with any invoice in the month"),
     "new_customers": ("New customers", "customers whose first purchase fell in the month"),
 }

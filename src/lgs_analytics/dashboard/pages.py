@@ -17,7 +17,7 @@ from lgs_analytics.report.formats import count, gbp
 
 MONTHLY_CHARTS = (  # column, title, y-axis label, money
     ("net_sales", "Net sales per month", "Net sales (£)", True),
-    ("orders", "Purchase orders per month", "Orders", False),
+    ("orders", "Purchase invoices per month (guest orders included)", "Invoices", False),
     ("active_customers", "Active customers per month", "Customers", False),
     ("new_customers", "New customers per month", "Customers", False),
 )
@@ -27,10 +27,10 @@ def provenance_text(board: Board) -> str:
     """Which build, when, from which files and rows: the page's provenance line, in Markdown."""
     p = board.provenance
     files = ", ".join(f"{html.escape(f.rsplit('/', 1)[-1])}" for f in p.files) or "no files"
-    note = f" Predictions: none ({html.escape(p.forecast_note)})." if p.forecast_note else ""
+    note = f"; {html.escape(board.no_predictions)}" if board.no_predictions else ""
     return (f"Build **{p.build_id}**, published {p.built_at:%d %b %Y %H:%M} UTC; scores as of "
             f"{board.as_of:%d %b %Y}; from {count(p.rows_read)} rows read in {files}; "
-            f"lgs-analytics {html.escape(p.package_version)}.{note}")
+            f"lgs-analytics {html.escape(p.package_version)}{note}.")
 
 
 def monthly_charts(board: Board) -> pn.viewable.Viewable:
@@ -49,8 +49,8 @@ def overview(board: Board, charts_slot: pn.Column) -> pn.viewable.Viewable:
         pn.pane.Markdown("## Overview"),
         pn.pane.HTML(month_tiles, stylesheets=[TILE_CSS], sizing_mode="stretch_width",
                      css_classes=["lgs-kpis"]),
-        pn.pane.HTML(headline_tiles(board.headline, board.alerts), stylesheets=[TILE_CSS],
-                     sizing_mode="stretch_width", css_classes=["lgs-headline"]),
+        pn.pane.HTML(headline_tiles(board.headline, board.alerts, board.no_predictions),
+                     stylesheets=[TILE_CSS], sizing_mode="stretch_width", css_classes=["lgs-headline"]),
         charts_slot,
         pn.pane.Markdown(provenance_text(board), css_classes=["lgs-provenance"]),
         sizing_mode="stretch_width")
@@ -90,11 +90,15 @@ def segments_page(board: Board, open_customers: Callable[[CustomerFilter], None]
 
 def alerts_page(board: Board, open_customer: Callable[[str], None]) -> pn.viewable.Viewable:
     """The churn alerts, highest value at risk first, with their download."""
+    if board.no_predictions:
+        return pn.Column(pn.pane.Markdown(
+            f"## Churn alerts\n**{board.no_predictions}.** Churn alerts and value at risk need the models' "
+            "predictions; use the At Risk and Can't Lose segments to win customers back.",
+            css_classes=["lgs-alerts-note"]))
     alerts = board.alerts
     if alerts.empty:
-        why = (f"the build has no predictions ({board.provenance.forecast_note})"
-               if board.provenance.forecast_note else "the models flag no valuable customer as lapsed")
-        return pn.Column(pn.pane.Markdown(f"## Churn alerts\nNo churn alerts in this build: {why}."))
+        return pn.Column(pn.pane.Markdown("## Churn alerts\nNo churn alerts in this build: the models flag "
+                                          "no valuable customer as lapsed.", css_classes=["lgs-alerts-note"]))
     table = pn.widgets.Tabulator(tables.shown(alerts, tables.ALERT_COLUMNS), pagination="remote",
                                  page_size=20,
                                  css_classes=["lgs-alerts"], **tables.options(tables.ALERT_COLUMNS))

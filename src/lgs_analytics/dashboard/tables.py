@@ -7,7 +7,7 @@ not among them.
 from __future__ import annotations
 
 import pandas as pd
-from bokeh.models.widgets.tables import DateFormatter, NumberFormatter, StringFormatter
+from bokeh.models.widgets.tables import DateFormatter, HTMLTemplateFormatter, NumberFormatter, StringFormatter
 
 CUSTOMER_COLUMNS: dict[str, str] = {
     "customer": "Customer", "segment": "Segment", "country": "Country", "last_order": "Last order",
@@ -30,13 +30,22 @@ ORDER_COLUMNS: dict[str, str] = {
 
 # Tabulator's own money format: numbro (Bokeh's NumberFormatter) drops a £ sign.
 MONEY = {"type": "money", "symbol": "£", "thousand": ",", "precision": 2}
+# What a cell shows for a figure the build does not have (a model's, without predictions): the
+# report's own mark for a missing number (report.formats), never NaN. The page says why.
+MISSING = "–"
+# The models' money columns: empty without predictions, where Tabulator's money format would print
+# NaN. Pounds and pence as MONEY shows them, or MISSING; the column stays numeric (sorts as numbers).
+MODEL_MONEY = HTMLTemplateFormatter(template=(
+    f'<%= (value == null || isNaN(value)) ? "{MISSING}" : (value < 0 ? "−£" : "£") + Math.abs(value)'
+    '.toLocaleString("en-GB", {minimumFractionDigits: 2, maximumFractionDigits: 2}) %>'))
 MONEY_WHOLE = {"type": "money", "symbol": "£", "thousand": ",", "precision": 0}
 WHOLE = NumberFormatter(format="0,0", text_align="right")
 SHARE = NumberFormatter(format="0.0", text_align="right")
-PROBABILITY = NumberFormatter(format="0.00", text_align="right")
+PROBABILITY = NumberFormatter(format="0.00", text_align="right", nan_format=MISSING, null_format=MISSING)
 DAY = DateFormatter(format="%Y-%m-%d")
 FORMATTERS = {
-    "spend": MONEY, "clv_12m": MONEY, "value_at_risk": MONEY, "amount": MONEY, "revenue": MONEY_WHOLE,
+    "spend": MONEY, "amount": MONEY, "revenue": MONEY_WHOLE,
+    "clv_12m": MODEL_MONEY, "value_at_risk": MODEL_MONEY,
     "days_since": WHOLE, "orders": WHOLE, "customers": WHOLE, "lines": WHOLE, "units": WHOLE,
     "customer_share": SHARE, "revenue_share": SHARE, "p_alive": PROBABILITY, "last_order": DAY,
     "invoice_date": DateFormatter(format="%Y-%m-%d %H:%M"), "action": StringFormatter(),
@@ -44,10 +53,12 @@ FORMATTERS = {
 
 
 def shown(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
-    """Only ``columns`` of ``frame`` (in that order), with a plain 0..n index."""
+    """Only ``columns`` of ``frame`` (in that order), with a plain 0..n index. The churn alert reads
+    ``yes`` or empty, and :data:`MISSING` for a customer the models did not predict (no P(alive))."""
     out = frame[list(columns)].reset_index(drop=True)
     if "churn_risk" in out:
-        out["churn_risk"] = out["churn_risk"].map({True: "yes", False: ""})
+        predicted = frame["p_alive"].notna().to_numpy()
+        out["churn_risk"] = out["churn_risk"].map({True: "yes", False: ""}).where(predicted, MISSING)
     return out
 
 

@@ -22,6 +22,7 @@ TILE_CSS = """
 .tile .note { font-size: 12px; color: #5B6875; }
 .tile .up { color: #2F7D5B; font-weight: 600; } .tile .down { color: #B04A35; font-weight: 600; }
 .tile.wide { flex: 2 1 340px; } .tile .value.text { font-size: 16px; }
+.tile .value.reason { font-size: 14px; font-weight: 600; }
 """
 
 
@@ -44,26 +45,46 @@ def kpi_tile(k: Kpi) -> str:
     return tile(f"{k.label}, {k.month.strftime('%b %Y')}", value, change_text(k), trend)
 
 
-def headline_tiles(headline: dict, alerts: pd.DataFrame) -> str:
-    """The build's own totals, each saying what it counts."""
-    at_risk = alerts["value_at_risk"].sum() if len(alerts) else 0.0
+def headline_tiles(headline: dict, alerts: pd.DataFrame, no_predictions: str = "") -> str:
+    """The build's own totals, each saying what it counts: the report's headline figures, on its one
+    basis (identified customers' orders). ``no_predictions`` (``'no predictions: <reason>'``, or
+    empty): what the churn tile says instead of a count when the build has no predictions."""
     return tiles(
         tile("Net sales, whole period", gbp(headline["net_revenue"]),
              f"purchases {gbp(headline['gross_revenue'])} less cancellations"),
         tile("Customers scored", count(headline["customers"]), "identified customers with a purchase"),
-        tile("Purchase orders", count(headline["purchase_orders"]),
-             f"average {gbp(headline['average_order_value'], 2)}; cancelled share of invoices "
-             f"{pct(headline['cancellation_rate_pct'])}"),
-        tile("Churn alerts", count(len(alerts)), f"value at risk {gbp(at_risk)}"),
+        orders_tile(headline),
+        churn_tile(alerts, no_predictions),
     )
+
+
+def orders_tile(headline: dict) -> str:
+    """The identified customers' orders and their average order (gross ÷ those orders), as the
+    report's headline card counts them, with the purchase invoices they leave out."""
+    return tile("Orders of identified customers", count(headline["customer_orders"]),
+                f"average order {gbp(headline['average_order_value'], 2)} (gross ÷ these orders); not "
+                f"counted: {count(headline['other_orders'])} guest or non-product purchase invoices "
+                f"({count(headline['purchase_orders'])} in all); cancelled share of all invoices "
+             f"{pct(headline['cancellation_rate_pct'])}")
+
+
+def churn_tile(alerts: pd.DataFrame, no_predictions: str = "") -> str:
+    """The churn alerts and their value at risk; without predictions, why there are none."""
+    if no_predictions:
+        return tile("Churn alerts", no_predictions, "churn alerts and value at risk need the models",
+                    wide=True, value_class="reason")
+    at_risk = alerts["value_at_risk"].sum() if len(alerts) else 0.0
+    return tile("Churn alerts", count(len(alerts)), f"value at risk {gbp(at_risk)}")
 
 
 def _probability(value) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.2f}"
 
 
-def profile_html(row: pd.Series) -> str:
-    """A customer's tiles: segment and action, R/F/M scores, orders and spend, P(alive) and CLV."""
+def profile_html(row: pd.Series, no_predictions: str = "") -> str:
+    """A customer's tiles: segment and action, R/F/M scores, orders and spend, P(alive) and CLV.
+    ``no_predictions`` (``'no predictions: <reason>'``, or empty): what the two model tiles say
+    when the build has no predictions."""
     last = pd.Timestamp(row["last_order"]).strftime("%d %b %Y") if pd.notna(row["last_order"]) else "–"
     first = pd.Timestamp(row["first_order"]).strftime("%d %b %Y") if pd.notna(row["first_order"]) else "–"
     alert = ("churn alert" + (f" ({row['churn_group']})" if pd.notna(row["churn_group"]) else "")
@@ -76,6 +97,7 @@ def profile_html(row: pd.Series) -> str:
         tile("Orders and spend", f"{count(row['orders'])} · {gbp(row['spend'], 2)}",
              f"net of cancellations; first order {first}"),
         tile("Last order", last, f"{count(row['days_since'])} days before the as-of date; {row['country']}"),
-        tile("P(alive)", _probability(row["p_alive"]), alert + risk),
-        tile("CLV, next 12 months", gbp(row["clv_12m"]), "expected spend, discounted (model)"),
+        tile("P(alive)", _probability(row["p_alive"]), no_predictions or alert + risk),
+        tile("CLV, next 12 months", gbp(row["clv_12m"]),
+             no_predictions or "expected spend, discounted (model)"),
     )
