@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from lgs_analytics.config import EXPORT_COLUMNS, REAL_ROW_COUNT, SHEET_NAMES
+from lgs_analytics.outputs import replacing
 
 MIN_ROWS = 100
 # Real rows per month, Dec 2009 .. Dec 2011 (Dec 2010 as in the second sheet): the rows' seasonality.
@@ -811,19 +812,20 @@ def write_export(sheets: dict[str, pd.DataFrame], path: Path) -> None:
         example = path.with_name(f"{path.stem}_{SYNTHETIC_MARK}{path.suffix}")
         raise ValueError(f"a generated export's name must contain '{SYNTHETIC_MARK}' so every report on it "
                          f"is marked as such: use e.g. {example}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".xlsx":
-        _write_xlsx(sheets, path)
-        return
-    # Like the real CSV: one header, Customer ID as 13085.0 (or empty), seconds in the dates.
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        for n, frame in enumerate(sheets.values()):
-            frame.to_csv(fh, header=n == 0, index=False, date_format="%Y-%m-%d %H:%M:%S")
+    with replacing(path) as partial:  # whole or not at all: a full disk leaves no half export
+        if suffix == ".xlsx":
+            _write_xlsx(sheets, partial)
+            return
+        # Like the real CSV: one header, Customer ID as 13085.0 (or empty), seconds in the dates.
+        with partial.open("w", encoding="utf-8", newline="") as fh:
+            for n, frame in enumerate(sheets.values()):
+                frame.to_csv(fh, header=n == 0, index=False, date_format="%Y-%m-%d %H:%M:%S")
 
 
 def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
     """A workbook like the real one: all-digit invoices and codes as numbers, dates as Excel dates."""
     import xlsxwriter
+    import xlsxwriter.exceptions
 
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})  # rows stream to disk
     book.set_custom_property(WORKBOOK_PROPERTY, "lgs generate (synthetic data)")
@@ -848,7 +850,10 @@ def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
             if cust == cust:  # NaN (a guest checkout) stays an empty cell
                 num(r, 6, cust)
             text(r, 7, country)
-    book.close()
+    try:
+        book.close()
+    except xlsxwriter.exceptions.FileCreateError as exc:  # e.g. a full disk: the OSError it wraps
+        raise (exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else OSError(str(exc))) from None
 
 
 def _number_or_text(values: pd.Series) -> list:

@@ -4,13 +4,12 @@ self-contained HTML file (nbconvert: code hidden, charts embedded, so it can be 
 
 from __future__ import annotations
 
-import os
-import secrets
 import shutil
 import sys
 from pathlib import Path
 
 from lgs_analytics import config
+from lgs_analytics.outputs import working_name, write_text
 
 
 def skip_iri_grammar() -> None:
@@ -61,19 +60,6 @@ REPORT_TITLE = "London Gift Shop — customer and sales report"
 TEMPLATES = Path(__file__).parent / "templates"  # lgs/: JupyterLab's page with no third-party script
 
 
-def working_name(path: Path, what: str) -> Path:
-    """A hidden name beside ``path`` that no other run uses (pid and a random token): two reports
-    rendered at once never write the same working file."""
-    return path.with_name(f".{path.stem}.{os.getpid()}-{secrets.token_hex(4)}.{what}")
-
-
-def write_atomically(path: Path, text: str) -> Path:
-    """Write under a temporary name, then rename: readers never see a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = working_name(path, "partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
-    return path
 
 
 def _exporter_class(html_exporter: type) -> type:
@@ -109,7 +95,7 @@ def export_html(executed: Path, out: Path, title: str = REPORT_TITLE) -> Path:
                             exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=HIDDEN_CELL_TAGS), enabled=True)
     body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
-    return write_atomically(out, body)
+    return write_text(out, body)
 
 
 def campaign_folder(out: Path) -> Path:
@@ -142,8 +128,10 @@ def build_report(out: Path, parameters: dict, *, progress: bool = True) -> Path:
     try:
         execute_notebook(executed, parameters, progress=progress)
         export_html(executed, out)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(campaigns, ignore_errors=True)
+        if not isinstance(exc, ReportError):  # kept only when the notebook failed: the error names it
+            executed.unlink(missing_ok=True)
         raise
     _replace_folder(campaigns, final_campaigns)
     executed.replace(out.with_suffix(".ipynb"))
