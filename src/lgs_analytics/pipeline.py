@@ -361,12 +361,17 @@ def build(parameters: BuildParameters | None = None, say: Callable[[str], None] 
     drawing = time.perf_counter()
     charts = draw_charts(result, say)
     drawn = time.perf_counter()
-    with db.connect() as conn:
-        scores = {m: (s.as_of, s.customers, s.segments) for m, s in result.scores.items()}
-        predictions = None if result.forecast.unavailable else result.forecast.customers
-        build_id = publish.publish(conn, _build_record(parameters, started, batches, result),
-                                   scores, predictions, _frames(result), result.campaign,
-                                   result.customer_orders, charts)
+    record = _build_record(parameters, started, batches, result)
+    try:
+        with db.connect() as conn:
+            scores = {m: (s.as_of, s.customers, s.segments) for m, s in result.scores.items()}
+            predictions = None if result.forecast.unavailable else result.forecast.customers
+            build_id = publish.publish(conn, record, scores, predictions, _frames(result), result.campaign,
+                                       result.customer_orders, charts)
+    except publish.Superseded as exc:  # a slower build never takes the place of a newer one
+        with db.connect() as conn:
+            publish.record_refused(conn, {**record, "detail": str(exc)})
+        raise BuildRefused(f"build refused: {exc}") from None
     if seconds is not None:
         seconds["charts"] = round(drawn - drawing, 2)
         seconds["marts"] = round((dt.datetime.now(dt.UTC) - started).total_seconds() - seconds["charts"], 2)

@@ -33,6 +33,24 @@ MARTS = ("customer_rfm", "segments", "customer_predictions", "campaign_customers
 BUILD_LOCK = "lgs_build"
 
 
+class Superseded(Exception):
+    """A build published meanwhile read a newer snapshot than this one: this one must not replace it."""
+
+
+def _check_not_older(conn, record: dict) -> None:
+    """Refuse to publish a snapshot older than the current build's: a build that read before a load
+    and a later build (which saw it) finished first. Newer = a later last batch, or the same batches
+    read by a build started later."""
+    rows = db.query(conn, "SELECT build_id, last_batch_id, started_at FROM current_build")
+    if not rows:
+        return
+    build_id, last_batch, started = rows[0]
+    mine = record["last_batch_id"] or 0
+    if (last_batch or 0) > mine or ((last_batch or 0) == mine and started > record["started_at"]):
+        raise Superseded(f"build {build_id}, published while this one ran, is newer (it read the loads up "
+                         f"to batch {last_batch}, this one up to batch {mine}) and stays current")
+
+
 def _insert_build(conn, record: dict, status: str) -> int:
     return db.query(conn, """
         INSERT INTO builds (started_at, status, methods, as_of, window_start, window_end, parameters,
@@ -64,10 +82,13 @@ def publish(conn, record: dict, scores: dict[str, tuple[pd.Timestamp, pd.DataFra
     ``scores``: method -> (as_of, customers, segment summary); ``predictions``: indexed by
     customer_id (None: the build publishes none); ``frames``: the report aggregates by name;
     ``campaign``: analytics.campaign.campaign_list; ``customer_orders``: metrics.customer_invoices;
-    ``charts``: name -> (caption, SVG) of the report's charts.
+    ``charts``: name -> (caption, SVG) of the report's charts. Raises :class:`Superseded` (nothing
+    written) when a build of a newer snapshot was published since this one read the raw layer.
     """
     with conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (BUILD_LOCK,))  # one publisher at a time
+    _check_not_older(conn, record)  # under the lock: no build can be published between check and write
+    with conn.cursor() as cur:
         for table in MARTS:
             # DELETE, not TRUNCATE: readers keep seeing the old rows until this transaction commits.
             cur.execute(pgsql.SQL("DELETE FROM {}").format(pgsql.Identifier(table)))
