@@ -171,3 +171,18 @@ def test_lgs_help_imports_no_heavy_library():
             f"print([m for m in {heavy} if m in sys.modules])")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_churn_alerts_without_predictions_are_refused_not_an_empty_file(database_url, real_head_xlsx,
+                                                                        tmp_path, capsys):
+    # 998 real rows: too few purchase histories for the models, so the build publishes no predictions.
+    assert cli.main(["load", "--quiet", str(real_head_xlsx)]) == 0
+    assert cli.main(["build", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "; no predictions (" in out and "churn alerts" not in out
+    assert cli.main(["campaign", "--churn-risk", "--out", str(tmp_path / "alerts.csv")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("lgs: error: no predictions: ") and err.count("\n") == 1
+    assert "has no churn alerts" in err and "--segment 'At Risk'" in err
+    assert not (tmp_path / "alerts.csv").exists()
+    assert cli.main(["campaign", "--segment", "At Risk", "--out", str(tmp_path / "at-risk.csv")]) in (0, 2)

@@ -125,6 +125,28 @@ def test_what_ifs_through_rfm_predict_and_the_notebook_leave_the_marts_identical
     assert list(scores.columns) == list(RFM_COLUMNS) and scores["recency"].min() >= 1
 
 
+def test_a_what_if_report_never_replaces_the_published_reports_files_and_labels_its_own(built, tmp_path,
+                                                                                        monkeypatch):
+    from lgs_analytics import config
+
+    monkeypatch.setattr(config, "reports_dir", lambda: tmp_path / "reports")
+    assert cli.main(["report", "--quiet"]) == 0  # the published build, at the default path
+    published = tmp_path / "reports" / "retail_report_campaigns"
+    files = {p.name: p.read_bytes() for p in published.iterdir()}
+    assert "campaign-at-risk.csv" in files
+    assert cli.main(["report", "--quiet", "--method", "classic"]) == 0  # a what-if, same default --out
+    assert {p.name: p.read_bytes() for p in published.iterdir()} == files  # untouched
+    assert "What-if" not in (tmp_path / "reports" / "retail_report.html").read_text(encoding="utf-8")
+    what_if = tmp_path / "reports" / "retail_report_what_if_campaigns"
+    assert (tmp_path / "reports" / "retail_report_what_if.html").exists()
+    names = sorted(p.name for p in what_if.iterdir())
+    assert names and all(n.startswith("what-if-campaign-") for n in names)
+    rows = pd.read_csv(what_if / names[0])
+    assert rows.columns[0] == "what_if" and rows["what_if"].str.startswith("What-if: classic method").all()
+    page = (tmp_path / "reports" / "retail_report_what_if.html").read_text(encoding="utf-8")
+    assert f'href="{what_if.name}/what-if-campaign-' in page
+
+
 def test_rfm_writes_the_csv_only_and_says_so(built, tmp_path, capsys):
     out = tmp_path / "standard.csv"
     assert cli.main(["rfm", "--out", str(out)]) == 0
@@ -209,3 +231,35 @@ def test_any_amount_the_loader_accepts_can_be_published(database_url, tmp_path):
     build_id, result = pipeline.build()
     assert fetch("SELECT max(monetary) > 9.99e17 FROM customer_rfm") == [(True,)]  # float64 in Python
     assert fetch("SELECT max(revenue_share) > 99.99 FROM segments") == [(True,)]
+
+
+def test_a_slower_build_never_publishes_an_older_snapshot_over_a_newer_one(database_url, tmp_path,
+                                                                          monkeypatch):
+    from lgs_analytics.errors import BuildRefused
+    from lgs_analytics.ingest.synthetic import cut_exports
+
+    first, second = (tmp_path / "week1_synthetic.csv", tmp_path / "week2_synthetic.csv")
+    for part, path in zip(cut_exports(generate_export(rows=12_000, seed=5), parts=2), (first, second),
+                          strict=True):
+        write_export(part, path)
+    load_path(first, progress=False)
+    draw = pipeline.draw_charts
+    overtaken = []
+
+    def slow_draw(result, say=lambda _: None):  # build A has read batch 1; meanwhile, a load and build B
+        if not overtaken:
+            overtaken.append(True)
+            load_path(second, progress=False)
+            overtaken.append(pipeline.build()[0])
+        return draw(result, say)
+
+    monkeypatch.setattr(pipeline, "draw_charts", slow_draw)
+    with pytest.raises(BuildRefused, match=r"build refused: build \d+, published while this one ran, "
+                                           r"is newer \(it read the loads up to batch 2, this one up to "
+                                           r"batch 1\)"):
+        pipeline.build()
+    newer = overtaken[1]
+    assert fetch("SELECT build_id, last_batch_id FROM current_build") == [(newer, 2)]
+    older = fetch("SELECT status, last_batch_id FROM builds WHERE build_id <> %s", (newer,))
+    assert older == [("refused", 1)]
+    assert fetch("SELECT DISTINCT build_id FROM customer_rfm") == [(newer,)]

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from lgs_analytics import config, privacy
+from lgs_analytics import config, outputs, privacy
 from lgs_analytics.errors import BuildRefused, first_line
 
 REFRESH_BUSY_EXIT = 75  # EX_TEMPFAIL: try again later
@@ -31,6 +31,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return fail(f"--out must end in .csv or .xlsx (got '{args.out.suffix or args.out.name}')")
     from lgs_analytics.ingest.synthetic import generate_export, write_export
 
+    outputs.check_output(args.out)  # before the generating: a link or a device is never replaced
     started = time.perf_counter()
     sheets = generate_export(rows=args.rows, seed=args.seed)
     write_export(sheets, args.out)
@@ -71,8 +72,8 @@ def cmd_rfm(args: argparse.Namespace) -> int:
     if scores.customers.empty:
         return fail(f"no customer bought before {scores.as_of:%Y-%m-%d}: nothing to score, {args.out} "
                     "not written; choose a later --as-of", 1)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    privacy.pseudonymise_customers(scores.customers, key).to_csv(args.out, index=False)
+    with outputs.replacing(args.out) as partial:
+        privacy.pseudonymise_customers(scores.customers, key).to_csv(partial, index=False)
     top = scores.segments.head(3)
     shares = ", ".join(f"{r.segment} {r.customers:,}" for r in top.itertuples())
     print(f"scored {len(scores.customers):,} customers ({args.method}, as of {scores.as_of.date()}) "
@@ -91,8 +92,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
                       horizon_days=args.horizon_days, strict=True)
     customers = result.customers.reset_index()
     if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        privacy.pseudonymise_customers(customers, key).to_csv(args.out, index=False)
+        with outputs.replacing(args.out) as partial:
+            privacy.pseudonymise_customers(customers, key).to_csv(partial, index=False)
     m = result.holdout_metrics
     flagged = int(customers["churn_risk"].sum())
     print(f"predicted {len(customers):,} customers as of {result.as_of.date()} "
@@ -114,6 +115,9 @@ def cmd_campaign(args: argparse.Namespace) -> int:
     check_writable(args.out)
     campaigns.check_suffix(args.out)
     build, rows = published_campaign(args.segment, args.churn_risk)
+    if args.churn_risk and build.forecast_note:  # an empty file would read as "nobody is at risk"
+        return fail(f"no predictions: {build.forecast_note}; build {build.build_id} has no churn alerts, "
+                    f"{args.out} not written. Use --segment 'At Risk' or --segment \"Can't Lose\" instead", 1)
     campaigns.write_rows(rows, args.out, key)
     what = " ".join(filter(None, [rows["segment"].iloc[0] if args.segment and len(rows) else args.segment,
                                   "churn alerts" if args.churn_risk else ""]))
@@ -130,6 +134,7 @@ def check_writable(out: Path) -> None:
     if in_the_way is not None:
         raise ValueError(f"--out {out}: {in_the_way} is a file, where lgs needs a folder; give a path "
                          "in a folder (nothing was written)")
+    outputs.check_output(out)  # a device, a link, a pipe: never replaced
 
 
 def build_methods(requested: bool | None) -> tuple[str, ...]:
@@ -228,7 +233,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from lgs_analytics.report.build import build_report
 
     privacy.output_key(args.pseudonymise)  # a missing key fails before the long work
-    check_writable(args.out)
+    if args.out is not None:
+        check_writable(args.out)
     if args.start is not None and args.end is not None and args.start > args.end:
         return fail(f"--start {args.start} is after --end {args.end}; give a window that runs forward")
     if args.load is not None:  # load + build + report: the main job
@@ -239,6 +245,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     asked_for_defaults = args.method == "standard" and all(v is None for v in dates)
     what_if = not (current.parameters.same_view(args.method, args.as_of, args.start, args.end)
                    if current is not None else asked_for_defaults)
+    out = args.out or config.report_path(what_if)
+    check_writable(out)
     if current is None and not what_if:
         return fail("nothing is published yet: run `lgs build` first (or `lgs report --load data/raw`, "
                     "which loads, builds and reports)")
@@ -251,7 +259,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     shown = f"build {current.build_id}" if current is not None else "no build"
     print(f"executing {config.notebook_path().name} ({args.method} RFM; "
           f"{'a what-if, the web app keeps ' + shown if what_if else 'the published ' + shown}) ...")
-    out = build_report(args.out, parameters, progress=not args.quiet)
+    out = build_report(out, parameters, progress=not args.quiet)
     print(f"report written: {out.resolve()} (executed notebook beside it: {out.with_suffix('.ipynb').name})")
     return 0
 
@@ -417,8 +425,9 @@ def build_parser() -> argparse.ArgumentParser:
     bld.set_defaults(func=cmd_build)
 
     rep = sub.add_parser("report", help="render the published build (or a what-if) as the HTML report")
-    rep.add_argument("--out", type=Path, default=config.reports_dir() / "retail_report.html",
-                     help="HTML path (default reports/retail_report.html)")
+    rep.add_argument("--out", type=Path, default=None,
+                     help="HTML path (default reports/retail_report.html; a what-if: "
+                          "reports/retail_report_what_if.html)")
     rep.add_argument("--load", type=Path, nargs="?", const=config.raw_data_dir(), default=None, metavar="DIR",
                      help="first load every export in DIR (default data/raw/; generating one if it has "
                           "none), or the one export file given, and publish a build from it: the main job")
@@ -439,7 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
     ref.add_argument("--inbox", type=Path, default=config.inbox_dir(), metavar="DIR",
                      help="folder of new exports (default data/inbox/); processed/, rejected/ and "
                           "logs/ are made beside it")
-    ref.add_argument("--out", type=Path, default=config.reports_dir() / "retail_report.html",
+    ref.add_argument("--out", type=Path, default=config.report_path(),
                      help="HTML report path (default reports/retail_report.html)")
     ref.add_argument("--method", choices=["classic", "standard"], default="standard", help="RFM method")
     ref.add_argument("--min-age", type=float, default=300, metavar="SECONDS",

@@ -45,6 +45,12 @@ def reports_dir() -> Path:
     return project_root() / "reports"
 
 
+def report_path(what_if: bool = False) -> Path:
+    """The report's default file: a what-if has its own, so it never replaces the published build's
+    report or its campaign files."""
+    return reports_dir() / ("retail_report_what_if.html" if what_if else "retail_report.html")
+
+
 def inbox_dir() -> Path:
     """Where new weekly exports arrive for ``lgs refresh``."""
     return project_root() / "data" / "inbox"

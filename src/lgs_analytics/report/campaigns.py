@@ -24,11 +24,17 @@ FILE_COLUMNS = {
 SUFFIXES = (".csv", ".xlsx")
 
 
-def file_rows(rows: pd.DataFrame, key: bytes | None = None) -> pd.DataFrame:
-    """The campaign rows as written: :data:`FILE_COLUMNS`, dates as dates, IDs pseudonymised with ``key``."""
+WHAT_IF_PREFIX = "what-if-"  # a what-if's campaign files: never taken for the published build's
+
+
+def file_rows(rows: pd.DataFrame, key: bytes | None = None, what_if: str = "") -> pd.DataFrame:
+    """The campaign rows as written: :data:`FILE_COLUMNS`, dates as dates, IDs pseudonymised with ``key``;
+    a what-if's rows lead with a ``what_if`` column saying what they are."""
     out = rows[list(FILE_COLUMNS)].rename(columns=FILE_COLUMNS)
     out["last_order"] = pd.to_datetime(out["last_order"]).dt.date
     out["p_alive"] = out["p_alive"].round(4)
+    if what_if:
+        out.insert(0, "what_if", what_if)
     return pseudonymise_customers(out, key)
 
 
@@ -37,12 +43,12 @@ def check_suffix(path: Path) -> None:
         raise ValueError(f"--out {path}: give a .csv or .xlsx file name, e.g. campaign-at-risk.csv")
 
 
-def write_rows(rows: pd.DataFrame, path: Path, key: bytes | None = None) -> Path:
+def write_rows(rows: pd.DataFrame, path: Path, key: bytes | None = None, what_if: str = "") -> Path:
     """Write the campaign rows to ``path`` (.csv or .xlsx), complete or not at all."""
     check_suffix(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial{path.suffix}")
-    data = file_rows(rows, key)
+    data = file_rows(rows, key, what_if)
     if path.suffix.lower() == ".xlsx":
         data.to_excel(partial, index=False, sheet_name="campaign", engine="xlsxwriter")
     else:
@@ -51,9 +57,10 @@ def write_rows(rows: pd.DataFrame, path: Path, key: bytes | None = None) -> Path
     return path
 
 
-def write_plan_files(listed: pd.DataFrame, plan: pd.DataFrame, folder: Path, key: bytes | None = None
-                     ) -> dict[str, Path]:
-    """One CSV per row of the action plan (campaign.action_plan) in ``folder``; campaign -> path."""
+def write_plan_files(listed: pd.DataFrame, plan: pd.DataFrame, folder: Path, key: bytes | None = None,
+                     what_if: str = "") -> dict[str, Path]:
+    """One CSV per row of the action plan (campaign.action_plan) in ``folder``; campaign -> path. A
+    what-if's files are named ``what-if-campaign-...`` and say what they are in their first column."""
     written = {}
     for row in plan.itertuples():
         if row.campaign.startswith("Churn alerts: "):
@@ -61,19 +68,22 @@ def write_plan_files(listed: pd.DataFrame, plan: pd.DataFrame, folder: Path, key
             rows = alerts[alerts["churn_group"] == row.campaign.removeprefix("Churn alerts: ")]
         else:
             rows = campaigns.select(listed, row.campaign)
-        written[row.campaign] = write_rows(rows, folder / row.file, key)
+        name = f"{WHAT_IF_PREFIX}{row.file}" if what_if else row.file
+        written[row.campaign] = write_rows(rows, folder / name, key, what_if)
     return written
 
 
 def write_for_report(listed: pd.DataFrame, folder: str | Path | None, href: str | None,
-                     pseudonymise: bool = False) -> dict[str, str] | None:
+                     pseudonymise: bool = False, what_if: str = "") -> dict[str, str] | None:
     """The report's campaign files: one per action (campaign.action_plan) in ``folder``; returns
     campaign -> link (``href``/file name) for the action box, or None when no folder is given
-    (an analyst running the notebook by hand: nothing is written)."""
+    (an analyst running the notebook by hand: nothing is written). ``what_if``: the page's what-if
+    label (empty for the published build), carried by every file's name and rows."""
     if folder is None or listed.empty:
         return None
     from lgs_analytics.privacy import output_key
 
-    written = write_plan_files(listed, campaigns.action_plan(listed), Path(folder), output_key(pseudonymise))
+    written = write_plan_files(listed, campaigns.action_plan(listed), Path(folder), output_key(pseudonymise),
+                               what_if)
     prefix = (href or str(folder)).rstrip("/")
     return {name: f"{prefix}/{path.name}" for name, path in written.items()}
