@@ -145,6 +145,27 @@ def test_the_action_box_the_segment_table_and_the_campaign_files_agree(real):
     assert sum(len(pd.read_csv(a)) for a in alerts) == flagged
 
 
+def test_one_order_everywhere_and_labels_that_say_what_they_count(real):
+    from lgs_analytics.report.formats import count, gbp
+
+    text = html.unescape(real["out"].read_text(encoding="utf-8"))
+    box = text[text.index("What to do now"):text.index("Headline figures")]
+    start = text.index("What each segment is, and what to do")
+    table = text[start:text.index("Looking ahead", start)]
+    segments = [name for (name,) in fetch("SELECT segment FROM segments WHERE method = 'standard' "
+                                          "AND customers > 0 ORDER BY priority")]
+    in_box = sorted(segments, key=lambda s: box.index(f"<b>{s}</b>"))
+    in_table = sorted(segments, key=lambda s: table.index(f"<td>{s}</td>"))
+    assert in_box == in_table == segments  # the action table, the segment table and the mart's priority
+    page = pipeline.published()
+    h = page.analysis.headline
+    assert f"at or below the 85th percentile, {gbp(page.analysis.amounts_summary['p85'], 2)}" in text
+    assert (f"The bars count all {count(h['purchase_orders'])} purchase invoices" in text
+            and f"the {count(h['customer_orders'])} orders of the headline figures" in text)
+    assert "Monthly active customers (any invoice, cancellations included) peaked at" in text
+    assert f"The data start on {h['period_start'].day} {h['period_start']:%B %Y}" in text
+
+
 def _chromium():
     import shutil
 

@@ -31,7 +31,7 @@ def segments() -> pd.DataFrame:
         {
             "segment": ["Champions", "At Risk", "Promising"],
             "action": ["Reward them.", "Reactivate.", "Nudge."],
-            "priority": [3, 2, 9],
+            "priority": [6, 1, 7],  # segments.act_order: At Risk (win back) first, then by spend
         }
     )
 
@@ -48,20 +48,21 @@ def purchases() -> pd.DataFrame:
     )
 
 
-def predictions() -> pd.DataFrame:
+def predictions(promising_clv: float = 50.0) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "p_alive": [0.99, 0.4, 0.1, 1.0],
-            "clv": [900.0, 300.0, 20.0, 50.0],
+            "clv": [900.0, 300.0, 20.0, promising_clv],
             "churn_risk": [False, True, True, False],
         },
         index=pd.Index([1, 2, 3, 4], name="customer_id"),
     )
 
 
-def listed(with_predictions: bool = True) -> pd.DataFrame:
+def listed(with_predictions: bool = True, promising_clv: float = 50.0) -> pd.DataFrame:
     profile = campaign.customer_profile(purchases(), AS_OF)
-    return campaign.campaign_list(scores(), segments(), profile, predictions() if with_predictions else None)
+    return campaign.campaign_list(scores(), segments(), profile,
+                                  predictions(promising_clv) if with_predictions else None)
 
 
 def test_profile_takes_the_latest_country_and_the_first_and_last_order():
@@ -74,7 +75,7 @@ def test_profile_takes_the_latest_country_and_the_first_and_last_order():
 def test_campaign_list_joins_segment_action_profile_and_model():
     rows = listed().set_index("customer_id")
     assert list(listed().columns) == list(campaign.CAMPAIGN_COLUMNS)
-    assert list(listed()["customer_id"]) == [2, 3, 1, 4]  # priority 2 first, richest first within it
+    assert list(listed()["customer_id"]) == [2, 3, 1, 4]  # priority 1 first, richest first within it
     assert rows.loc[2, "action"] == "Reactivate." and rows.loc[2, "orders"] == 5
     assert rows.loc[2, "value_at_risk"] == pytest.approx(3000 * 0.6)  # spend x (1 - p_alive)
     assert rows.loc[2, "churn_group"] == "recoverable" and rows.loc[3, "churn_group"] == "long lost"
@@ -114,6 +115,29 @@ def test_action_plan_puts_win_back_first_and_adds_up_to_the_list():
     assert champions["kind"] == "keep and grow" and champions["money_at_stake"] == 900.0  # expected value
     lost = plan.set_index("campaign").loc["Churn alerts: long lost"]
     assert lost["money_at_stake"] == pytest.approx(2250.0)
+
+
+def test_without_predictions_keep_and_grow_is_at_stake_for_its_past_spend():
+    plan = campaign.action_plan(listed(with_predictions=False)).set_index("campaign")
+    champions = plan.loc["Champions"]
+    assert pd.isna(champions["expected_value"])
+    assert champions["money_at_stake"] == 5000.0 and champions["stake_basis"] == campaign.PAST_SPEND
+    with_model = campaign.action_plan(listed()).set_index("campaign")
+    assert with_model.loc["Champions", "stake_basis"] == campaign.EXPECTED_VALUE
+    assert with_model.loc["At Risk", "stake_basis"] == campaign.PAST_SPEND
+    assert with_model.loc["Churn alerts: long lost", "stake_basis"] == campaign.VALUE_AT_RISK
+
+
+@pytest.mark.parametrize(("with_predictions", "promising_clv"), [(True, 50.0), (True, 2000.0), (False, 0.0)])
+def test_one_order_the_action_plan_the_campaign_list_and_the_segments(with_predictions, promising_clv):
+    rows = listed(with_predictions, promising_clv)
+    plan = campaign.action_plan(rows)
+    segments_in_plan = [c for c in plan["campaign"] if not c.startswith("Churn alerts")]
+    # Promising's expected £2,000 beats Champions' £900, yet the order stays the segments' priority
+    # (what they spent: £5,000 before £100), the order the segment table and the dashboard show.
+    assert segments_in_plan == ["At Risk", "Champions", "Promising"]
+    by_priority = rows.drop_duplicates("segment").sort_values("priority")["segment"].tolist()
+    assert by_priority == segments_in_plan and rows["priority"].is_monotonic_increasing
 
 
 def test_file_names_are_plain():

@@ -12,6 +12,7 @@ from lgs_analytics.analytics.segments import (
     SEGMENT_MAP,
     SEGMENT_NAMES,
     SEGMENTS,
+    act_order,
     assign_segments,
     segment_summary,
 )
@@ -80,9 +81,8 @@ def test_assign_segments_rejects_scores_outside_1_to_5(bad: int) -> None:
 
 
 def test_segments_table() -> None:
-    assert list(SEGMENTS.columns) == ["segment", "description", "action", "priority"]
+    assert list(SEGMENTS.columns) == ["segment", "description", "action"]  # the order is the data's
     assert SEGMENTS["segment"].tolist()[0] == "Champions"
-    assert sorted(SEGMENTS["priority"]) == list(range(1, 11))
     assert SEGMENTS["description"].str.len().min() > 10
     assert SEGMENTS["action"].str.len().min() > 10
     champions = SEGMENTS.set_index("segment").loc["Champions", "action"]
@@ -134,6 +134,25 @@ def test_segment_summary_empty_segments_are_zero_and_in_table_order() -> None:
     expected = [s for s in SEGMENTS["segment"] if s not in {"Champions", "Hibernating"}]
     assert empty["segment"].tolist() == expected
     assert list(out.columns[:4]) == ["segment", "description", "action", "priority"]
+
+
+def test_act_order_puts_win_back_first_then_each_kind_by_money_at_stake() -> None:
+    stakes = pd.Series({"At Risk": 100.0, "Hibernating": 300.0, "Champions": 50.0, "Loyal Customers": 900.0})
+    order = act_order(stakes)
+    assert order.sort_values().index.tolist() == [
+        "Hibernating", "At Risk",  # win back by money at stake: 300, 100
+        "Need Attention", "About to Sleep", "Can't Lose",  # win back with none: in SEGMENTS order
+        "Loyal Customers", "Champions",  # keep and grow: 900, 50
+        "Potential Loyalists", "New Customers", "Promising",
+    ]
+    assert order.loc["Hibernating"] == 1 and sorted(order) == list(range(1, 11))
+
+
+def test_segment_summary_priority_ranks_by_revenue_win_back_first() -> None:
+    out = segment_summary(_rfm_table()).set_index("segment")["priority"]
+    # Hibernating (win back, £50) before Champions (keep and grow, £1,950): a win-back comes first.
+    assert out.loc["Hibernating"] == 1 and out.loc["Champions"] == 6
+    assert sorted(out) == list(range(1, 11))
 
 
 def test_segment_summary_of_no_customers() -> None:

@@ -175,8 +175,9 @@ def test_invoice_amounts_log_scale_for_a_long_tail() -> None:
 
 def test_monthly_orders(data) -> None:
     fig = charts.plot_monthly_orders(data["orders"], DATA_END)
-    text = check(fig, x_units=("Month",), y_units=("orders", "Orders"))
+    text = check(fig, x_units=("Month",), y_units=("Invoices",))
     assert "Dec 2011: partial month (data to 9 Dec)" in text
+    assert "Purchase invoices (all, guests included)" in text  # says what the bars count: guests too
     assert "seed shortcut (all − 2×cancelled)" in text
     ax = _axes(fig)[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["Sep 2011", "Oct 2011", "Nov 2011", "Dec 2011"]
@@ -217,11 +218,12 @@ def test_monthly_active_users_and_new_vs_existing(data) -> None:
     fig = charts.plot_monthly_active_users(data["mau"])
     text = check(fig, y_units=("customers",))
     assert "Dec 2011: partial month" in text
-    assert "Active customers (any invoice)" in text and "Buying customers (a product purchase)" in text
+    assert "Active customers (any invoice, cancellations included)" in text
+    assert "Buying customers (with a product purchase)" in text
     del fig  # a plain Figure: nothing registered with pyplot to close
     fig = charts.plot_new_vs_existing(data["nve"], DATA_END)
-    text = check(fig, y_units=("customers",))
-    assert "partial month (data to 9 Dec)" in text and "New customers" in text
+    text = check(fig, y_units=("Buying customers",))  # it counts buyers, not any-invoice active ones
+    assert "partial month (data to 9 Dec)" in text and "New (first purchase in the data)" in text
     del fig  # a plain Figure: nothing registered with pyplot to close
 
 
@@ -288,6 +290,36 @@ def test_rf_grid(data) -> None:
     assert len(counts) == 25 and sum(counts) == len(scores)
     for name in segments.SEGMENT_NAMES:
         assert name in text
+    del fig  # a plain Figure: nothing registered with pyplot to close
+
+
+def test_rf_grid_writes_why_a_score_is_empty_under_the_grid(data) -> None:
+    gap = "No customer scores F=2: the 3 customers with 1 order (30%) all share F=1."
+    fig = segment_charts.plot_rf_grid(data["scores"], [gap])
+    assert gap in _axes(fig)[0].get_xlabel()
+    del fig  # a plain Figure: nothing registered with pyplot to close
+
+
+@pytest.mark.parametrize("draw", [
+    lambda d: charts.plot_monthly_growth(d["sales"], DATA_END),
+    lambda d: charts.plot_monthly_orders(d["orders"], DATA_END),
+    lambda d: segment_charts.plot_cohort_retention(d["retention"], DATA_END),  # titled before its note
+])
+def test_a_title_sits_above_the_partial_month_note_never_on_it(data, draw) -> None:
+    fig = draw(data)
+    fig.canvas.draw()  # Agg: lay the figure out
+    ax = _axes(fig)[0]
+    notes = [t for t in ax.texts if t.get_gid() == "lgs-note"]
+    assert len(notes) == 1
+    title, note = ax.title.get_window_extent(), notes[0].get_window_extent()
+    assert title.y0 >= note.y1 - 0.5  # a row of its own: a long title cannot run into the note
+    del fig  # a plain Figure: nothing registered with pyplot to close
+
+
+def test_growth_title_says_what_is_shown(data) -> None:
+    assert data["sales"]["yoy_pct"].isna().all()  # four months: no month has a year before
+    fig = charts.plot_monthly_growth(data["sales"], DATA_END)
+    assert _axes(fig)[0].get_title(loc="left") == "Monthly sales growth on the month before (%)"
     del fig  # a plain Figure: nothing registered with pyplot to close
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import pytest
 
 from lgs_analytics import pipeline
+from lgs_analytics.analytics import campaign
 from lgs_analytics.pipeline import clean_frame
 from lgs_analytics.report import tables as present
 from lgs_analytics.report.formats import count, gbp, pct
+from lgs_analytics.results import Forecast
 
 
 def transactions() -> pd.DataFrame:
@@ -81,3 +85,55 @@ def test_headline_figures_reconcile_on_their_stated_basis(analysed):
     assert "£60 ÷ 4 orders = £15.00 average order" in note and "0 other purchase invoices" in note
     values = [v for v, _ in present.headline_figures(analysis)]
     assert values[:4] == ["£50", "3", "4", "£15.00"]
+
+
+def _campaign_list(with_predictions: bool) -> pd.DataFrame:
+    """Three hand-scored customers: one At Risk (£3,000), two Champions (£5,000 and £1,000)."""
+    scores = pd.DataFrame({"customer_id": [1, 2, 3], "recency": [200, 3, 5], "frequency": [5, 12, 9],
+                           "monetary": [3000.0, 5000.0, 1000.0], "r_score": [1, 5, 5], "f_score": [3, 5, 5],
+                           "m_score": [4, 5, 3], "rfm_score": ["134", "555", "553"],
+                           "segment": ["At Risk", "Champions", "Champions"]})
+    segments = pd.DataFrame({"segment": ["At Risk", "Champions"], "action": ["Reactivate.", "Reward them."],
+                             "priority": [1, 6]})
+    profile = campaign.customer_profile(pd.DataFrame({
+        "customer_id": pd.array([1, 2, 3], dtype="Int64"), "country": ["EIRE", "France", "Spain"],
+        "invoice_date": pd.to_datetime(["2011-05-24", "2011-12-07", "2011-12-05"])}), AS_OF)
+    predictions = pd.DataFrame({"p_alive": [0.9, 0.99, 0.98], "clv": [700.0, 900.0, 400.0],
+                                "churn_risk": [False, False, False]},
+                               index=pd.Index([1, 2, 3], name="customer_id"))
+    return campaign.campaign_list(scores, segments, profile, predictions if with_predictions else None)
+
+
+AS_OF = pd.Timestamp("2011-12-10")
+WHY = "the holdout check failed"
+
+
+def test_action_box_with_predictions_shows_the_expected_value_as_money_at_stake():
+    forecast = Forecast(AS_OF, 90, pd.DataFrame(), pd.DataFrame(), {}, 0.1)
+    box = present.action_box(_campaign_list(True), forecast).data
+    assert html.escape("Keep and grow, in the order of what these customers spent: money at stake is the "
+                       "next 12 months' expected value") in box
+    assert "<b>£1,300</b>" in box and "(past spend)" not in box  # Champions: 900 + 400 expected
+    assert box.index("At Risk") < box.index("Champions")
+
+
+def test_action_box_without_predictions_labels_money_at_stake_as_past_spend():
+    unavailable = Forecast(AS_OF, 90, pd.DataFrame(), pd.DataFrame(), {}, 0.0, unavailable=WHY)
+    box = present.action_box(_campaign_list(False), unavailable).data
+    assert "expected value" not in box  # never a past figure under a forward-looking heading
+    assert (f"Keep and grow (no predictions: {WHY}): money at stake is what these customers spent "
+            "(past spend)") in box
+    assert "<b>£6,000</b> (past spend)" in box  # Champions: 5,000 + 1,000 spent
+    assert box.count("<td class=\"num\">no predictions</td>") == 2  # the expected-value column, each row
+    assert f"for keep-and-grow, with no predictions: {WHY}, also what they have spent" in box
+
+
+def test_print_gives_the_action_column_room_and_keeps_the_contents_on_one_page():
+    from pathlib import Path
+
+    from lgs_analytics import report
+
+    print_rules = present.STYLE[present.STYLE.index("@media print"):]
+    assert "table-layout: fixed" in print_rules and ".lgs-actions th:nth-child(6) {width: 26%}" in print_rules
+    template = (Path(report.__file__).parent / "templates" / "lgs" / "index.html.j2").read_text()
+    assert ".lgs-provenance, .lgs-toc {break-inside: avoid !important;" in template

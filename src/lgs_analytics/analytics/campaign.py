@@ -15,6 +15,8 @@ import re
 
 import pandas as pd
 
+from lgs_analytics.analytics.segments import WIN_BACK_SEGMENTS
+
 # A flagged customer silent for longer than this is listed apart as long lost: a win-back
 # campaign, not a retention call, is what can still reach them.
 LONG_LOST_DAYS = 365
@@ -25,9 +27,8 @@ CAMPAIGN_COLUMNS: tuple[str, ...] = (
     "p_alive", "clv_12m", "value_at_risk", "churn_risk", "churn_group",
 )
 
-# Segments whose customers are slipping away: the money at stake is what they used to spend.
-WIN_BACK_SEGMENTS: tuple[str, ...] = ("Can't Lose", "At Risk", "About to Sleep", "Need Attention",
-                                      "Hibernating")
+# What a campaign's money at stake is (the action plan's ``stake_basis``).
+PAST_SPEND, EXPECTED_VALUE, VALUE_AT_RISK = "past spend", "expected value", "value at risk"
 
 
 def customer_profile(purchases: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -61,8 +62,9 @@ def churn_group(churn_risk: pd.Series, days_since: pd.Series) -> pd.Series:
 
 def campaign_list(customers: pd.DataFrame, segments: pd.DataFrame, profile: pd.DataFrame,
                   predictions: pd.DataFrame | None) -> pd.DataFrame:
-    """One row per scored customer, columns :data:`CAMPAIGN_COLUMNS`, most valuable first within
-    each segment's priority.
+    """One row per scored customer, columns :data:`CAMPAIGN_COLUMNS`, in the order to act on them
+    (the segments' ``priority``, :func:`segments.act_order`: the action plan's order), most valuable
+    first within a segment.
 
     ``customers``: standard RFM scores (rfm.RFM_COLUMNS); ``segments``: the segment summary
     (segment, action, priority); ``profile``: :func:`customer_profile`; ``predictions``: indexed
@@ -83,6 +85,16 @@ def campaign_list(customers: pd.DataFrame, segments: pd.DataFrame, profile: pd.D
     out["churn_group"] = churn_group(out["churn_risk"], out["days_since"])
     out = out.sort_values(["priority", "spend", "customer_id"], ascending=[True, False, True], kind="stable")
     return out[list(CAMPAIGN_COLUMNS)].reset_index(drop=True)
+
+
+def _stake(members: pd.DataFrame, win_back: bool) -> tuple[float, str]:
+    """(money at stake, what it is) of a segment's customers: past spend for a win-back, the sum of
+    their 12-month CLV for keep-and-grow (past spend when there are no predictions)."""
+    past = float(members["spend"].sum())
+    expected = float(members["clv_12m"].sum(min_count=1))
+    if win_back or pd.isna(expected):
+        return past, PAST_SPEND
+    return expected, EXPECTED_VALUE
 
 
 def churn_alerts(campaign: pd.DataFrame) -> pd.DataFrame:
@@ -109,43 +121,48 @@ def select(campaign: pd.DataFrame, segment: str | None = None, churn_risk: bool 
 
 
 def action_plan(campaign: pd.DataFrame) -> pd.DataFrame:
-    """The report's action box: one row per campaign, the win-back campaigns first, each kind ranked
-    by the money at stake.
+    """The report's action box: one row per campaign in the order to act, the segments' ``priority``
+    (:func:`segments.act_order`): the win-back campaigns first, ranked by the money at stake (the
+    churn alerts among them), then keep-and-grow, ranked by what its customers spent.
 
     Columns: ``campaign`` (segment name, or ``Churn alerts: recoverable`` / ``: long lost``),
-    ``kind`` (``win back``: money at stake is the past spend that may be lost; ``keep and
-    grow``: the expected 12-month value), ``customers``, ``past_spend``, ``expected_value``
-    (sum of 12-month CLV; NaN without predictions), ``money_at_stake``, ``action``, ``file``
-    (the campaign file's name, :func:`file_name`). Segments with no customer are left out.
+    ``kind`` (``win back`` or ``keep and grow``), ``customers``, ``past_spend``, ``expected_value``
+    (sum of 12-month CLV; NaN without predictions), ``money_at_stake``, ``stake_basis`` (what the
+    money at stake is: :data:`PAST_SPEND` for a win-back, and for keep-and-grow when there are no
+    predictions; :data:`EXPECTED_VALUE` for keep-and-grow; :data:`VALUE_AT_RISK` for the churn
+    alerts), ``action``, ``file`` (the campaign file's name, :func:`file_name`). Segments with no
+    customer are left out.
     """
     rows = []
     for segment, members in campaign.groupby("segment", sort=False):
         win_back = segment in WIN_BACK_SEGMENTS
         rows.append(_plan_row(str(segment), "win back" if win_back else "keep and grow", members,
-                              str(members["action"].iloc[0]), by_past=win_back))
+                              str(members["action"].iloc[0]), *_stake(members, win_back),
+                              int(members["priority"].iloc[0])))
     alerts = campaign[campaign["churn_risk"]]
     for group, action in (("recoverable", "Call them this week: a personal offer from the account team."),
                           ("long lost", "Include them in a low-cost win-back mailing; do not call.")):
         members = alerts[alerts["churn_group"] == group]
         if len(members):
-            rows.append(_plan_row(f"Churn alerts: {group}", "win back", members, action, by_past=True,
-                                  stake=float(members["value_at_risk"].sum())))
+            rows.append(_plan_row(f"Churn alerts: {group}", "win back", members, action,
+                                  float(members["value_at_risk"].sum()), VALUE_AT_RISK, None))
     plan = pd.DataFrame(rows, columns=["campaign", "kind", "customers", "past_spend", "expected_value",
-                                       "money_at_stake", "action", "file"])
-    first = plan["kind"].ne("win back")  # False sorts first: win back, then keep and grow
-    return (plan.assign(_later=first).sort_values(["_later", "money_at_stake"], ascending=[True, False],
-                                                  kind="stable").drop(columns="_later").reset_index(drop=True))
+                                       "money_at_stake", "stake_basis", "action", "file", "_priority"])
+    # False sorts first: win back by money at stake (a win-back segment's priority follows its
+    # spend, which is its money at stake), then keep and grow in priority order.
+    plan["_later"] = plan["kind"].ne("win back")
+    plan["_rank"] = (-plan["money_at_stake"]).where(~plan["_later"], plan["_priority"])
+    return (plan.sort_values(["_later", "_rank", "_priority"], kind="stable", na_position="last")
+            .drop(columns=["_later", "_rank", "_priority"]).reset_index(drop=True))
 
 
-def _plan_row(name: str, kind: str, members: pd.DataFrame, action: str, *, by_past: bool,
-              stake: float | None = None) -> dict:
-    past = float(members["spend"].sum())
-    expected = float(members["clv_12m"].sum(min_count=1))
-    if stake is None:
-        stake = past if by_past or pd.isna(expected) else expected
-    return {"campaign": name, "kind": kind, "customers": len(members), "past_spend": round(past, 2),
-            "expected_value": round(expected, 2), "money_at_stake": round(stake, 2), "action": action,
-            "file": file_name(name)}
+def _plan_row(name: str, kind: str, members: pd.DataFrame, action: str, stake: float, basis: str,
+              priority: int | None) -> dict:
+    return {"campaign": name, "kind": kind, "customers": len(members),
+            "past_spend": round(float(members["spend"].sum()), 2),
+            "expected_value": round(float(members["clv_12m"].sum(min_count=1)), 2),
+            "money_at_stake": round(stake, 2), "stake_basis": basis, "action": action,
+            "file": file_name(name), "_priority": priority}
 
 
 def file_name(campaign: str, suffix: str = ".csv") -> str:
@@ -154,5 +171,6 @@ def file_name(campaign: str, suffix: str = ".csv") -> str:
     return f"campaign-{slug}{suffix}"
 
 
-__all__ = ["CAMPAIGN_COLUMNS", "LONG_LOST_DAYS", "WIN_BACK_SEGMENTS", "action_plan", "campaign_list",
-           "churn_alerts", "churn_group", "customer_profile", "file_name", "select", "value_at_risk"]
+__all__ = ["CAMPAIGN_COLUMNS", "EXPECTED_VALUE", "LONG_LOST_DAYS", "PAST_SPEND", "VALUE_AT_RISK",
+           "WIN_BACK_SEGMENTS", "action_plan", "campaign_list", "churn_alerts", "churn_group",
+           "customer_profile", "file_name", "select", "value_at_risk"]

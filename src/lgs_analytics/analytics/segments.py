@@ -25,46 +25,66 @@ SEGMENT_MAP: dict[str, str] = {
 }
 
 # The segments from most to least valuable, with a one-sentence description for
-# stakeholders, the recommended action, and a priority: the order in which marketing
-# should act (1 = first).  Valuable customers who are slipping away come first, then
-# keeping the best ones, then growing the promising ones; Hibernating comes last.
+# stakeholders and the recommended action.  The order in which to act on them is not fixed
+# here: it is the money at stake (:func:`act_order`), so it follows the data.
 SEGMENTS: pd.DataFrame = pd.DataFrame(
     [
         ("Champions",
          "Bought very recently and buy often: the best customers.",
-         "Reward them: early access to new products and loyalty rewards.", 3),
+         "Reward them: early access to new products and loyalty rewards."),
         ("Loyal Customers",
          "Buy often and fairly recently.",
-         "Upsell higher-value products and enrol them in the loyalty programme.", 4),
+         "Upsell higher-value products and enrol them in the loyalty programme."),
         ("Potential Loyalists",
          "Recent customers with a few orders who could become loyal.",
-         "Offer a membership or loyalty scheme and personalised recommendations.", 6),
+         "Offer a membership or loyalty scheme and personalised recommendations."),
         ("New Customers",
          "Bought very recently, but only once.",
-         "Onboard them: a welcome series and help with the first repeat order.", 8),
+         "Onboard them: a welcome series and help with the first repeat order."),
         ("Promising",
          "Bought recently, but only once.",
-         "Build brand awareness: free shipping or a small discount on the next order.", 9),
+         "Build brand awareness: free shipping or a small discount on the next order."),
         ("Need Attention",
          "Middling recency and frequency: at risk of drifting away.",
-         "Send limited-time offers based on past purchases.", 5),
+         "Send limited-time offers based on past purchases."),
         ("About to Sleep",
          "Have not bought for a while and bought rarely.",
-         "Reconnect with product recommendations and popular items.", 7),
+         "Reconnect with product recommendations and popular items."),
         ("At Risk",
          "Used to buy regularly but have not bought for a long time.",
-         "Send a personalised reactivation offer.", 2),
+         "Send a personalised reactivation offer."),
         ("Can't Lose",
          "Used to buy very often but have not bought for a long time.",
-         "Win them back personally: a call or a tailored offer from the account team.", 1),
+         "Win them back personally: a call or a tailored offer from the account team."),
         ("Hibernating",
          "Bought rarely and long ago.",
-         "Low-cost win-back: include them in general campaigns only.", 10),
+         "Low-cost win-back: include them in general campaigns only."),
     ],
-    columns=["segment", "description", "action", "priority"],
+    columns=["segment", "description", "action"],
 )
 
 SEGMENT_NAMES: tuple[str, ...] = tuple(SEGMENTS["segment"])
+
+# Segments whose customers are slipping away: a win-back campaign, whose money at stake is what they
+# used to spend. The others are keep-and-grow campaigns: their money at stake is the value expected
+# from them (the next 12 months' predicted value, or past spend when there are no predictions).
+WIN_BACK_SEGMENTS: tuple[str, ...] = ("Can't Lose", "At Risk", "About to Sleep", "Need Attention",
+                                      "Hibernating")
+
+
+def act_order(money_at_stake: pd.Series) -> pd.Series:
+    """The order in which to act on the segments, ``priority`` (1 = act first), for every segment.
+
+    ``money_at_stake``: GBP per segment name (a segment left out has none). The win-back segments
+    come first, then the keep-and-grow ones; within each, the most money at stake first (ties in
+    :data:`SEGMENTS` order). The one definition of the order: the segments mart, the campaign list
+    and the report's action table all take it from here.
+    """
+    stake = money_at_stake.reindex(list(SEGMENT_NAMES)).astype("float64").fillna(0.0)
+    frame = pd.DataFrame({"later": ~stake.index.isin(WIN_BACK_SEGMENTS), "stake": stake.to_numpy(),
+                          "seed": range(len(stake))}, index=stake.index)
+    ranked = frame.sort_values(["later", "stake", "seed"], ascending=[True, False, True], kind="stable")
+    return pd.Series(range(1, len(ranked) + 1), index=ranked.index, name="priority", dtype="int64")
 
 
 def assign_segments(r_score: pd.Series, f_score: pd.Series) -> pd.Series:
@@ -101,8 +121,9 @@ def segment_summary(rfm_df: pd.DataFrame) -> pd.DataFrame:
     Input columns used: ``customer_id``, ``segment``, ``recency``, ``frequency``,
     ``monetary``.  Returns one row for each of the 10 segments (also empty ones), ordered
     by ``customers`` descending (ties in :data:`SEGMENTS` order), with columns:
-    ``segment, description, action, priority, customers, customer_share`` (% of
-    customers), ``revenue`` (sum of monetary, GBP), ``revenue_share`` (% of revenue),
+    ``segment, description, action, priority`` (:func:`act_order` by revenue: the order without
+    predictions), ``customers, customer_share`` (% of customers), ``revenue`` (sum of monetary,
+    GBP), ``revenue_share`` (% of revenue),
     ``mean_recency`` (days), ``mean_frequency`` (invoices), ``mean_monetary`` (GBP).
     Empty segments have 0 customers, revenue and shares, and NaN means (a mean of no
     customers is undefined; show it as a dash).
@@ -123,6 +144,9 @@ def segment_summary(rfm_df: pd.DataFrame) -> pd.DataFrame:
     out = SEGMENTS.merge(stats, left_on="segment", right_index=True, how="left")
     out["customers"] = out["customers"].fillna(0).astype("int64")
     out["revenue"] = out["revenue"].fillna(0.0).astype("float64").round(2)
+    # Without predictions a segment's money at stake is what its customers spent; the campaign
+    # list (campaign.campaign_list) re-ranks the keep-and-grow segments by their predicted value.
+    out["priority"] = out["segment"].map(act_order(out.set_index("segment")["revenue"]))
     total_customers = int(out["customers"].sum())
     total_revenue = float(out["revenue"].sum())
     out["customer_share"] = (
@@ -139,8 +163,8 @@ def segment_summary(rfm_df: pd.DataFrame) -> pd.DataFrame:
     return out[columns].reset_index(drop=True)
 
 
-__all__ = ["SEGMENTS", "SEGMENT_MAP", "SEGMENT_NAMES", "assign_segments", "repeat_buyers_p_alive",
-           "segment_summary"]
+__all__ = ["SEGMENTS", "SEGMENT_MAP", "SEGMENT_NAMES", "WIN_BACK_SEGMENTS", "act_order", "assign_segments",
+           "repeat_buyers_p_alive", "segment_summary"]
 
 
 def repeat_buyers_p_alive(predictions: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:

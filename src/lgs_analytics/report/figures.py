@@ -25,6 +25,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from lgs_analytics.report import findings
+from lgs_analytics.report.formats import gbp
 from lgs_analytics.results import Page
 
 if TYPE_CHECKING:
@@ -65,7 +66,8 @@ CHARTS: dict[str, tuple[Draw, Callable[[Page], str]]] = {
     ),
     "invoice_amounts_p85": (
         lambda p: _charts.sales.plot_invoice_amounts(
-            p.analysis.amounts_p85, p.analysis.amounts_p85_summary, "orders up to the 85th percentile"
+            p.analysis.amounts_p85, p.analysis.amounts_p85_summary,
+            f"orders up to the 85th percentile ({gbp(p.analysis.amounts_summary['p85'], 2)})",
         ),
         findings.invoice_amounts_p85,
     ),
@@ -109,7 +111,10 @@ CHARTS: dict[str, tuple[Draw, Callable[[Page], str]]] = {
         lambda p: _charts.segments.plot_segment_sizes(p.scores.segments),
         findings.segment_sizes,
     ),
-    "rf_grid": (lambda p: _charts.segments.plot_rf_grid(p.scores.customers), findings.rf_grid),
+    "rf_grid": (
+        lambda p: _charts.segments.plot_rf_grid(p.scores.customers, findings.rf_gaps(p.scores.customers)),
+        findings.rf_grid,
+    ),
     "segment_profiles": (
         lambda p: _charts.segments.plot_segment_profiles(p.scores.segments),
         findings.segment_profiles,

@@ -13,6 +13,12 @@ from lgs_analytics.analytics import segments
 from lgs_analytics.report.formats import count, gbp, pct
 from lgs_analytics.results import Page
 
+# What each monthly customer count counts (analytics.metrics.monthly_active_users): said the same way
+# on the charts, in their captions and in the key trends.
+ACTIVE = "active customers (any invoice, cancellations included)"
+BUYING_NOUN = "buying customers"
+BUYING = f"{BUYING_NOUN} (with a product purchase)"
+
 
 def _complete(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[~frame["is_partial"]] if "is_partial" in frame else frame
@@ -40,10 +46,22 @@ def invoice_amounts(page: Page) -> str:
 
 
 def invoice_amounts_p85(page: Page) -> str:
-    s = page.analysis.amounts_p85_summary
+    s, p85 = page.analysis.amounts_p85_summary, page.analysis.amounts_summary["p85"]
     return (
-        f"Among the {count(s['count'])} orders up to {gbp(s['max'], 2)} (the 85th percentile), the median "
-        f"order is {gbp(s['median'], 2)} and the most common amount {gbp(s['mode'], 2)}."
+        f"Among the {count(s['count'])} orders at or below the 85th percentile, {gbp(p85, 2)} (the "
+        f"largest of them {gbp(s['max'], 2)}), the median order is {gbp(s['median'], 2)} and the most "
+        f"common amount {gbp(s['mode'], 2)}."
+    )
+
+
+def orders_reconciled(page: Page) -> str:
+    """How the orders chart's bars (every purchase invoice) add up to the headline's orders."""
+    placed = int(page.analysis.orders["placed"].sum())
+    customer_orders = page.analysis.headline["customer_orders"]
+    return (
+        f"The bars count all {count(placed)} purchase invoices, guest orders and invoices with no product "
+        f"line included: the {count(customer_orders)} orders of the headline figures are identified "
+        f"customers' product orders, {count(placed - customer_orders)} fewer."
     )
 
 
@@ -51,14 +69,14 @@ def monthly_orders(page: Page) -> str:
     orders = page.analysis.orders
     peak = _peak(orders, "placed")
     if peak is None:
-        return "No complete month to compare." + _partial_clause(orders)
+        return "No complete month to compare." + _partial_clause(orders) + " " + orders_reconciled(page)
     share = orders["cancelled"].sum() / max(orders["placed"].sum(), 1) * 100
     return (
-        f"Orders peaked in {peak['month']:%B %Y} at {count(peak['placed'])}; over the period there was one "
-        f"cancellation invoice for every {100 / share:.0f} orders placed."
+        f"Purchase invoices peaked in {peak['month']:%B %Y} at {count(peak['placed'])}; over the period "
+        f"there was one cancellation invoice for every {100 / share:.0f} purchase invoices."
         if share
-        else f"Orders peaked in {peak['month']:%B %Y} at {count(peak['placed'])}."
-    ) + _partial_clause(orders)
+        else f"Purchase invoices peaked in {peak['month']:%B %Y} at {count(peak['placed'])}."
+    ) + _partial_clause(orders) + " " + orders_reconciled(page)
 
 
 def monthly_sales(page: Page) -> str:
@@ -71,6 +89,13 @@ def monthly_sales(page: Page) -> str:
         f"Net sales peaked in {peak['month']:%B %Y} at {gbp(peak['net_sales'])}{season}; the period's net "
         f"sales were {gbp(sales['net_sales'].sum())}." + _partial_clause(sales)
     )
+
+
+def growth_title(sales: pd.DataFrame) -> str:
+    """The growth chart's title: the year-before comparison only when some month has one."""
+    yearly = "yoy_pct" in sales and sales["yoy_pct"].notna().any()
+    return ("Monthly sales growth: on the month before and on the same month a year before (%)" if yearly
+            else "Monthly sales growth on the month before (%)")
 
 
 def monthly_growth(page: Page) -> str:
@@ -96,28 +121,49 @@ def monthly_growth(page: Page) -> str:
     return " ".join(parts)
 
 
-def active_customers(page: Page) -> str:
-    users = page.analysis.active_users
+def active_peak(users: pd.DataFrame) -> str:
+    """The peak of monthly active customers, with how many of them bought: each number says what it
+    counts. Empty when there is no complete month."""
     peak = _peak(users, "active_customers")
     if peak is None:
-        return "No complete month to compare." + _partial_clause(users)
+        return ""
+    buying = (f"; {count(peak['buying_customers'])} of them were {BUYING}"
+              if "buying_customers" in peak else "")
+    return (f"Monthly {ACTIVE} peaked at {count(peak['active_customers'])} in {peak['month']:%B %Y}"
+            f"{buying}.")
+
+
+def active_customers(page: Page) -> str:
+    users = page.analysis.active_users
+    return (active_peak(users) or "No complete month to compare.") + _partial_clause(users)
+
+
+def data_start(page: Page, first_month: pd.Period, cohorts: bool = False) -> str:
+    """Why the first month's customers are not all new: the data's first date is not the shop's.
+    Said of the first month's new customers, or (``cohorts``) of the first cohort."""
+    start = page.analysis.headline["period_start"]
+    first, later = ((f"the {first_month:%B %Y} cohort is every customer of that month", "the next cohorts")
+                    if cohorts else (f"all {first_month:%B %Y}'s customers count as new",
+                                     "the next months' new ones"))
     return (
-        f"Active customers peaked at {count(peak['active_customers'])} in {peak['month']:%B %Y}."
-        + _partial_clause(users)
+        f"The data start on {start.day} {start:%B %Y}, so a first purchase here is only the first in "
+        f"the data: {first}, the existing customer base included, and {later} include regulars seen "
+        "here for the first time."
     )
 
 
 def new_vs_existing(page: Page) -> str:
     frame = page.analysis.new_vs_existing
     complete = _complete(frame).iloc[1:]  # the first month's customers are all "new"
+    start = " " + data_start(page, frame["month"].iloc[0]) if len(frame) else ""
     if complete.empty:
-        return "Too few complete months to tell new from existing customers." + _partial_clause(frame)
+        return "Too few complete months to tell new from existing customers." + _partial_clause(frame) + start
     last = complete.iloc[-1]
     total = last["new_customers"] + last["existing_customers"]
     return (
-        f"In {last['month']:%B %Y}, {count(last['new_customers'])} of {count(total)} active customers "
+        f"In {last['month']:%B %Y}, {count(last['new_customers'])} of {count(total)} {BUYING_NOUN} "
         f"({pct(last['new_customers'] / max(total, 1) * 100, 0)}) bought for the first time."
-        + _partial_clause(frame)
+        + _partial_clause(frame) + start
     )
 
 
@@ -129,7 +175,8 @@ def cohort_retention(page: Page) -> str:
     best = month1.idxmax()
     return (
         f"On average {pct(month1.mean() * 100, 0)} of a cohort bought again the month after its first "
-        f"purchase; the {best:%B %Y} cohort kept the most ({pct(month1.max() * 100, 0)})."
+        f"purchase; the {best:%B %Y} cohort kept the most ({pct(month1.max() * 100, 0)}). "
+        + data_start(page, retention.index[0], cohorts=True)
     )
 
 
@@ -177,8 +224,18 @@ def basket_size(page: Page) -> str:
     )
 
 
+def segment_shares(summary: pd.DataFrame) -> pd.DataFrame:
+    """The segment summary with ``customer_share`` and ``revenue_share`` (%) computed from its
+    customers and revenue, the numbers every reader has alike (the mart keeps the shares rounded to
+    2 decimals, which a 1-decimal label would round a second time: 3.9455% -> 3.95 -> 4.0%)."""
+    customers, revenue = summary["customers"].sum(), summary["revenue"].sum()
+    return summary.assign(
+        customer_share=100.0 * summary["customers"] / customers if customers else 0.0,
+        revenue_share=100.0 * summary["revenue"] / revenue if revenue else 0.0)
+
+
 def segment_sizes(page: Page) -> str:
-    seg = page.scores.segments
+    seg = segment_shares(page.scores.segments)
     seg = seg[seg["customers"] > 0]
     if seg.empty:
         return "No customer scored."
@@ -189,14 +246,64 @@ def segment_sizes(page: Page) -> str:
     )
 
 
+# score column -> (the value it ranks, its letter, whether more is better, the value in words)
+_SCORED = {
+    "r_score": ("recency", "R", False, lambda v: f"who last bought {count(v)} day{'s' if v != 1 else ''} "
+                                                   "before the as-of date"),
+    "f_score": ("frequency", "F", True, lambda v: f"with {count(v)} order{'s' if v != 1 else ''}"),
+}
+
+
+def _score_gap(customers: pd.DataFrame, column: str, empty: list[int]) -> str:
+    """Why the scores ``empty`` (a run of consecutive ones no customer has) are skipped: scores are
+    tie-robust, so a large group of equal values shares one score and the next value jumps past."""
+    value, letter, more_is_better, words = _SCORED[column]
+    scores = customers[column]
+    names = " or ".join(f"{letter}={s}" for s in empty)
+    below, above = scores[scores < empty[0]], scores[scores > empty[-1]]
+    sides = []
+    for side, toward_gap in ((below, more_is_better), (above, not more_is_better)):
+        if side.empty:
+            continue
+        score = int(side.max() if side is below else side.min())
+        values = customers.loc[scores == score, value]
+        edge = values.max() if toward_gap else values.min()
+        sides.append((int((values == edge).sum()), edge, score))
+    if not sides:
+        return f"no customer scores {names}."
+    size, edge, score = max(sides, key=lambda s: s[0])
+    share = pct(size / len(customers) * 100, 0)
+    other = [s for s in sides if s[2] != score]
+    tail = f", while customers {words(other[0][1])} already score {letter}={other[0][2]}" if other else ""
+    return (f"no customer scores {names}: the {count(size)} customers {words(edge)} ({share}) all share "
+            f"{letter}={score} (tied values share a score){tail}.")
+
+
+def rf_gaps(customers: pd.DataFrame) -> list[str]:
+    """One sentence per run of recency or frequency scores no customer has (an empty row or column
+    of the R x F grid), saying why; none when every score is used."""
+    gaps = []
+    if customers.empty:
+        return gaps
+    for column in ("r_score", "f_score"):
+        used = set(customers[column].astype(int))
+        run: list[int] = []
+        for s in [*range(1, 6), 6]:
+            if s <= 5 and s not in used:
+                run.append(s)
+            elif run:
+                gaps.append(_score_gap(customers, column, run))
+                run = []
+    return [g[0].upper() + g[1:] for g in gaps]
+
+
 def rf_grid(page: Page) -> str:
     c = page.scores.customers
     best = int(((c["r_score"] >= 4) & (c["f_score"] >= 4)).sum())
     gone = int(((c["r_score"] <= 2) & (c["f_score"] <= 2)).sum())
-    return (
+    return " ".join([
         f"{count(best)} customers bought recently and often (scores 4–5 on both); {count(gone)} bought "
-        "rarely and long ago (1–2 on both)."
-    )
+        "rarely and long ago (1–2 on both).", *rf_gaps(c)])
 
 
 def segment_profiles(page: Page) -> str:

@@ -14,6 +14,7 @@ from IPython.display import HTML
 
 from lgs_analytics.analytics import campaign
 from lgs_analytics.privacy import output_key, pseudonymise_customers
+from lgs_analytics.report import findings
 from lgs_analytics.report.formats import count, gbp, pct
 from lgs_analytics.results import Analysis, Forecast, Page, Provenance, Scores
 
@@ -36,6 +37,15 @@ table.lgs-table td.num, table.lgs-table th.num {text-align: right !important;
 .lgs-note {font-size: .88em; color: #57606a; max-width: 62em}
 .lgs-actions {max-width: none}
 .lgs-actions table.lgs-table {font-size: .92em; width: 100%}
+.lgs-actions td {overflow-wrap: break-word}
+/* A4: fixed columns, the widest for what to do, so a long word never runs into the next column */
+@media print {
+  .lgs-actions table.lgs-table {table-layout: fixed; font-size: .8em}
+  .lgs-actions table.lgs-table th, .lgs-actions table.lgs-table td {padding: .25em .35em}
+  .lgs-actions th:nth-child(1) {width: 14%} .lgs-actions th:nth-child(2) {width: 11%}
+  .lgs-actions th:nth-child(3), .lgs-actions th:nth-child(4), .lgs-actions th:nth-child(5) {width: 12%}
+  .lgs-actions th:nth-child(6) {width: 26%} .lgs-actions th:nth-child(7) {width: 13%}
+}
 .lgs-group {color: #1f3b57}
 .lgs-provenance {font-family: system-ui, sans-serif; max-width: 62em; color: #3b4450; font-size: .92em}
 </style>"""
@@ -71,11 +81,9 @@ def key_trends(analysis: Analysis) -> list[str]:
             direction = "up" if change >= 0 else "down"
             trends.append(f"{last['month']:%B %Y}, the latest complete month, made {gbp(last['net_sales'])}: "
                           f"{pct(abs(change))} {direction} on {last['month'] - 12:%B %Y}.")
-    users = analysis.active_users[~analysis.active_users["is_partial"]]
-    if len(users):
-        peak = users.loc[users["active_customers"].idxmax()]
-        trends.append(f"Active customers peaked at {count(peak['active_customers'])} "
-                      f"in {peak['month']:%B %Y}.")
+    active = findings.active_peak(analysis.active_users)
+    if active:
+        trends.append(active[0].upper() + active[1:])
     if analysis.headline["customers"]:
         repeat = pct(analysis.headline["repeat_customer_pct"], 0)
         trends.append(f"{repeat} of customers ordered more than once; "
@@ -116,7 +124,8 @@ def provenance_header(info: Provenance) -> HTML:
 
 
 def action_box(listed: pd.DataFrame, outlook: Forecast, links: dict[str, str] | None = None) -> HTML:
-    """What to do first: one row per campaign, ranked by the money at stake, with its list.
+    """What to do first: one row per campaign in the order to act (analytics.campaign.action_plan: the
+    segments' priority), with its list.
 
     ``listed``: the page's campaign list (analytics.campaign.campaign_list); ``links``: campaign
     name -> the campaign file's address relative to the report (None: the files were not written).
@@ -125,25 +134,42 @@ def action_box(listed: pd.DataFrame, outlook: Forecast, links: dict[str, str] | 
         return HTML(STYLE + "<p>No campaign lists on this page: they are made from the standard RFM scores "
                     "(run the report with the standard method).</p>")
     plan = campaign.action_plan(listed)
-    rows, kinds = [], {"win back": "Win back: money at stake is what these customers spent",
-                       "keep and grow": "Keep and grow: money at stake is the next 12 months' expected value"}
+    forecast = not plan["stake_basis"].eq(campaign.PAST_SPEND).loc[plan["kind"].eq("keep and grow")].any()
+    why = f"no predictions: {outlook.unavailable or 'this campaign list has none'}"
+    rows = []
     for kind, members in plan.groupby("kind", sort=False):
-        rows.append([f'<b class="lgs-group">{html.escape(kinds[kind])}</b>'])
+        rows.append([f'<b class="lgs-group">{html.escape(plan_heading(kind, forecast, why))}</b>'])
         for r in members.itertuples():
             link = (links or {}).get(r.campaign)
             file = (f'<a href="{html.escape(link)}">{count(r.customers)} customers (CSV)</a>' if link
                     else html.escape(r.file))
+            guess = r.kind == "keep and grow" and r.stake_basis == campaign.PAST_SPEND
+            stake = f"<b>{gbp(r.money_at_stake)}</b>" + (" (past spend)" if guess else "")
+            expected = "no predictions" if pd.isna(r.expected_value) else gbp(r.expected_value)
             rows.append([f"<b>{html.escape(r.campaign)}</b>", count(r.customers), gbp(r.past_spend),
-                         gbp(r.expected_value), f"<b>{gbp(r.money_at_stake)}</b>", html.escape(r.action),
-                         file])
+                         expected, stake, html.escape(r.action), file])
     table = _table(rows, ["Campaign", "Customers", "Past spend", "Expected 12-month value", "Money at stake",
                           "What to do", "Campaign list"], numeric={1, 2, 3, 4})
+    grow = ("for keep-and-grow, the value the model expects from them in the next 12 months" if forecast
+            else f"for keep-and-grow, with {why}, also what they have spent: a record, not a forecast")
     note = ("<p class=\"lgs-note\">Money at stake: for a win-back campaign, what its customers have spent "
             "(net of returns), which the shop loses if they go; for the churn alerts, that spend times the "
-            "model's chance that the customer has stopped; for keep-and-grow, the value the model expects "
-            "from them in the next 12 months. A churn alert's customer is also counted in their segment.</p>")
+            f"model's chance that the customer has stopped; {html.escape(grow)}. A churn alert's customer is "
+            "also counted in their segment.</p>")
     return HTML(f'{STYLE}<div class="lgs-summary lgs-actions">{table}{note}{_churn_sentence(listed, outlook)}'
                 "</div>")
+
+
+def plan_heading(kind: str, forecast: bool, why: str) -> str:
+    """The action table's heading of a kind of campaign: what its money at stake is. Without
+    predictions (``forecast`` False, ``why``: "no predictions: <reason>") keep-and-grow's is past
+    spend, and says so: never a past figure under a forward-looking heading."""
+    if kind == "win back":
+        return "Win back: money at stake is what these customers spent"
+    if forecast:
+        return ("Keep and grow, in the order of what these customers spent: money at stake is the next "
+                "12 months' expected value")
+    return f"Keep and grow ({why}): money at stake is what these customers spent (past spend)"
 
 
 def _churn_sentence(listed: pd.DataFrame, outlook: Forecast) -> str:
@@ -223,10 +249,11 @@ def audit_table(audit: pd.DataFrame) -> HTML:
 
 
 def segment_action_table(segments: pd.DataFrame) -> HTML:
-    """Every segment with its size, value and the campaign recommended for it."""
+    """Every segment with its size, value and the campaign recommended for it, in the order to act on
+    them (``priority``: the action table's order); shares as the segment chart shows them."""
     rows = [[html.escape(r.segment), html.escape(r.description), count(r.customers), pct(r.customer_share),
              gbp(r.revenue), pct(r.revenue_share), html.escape(r.action)]
-            for r in segments.sort_values("priority").itertuples()]
+            for r in findings.segment_shares(segments).sort_values("priority", kind="stable").itertuples()]
     return HTML(STYLE + _table(rows, ["Segment", "Who they are", "Customers", "Share", "Revenue (GBP)",
                                       "Revenue share", "Recommended action"], numeric={2, 3, 4, 5}))
 

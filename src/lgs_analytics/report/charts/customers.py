@@ -11,6 +11,8 @@ growing customers, ambers and reds for those slipping away, grey for the dormant
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -34,6 +36,7 @@ from lgs_analytics.report.charts.style import (
     _title,
     partial_note,
 )
+from lgs_analytics.report.findings import segment_shares
 from lgs_analytics.report.formats import gbp
 
 SEGMENT_COLORS: dict[str, str] = {
@@ -99,6 +102,7 @@ def _barh_panels(summary: pd.DataFrame, ncols: int) -> tuple[Figure, Any, np.nda
 def plot_segment_sizes(summary: pd.DataFrame) -> Figure:
     """Share of customers vs share of revenue per segment (two bar panels), from
     :func:`segments.segment_summary`; bars labelled with customers and revenue (GBP)."""
+    summary = segment_shares(summary)  # the table's shares, rounded once
     fig, (left, right), y = _barh_panels(summary, 2)
     colors = _colors(summary["segment"])
     panels = ((left, "customer_share", "Share of customers (%)",
@@ -121,10 +125,11 @@ def plot_segment_sizes(summary: pd.DataFrame) -> Figure:
     return fig
 
 
-def plot_rf_grid(scores: pd.DataFrame) -> Figure:
+def plot_rf_grid(scores: pd.DataFrame, gaps: Sequence[str] = ()) -> Figure:
     """Heatmap of customers by recency score (rows, 5 = most recent at the top) and
     frequency score (columns), from an RFM table (``r_score``, ``f_score``); every cell
-    shows its count, and the segment regions of the map are outlined and named."""
+    shows its count, and the segment regions of the map are outlined and named. ``gaps``
+    (findings.rf_gaps: why a score no customer has is skipped) are written under the grid."""
     counts = pd.crosstab(scores["r_score"], scores["f_score"]).reindex(
         index=SCORES, columns=SCORES, fill_value=0).to_numpy()
     r, f = np.meshgrid(np.arange(1, 6), np.arange(1, 6), indexing="ij")
@@ -148,7 +153,8 @@ def plot_rf_grid(scores: pd.DataFrame) -> Figure:
                 color="white" if counts[i, j] > 0.55 * top else INK)
     ax.set_xticks(SCORES)
     ax.set_yticks(SCORES)
-    ax.set_xlabel("Frequency score (1 = fewest orders, 5 = most orders)")
+    ax.set_xlabel("\n".join(["Frequency score (1 = fewest orders, 5 = most orders)",
+                             *(textwrap.fill(gap, 120) for gap in gaps)]))
     ax.set_ylabel("Recency score (5 = most recent)")
     ax.spines[["left", "bottom"]].set_visible(False)
     ax.tick_params(length=0)

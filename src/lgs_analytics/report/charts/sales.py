@@ -42,6 +42,7 @@ from lgs_analytics.report.charts.style import (
     _partial,
     _title,
 )
+from lgs_analytics.report.findings import ACTIVE, BUYING, BUYING_NOUN, growth_title
 from lgs_analytics.report.formats import gbp
 
 
@@ -87,16 +88,17 @@ def plot_invoice_amounts(amounts: pd.Series, summary: dict[str, float], title_su
 
 def plot_monthly_orders(orders: pd.DataFrame, data_end: Any = None,
                         show_seed_shortcut: bool = True) -> Figure:
-    """Placed and cancelled orders per month (grouped bars), from :func:`metrics.monthly_orders`;
-    the seed's shortcut (all invoices − 2 × cancelled) as a dashed line for comparison."""
+    """Purchase and cancellation invoices per month, guests' included (grouped bars), from
+    :func:`metrics.monthly_orders`; the seed's shortcut (all invoices − 2 × cancelled) as a dashed
+    line for comparison."""
     fig, ax, x, partial = _monthly(orders, data_end)
-    _bars(ax, x - 0.2, orders["placed"], partial, BLUE, "Placed orders", width=0.4)
-    _bars(ax, x + 0.2, orders["cancelled"], partial, RED, "Cancelled orders", width=0.4)
+    _bars(ax, x - 0.2, orders["placed"], partial, BLUE, "Purchase invoices (all, guests included)", width=0.4)
+    _bars(ax, x + 0.2, orders["cancelled"], partial, RED, "Cancellation invoices", width=0.4)
     if show_seed_shortcut and "seed_placed_shortcut" in orders:
         ax.plot(x, orders["seed_placed_shortcut"].to_numpy(dtype=float), color=GREY, linestyle="--",
                 linewidth=1.5, label="seed shortcut (all − 2×cancelled)")
-    _finish_monthly(ax, orders, partial, data_end, "Orders per month (invoices)",
-                    "Placed and cancelled orders per month")
+    _finish_monthly(ax, orders, partial, data_end, "Invoices per month",
+                    "Purchase and cancellation invoices per month (guests included)")
     return fig
 
 
@@ -130,7 +132,7 @@ def plot_monthly_growth(sales: pd.DataFrame, data_end: Any = None) -> Figure:
         bars.set_label("vs the previous month")
     ax.margins(y=0.15)
     _finish_monthly(ax, sales, partial, data_end, "Change in net sales (%)",
-                    "Monthly sales growth: on the month before and on the year before (%)",
+                    growth_title(sales),
                     PercentFormatter(xmax=100, decimals=0), legend=bool(np.isfinite(yearly).any()),
                     extra=" — not compared")
     return fig
@@ -140,27 +142,27 @@ def plot_monthly_active_users(mau: pd.DataFrame, data_end: Any = None) -> Figure
     """Active customers per month (bars: any invoice, the seed's definition) and, as a line, the
     narrower buying customers (a product purchase), from :func:`metrics.monthly_active_users`."""
     fig, ax, x, partial = _monthly(mau, data_end)
-    bars = _bars(ax, x, mau["active_customers"], partial, BLUE, "Active customers (any invoice)", width=0.7)
+    bars = _bars(ax, x, mau["active_customers"], partial, BLUE, ACTIVE[0].upper() + ACTIVE[1:], width=0.7)
     ax.bar_label(bars, labels=[f"{v:,}" for v in mau["active_customers"]], fontsize=7, padding=2,
                  color=INK, rotation=90 if len(mau) > 15 else 0)
     if "buying_customers" in mau:
         _line(ax, mau["buying_customers"].to_numpy(dtype=float), partial, color=AMBER,
-              label="Buying customers (a product purchase)")
+              label=BUYING[0].upper() + BUYING[1:])
     ax.margins(y=0.12)
     _finish_monthly(ax, mau, partial, data_end, "Distinct customers", "Monthly active customers")
     return fig
 
 
 def plot_new_vs_existing(nve: pd.DataFrame, data_end: Any = None) -> Figure:
-    """Active customers per month, stacked: existing (bought in an earlier month) and new
-    (first purchase that month), from :func:`metrics.new_vs_existing`."""
+    """Buying customers per month, stacked: existing (bought in an earlier month of the data) and new
+    (first purchase in the data that month), from :func:`metrics.new_vs_existing`."""
     fig, ax, x, partial = _monthly(nve, data_end)
     existing = nve["existing_customers"].to_numpy(dtype=float)
-    _bars(ax, x, existing, partial, BLUE, "Existing customers (bought before)", width=0.7)
-    _bars(ax, x, nve["new_customers"], partial, AMBER, "New customers (first purchase)", width=0.7,
+    _bars(ax, x, existing, partial, BLUE, "Existing (bought in an earlier month of the data)", width=0.7)
+    _bars(ax, x, nve["new_customers"], partial, AMBER, "New (first purchase in the data)", width=0.7,
           bottom=existing)
-    _finish_monthly(ax, nve, partial, data_end, "Active customers per month",
-                    "New vs existing customers per month")
+    _finish_monthly(ax, nve, partial, data_end, f"{BUYING_NOUN.capitalize()} per month",
+                    f"New vs existing {BUYING_NOUN} per month")
     return fig
 
 

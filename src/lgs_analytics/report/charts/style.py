@@ -49,8 +49,16 @@ def _figure(nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] = FIGSI
     return fig, axes
 
 
+NOTE_GID = "lgs-note"  # a note above the axes (:func:`_note`)
+TITLE_PAD, NOTED_TITLE_PAD = 6.0, 17.0  # points: with a note above the axes, the title sits above it
+
+
 def _title(ax: Axes, text: str) -> None:
-    ax.set_title(text, loc="left", fontsize=12, fontweight="bold", color=INK)
+    """The chart's title, left; raised above the note when the axes have one, so a long title and a
+    note ("shaded: Dec 2011: partial month ...") never write over each other."""
+    noted = any(t.get_gid() == NOTE_GID for t in ax.texts)
+    ax.set_title(text, loc="left", fontsize=12, fontweight="bold", color=INK,
+                 pad=NOTED_TITLE_PAD if noted else TITLE_PAD)
 
 
 def _lighter(color: str, amount: float = 0.55) -> tuple[float, float, float]:
@@ -100,10 +108,13 @@ def _partial(frame: pd.DataFrame, data_end: Any = None) -> np.ndarray:
 
 
 def _note(ax: Axes, text: str, inside: bool = False) -> None:
-    """A small italic note at the top right above the axes (or inside, bottom right)."""
+    """A small italic note at the top right above the axes, below the title (or inside, bottom right)."""
     ax.annotate(text, xy=(1.0, 0.02 if inside else 1.0), xycoords="axes fraction",
                 xytext=(-4 if inside else 0, 0 if inside else 3), textcoords="offset points",
-                ha="right", va="bottom", fontsize=8, style="italic", color=INK)
+                ha="right", va="bottom", fontsize=8, style="italic", color=INK,
+                gid=None if inside else NOTE_GID)
+    if not inside and ax.get_title(loc="left"):  # titled first: raise the title above the note
+        _title(ax, ax.get_title(loc="left"))
 
 
 def _mark_partial(ax: Axes, months: pd.Series, partial: np.ndarray, data_end: Any = None,
