@@ -15,3 +15,37 @@ def test_first_line_is_cut_to_the_limit_when_asked():
     error = ValueError("x" * 300)
     assert first_line(error, 200) == "x" * 200
     assert first_line(error) == "x" * 300
+
+
+def test_passwords_in_connection_strings_are_hidden():
+    from lgs_analytics.errors import redact
+
+    assert redact('missing "=" after "admin:s3cret@db.lan:5432/lgs"') == \
+        'missing "=" after "admin:***@db.lan:5432/lgs"'
+    assert redact("postgresql://lgs:p%40ss:w0rd@10.0.0.5:5432/lgs?sslmode=require") == \
+        "postgresql://lgs:***@10.0.0.5:5432/lgs?sslmode=require"
+    assert redact("host=db password='two words' user=lgs") == "host=db password=*** user=lgs"
+    assert redact("PASSWORD=s3cret") == "PASSWORD=***"
+    assert redact("set it as postgresql://user:password@host:5432/db") == \
+        "set it as postgresql://user:password@host:5432/db"  # an example's placeholder stays readable
+    assert first_line(ValueError("could not connect to postgresql://a:b@h/d\nmore")) == \
+        "could not connect to postgresql://a:***@h/d"
+
+
+def test_a_database_url_that_is_not_a_url_is_refused_without_echoing_it(tmp_path, monkeypatch, capsys):
+    import json
+
+    from lgs_analytics import cli
+
+    monkeypatch.setenv("DATABASE_URL", "admin:s3cret-pw@localhost:1/lgs")  # no postgresql://
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for argv in (["db", "start"], ["build", "--quiet"],
+                 ["refresh", "--inbox", str(inbox), "--out", str(tmp_path / "r.html"), "--quiet"]):
+        assert cli.main(argv) != 0
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "s3cret" not in err, err
+        assert "DATABASE_URL is not a postgresql:// URL" in err
+    log = tmp_path / "logs" / "refresh.jsonl"
+    assert not log.exists() or all("s3cret" not in json.dumps(json.loads(line))
+                                   for line in log.read_text().splitlines())

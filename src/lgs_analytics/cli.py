@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from lgs_analytics import config, outputs, privacy
-from lgs_analytics.errors import BuildRefused, first_line
+from lgs_analytics.errors import BuildRefused, first_line, redact
 
 REFRESH_BUSY_EXIT = 75  # EX_TEMPFAIL: try again later
 # Heavy modules (pandas, psycopg2, nbformat, the models) are imported by the commands that need
@@ -17,7 +17,7 @@ REFRESH_BUSY_EXIT = 75  # EX_TEMPFAIL: try again later
 
 
 def fail(message: str, code: int = 2) -> int:
-    print(f"lgs: error: {message}", file=sys.stderr)
+    print(f"lgs: error: {redact(message)}", file=sys.stderr)
     return code
 
 

@@ -67,8 +67,14 @@ def lgs_home() -> Path:
 
 
 def database_url_from_env() -> str | None:
-    """An external server chosen by the user, or None for the embedded one."""
+    """An external server chosen by the user, or None for the embedded one. Raises ValueError for a
+    value that is neither a postgresql:// URL nor a libpq keyword string, without repeating it (it
+    may hold a password)."""
     url = os.environ.get(ENV_DATABASE_URL, "").strip()
+    if url and not (url.lower().startswith(("postgresql://", "postgres://")) or "=" in url):
+        raise ValueError(f"{ENV_DATABASE_URL} is not a postgresql:// URL (its value is not shown: it may "
+                         "hold a password); set it as postgresql://user:password@host:5432/database, or "
+                         "unset it to use the embedded server")
     return url or None
 
 
