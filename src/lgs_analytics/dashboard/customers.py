@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pandas as pd
 import panel as pn
 
-from lgs_analytics.dashboard import charts, tables
+from lgs_analytics.dashboard import charts, tables, text
 from lgs_analytics.dashboard.data import Board, Unscored
 from lgs_analytics.dashboard.selection import CustomerFilter, open_bounds, select_customers, span
 from lgs_analytics.dashboard.tiles import TILE_CSS, profile_html
@@ -53,10 +53,11 @@ class CustomerList:
         self.spend_span = span(people["spend"])
         self.clv_span = span(people["clv_12m"])
         self.search = pn.widgets.TextInput(name="Search", placeholder="customer ID or country", width=200)
-        self.segments = pn.widgets.MultiChoice(name="Segment", width=260,
-                                               options=list(board.segments.sort_values("priority")["segment"]))
-        self.countries = pn.widgets.MultiChoice(name="Country", options=sorted(people["country"].dropna()
-                                                                                 .unique()), width=220)
+        # Choices.js draws option labels as HTML: the labels are escaped, the values the real text.
+        self.segments = pn.widgets.MultiChoice(name="Segment", width=260, options=text.choices(
+            board.segments.sort_values("priority")["segment"]))
+        self.countries = pn.widgets.MultiChoice(name="Country", width=220, options=text.choices(
+            sorted(people["country"].dropna().unique())), css_classes=["lgs-countries"])
         self.churn = pn.widgets.Checkbox(name="Churn alerts only", margin=(28, 10, 0, 10),
                                          css_classes=["lgs-churn"], disabled=bool(board.no_predictions))
         self.spend = pn.widgets.EditableRangeSlider(name="Spend (£)", start=self.spend_span[0],
@@ -134,20 +135,19 @@ class CustomerList:
 
     def _csv(self) -> io.StringIO:
         """The rows on screen, as `lgs campaign` writes them (IDs pseudonymised when the option is on)."""
-        text = campaigns.file_rows(self.rows, self.board.key).to_csv(index=False)
-        return io.StringIO(text)
+        return io.StringIO(campaigns.csv_text(self.rows, self.board.key))
 
     def view(self) -> pn.viewable.Viewable:
         filters = pn.Row(self.search, self.segments, self.countries, self.churn, self.reset)
         ranges = pn.Row(self.spend, self.clv, self.last_order)
         board = self.board
-        missing = f"**CLV 12 m, P(alive), churn alert: {board.no_predictions}.**"
+        missing = f"**CLV 12 m, P(alive), churn alert: {text.markdown(board.no_predictions)}.**"
         notes = [missing if board.no_predictions else "",
                  reconciliation(board.customers, board.headline["net_revenue"], board.unscored)]
         return pn.Column(pn.pane.Markdown("## Customers\nSearch, filter and sort; click a row to open the "
                                           "customer. The download is exactly the rows that match."),
-                         *(pn.pane.Markdown(text, css_classes=["lgs-customers-note"],
-                                            sizing_mode="stretch_width") for text in notes if text),
+                         *(pn.pane.Markdown(note, css_classes=["lgs-customers-note"],
+                                            sizing_mode="stretch_width") for note in notes if note),
                          filters, ranges, pn.Row(self.summary, pn.layout.HSpacer(), self.download),
                          self.table, sizing_mode="stretch_width")
 
@@ -192,11 +192,11 @@ class CustomerPage:
             return
         row = self.board.customer(label)
         if row is None:
-            self.note.object = f"No customer {label} in build {self.board.build_id}."
+            self.note.object = f"No customer {text.markdown(label)} in build {self.board.build_id}."
             self._fill(self.board.orders.iloc[:0], "")
             return
         orders = self.board.orders_of(int(row["customer_id"]))
-        self.note.object = (f"{count(len(orders))} invoices of customer {label} in build "
+        self.note.object = (f"{count(len(orders))} invoices of customer {text.markdown(label)} in build "
                             f"{self.board.build_id}, "
                             "oldest first; hover a bar for the invoice.")
         self._fill(orders, profile_html(row, self.board.no_predictions))

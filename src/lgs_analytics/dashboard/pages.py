@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import html
 import io
 from collections.abc import Callable
 
 import panel as pn
 
-from lgs_analytics.dashboard import charts, kpi, tables
+from lgs_analytics.dashboard import charts, kpi, tables, text
 from lgs_analytics.dashboard.data import Board
 from lgs_analytics.dashboard.selection import CustomerFilter, rf_grid
 from lgs_analytics.dashboard.tiles import TILE_CSS, headline_tiles, kpi_tile, tiles
@@ -26,11 +25,11 @@ MONTHLY_CHARTS = (  # column, title, y-axis label, money
 def provenance_text(board: Board) -> str:
     """Which build, when, from which files and rows: the page's provenance line, in Markdown."""
     p = board.provenance
-    files = ", ".join(f"{html.escape(f.rsplit('/', 1)[-1])}" for f in p.files) or "no files"
-    note = f"; {html.escape(board.no_predictions)}" if board.no_predictions else ""
+    files = ", ".join(text.markdown(f.rsplit('/', 1)[-1]) for f in p.files) or "no files"
+    note = f"; {text.markdown(board.no_predictions)}" if board.no_predictions else ""
     return (f"Build **{p.build_id}**, published {p.built_at:%d %b %Y %H:%M} UTC; scores as of "
             f"{board.as_of:%d %b %Y}; from {count(p.rows_read)} rows read in {files}; "
-            f"lgs-analytics {html.escape(p.package_version)}{note}.")
+            f"lgs-analytics {text.markdown(p.package_version)}{note}.")
 
 
 def monthly_charts(board: Board) -> pn.viewable.Viewable:
@@ -92,8 +91,8 @@ def alerts_page(board: Board, open_customer: Callable[[str], None]) -> pn.viewab
     """The churn alerts, highest value at risk first, with their download."""
     if board.no_predictions:
         return pn.Column(pn.pane.Markdown(
-            f"## Churn alerts\n**{board.no_predictions}.** Churn alerts and value at risk need the models' "
-            "predictions; use the At Risk and Can't Lose segments to win customers back.",
+            f"## Churn alerts\n**{text.markdown(board.no_predictions)}.** Churn alerts and value at risk "
+            "need the models' predictions; use the At Risk and Can't Lose segments to win customers back.",
             css_classes=["lgs-alerts-note"]))
     alerts = board.alerts
     if alerts.empty:
@@ -104,13 +103,13 @@ def alerts_page(board: Board, open_customer: Callable[[str], None]) -> pn.viewab
                                  css_classes=["lgs-alerts"], **tables.options(tables.ALERT_COLUMNS))
     table.on_click(lambda event: open_customer(str(table.value["customer"].iloc[event.row])))
     download = pn.widgets.FileDownload(
-        callback=lambda: io.StringIO(campaigns.file_rows(alerts, board.key).to_csv(index=False)),
+        callback=lambda: io.StringIO(campaigns.csv_text(alerts, board.key)),
         filename="churn-alerts.csv", label="Download the churn alerts (CSV)", button_type="primary",
         width=300, embed=False)
     lost = int((alerts["churn_group"] == "long lost").sum())
-    text = (f"## Churn alerts\n**{count(len(alerts))} customers** the models think have probably stopped "
-            f"buying, worth {gbp(alerts['value_at_risk'].sum())} at risk (past spend × chance they "
-            f"have stopped); {count(lost)} of them silent for over a year (long lost). Click a row to open "
-            "the customer.")
-    return pn.Column(pn.pane.Markdown(text, sizing_mode="stretch_width"), download, table,
+    summary = (f"## Churn alerts\n**{count(len(alerts))} customers** the models think have probably "
+               f"stopped buying, worth {gbp(alerts['value_at_risk'].sum())} at risk (past spend × chance "
+               f"they have stopped); {count(lost)} of them silent for over a year (long lost). Click a row "
+               "to open the customer.")
+    return pn.Column(pn.pane.Markdown(summary, sizing_mode="stretch_width"), download, table,
                      sizing_mode="stretch_width")

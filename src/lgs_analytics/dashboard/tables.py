@@ -1,13 +1,14 @@
 """The dashboard's tables: which columns the browser gets, their titles (with units) and formats.
 
 Only the columns listed here leave the server: with pseudonymising on, the real customer ID is
-not among them.
+not among them. Every text column is drawn with Tabulator's ``plaintext`` formatter (:data:`TEXT`),
+which escapes: a country from an export is shown as it is spelled, never run as HTML.
 """
 
 from __future__ import annotations
 
 import pandas as pd
-from bokeh.models.widgets.tables import DateFormatter, HTMLTemplateFormatter, NumberFormatter, StringFormatter
+from bokeh.models.widgets.tables import DateFormatter, HTMLTemplateFormatter, NumberFormatter
 
 CUSTOMER_COLUMNS: dict[str, str] = {
     "customer": "Customer", "segment": "Segment", "country": "Country", "last_order": "Last order",
@@ -43,12 +44,16 @@ WHOLE = NumberFormatter(format="0,0", text_align="right")
 SHARE = NumberFormatter(format="0.0", text_align="right")
 PROBABILITY = NumberFormatter(format="0.00", text_align="right", nan_format=MISSING, null_format=MISSING)
 DAY = DateFormatter(format="%Y-%m-%d")
+# Text: Tabulator's own formatter that escapes the value (never an HTML template around data).
+TEXT = "plaintext"
+TEXT_COLUMNS = ("customer", "segment", "country", "action", "churn_group", "churn_risk", "invoice_no", "kind")
 FORMATTERS = {
     "spend": MONEY, "amount": MONEY, "revenue": MONEY_WHOLE,
     "clv_12m": MODEL_MONEY, "value_at_risk": MODEL_MONEY,
     "days_since": WHOLE, "orders": WHOLE, "customers": WHOLE, "lines": WHOLE, "units": WHOLE,
     "customer_share": SHARE, "revenue_share": SHARE, "p_alive": PROBABILITY, "last_order": DAY,
-    "invoice_date": DateFormatter(format="%Y-%m-%d %H:%M"), "action": StringFormatter(),
+    "invoice_date": DateFormatter(format="%Y-%m-%d %H:%M"),
+    **dict.fromkeys(TEXT_COLUMNS, TEXT),
 }
 
 

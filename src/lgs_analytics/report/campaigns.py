@@ -1,17 +1,20 @@
 """Campaign files: the rows of a campaign list as the marketing team takes them into its mailing or
 CRM tool, CSV or Excel by the file's suffix, with the units in the column names.
 
+Every text cell is written so that a spreadsheet shows it as text and never runs it as a formula
+(:func:`spreadsheet_safe`): a country or other text from an export can be ``=HYPERLINK(...)``.
+
 Pure of the database: takes the list (analytics.campaign) and writes files.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
 
 from lgs_analytics.analytics import campaign as campaigns
+from lgs_analytics.outputs import replacing
 from lgs_analytics.privacy import pseudonymise_customers
 
 # List column -> the file's column: plain names with their units, in the order a caller reads them.
@@ -22,20 +25,50 @@ FILE_COLUMNS = {
     "churn_group": "churn_group",
 }
 SUFFIXES = (".csv", ".xlsx")
+# A text cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets (OWASP, "CSV
+# injection"): written with a leading single quote, so it is read as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# RFC 4180's line end. Python's csv writer quotes a cell only for the characters of its line end: with "\n",
+# a carriage return inside a cell would end the row for a spreadsheet, and start one with what follows.
+CSV_LINE_END = "\r\n"
+# xlsxwriter would turn a string starting with "=" into a live formula and "http://..." into a link.
+XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells that a spreadsheet would run as a formula (starting with
+    ``= + - @``, a tab or a carriage return) start with a single quote (``'=1+1``); numbers, dates and
+    every other cell stay as they are (a negative spend is still a number). Every file writer of
+    campaign rows (``lgs campaign``, the report's files, the dashboard's downloads) goes through it."""
+    def safe(value):
+        return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or isinstance(out[column].dtype, pd.StringDtype):
+            out[column] = out[column].map(safe, na_action="ignore")
+    return out
 
 
 WHAT_IF_PREFIX = "what-if-"  # a what-if's campaign files: never taken for the published build's
 
 
 def file_rows(rows: pd.DataFrame, key: bytes | None = None, what_if: str = "") -> pd.DataFrame:
-    """The campaign rows as written: :data:`FILE_COLUMNS`, dates as dates, IDs pseudonymised with ``key``;
-    a what-if's rows lead with a ``what_if`` column saying what they are."""
+    """The campaign rows as written: :data:`FILE_COLUMNS`, dates as dates, IDs pseudonymised with ``key``,
+    text that a spreadsheet would run as a formula quoted (:func:`spreadsheet_safe`); a what-if's rows
+    lead with a ``what_if`` column saying what they are."""
     out = rows[list(FILE_COLUMNS)].rename(columns=FILE_COLUMNS)
     out["last_order"] = pd.to_datetime(out["last_order"]).dt.date
     out["p_alive"] = out["p_alive"].round(4)
     if what_if:
         out.insert(0, "what_if", what_if)
-    return pseudonymise_customers(out, key)
+    return spreadsheet_safe(pseudonymise_customers(out, key))
+
+
+def csv_text(rows: pd.DataFrame, key: bytes | None = None) -> str:
+    """The campaign rows as the text of a CSV file: what :func:`write_rows` writes to a .csv (the
+    dashboard's downloads)."""
+    return file_rows(rows, key).to_csv(index=False, lineterminator=CSV_LINE_END)
 
 
 def check_suffix(path: Path) -> None:
@@ -46,14 +79,13 @@ def check_suffix(path: Path) -> None:
 def write_rows(rows: pd.DataFrame, path: Path, key: bytes | None = None, what_if: str = "") -> Path:
     """Write the campaign rows to ``path`` (.csv or .xlsx), complete or not at all."""
     check_suffix(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial{path.suffix}")
     data = file_rows(rows, key, what_if)
-    if path.suffix.lower() == ".xlsx":
-        data.to_excel(partial, index=False, sheet_name="campaign", engine="xlsxwriter")
-    else:
-        data.to_csv(partial, index=False)
-    partial.replace(path)
+    with replacing(path) as partial:
+        if path.suffix.lower() == ".xlsx":
+            data.to_excel(partial, index=False, sheet_name="campaign", engine="xlsxwriter",
+                          engine_kwargs={"options": XLSX_OPTIONS})
+        else:
+            data.to_csv(partial, index=False, lineterminator=CSV_LINE_END)
     return path
 
 
