@@ -304,6 +304,7 @@ def test_the_first_refresh_after_report_load_rebuilds_nothing_and_no_line_claims
     assert rebuilds.calls == 0
     # The sample has no repeat buyer: the models cannot be fitted, so no predictions are published.
     assert "; no predictions: no repeat buyers" in built and "predictions for" not in built
+    assert fetch("SELECT batches->0->>'rows_new' FROM current_build") == [("998",)]
 
     monkeypatch.setattr(refresh, "recompute", real_recompute)
     drop(paths, "w2.csv", [GOOD[:3] + ["7"] + GOOD[4:6] + ["19999.0", "France"]])  # a new one-off buyer
