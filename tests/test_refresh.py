@@ -40,16 +40,27 @@ def database_state() -> dict:
     return {"lines": lines, "count": len(lines), "revenue": revenue}
 
 
+def publish_stand_in(methods: str = "{standard}") -> int:
+    """A build row as `lgs build` leaves it (read every batch loaded so far), without its marts."""
+    return fetch("INSERT INTO builds (started_at, status, methods, last_batch_id, package_version, forecast) "
+                 "VALUES (now(), 'published', %s, (SELECT max(batch_id) FROM load_batches), 'test', "
+                 """'{"unavailable": "a stand-in build"}') RETURNING build_id""", (methods,))[0][0]
+
+
 class Rebuilds:
     """Stands in for build + report (ten seconds) in the tests of the inbox's handling: counts
-    the calls and publishes no build."""
+    the calls, records a build (no marts) and writes a placeholder report."""
 
     def __init__(self) -> None:
         self.calls = 0
 
-    def __call__(self, paths, **options) -> None:
+    def __call__(self, paths, **options) -> int:
         self.calls += 1
         options["steps"]["build"] = options["steps"]["report"] = 0.0
+        build_id = publish_stand_in()
+        paths.report.parent.mkdir(parents=True, exist_ok=True)
+        paths.report.write_text(f"report of build {build_id}", encoding="utf-8")
+        return build_id
 
 
 @pytest.fixture
@@ -214,6 +225,98 @@ def test_nothing_new_recomputes_nothing_but_a_load_by_hand_makes_the_scores_stal
     assert catch_up.recomputed and rebuilds.calls == 2
     assert refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds).recomputed is False
     assert refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds, force=True).recomputed
+
+
+SECOND = ["489434", "79323P", "PINK CHERRY LIGHTS", "12", "2009-12-01 07:45:00", "6.75", "13085.0",
+          "United Kingdom"]
+
+
+def test_an_export_of_lines_all_loaded_before_makes_nothing_stale(database_url, paths, tmp_path):
+    from lgs_analytics import pipeline
+
+    rebuilds = Rebuilds()
+    drop(paths, "w1.csv", [GOOD, SECOND])
+    assert refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds).recomputed
+    # The next export overlaps it whole: a file never seen (a new checksum), no new line.
+    drop(paths, "w2.csv", [SECOND])
+    said = []
+    overlap = refresh.refresh(paths, progress=False, say=said.append, rebuild=rebuilds)
+    assert [(f.outcome, f.rows_new, f.rows_duplicate) for f in overlap.files] == [("loaded", 0, 1)]
+    assert (overlap.recomputed, rebuilds.calls) == (False, 1)
+    assert said[-1] == f"no new lines loaded; build 1 and the report {paths.report} are up to date"
+    # Loaded by hand, the same; and `lgs report` does not call the build out of date.
+    load_path(write_csv(tmp_path / "by_hand.csv", [GOOD]), progress=False)
+    assert pipeline.is_stale()[0] is False
+    assert refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds).recomputed is False
+    assert fetch("SELECT recomputed, rows_new FROM refresh_runs ORDER BY started_at") == [
+        (True, 2), (False, 0), (False, 0)]
+    # New lines, by hand: stale, so the next refresh rebuilds, and says why.
+    load_path(write_csv(tmp_path / "new.csv", [GOOD[:3] + ["5"] + GOOD[4:]]), progress=False)
+    assert pipeline.is_stale()[0] is True
+    catch_up = refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds)
+    assert catch_up.recomputed and rebuilds.calls == 2
+    assert catch_up.notes == ["rebuilt: lines were loaded after build 1 read them"]
+
+
+def test_rows_loaded_again_make_classic_scores_stale_as_they_read_every_exported_row(database_url, tmp_path):
+    load_path(write_csv(tmp_path / "w1.csv", [GOOD, SECOND]), progress=False)
+    build_id = publish_stand_in()
+    load_path(write_csv(tmp_path / "w2.csv", [SECOND]), progress=False)  # no new line
+    assert refresh.build_state().stale is False
+    fetch("UPDATE builds SET methods = '{standard,classic}' WHERE build_id = %s RETURNING 1", (build_id,))
+    assert refresh.build_state().stale is True  # classic counts the overlap's rows
+
+
+def test_a_report_missing_or_older_than_the_build_is_rendered_again(database_url, paths):
+    rebuilds = Rebuilds()
+    drop(paths, "w1.csv", [GOOD])
+    refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds)
+    paths.report.unlink()  # e.g. the run was stopped after publishing the build
+    again = refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds)
+    assert again.recomputed and again.notes == [f"rebuilt: build 1 has no report at {paths.report} yet"]
+    os.utime(paths.report, (time.time() - 3600, time.time() - 3600))  # last week's report
+    assert refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds).notes == [
+        f"rebuilt: the report {paths.report} is older than build 2"]
+    assert refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds).recomputed is False
+
+
+def test_the_first_refresh_after_report_load_rebuilds_nothing_and_no_line_claims_predictions(
+        database_url, paths, tmp_path, monkeypatch, capsys):
+    from lgs_analytics.report import build as report
+    from tests.conftest import REAL_HEAD_XLSX
+
+    def renders(out, parameters, progress=True):  # the notebook (ten seconds) is not what is tested
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("report", encoding="utf-8")
+        return out
+
+    monkeypatch.setattr(report, "build_report", renders)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / REAL_HEAD_XLSX.name).write_bytes(REAL_HEAD_XLSX.read_bytes())
+    assert cli.main(["report", "--quiet", "--load", str(raw), "--out", str(paths.report)]) == 0  # make report
+    built = capsys.readouterr().out
+    real_recompute, rebuilds = refresh.recompute, Rebuilds()
+    monkeypatch.setattr(refresh, "recompute", rebuilds)
+    paths.inbox.mkdir(parents=True)
+    assert cli.main(["refresh", "--inbox", str(paths.inbox), "--out", str(paths.report), "--quiet"]) == 0
+    assert "0 file(s) processed (0 new lines), 0 rejected; nothing recomputed" in capsys.readouterr().out
+    assert rebuilds.calls == 0
+    # The sample has no repeat buyer: the models cannot be fitted, so no predictions are published.
+    assert "; no predictions: no repeat buyers" in built and "predictions for" not in built
+    assert fetch("SELECT batches->0->>'rows_new' FROM current_build") == [("998",)]
+
+    monkeypatch.setattr(refresh, "recompute", real_recompute)
+    drop(paths, "w2.csv", [GOOD[:3] + ["7"] + GOOD[4:6] + ["19999.0", "France"]])  # a new one-off buyer
+    assert cli.main(["refresh", "--inbox", str(paths.inbox), "--out", str(paths.report), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "published build 2: scores (standard), segments, report aggregates; no predictions: no rep" in out
+    assert "; build 2 published (no predictions: no repeat buyers" in out and "predictions for" not in out
+    log = json.loads(paths.log_file.read_text().splitlines()[-1])
+    assert log["predictions"].startswith("no predictions: no repeat buyers")
+    assert log["notes"] == ["rebuilt: 1 new lines loaded"]
+    assert fetch("SELECT recomputed, build_id FROM refresh_runs ORDER BY started_at") == [
+        (False, None), (True, 2)]
 
 
 def test_a_refresh_with_nothing_new_imports_neither_pandas_nor_pyarrow(database_url, paths):

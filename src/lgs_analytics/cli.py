@@ -152,6 +152,7 @@ def run_build(args: argparse.Namespace, classic: bool | None = None) -> int:
     import time
 
     from lgs_analytics.pipeline import build
+    from lgs_analytics.refresh import predictions_text
     from lgs_analytics.results import BuildParameters
 
     started = time.perf_counter()
@@ -161,9 +162,8 @@ def run_build(args: argparse.Namespace, classic: bool | None = None) -> int:
     parts: dict[str, float] = {}
     build_id, result = build(parameters, say=say, full=getattr(args, "full", False), seconds=parts)
     outlook = result.forecast
-    predictions = (f"no predictions ({outlook.unavailable})" if outlook.unavailable else
-                   f"predictions for {len(outlook.customers):,} customers "
-                   f"({int(outlook.customers['churn_risk'].sum()):,} churn alerts)")
+    alerts = 0 if outlook.unavailable else int(outlook.customers["churn_risk"].sum())
+    predictions = predictions_text(outlook.unavailable, len(outlook.customers), alerts)
     print(f"published build {build_id} in {time.perf_counter() - started:.1f} s "
           f"(marts {parts['marts']:.1f} s, charts {parts['charts']:.1f} s): "
           f"{len(result.scores['standard'].customers):,} customers scored "
@@ -278,11 +278,13 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         return 0
     result = refresh(paths, **options)
     loaded = [f for f in result.files if f.outcome != "rejected"]
+    published = f"build {result.build_id} published ({result.predictions}), " if result.build_id else ""
+    rebuilt = (f"; {published}report and web-app tables rebuilt" if result.recomputed
+               else "; nothing recomputed")
     print(f"refresh {result.run_id} done in {result.seconds:.1f} s: {len(loaded)} file(s) processed "
           f"({result.rows_new:,} new lines), {len(result.rejected)} rejected"
           + (f", {len(result.waiting)} left to settle" if result.waiting else "")
-          + ("; report and web-app tables rebuilt" if result.recomputed else "; nothing recomputed")
-          + f"; log {paths.log_file}")
+          + f"{rebuilt}; log {paths.log_file}")
     return 1 if result.rejected else 0
 
 

@@ -413,12 +413,12 @@ def current_build() -> Provenance | None:
 
 
 def is_stale() -> tuple[bool, int | None]:
-    """(stale, newest batch): whether a load happened after the current build read the raw layer."""
-    with db.connect() as conn:
-        newest = db.newest_batch(conn)
-        row = tables.read_current_build(conn)
-    built = row["last_batch_id"] if row else None
-    return newest is not None and (built is None or newest > built), newest
+    """(stale, newest batch): whether a load added lines after the current build read the raw layer
+    (a load of lines all loaded before does not count; see refresh.build_state)."""
+    from lgs_analytics.refresh import build_state
+
+    state = build_state()
+    return state.stale, state.newest_batch
 
 
 RECORDS = ("headline", "amounts_summary", "amounts_p85_summary")  # Analysis fields that are dicts

@@ -14,7 +14,8 @@ the kernel however the process ends); each file loads in one transaction and is 
 after it committed; each table is replaced in one transaction; the report is written under a
 temporary name and renamed. Killed at any moment, the database holds the old state or the new
 one, and the next run finishes the job: a file still in the inbox is loaded (or recognised by
-its checksum), and a build older than the newest load is rebuilt.
+its checksum), a build that has not read the newest lines is rebuilt, and so is a report older
+than the build.
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ class RefreshResult:
     waiting: list[str] = field(default_factory=list)  # files too fresh to be complete yet
     recomputed: bool = False
     build_id: int | None = None  # the build this run published
+    predictions: str = ""  # what that build published of predictions, or "no predictions: <why>"
     steps: dict[str, float] = field(default_factory=dict)  # step -> seconds
     notes: list[str] = field(default_factory=list)
     status: str = "running"
@@ -236,14 +238,73 @@ def _finish_run(result: RefreshResult, last_batch_id: int | None) -> None:
                   result.run_id))
 
 
-def rebuild_due() -> tuple[bool, int | None]:
-    """(due, newest batch): whether a load happened after the last refresh that completed its
-    build and report (a run killed or failed after loading, or an `lgs load` by hand)."""
+# A load makes the current build stale when it added lines the build has not read. A load of lines
+# all loaded before (an export overlapping earlier ones, under a new checksum) changes nothing the
+# standard scores, the predictions or the report aggregates read (transactions), so it does not;
+# its rows do enter the classic method's input (every exported row, overlaps included), so it does
+# when the current build has classic scores. With no build yet, any load of new lines makes it stale.
+_BUILD_STATE = """
+    SELECT (SELECT max(batch_id) FROM load_batches), b.build_id, b.finished_at,
+           EXISTS (SELECT 1 FROM load_batches l
+                   WHERE l.batch_id > coalesce(b.last_batch_id, 0)
+                     AND (l.rows_new > 0 OR (l.rows_loaded > 0 AND 'classic' = ANY (b.methods))))
+    FROM (SELECT) AS one LEFT JOIN current_build b ON true"""
+
+
+@dataclass(frozen=True)
+class BuildState:
+    """The current build against the loads: whether it is stale (see _BUILD_STATE)."""
+
+    newest_batch: int | None  # None before the first load
+    build_id: int | None  # None before the first build
+    built_at: dt.datetime | None
+    stale: bool
+
+
+def build_state() -> BuildState:
+    """Whether a load added lines after the current build read the raw layer (no pandas: a refresh
+    with nothing new stays light)."""
     with db.connect() as conn:
-        newest = db.newest_batch(conn)
-        done = db.query(conn, "SELECT max(last_batch_id) FROM refresh_runs "
-                              "WHERE status = 'succeeded' AND recomputed")[0][0]
-    return newest is not None and (done is None or newest > done), newest
+        return BuildState(*db.query(conn, _BUILD_STATE)[0])
+
+
+def rebuild_due(report: Path) -> tuple[str, BuildState]:
+    """(why a rebuild is due, or "" when it is not; the state it was told from). Due when a load added lines
+    the current build has not read (this run's, a run killed after loading, an `lgs load` by hand),
+    or when ``report`` is missing or older than the current build (a run stopped before writing it)."""
+    state = build_state()
+    if state.stale:
+        return ("new lines were loaded and nothing is built yet" if state.build_id is None else
+                f"lines were loaded after build {state.build_id} read them"), state
+    if state.build_id is not None:
+        if not report.exists():
+            return f"build {state.build_id} has no report at {report} yet", state
+        if report.stat().st_mtime < state.built_at.timestamp():
+            return f"the report {report} is older than build {state.build_id}", state
+    return "", state
+
+
+def predictions_text(unavailable: str, customers: int, alerts: int) -> str:
+    """What a build published of predictions, for the lines `lgs build` and `lgs refresh` print."""
+    if unavailable:
+        return f"no predictions: {unavailable}"
+    return f"predictions for {customers:,} customers ({alerts:,} churn alerts)"
+
+
+def published_predictions(build_id: int) -> str:
+    """:func:`predictions_text` of what build ``build_id`` recorded and published."""
+    with db.connect() as conn:
+        rows = db.query(conn, """
+            SELECT coalesce(b.forecast->>'unavailable', ''), count(p.customer_id),
+                   count(p.customer_id) FILTER (WHERE p.churn_risk)
+            FROM builds b LEFT JOIN customer_predictions p ON p.build_id = b.build_id
+            WHERE b.build_id = %s GROUP BY b.build_id""", (build_id,))
+    if not rows:
+        return ""
+    unavailable, customers, alerts = rows[0]
+    if not unavailable and not customers:
+        unavailable = "the build published none"
+    return predictions_text(unavailable, customers, alerts)
 
 
 def recompute(paths: RefreshPaths, *, method: str, pseudonymise: bool, progress: bool,
@@ -258,11 +319,14 @@ def recompute(paths: RefreshPaths, *, method: str, pseudonymise: bool, progress:
     current = current_build()
     keep_classic = method == "classic" or (current is not None and "classic" in current.parameters.methods)
     parts: dict[str, float] = {}
-    build_id, _ = build(BuildParameters(("standard", "classic") if keep_classic else ("standard",)),
-                        seconds=parts)
+    build_id, result = build(BuildParameters(("standard", "classic") if keep_classic else ("standard",)),
+                             seconds=parts)
     steps["build"] = round(time.perf_counter() - started, 2)
     steps.update({f"build_{part}": value for part, value in parts.items()})  # build_marts, build_charts
-    say(f"published build {build_id} (scores, segments, predictions and report aggregates)")
+    outlook = result.forecast
+    alerts = 0 if outlook.unavailable else int(outlook.customers["churn_risk"].sum())
+    say(f"published build {build_id}: scores ({', '.join(result.scores)}), segments, report aggregates; "
+        + predictions_text(outlook.unavailable, len(outlook.customers), alerts))
     started = time.perf_counter()
     build_report(paths.report, {"method": method, "pseudonymise": pseudonymise}, progress=progress)
     steps["report"] = round(time.perf_counter() - started, 2)
@@ -296,14 +360,24 @@ def refresh(paths: RefreshPaths, *, min_age_seconds: float = SETTLE_SECONDS, for
             load_inbox(paths, result.run_id, ready, progress=progress, say=say, outcomes=result.files)
             if ready:
                 result.steps["load"] = round(time.perf_counter() - started, 2)
-            stale, last_batch = rebuild_due()
-            if force or result.rows_new or stale:
+            due, state = rebuild_due(paths.report)
+            last_batch = state.newest_batch
+            if force or due:
+                why = ("asked to (--force)" if force else
+                       f"{result.rows_new:,} new lines loaded" if result.rows_new else due)
+                result.notes.append(f"rebuilt: {why}")
+                if not force and not result.rows_new:
+                    say(f"rebuilding: {why}")
                 result.build_id = (rebuild or recompute)(
                     paths, method=method, pseudonymise=pseudonymise, progress=progress, say=say,
                     steps=result.steps, notes=result.notes)
                 result.recomputed = True
+                if result.build_id is not None:
+                    result.predictions = published_predictions(result.build_id)
             else:
-                say("nothing new to load; the published build and the report are up to date")
+                said = "no new lines loaded" if result.files else "nothing new to load"
+                say(f"{said}; build {state.build_id} and the report {paths.report} are up to date"
+                    if state.build_id is not None else f"{said}; no line loaded yet, nothing to build")
             result.status = "succeeded"
         except BaseException as exc:
             result.status = "failed"

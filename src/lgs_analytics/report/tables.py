@@ -96,7 +96,12 @@ def key_trends(analysis: Analysis) -> list[str]:
 
 
 def _files(batches: tuple[dict, ...], shown: int = 4) -> str:
+    """Each file with its rows read and, when some repeated lines already loaded, how many were new."""
+    def repeated(b: dict) -> bool:  # builds made before rows_new was recorded have none
+        return b.get("rows_new") is not None and b["rows_new"] < b.get("rows_loaded", b["rows_read"])
+
     names = [f"{html.escape(b['file'].rsplit('/', 1)[-1])} ({count(b['rows_read'])} rows"
+             + (f", {count(b['rows_new'])} new" if repeated(b) else "")
              + (", synthetic" if b.get("synthetic") else "") + ")" for b in batches]
     more = f" and {len(names) - shown} more" if len(names) > shown else ""
     return ", ".join(names[:shown]) + more
@@ -115,8 +120,12 @@ def provenance_header(info: Provenance) -> HTML:
     files = _files(info.batches)
     if info.build_id is not None:
         made = f"{info.built_at:%d %B %Y, %H:%M} UTC" if info.built_at is not None else "an unknown time"
+        # Overlapping exports repeat lines already loaded: say how many of the rows read were new
+        # (builds made before rows_new was recorded per file say rows read only).
+        new = [b.get("rows_new") for b in info.batches]
+        of_which = f", {count(sum(new))} of them new lines" if new and None not in new else ""
         source = (f"Build {info.build_id}, made {made} from {len(info.batches)} file(s), "
-                  f"{count(info.rows_read)} rows read: {files}.")
+                  f"{count(info.rows_read)} rows read{of_which}: {files}.")
     else:
         source = f"Nothing published yet; computed from {len(info.batches)} file(s): {files}."
     parts.append(f'<p class="lgs-provenance">{source}</p>')

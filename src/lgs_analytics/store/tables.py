@@ -125,10 +125,10 @@ def read_export_rows(conn, start=None, end=None) -> pd.DataFrame:
 def read_batches(conn, up_to: int | None = None) -> list[dict]:
     """Every load batch (up to batch ``up_to``): the provenance of a build or a what-if."""
     rows = db.query(conn, """
-        SELECT batch_id, source_file, rows_read, rows_loaded, synthetic, loaded_at
+        SELECT batch_id, source_file, rows_read, rows_loaded, rows_new, synthetic, loaded_at
         FROM load_batches WHERE %s IS NULL OR batch_id <= %s ORDER BY batch_id""", (up_to, up_to))
-    return [{"batch_id": b, "file": f, "rows_read": r, "rows_loaded": n, "synthetic": s,
-             "loaded_at": at.isoformat()} for b, f, r, n, s, at in rows]
+    return [{"batch_id": b, "file": f, "rows_read": r, "rows_loaded": n, "rows_new": new, "synthetic": s,
+             "loaded_at": at.isoformat()} for b, f, r, n, new, s, at in rows]
 
 
 def files_loaded(conn, synthetic: bool, but: int | None = None) -> list[str]:
