@@ -402,10 +402,13 @@ def dates_are(*expected: str) -> Callable[[int], None]:
     return check
 
 
+LONGEST_DESCRIPTION = (1 << 20) - 100  # a line just within the readers' bound (chunks.LINE_MAX_BYTES)
+
+
 def huge_description_loaded(batch: int) -> None:
     got = fetch("SELECT length(description), description = repeat('X', %s) FROM transactions "
-                "WHERE first_batch_id = %s AND invoice_no = '489600'", (5 << 20, batch))
-    assert got == [(5 << 20, True)]
+                "WHERE first_batch_id = %s AND invoice_no = '489600'", (LONGEST_DESCRIPTION, batch))
+    assert got == [(LONGEST_DESCRIPTION, True)]
 
 
 @dataclass(frozen=True)
@@ -450,7 +453,7 @@ CASES = [
     Case("csv-whitespace-only", lambda t: file(t / "blank.csv", b"   \n \t \n\n"),
          Refused("has no header line")),
     Case("csv-0-bytes", lambda t: file(t / "zero.csv", b""), Refused("the file is empty (0 bytes)")),
-    Case("csv-20-mb-line", lambda t: huge_line(t, 20), Refused("a line is longer than 8 MiB")),
+    Case("csv-20-mb-line", lambda t: huge_line(t, 20), Refused("a line is longer than 1 MiB")),
     Case("json-suffix", lambda t: file(t / "export.json", b"{}"), Refused("unsupported file type '.json'")),
     Case("folder", lambda t: folder(t / "exports"), Refused("is a folder")),
     Case("missing-path", lambda t: t / "nope.csv", Refused("no such file")),
@@ -522,7 +525,10 @@ CASES = [
         row(invoice="489583", customer=FORMULAS[3]), row(invoice="489584", qty="@SUM(1)"),
         row(invoice="489585", price=FORMULAS[2])]),
          Loaded(0, {2: WHOLE, 3: PRICE, 4: "Customer ID is not a whole number", 5: WHOLE, 6: PRICE})),
-    Case("csv-5-mb-description", lambda t: huge_line(t, 5), Loaded(2, {}, huge_description_loaded)),
+    Case("csv-description-just-under-1-mib",
+         lambda t: csv_with(t, [row(invoice="489600", desc="X" * LONGEST_DESCRIPTION),
+                                row(invoice="489601")]),
+         Loaded(2, {}, huge_description_loaded)),
     Case("xlsx-bad-cells-and-formula-like-text", lambda t: workbook(t, XLSX_BAD_CELLS),
          Loaded(1, {3: WHOLE, 4: PRICE}, descriptions_are(FORMULAS[0]))),
     Case("csv-gz-older-layout-with-bad-rows", lambda t: gzipped_csv(t, [
@@ -562,9 +568,11 @@ CASES = [
     Case("csv-header-name-with-a-line-break", lambda t: file(t / "export.csv", (
         '"Invoice\nNo",' + ",".join(EXPORT_COLUMNS[1:]) + "\n" + ",".join(row()) + "\n").encode()),
          Refused("not an LGS export (missing")),  # one line, whatever the name holds
-    Case("csv-9-mb-line", lambda t: huge_line(t, 9), Refused("a line is longer than 8 MiB")),
+    Case("csv-9-mb-line", lambda t: huge_line(t, 9), Refused("a line is longer than 1 MiB")),
     Case("csv-9-mb-line-across-two-blocks", long_line_across_two_blocks,
-         Refused("a line is longer than 8 MiB")),
+         Refused("a line is longer than 1 MiB")),
+    # (one bound for every format: a line inside a block, which used to load, is refused too)
+    Case("csv-2-mb-line", lambda t: huge_line(t, 2), Refused("a line is longer than 1 MiB")),
     Case("sql-dump-with-bad-rows-quarantined-at-their-dump-lines",
          lambda t: dump_file(t, dump_text(DUMP_BAD_ROWS)),
          Loaded(2, {FIRST_ROW_LINE + 1: WHOLE, FIRST_ROW_LINE + 2: "line has 3 fields, expected 8",

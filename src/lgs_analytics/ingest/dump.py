@@ -8,7 +8,9 @@ format (fields separated by tabs, ``\\N`` for NULL, backslash escapes such as ``
 ALTER, GRANT...) is skipped. Line numbers are the dump file's, so the quarantine points at the
 line. A dump without such a block is refused in one line that says what to export instead.
 
-The data lines are read a block (8 MiB) at a time and decoded by copytext.py.
+The data lines are read a block (8 MiB) at a time and decoded by copytext.py; they are held to the
+bounds of every reader (chunks.py): a line over 1 MiB, a stretch of mostly blank lines or a long run
+of them is refused.
 """
 
 from __future__ import annotations
@@ -17,14 +19,23 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from lgs_analytics.ingest.chunks import Chunk, without_empty_lines
+import numpy as np
+import pyarrow.compute as pc
+
+from lgs_analytics.ingest.chunks import (
+    LINE_MAX_BYTES,
+    BlankRuns,
+    Chunk,
+    check_line_density,
+    empty_rows,
+    long_line,
+)
 from lgs_analytics.ingest.columns import check_header, column_order
 from lgs_analytics.ingest.copytext import Layout, copy_rows
 from lgs_analytics.ingest.formats import DUMP_ADVICE, DUMP_COMMAND, PG_CUSTOM_MAGIC, ExportError, Source
 
 TABLE = "retail"
 READ_BYTES = 8 << 20  # as the CSV reader: a chunk of rows per block, memory flat
-LINE_MAX_BYTES = 16 << 20  # no line of a sound dump is that long (the CSV reader stops at 8 MiB)
 IDENTIFIER = r'"(?:[^"]|"")+"|[^\s."(),]+'
 COPY_LINE = re.compile(rf"COPY\s+(?:(?P<schema>{IDENTIFIER})\.)?(?P<table>{IDENTIFIER})\s*"
                        r"(?:\((?P<columns>.*)\))?\s*FROM\s+stdin\s*;\s*", re.IGNORECASE)
@@ -64,6 +75,7 @@ class _Lines:
         self._stream, self._source = stream, source
         self._number, self._rest, self._back = 1, b"", None
         self._first = True
+        self._offset = 0  # bytes read so far
 
     def next(self) -> tuple[int, list[str]] | None:
         """The next block of whole lines (what was handed back first); None at the end of the file."""
@@ -76,14 +88,15 @@ class _Lines:
                 raise ExportError(f"{self._source.where}: a pg_dump archive in custom format, not a plain "
                                   f"SQL dump; {DUMP_ADVICE}")
             self._first = False
+            check_line_density(block, self._source.where, self._offset)
+            self._offset += len(block)
             data = self._rest + block
             cut = data.rfind(b"\n") + 1 if block else len(data)  # the last line may lack its break
             if not data:
                 return None
             if cut == 0:
                 if len(data) > LINE_MAX_BYTES:
-                    raise ExportError(f"{self._source.where}: line {self._number} is longer than "
-                                      f"{LINE_MAX_BYTES >> 20} MiB, so this is no dump; dump it again")
+                    raise ExportError(f"{self._source.where}: {long_line(f'line {self._number}')}")
                 self._rest = data
                 continue
             self._rest = data[cut:]
@@ -108,6 +121,12 @@ class _Lines:
         if "\r" in text:  # a CRLF file (a CR in data is always escaped, as \r)
             lines = [t[:-1] if t.endswith("\r") else t for t in lines]
         first, self._number = self._number, self._number + len(lines)
+        if len(data) > LINE_MAX_BYTES:  # a line may be that long: the longest (in characters) first
+            longest = max(range(len(lines)), key=lambda i: len(lines[i]))
+            if len(lines[longest]) * 4 > LINE_MAX_BYTES:
+                for i, line in enumerate(lines):
+                    if len(line) * 4 > LINE_MAX_BYTES and len(line.encode()) > LINE_MAX_BYTES:
+                        raise ExportError(f"{self._source.where}: {long_line(f'line {first + i}')}")
         return first, lines
 
 
@@ -193,10 +212,19 @@ def _skip_data(lines: _Lines, source: Source, name: str, start: int) -> None:
 
 def _read_block(block: _Block, lines: _Lines, source: Source, position) -> Iterator[Chunk]:
     """The block's data lines as chunks of text rows; lines that cannot be split are BadLines."""
+    blanks = BlankRuns(source.where)
     for first, texts in _data_lines(lines, source, block.name, block.line):
         table, bad = copy_rows(texts, first, block.layout)
+        # Runs of blank lines: empty lines (which copy_rows drops) and rows of empty fields.
+        blank = (np.fromiter((not t for t in texts), dtype=bool, count=len(texts)) if "" in texts
+                 else np.zeros(len(texts), dtype=bool))
+        empty = empty_rows(table)
+        if empty is not None:
+            blank[table.filter(empty).column("source_row").to_numpy() - first] = True
+            table = table.filter(pc.invert(empty))
+        blanks.add(blank, np.arange(first, first + len(texts)))
         # A table has no row order: its dump is one export, never stacked exports told apart by date.
-        yield Chunk("", without_empty_lines(table), position(), bad, block.layout.personal, one_export=True)
+        yield Chunk("", table, position(), bad, block.layout.personal, one_export=True)
 
 
 def _refuse_a_second_block(lines: _Lines, source: Source, first: _Block) -> None:
