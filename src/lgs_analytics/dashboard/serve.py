@@ -2,8 +2,9 @@
 
 The access rule: without ``LGS_DASHBOARD_PASSWORD`` the server binds to the loopback interface
 only; with it, every page, websocket and download needs the password first (Panel's basic
-auth: a login page, then a signed cookie). Inside a container the server must bind 0.0.0.0 for
-the published port to reach it, so the compose service sets the password.
+auth: a login page, then a signed cookie) and the password must pass ``passwords.weakness``.
+Inside a container the server must bind 0.0.0.0 for the published port to reach it, so the
+compose service sets the password.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import secrets
 from pathlib import Path
 
 from lgs_analytics import privacy
+from lgs_analytics.dashboard import passwords
 
 ENV_DASHBOARD_PASSWORD = "LGS_DASHBOARD_PASSWORD"
-MIN_PASSWORD_CHARACTERS = 8
+MIN_PASSWORD_CHARACTERS = passwords.MIN_PASSWORD_CHARACTERS
 LOGIN_TEMPLATE = Path(__file__).with_name("templates") / "login.html"
 # Request lines name paths and query strings; the dashboard keeps customer IDs out of its URLs,
 # and these loggers are kept to warnings anyway, so nothing about a customer reaches the log.
@@ -49,10 +51,10 @@ def check_access(host: str, password: str | None) -> None:
         return
     if password.lower().startswith(privacy.PLACEHOLDER_PREFIX):
         raise ValueError(f"{ENV_DASHBOARD_PASSWORD} is still the placeholder from .env.example; set a "
-                         "secret of your own (e.g. `python -c 'import secrets; "
-                         "print(secrets.token_urlsafe(16))'`)")
-    if len(password) < MIN_PASSWORD_CHARACTERS:
-        raise ValueError(f"{ENV_DASHBOARD_PASSWORD} must have at least {MIN_PASSWORD_CHARACTERS} characters")
+                         f"secret of your own (e.g. `{passwords.GENERATE}`)")
+    refused = passwords.refusal(password, ENV_DASHBOARD_PASSWORD)
+    if refused:
+        raise ValueError(refused)
 
 
 def quiet_logs() -> None:
