@@ -259,3 +259,18 @@ def test_without_predictions_every_page_says_so_and_why(head_server, browser, tm
     tab.get_by_text(f"{said}.", exact=False).first.wait_for(timeout=10_000)
     tab.screenshot(path=str(tmp_path / "churn-alerts-no-predictions.png"))
     tab.context.close()
+
+
+def test_hand_made_urls_leave_no_customer_id_in_the_log(head_server):
+    """Tornado logs every 404 with its URL: a customer ID typed into one must not reach the log."""
+    [(customer,)] = query(head_server["url"], "SELECT customer_id FROM campaign_customers "
+                                              "ORDER BY spend DESC LIMIT 1")
+    opener = urllib.request.build_opener(NoRedirect)
+    for path in (f"/customer/{customer}", f"/?customer={customer}", f"/export/{customer}.csv?id={customer}"):
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            opener.open(head_server["base"] + path, timeout=10)
+        assert answer.value.code in (302, 404)
+    time.sleep(0.5)  # let the server write its last lines
+    text = head_server["log"].read_text(encoding="utf-8")
+    assert "404 GET /REDACTED (127.0.0.1)" in text  # the lines are there, without the ID
+    assert str(customer) not in text

@@ -74,11 +74,13 @@ def test_loopback_needs_no_password(host):
 def test_beyond_loopback_needs_a_real_password():
     with pytest.raises(ValueError, match="without a password; set LGS_DASHBOARD_PASSWORD"):
         serve.check_access("0.0.0.0", None)
-    with pytest.raises(ValueError, match="at least 8 characters"):
+    with pytest.raises(ValueError, match="at least 12 characters"):
         serve.check_access("0.0.0.0", "short")
     with pytest.raises(ValueError, match="placeholder"):
         serve.check_access("0.0.0.0", "change-me-please")
-    serve.check_access("0.0.0.0", "a-long-secret")
+    with pytest.raises(ValueError, match="common password"):
+        serve.check_access("127.0.0.1", "password1234")  # a password is checked on loopback too
+    serve.check_access("0.0.0.0", "a-long-secret-Tq4")
 
 
 def test_pseudonymised_labels_hide_the_ids():

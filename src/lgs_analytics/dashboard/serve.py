@@ -2,26 +2,25 @@
 
 The access rule: without ``LGS_DASHBOARD_PASSWORD`` the server binds to the loopback interface
 only; with it, every page, websocket and download needs the password first (Panel's basic
-auth: a login page, then a signed cookie). Inside a container the server must bind 0.0.0.0 for
-the published port to reach it, so the compose service sets the password.
+auth: a login page, then a signed cookie), the password must pass ``passwords.weakness``, and
+failed sign-ins are throttled per client address (``login``). Inside a container the server must
+bind 0.0.0.0 for the published port to reach it, so the compose service sets the password.
+No log line names a request's path or query string (``logs``): a URL can carry a customer ID.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import logging
 import os
 import secrets
 from pathlib import Path
 
 from lgs_analytics import privacy
+from lgs_analytics.dashboard import logs, passwords
 
 ENV_DASHBOARD_PASSWORD = "LGS_DASHBOARD_PASSWORD"
-MIN_PASSWORD_CHARACTERS = 8
+MIN_PASSWORD_CHARACTERS = passwords.MIN_PASSWORD_CHARACTERS
 LOGIN_TEMPLATE = Path(__file__).with_name("templates") / "login.html"
-# Request lines name paths and query strings; the dashboard keeps customer IDs out of its URLs,
-# and these loggers are kept to warnings anyway, so nothing about a customer reaches the log.
-QUIET_LOGGERS = ("tornado.access", "bokeh.server", "bokeh.server.tornado", "bokeh.server.views.ws")
 
 
 def is_loopback(host: str) -> bool:
@@ -49,21 +48,33 @@ def check_access(host: str, password: str | None) -> None:
         return
     if password.lower().startswith(privacy.PLACEHOLDER_PREFIX):
         raise ValueError(f"{ENV_DASHBOARD_PASSWORD} is still the placeholder from .env.example; set a "
-                         "secret of your own (e.g. `python -c 'import secrets; "
-                         "print(secrets.token_urlsafe(16))'`)")
-    if len(password) < MIN_PASSWORD_CHARACTERS:
-        raise ValueError(f"{ENV_DASHBOARD_PASSWORD} must have at least {MIN_PASSWORD_CHARACTERS} characters")
-
-
-def quiet_logs() -> None:
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+                         f"secret of your own (e.g. `{passwords.GENERATE}`)")
+    refused = passwords.refusal(password, ENV_DASHBOARD_PASSWORD)
+    if refused:
+        raise ValueError(refused)
 
 
 def origins(host: str, port: int) -> list[str]:
     """The websocket origins accepted: the loopback names (a container's published port included)."""
     names = {"127.0.0.1", "localhost", host} if is_loopback(host) else {"127.0.0.1", "localhost"}
     return sorted(f"{name}:{port}" for name in names)
+
+
+def build_server(apps: dict, host: str, port: int, password: str | None, title: str):
+    """The Panel server of ``apps`` (not started): the redacted log, and the throttled login if a password."""
+    import panel as pn
+
+    from lgs_analytics.dashboard import login
+
+    logs.configure()
+    auth = {"auth_provider": login.auth_provider(password, LOGIN_TEMPLATE),
+            "cookie_secret": secrets.token_urlsafe(32)} if password else {}
+    try:
+        return pn.serve(apps, address=host, port=port, title=title, show=False, start=False,
+                        websocket_origin=origins(host, port), liveness=True, **auth)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        raise ValueError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another --port "
+                         "or stop what uses it") from None
 
 
 def serve(host: str, port: int, pseudonymise: bool, say=print) -> int:
@@ -80,15 +91,7 @@ def serve(host: str, port: int, pseudonymise: bool, say=print) -> int:
     from lgs_analytics.dashboard.app import TITLE, app
 
     pn.extension("tabulator", notifications=False)
-    quiet_logs()
-    auth = {"basic_auth": password, "cookie_secret": secrets.token_urlsafe(32),
-            "login_template": str(LOGIN_TEMPLATE)} if password else {}
-    try:
-        server = pn.serve({"/": app(source)}, address=host, port=port, title=TITLE, show=False, start=False,
-                          websocket_origin=origins(host, port), liveness=True, **auth)
-    except OSError as exc:  # the port is taken, or the address is not this machine's
-        raise ValueError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another --port "
-                         "or stop what uses it") from None
+    server = build_server({"/": app(source)}, host, port, password, TITLE)
     say(f"dashboard of build {board.build_id} on http://{host}:{port}/ "
         f"({'password required' if password else 'this machine only, no password'}"
         f"{'; customer IDs pseudonymised' if key else ''}); Ctrl-C stops it")
