@@ -179,7 +179,7 @@ def test_churn_alerts_without_predictions_are_refused_not_an_empty_file(database
     assert cli.main(["load", "--quiet", str(real_head_xlsx)]) == 0
     assert cli.main(["build", "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "; no predictions (" in out and "churn alerts" not in out
+    assert "; no predictions: " in out and "churn alerts" not in out
     assert cli.main(["campaign", "--churn-risk", "--out", str(tmp_path / "alerts.csv")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("lgs: error: no predictions: ") and err.count("\n") == 1
