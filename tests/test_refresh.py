@@ -391,6 +391,55 @@ def test_a_refresh_killed_while_loading_leaves_nothing_and_the_next_run_finishes
     assert fetch("SELECT status FROM refresh_runs ORDER BY started_at") == [("interrupted",), ("succeeded",)]
 
 
+@pytest.fixture(scope="module")
+def big_export(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("big") / "b_big_synthetic.csv"
+    write_export(generate_export(rows=250_000, seed=5), path)
+    return path
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_run_stopped_mid_load_records_the_files_it_had_committed(database_url, paths, big_export, stop):
+    small = paths.inbox / "a_small_synthetic.csv"  # (generated data is never mixed with real rows)
+    write_export(generate_export(rows=300, seed=9), small)
+    os.utime(small, (time.time() - 7200, time.time() - 7200))
+    big = paths.inbox / big_export.name
+    big.write_bytes(big_export.read_bytes())
+    os.utime(big, (time.time() - 3600, time.time() - 3600))
+    process = subprocess.Popen([sys.executable, "-m", "lgs_analytics.cli", "refresh", "--inbox",
+                                str(paths.inbox), "--out", str(paths.report), "--quiet"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the small file committed, the big one being written
+            busy = fetch("SELECT (SELECT count(*) FROM load_batches) = 1 AND EXISTS (SELECT 1 FROM "
+                         "pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                         "AND (query ILIKE '%%load_staged_rows%%' OR query ILIKE 'COPY%%staging%%'))")[0][0]
+            if busy or process.poll() is not None:
+                break
+            time.sleep(0.02)
+        assert process.poll() is None, "the load finished before it could be stopped"
+        process.send_signal(stop)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    time.sleep(0.5)  # the server notices the closed connection and rolls back
+    assert fetch("SELECT count(*) FROM load_batches") == [(1,)] and big.exists()
+    assert [p.name for p in paths.processed.glob("*/*")] == [small.name]
+    (committed,) = fetch("SELECT rows_new FROM load_batches")[0]
+    # The run's row says what it had committed: the small file's lines (SIGTERM: cut short with no
+    # word; SIGINT: it said it was stopped).
+    status = "running" if stop == signal.SIGTERM else "interrupted"
+    assert committed > 0
+    assert fetch("SELECT status, files_loaded, files_rejected, rows_new FROM refresh_runs") == [
+        (status, 1, 0, committed)]
+    result = refresh.refresh(paths, progress=False, say=quiet, rebuild=Rebuilds())
+    assert [f.file for f in result.files] == [big.name]
+    assert fetch("SELECT status, files_loaded, rows_new > 0 FROM refresh_runs ORDER BY started_at") == [
+        ("interrupted", 1, True), ("succeeded", 1, True)]
+
+
 def test_a_failing_rebuild_keeps_the_old_report_and_is_logged_as_failed(database_url, paths, monkeypatch):
     from lgs_analytics.report import build as report
 

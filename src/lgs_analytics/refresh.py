@@ -187,12 +187,15 @@ def is_server_failure(exc: BaseException) -> bool:
 
 
 def load_inbox(paths: RefreshPaths, run_id: str, files: list[Path], *, progress: bool,
-               say: Callable[[str], None], outcomes: list[FileOutcome] | None = None) -> list[FileOutcome]:
+               say: Callable[[str], None], outcomes: list[FileOutcome] | None = None,
+               done: Callable[[list[FileOutcome]], None] | None = None) -> list[FileOutcome]:
     """Load each file in its own transaction; move it to processed/ after it committed, or to
     rejected/ with its reason when it cannot be loaded. A failure of the database itself stops
     the run and leaves the file where it is, to be tried again. ``outcomes`` (the run's list)
-    grows file by file, so a run stopped half-way still logs what it loaded."""
+    grows file by file, so a run stopped half-way still logs what it loaded; ``done`` is called
+    with it after each file (the run's row records it)."""
     outcomes = [] if outcomes is None else outcomes
+    done = done or (lambda _outcomes: None)
     if files:  # the loader (pandas, pyarrow: 0.3 s of imports) only when there is something to load
         from lgs_analytics.ingest import load as ingest
     for path in files:
@@ -209,6 +212,7 @@ def load_inbox(paths: RefreshPaths, run_id: str, files: list[Path], *, progress:
             outcomes.append(FileOutcome(path.name, "rejected", str(moved), reason=reason,
                                         seconds=time.perf_counter() - started))
             say(f"rejected {path.name}: {reason} -> {moved.parent}")
+            done(outcomes)
             continue
         moved = move_into(path, paths.processed / run_id)
         outcomes.append(FileOutcome(
@@ -216,6 +220,7 @@ def load_inbox(paths: RefreshPaths, run_id: str, files: list[Path], *, progress:
             result.rows_read, result.rows_new, result.rows_duplicate, result.rows_quarantined,
             result.dropped_columns, seconds=time.perf_counter() - started))
         say(result.summary().replace(str(path), path.name) + f" -> {moved.parent}")
+        done(outcomes)
     return outcomes
 
 
@@ -227,15 +232,27 @@ def _start_run(run_id: str) -> None:
         db.query(conn, "INSERT INTO refresh_runs (run_id) VALUES (%s)", (run_id,))
 
 
+def _counts(files: list[FileOutcome]) -> tuple[int, int, int]:
+    """(files loaded, files rejected, new lines): what refresh_runs records of a run's files."""
+    rejected = sum(f.outcome == "rejected" for f in files)
+    return len(files) - rejected, rejected, sum(f.rows_new for f in files)
+
+
+def _progress_run(run_id: str, files: list[FileOutcome]) -> None:
+    """Record what the run has committed so far (after each file): a run killed later keeps it."""
+    with db.connect(apply_schema=False) as conn:
+        db.query(conn, "UPDATE refresh_runs SET files_loaded = %s, files_rejected = %s, rows_new = %s "
+                       "WHERE run_id = %s", (*_counts(files), run_id))
+
+
 def _finish_run(result: RefreshResult, last_batch_id: int | None) -> None:
     with db.connect() as conn:
         db.query(conn, """UPDATE refresh_runs SET finished_at = now(), status = %s, files_loaded = %s,
                           files_rejected = %s, rows_new = %s, recomputed = %s,
                           last_batch_id = COALESCE(%s, last_batch_id), build_id = %s, detail = %s
                           WHERE run_id = %s""",
-                 (result.status, len(result.files) - len(result.rejected), len(result.rejected),
-                  result.rows_new, result.recomputed, last_batch_id, result.build_id, result.detail,
-                  result.run_id))
+                 (result.status, *_counts(result.files), result.recomputed, last_batch_id, result.build_id,
+                  result.detail, result.run_id))
 
 
 # A load makes the current build stale when it added lines the build has not read. A load of lines
@@ -357,7 +374,8 @@ def refresh(paths: RefreshPaths, *, min_age_seconds: float = SETTLE_SECONDS, for
                 say(f"left {name} in the inbox: changed less than {min_age_seconds:g} s ago, "
                     "may still be copying")
             started = time.perf_counter()
-            load_inbox(paths, result.run_id, ready, progress=progress, say=say, outcomes=result.files)
+            load_inbox(paths, result.run_id, ready, progress=progress, say=say, outcomes=result.files,
+                       done=lambda files: _progress_run(result.run_id, files))
             if ready:
                 result.steps["load"] = round(time.perf_counter() - started, 2)
             due, state = rebuild_due(paths.report)
@@ -380,8 +398,10 @@ def refresh(paths: RefreshPaths, *, min_age_seconds: float = SETTLE_SECONDS, for
                     if state.build_id is not None else f"{said}; no line loaded yet, nothing to build")
             result.status = "succeeded"
         except BaseException as exc:
-            result.status = "failed"
-            result.detail = first_line(exc, LOG_LINE_LIMIT)
+            stopped = isinstance(exc, (KeyboardInterrupt, SystemExit))
+            result.status = "interrupted" if stopped else "failed"
+            result.detail = first_line(exc, LOG_LINE_LIMIT) if not stopped else (
+                f"the run was stopped ({exc.__class__.__name__}) before it finished")
             raise
         finally:
             result.seconds = round(time.perf_counter() - clock, 2)
