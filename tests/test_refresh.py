@@ -47,6 +47,11 @@ def publish_stand_in(methods: str = "{standard}") -> int:
                  """'{"unavailable": "a stand-in build"}') RETURNING build_id""", (methods,))[0][0]
 
 
+def report_of(build_id: int) -> str:
+    """A stand-in report as the real one names its build (report.tables.provenance_header)."""
+    return f'<p class="lgs-provenance">Build {build_id}, made 01 December 2025, 10:00 UTC from 1 file(s)</p>'
+
+
 class Rebuilds:
     """Stands in for build + report (ten seconds) in the tests of the inbox's handling: counts
     the calls, records a build (no marts) and writes a placeholder report."""
@@ -59,7 +64,7 @@ class Rebuilds:
         options["steps"]["build"] = options["steps"]["report"] = 0.0
         build_id = publish_stand_in()
         paths.report.parent.mkdir(parents=True, exist_ok=True)
-        paths.report.write_text(f"report of build {build_id}", encoding="utf-8")
+        paths.report.write_text(report_of(build_id), encoding="utf-8")
         return build_id
 
 
@@ -158,6 +163,9 @@ def test_three_overlapping_weekly_exports_give_the_database_of_one_load_of_the_w
         ("succeeded", 3, True, 3, result.build_id)]
     assert fetch("SELECT build_id, last_batch_id, synthetic FROM current_build") == [
         (result.build_id, 3, True)]
+    # The report names its build, which is how the next run knows it is up to date (no clock).
+    assert refresh.report_build(paths.report) == result.build_id
+    assert refresh.rebuild_due(paths.report)[0] == ""
 
 
 @pytest.mark.parametrize("order", [("week3", "week1", "week2"), ("week2", "week3", "week1")])
@@ -274,10 +282,28 @@ def test_a_report_missing_or_older_than_the_build_is_rendered_again(database_url
     paths.report.unlink()  # e.g. the run was stopped after publishing the build
     again = refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds)
     assert again.recomputed and again.notes == [f"rebuilt: build 1 has no report at {paths.report} yet"]
-    os.utime(paths.report, (time.time() - 3600, time.time() - 3600))  # last week's report
+    paths.report.write_text(report_of(1), encoding="utf-8")  # last week's report, put back
     assert refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds).notes == [
-        f"rebuilt: the report {paths.report} is older than build 2"]
+        f"rebuilt: the report {paths.report} is of build 1, not of build 2"]
+    paths.report.write_text("<html>something else</html>", encoding="utf-8")
+    assert refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds).notes == [
+        f"rebuilt: the report {paths.report} does not say which build it shows"]
     assert refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds).recomputed is False
+
+
+def test_the_report_is_matched_to_its_build_by_id_whatever_the_clocks(database_url, paths):
+    # The report's file time is this host's clock, the build's time the database's: an hour apart,
+    # one way or the other, they must neither re-render an up-to-date report nor keep a stale one.
+    rebuilds = Rebuilds()
+    drop(paths, "w1.csv", [GOOD])
+    refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds)
+    for shift in (-7200, 7200):
+        os.utime(paths.report, (time.time() + shift, time.time() + shift))
+        assert refresh.rebuild_due(paths.report)[0] == ""
+    publish_stand_in()  # build 2 (e.g. `lgs build`), no report rendered from it yet
+    assert refresh.rebuild_due(paths.report)[0] == f"the report {paths.report} is of build 1, not of build 2"
+    assert refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds).recomputed
+    assert rebuilds.calls == 2 and refresh.report_build(paths.report) == 3
 
 
 def test_the_first_refresh_after_report_load_rebuilds_nothing_and_no_line_claims_predictions(
@@ -287,7 +313,7 @@ def test_the_first_refresh_after_report_load_rebuilds_nothing_and_no_line_claims
 
     def renders(out, parameters, progress=True):  # the notebook (ten seconds) is not what is tested
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text("report", encoding="utf-8")
+        out.write_text(report_of(fetch("SELECT build_id FROM current_build")[0][0]), encoding="utf-8")
         return out
 
     monkeypatch.setattr(report, "build_report", renders)

@@ -285,10 +285,26 @@ def build_state() -> BuildState:
         return BuildState(*db.query(conn, _BUILD_STATE)[0])
 
 
+# The report's provenance line (report.tables.provenance_header) names the build it shows.
+_REPORT_BUILD = re.compile(rb'<p class="lgs-provenance">Build (\d+),')
+
+
+def report_build(report: Path) -> int | None:
+    """The build ``report`` was rendered from, as its provenance line says; None when it names none
+    (missing, unreadable, or not a report of a build)."""
+    try:
+        found = _REPORT_BUILD.search(report.read_bytes())
+    except OSError:
+        return None
+    return int(found[1]) if found else None
+
+
 def rebuild_due(report: Path) -> tuple[str, BuildState]:
     """(why a rebuild is due, or "" when it is not; the state it was told from). Due when a load added lines
     the current build has not read (this run's, a run killed after loading, an `lgs load` by hand),
-    or when ``report`` is missing or older than the current build (a run stopped before writing it)."""
+    or when ``report`` is missing or is not of the current build (a run stopped before writing it).
+    The report is matched to the build by id, not by time: its file's time is this host's clock,
+    the build's the database's."""
     state = build_state()
     if state.stale:
         return ("new lines were loaded and nothing is built yet" if state.build_id is None else
@@ -296,8 +312,10 @@ def rebuild_due(report: Path) -> tuple[str, BuildState]:
     if state.build_id is not None:
         if not report.exists():
             return f"build {state.build_id} has no report at {report} yet", state
-        if report.stat().st_mtime < state.built_at.timestamp():
-            return f"the report {report} is older than build {state.build_id}", state
+        shown = report_build(report)
+        if shown != state.build_id:
+            return (f"the report {report} is of build {shown}, not of build {state.build_id}" if shown
+                    else f"the report {report} does not say which build it shows"), state
     return "", state
 
 
