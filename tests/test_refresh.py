@@ -497,10 +497,28 @@ def test_intervals(text, seconds):
     assert parse_interval(text) == dt.timedelta(seconds=seconds)
 
 
-@pytest.mark.parametrize("text", ["weekly", "7", "30s", "1.5d", "-1d", ""])
+@pytest.mark.parametrize("text", ["weekly", "7", "30s", "1.5d", "-1d", "", "0d", "0m", "-5m", "367d", "53w",
+                                  "100000000d", "9999999h", "9" * 5000 + "d"])
 def test_bad_intervals_say_what_to_write(text):
     with pytest.raises(ValueError, match="interval"):
         parse_interval(text)
+
+
+def test_the_longest_interval_is_366_days():
+    assert parse_interval("366d") == refresh.MAX_INTERVAL == dt.timedelta(days=366)
+    with pytest.raises(ValueError, match="is over 366 days"):
+        parse_interval("8785h")
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("100000000d", "is over 366 days"), ("9999999h", "is over 366 days"), ("-1d", "is not positive"),
+    ("0d", "is not positive")])
+def test_an_interval_out_of_range_is_refused_in_one_line(capsys, text, says):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["refresh", f"--every={text}"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and says in err and "Traceback" not in err
+    assert err.splitlines()[-1].startswith("lgs refresh: error: argument --every: refresh interval")
 
 
 def test_bad_interval_on_the_command_line_is_a_one_line_error(capsys):
@@ -521,8 +539,7 @@ def test_the_schedule_runs_when_due_and_then_every_interval(database_url, paths)
     assert any(s.startswith("next refresh at ") for s in said)
     assert fetch("SELECT count(*) FROM refresh_runs WHERE status = 'succeeded'") == [(2,)]
     # A restarted scheduler keeps the rhythm: the last run started just now, so it waits.
-    assert refresh.next_due(dt.timedelta(days=7), dt.datetime.now(dt.UTC)) > (
-        dt.datetime.now(dt.UTC) + dt.timedelta(days=6))
+    assert 6 * 86400 < refresh.seconds_until_due(dt.timedelta(days=7)) <= 7 * 86400
 
 
 def test_the_schedule_waits_for_a_database_that_is_down(paths, monkeypatch):
@@ -530,29 +547,99 @@ def test_the_schedule_waits_for_a_database_that_is_down(paths, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1")
     calls = []
     monkeypatch.setattr(refresh, "refresh", lambda *args, **kwargs: calls.append(1))
-    real_next_due = refresh.next_due
+    real_seconds_until_due = refresh.seconds_until_due
 
-    def down_once(every, now):
-        if not slept:
-            return real_next_due(every, now)  # fails: nothing listens on port 1
-        return now
+    def down_twice(every):
+        if len(slept) < 2:
+            return real_seconds_until_due(every)  # fails: nothing listens on port 1
+        return 0.0
 
-    monkeypatch.setattr(refresh, "next_due", down_once)
+    monkeypatch.setattr(refresh, "seconds_until_due", down_twice)
     refresh.run_every(paths, dt.timedelta(days=1), say=said.append, sleep=slept.append, runs=1)
     assert said[0].startswith("cannot read the schedule (cannot connect to Postgres")
-    assert slept == [refresh.RETRY_SECONDS] and calls == [1]
+    assert said[0].endswith("trying again in 60 s") and len(said) == 2
+    assert slept == [refresh.RETRY_SECONDS, 2 * refresh.RETRY_SECONDS] and calls == [1]
 
 
-def test_the_schedule_survives_a_failing_run(database_url, paths, monkeypatch):
-    said = []
+class Stop(Exception):
+    """Ends a scheduler under test at the end of the simulated time."""
 
-    def broken(*_args, **_kwargs):
-        raise db.DatabaseError("cannot connect to Postgres (server closed the connection)")
 
-    monkeypatch.setattr(refresh, "refresh", broken)
-    monkeypatch.setattr(refresh, "next_due", lambda every, now: now)
-    refresh.run_every(paths, dt.timedelta(days=1), say=said.append, sleep=lambda s: None, runs=2)
-    assert said == ["refresh failed: cannot connect to Postgres (server closed the connection)"] * 2
+class FakeTime:
+    """A monotonic clock that only sleeping moves; stops the scheduler past ``horizon`` seconds."""
+
+    def __init__(self, horizon: float = float("inf")) -> None:
+        self.now, self.horizon, self.slept = 0.0, horizon, []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        if self.now + seconds > self.horizon:
+            raise Stop
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_the_schedule_survives_a_failing_run_and_backs_off(paths, monkeypatch):
+    said, outcomes = [], iter("ffffffsf")  # fail six times, succeed, fail
+
+    def sometimes(*_args, **_kwargs):
+        if next(outcomes) == "f":
+            raise db.DatabaseError("lost the connection to Postgres (server closed the connection); "
+                                   "postgresql://lgs:hunter2@db/lgs")
+
+    monkeypatch.setattr(refresh, "refresh", sometimes)
+    monkeypatch.setattr(refresh, "seconds_until_due", lambda every: 0.0)  # the database: always due
+    clock = FakeTime()
+    refresh.run_every(paths, dt.timedelta(minutes=10), say=said.append, sleep=clock.sleep, clock=clock,
+                      runs=8)
+    # 60 s doubling, capped at the interval (10 min); after the success, the interval, then 60 s again.
+    assert clock.slept == [60, 120, 240, 480, 600, 600, 600, 60]
+    failed = [line for line in said if line.startswith("refresh failed")]
+    assert len(failed) == 7 and len(said) == 8  # one line per failed attempt (and the wait's)
+    assert failed[0] == ("refresh failed (attempt 1 in a row): lost the connection to Postgres (server "
+                         "closed the connection); postgresql://lgs:***@db/lgs; trying again in 60 s")
+    assert failed[-1].startswith("refresh failed (attempt 1 in a row)") and "hunter2" not in "".join(said)
+    assert [refresh.retry_pause(n, dt.timedelta(days=7)) for n in (1, 2, 6, 7, 100)] == [
+        60, 120, 1920, 3600, 3600]
+
+
+def test_a_run_that_fails_before_it_is_recorded_backs_off_instead_of_spinning(database_url, paths,
+                                                                              monkeypatch):
+    # The database's disk is full: the run cannot even be recorded, so the schedule says "due" again.
+    def disk_full(run_id):
+        raise db.DatabaseError('could not extend file "base/5/16384": No space left on device')
+
+    monkeypatch.setattr(refresh, "_start_run", disk_full)
+    said, clock = [], FakeTime(horizon=86400)
+    with pytest.raises(Stop):
+        refresh.run_every(paths, dt.timedelta(days=7), say=said.append, sleep=clock.sleep, clock=clock,
+                          runs=1000, progress=False, rebuild=Rebuilds())
+    assert clock.slept[:7] == [60, 120, 240, 480, 960, 1920, 3600] and set(clock.slept[7:]) == {3600}
+    attempts = len(clock.slept) + 1  # a day: 6 attempts in the first hour, then one an hour
+    assert attempts == 29
+    assert len(said) == attempts and all("No space left on device" in line for line in said)
+    assert len(paths.log_file.read_text().splitlines()) == attempts  # one record per attempt
+
+
+@pytest.mark.parametrize("hours", [2, -2])
+def test_a_scheduler_clock_hours_off_the_databases_neither_spins_nor_starves(database_url, paths,
+                                                                              monkeypatch, hours):
+    real_now = refresh.utc_now
+    monkeypatch.setattr(refresh, "utc_now", lambda: real_now() + dt.timedelta(hours=hours))
+    clock = FakeTime(horizon=3 * 3600)
+    with pytest.raises(Stop):
+        refresh.run_every(paths, dt.timedelta(hours=1), say=quiet, sleep=clock.sleep, clock=clock,
+                          runs=50, progress=False, rebuild=Rebuilds())
+    # Three simulated hours of `--every 1h`: a run at 0, 1, 2 and 3 h, each wait about an hour.
+    assert fetch("SELECT count(*) FILTER (WHERE status = 'succeeded') FROM refresh_runs") == [(4,)]
+    assert len(clock.slept) == 3 and all(3500 < s <= 3600 for s in clock.slept)
+    # A restarted scheduler (no run of its own to count from) reads the wait from the database alone.
+    restarted = FakeTime()
+    refresh.run_every(paths, dt.timedelta(hours=1), say=quiet, sleep=restarted.sleep, clock=restarted,
+                      runs=1, progress=False, rebuild=Rebuilds())
+    assert len(restarted.slept) == 1 and 3500 < restarted.slept[0] <= 3600
 
 
 def test_a_file_the_database_refuses_is_rejected_and_the_next_still_loads(database_url, paths, monkeypatch):

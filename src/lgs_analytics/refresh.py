@@ -14,8 +14,13 @@ the kernel however the process ends); each file loads in one transaction and is 
 after it committed; each table is replaced in one transaction; the report is written under a
 temporary name and renamed. Killed at any moment, the database holds the old state or the new
 one, and the next run finishes the job: a file still in the inbox is loaded (or recognised by
-its checksum), a build that has not read the newest lines is rebuilt, and so is a report older
-than the build.
+its checksum), a build that has not read the newest lines is rebuilt, and so is a report that is
+not of the current build. The run's row in refresh_runs is brought up to date after each file, so
+a run killed half-way still says what it had loaded.
+
+Clocks: every time the schedule compares is the database's (refresh_runs.started_at and now()
+on the server), and the report is matched to its build by id, never by time: a scheduler whose
+clock differs from the database's neither runs early nor waits late.
 """
 
 from __future__ import annotations
@@ -173,9 +178,14 @@ def refresh_lock(inbox: Path) -> Iterator[None]:
 # --- the run -------------------------------------------------------------------------------------
 
 
+def utc_now() -> dt.datetime:
+    """This host's clock, for names and messages only: the schedule is told by the database's."""
+    return dt.datetime.now(dt.UTC)
+
+
 def new_run_id(now: dt.datetime | None = None) -> str:
     """The start time (UTC, sortable) and a random suffix: unique even for runs a second apart."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or utc_now()
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
@@ -382,7 +392,7 @@ def refresh(paths: RefreshPaths, *, min_age_seconds: float = SETTLE_SECONDS, for
         folder.mkdir(parents=True, exist_ok=True)
     clock = time.perf_counter()
     with refresh_lock(paths.inbox):
-        result = RefreshResult(new_run_id(), dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+        result = RefreshResult(new_run_id(), utc_now().isoformat(timespec="seconds"))
         last_batch = None
         try:
             _start_run(result.run_id)
@@ -429,7 +439,7 @@ def refresh(paths: RefreshPaths, *, min_age_seconds: float = SETTLE_SECONDS, for
 
 def _record(paths: RefreshPaths, result: RefreshResult, last_batch_id: int | None) -> None:
     """Append the run to the JSON-lines log, then to refresh_runs (if the database answers)."""
-    record = asdict(result) | {"finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    record = asdict(result) | {"finished_at": utc_now().isoformat(timespec="seconds")}
     with paths.log_file.open("a", encoding="utf-8") as log:
         log.write(json.dumps(record) + "\n")
     try:
@@ -441,51 +451,92 @@ def _record(paths: RefreshPaths, result: RefreshResult, last_batch_id: int | Non
 # --- the schedule --------------------------------------------------------------------------------
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-RETRY_SECONDS = 60
+MAX_INTERVAL = dt.timedelta(days=366)
+RETRY_SECONDS = 60  # the pause after a failed attempt, doubled after each further failure in a row,
+RETRY_MAX_SECONDS = 3600  # up to this or the interval, whichever is shorter
 
 
 def parse_interval(text: str) -> dt.timedelta:
-    """``7d``, ``1w``, ``12h``, ``30m`` or ``90s`` as a timedelta (at least a minute)."""
-    match = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", text.lower())
+    """``7d``, ``1w``, ``12h``, ``30m`` or ``90s`` as a timedelta (at least a minute, at most 366 days)."""
+    match = re.fullmatch(r"\s*([+-]?)(\d+)\s*([smhdw])\s*", text.lower())
     if not match:
         raise ValueError(f"refresh interval {text!r} is not a number and a unit: use e.g. 7d, 1w, 12h or 30m")
-    seconds = int(match[1]) * _UNITS[match[2]]
+    digits = match[2].lstrip("0")
+    if match[1] == "-" or not digits:
+        raise ValueError(f"refresh interval {text!r} is not positive; use e.g. 7d, 1w, 12h or 30m")
+    seconds = int(digits) * _UNITS[match[3]] if len(digits) <= 12 else None  # (int() of 4,300+ digits fails)
+    if seconds is None or seconds > MAX_INTERVAL.total_seconds():
+        raise ValueError(f"refresh interval {text!r} is over {MAX_INTERVAL.days} days; use e.g. 7d or 1w")
     if seconds < 60:
         raise ValueError(f"refresh interval {text!r} is under a minute; use 1m or more")
     return dt.timedelta(seconds=seconds)
 
 
-def next_due(every: dt.timedelta, now: dt.datetime) -> dt.datetime:
-    """When the next scheduled run is due: ``every`` after the last run started (now if none)."""
+def retry_pause(failures: int, every: dt.timedelta) -> float:
+    """Seconds to wait after the ``failures``-th failed attempt in a row: 60, 120, 240... up to an hour
+    or ``every``, whichever is shorter (a fault that persists costs one attempt an hour, not a spin)."""
+    cap = min(RETRY_MAX_SECONDS, every.total_seconds())
+    return float(min(cap, RETRY_SECONDS * 2 ** min(max(failures, 1) - 1, 32)))
+
+
+def seconds_until_due(every: dt.timedelta) -> float:
+    """Seconds until the next scheduled run: ``every`` after the last run started, 0 when due (or no run
+    yet). Told entirely by the database's clock, which stamped started_at; never more than ``every``."""
     with db.connect() as conn:
-        last = db.query(conn, "SELECT max(started_at) FROM refresh_runs")[0][0]
-    return now if last is None else max(now, last + every)
+        left = db.query(conn, "SELECT extract(epoch FROM max(started_at) + %s - now())::float8 "
+                              "FROM refresh_runs", (every,))[0][0]
+    return 0.0 if left is None else min(max(float(left), 0.0), every.total_seconds())
 
 
 def run_every(paths: RefreshPaths, every: dt.timedelta, *, say: Callable[[str], None] = print,
-              sleep: Callable[[float], None] = time.sleep, runs: int | None = None, **options) -> None:
-    """Refresh now if due, then every ``every``, forever (or ``runs`` times).
+              sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
+              runs: int | None = None, **options) -> None:
+    """Refresh now if due, then every ``every``, forever (or ``runs`` attempts).
 
     The schedule is kept in refresh_runs, so a restarted scheduler neither runs early nor
-    skips a week. A failed run is logged and the schedule goes on.
+    skips a week; it is told by the database's clock alone (:func:`seconds_until_due`), and this
+    scheduler also never starts two runs less than ``every`` apart by its own monotonic ``clock``.
+    A failed attempt (the run, or reading the schedule) is said in one line with its reason and
+    tried again after :func:`retry_pause`, which doubles while the failures go on and starts
+    afresh after a run succeeds.
     """
+    failures = 0
+    retry = False  # the last run failed: run again after the pause, whatever the schedule says
+    last_start: float | None = None  # clock() when this scheduler last started a run
     done = 0
     while runs is None or done < runs:
-        now = dt.datetime.now(dt.UTC)
-        try:
-            due = next_due(every, now)
-        except (db.DatabaseError, psycopg2.Error) as exc:  # the server is down or restarting
-            say(f"cannot read the schedule ({first_line(exc, LOG_LINE_LIMIT)}); "
-                f"trying again in {RETRY_SECONDS} s")
-            sleep(RETRY_SECONDS)
-            continue
-        if due > now:
-            say(f"next refresh at {due:%Y-%m-%d %H:%M:%S} UTC (every {every})")
-            sleep((due - now).total_seconds())
+        if not retry:
+            try:
+                wait = seconds_until_due(every)
+            except (db.DatabaseError, psycopg2.Error) as exc:  # the server is down or restarting
+                failures += 1
+                pause = retry_pause(failures, every)
+                say(f"cannot read the schedule ({first_line(exc, LOG_LINE_LIMIT)}); "
+                    f"trying again in {pause:g} s")
+                sleep(pause)
+                continue
+            if last_start is not None:
+                wait = max(wait, every.total_seconds() - (clock() - last_start))
+            if wait > 0:
+                due = utc_now() + dt.timedelta(seconds=wait)
+                say(f"next refresh at {due:%Y-%m-%d %H:%M:%S} UTC (every {every})")
+                sleep(wait)
+        retry = False
+        last_start = clock()
         try:
             refresh(paths, say=say, **options)
-        except RefreshBusy as exc:
-            say(f"skipped: {exc}")
-        except Exception as exc:  # the schedule outlives one failed run; the run log has it
-            say(f"refresh failed: {first_line(exc, LOG_LINE_LIMIT)}")
+        except RefreshBusy as exc:  # the other run is the schedule's: look again after the pause
+            failures += 1
+            pause = retry_pause(failures, every)
+            say(f"skipped: {exc}; looking again in {pause:g} s")
+            sleep(pause)
+        except Exception as exc:  # the schedule outlives a failed run; the run log has it
+            failures += 1
+            pause = retry_pause(failures, every)
+            retry = True
+            say(f"refresh failed (attempt {failures} in a row): {first_line(exc, LOG_LINE_LIMIT)}; "
+                f"trying again in {pause:g} s")
+            sleep(pause)
+        else:
+            failures = 0
         done += 1
