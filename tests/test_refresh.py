@@ -47,6 +47,11 @@ def publish_stand_in(methods: str = "{standard}") -> int:
                  """'{"unavailable": "a stand-in build"}') RETURNING build_id""", (methods,))[0][0]
 
 
+def report_of(build_id: int) -> str:
+    """A stand-in report as the real one names its build (report.tables.provenance_header)."""
+    return f'<p class="lgs-provenance">Build {build_id}, made 01 December 2025, 10:00 UTC from 1 file(s)</p>'
+
+
 class Rebuilds:
     """Stands in for build + report (ten seconds) in the tests of the inbox's handling: counts
     the calls, records a build (no marts) and writes a placeholder report."""
@@ -59,7 +64,7 @@ class Rebuilds:
         options["steps"]["build"] = options["steps"]["report"] = 0.0
         build_id = publish_stand_in()
         paths.report.parent.mkdir(parents=True, exist_ok=True)
-        paths.report.write_text(f"report of build {build_id}", encoding="utf-8")
+        paths.report.write_text(report_of(build_id), encoding="utf-8")
         return build_id
 
 
@@ -158,6 +163,9 @@ def test_three_overlapping_weekly_exports_give_the_database_of_one_load_of_the_w
         ("succeeded", 3, True, 3, result.build_id)]
     assert fetch("SELECT build_id, last_batch_id, synthetic FROM current_build") == [
         (result.build_id, 3, True)]
+    # The report names its build, which is how the next run knows it is up to date (no clock).
+    assert refresh.report_build(paths.report) == result.build_id
+    assert refresh.rebuild_due(paths.report)[0] == ""
 
 
 @pytest.mark.parametrize("order", [("week3", "week1", "week2"), ("week2", "week3", "week1")])
@@ -274,10 +282,28 @@ def test_a_report_missing_or_older_than_the_build_is_rendered_again(database_url
     paths.report.unlink()  # e.g. the run was stopped after publishing the build
     again = refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds)
     assert again.recomputed and again.notes == [f"rebuilt: build 1 has no report at {paths.report} yet"]
-    os.utime(paths.report, (time.time() - 3600, time.time() - 3600))  # last week's report
+    paths.report.write_text(report_of(1), encoding="utf-8")  # last week's report, put back
     assert refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds).notes == [
-        f"rebuilt: the report {paths.report} is older than build 2"]
+        f"rebuilt: the report {paths.report} is of build 1, not of build 2"]
+    paths.report.write_text("<html>something else</html>", encoding="utf-8")
+    assert refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds).notes == [
+        f"rebuilt: the report {paths.report} does not say which build it shows"]
     assert refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds).recomputed is False
+
+
+def test_the_report_is_matched_to_its_build_by_id_whatever_the_clocks(database_url, paths):
+    # The report's file time is this host's clock, the build's time the database's: an hour apart,
+    # one way or the other, they must neither re-render an up-to-date report nor keep a stale one.
+    rebuilds = Rebuilds()
+    drop(paths, "w1.csv", [GOOD])
+    refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds)
+    for shift in (-7200, 7200):
+        os.utime(paths.report, (time.time() + shift, time.time() + shift))
+        assert refresh.rebuild_due(paths.report)[0] == ""
+    publish_stand_in()  # build 2 (e.g. `lgs build`), no report rendered from it yet
+    assert refresh.rebuild_due(paths.report)[0] == f"the report {paths.report} is of build 1, not of build 2"
+    assert refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds).recomputed
+    assert rebuilds.calls == 2 and refresh.report_build(paths.report) == 3
 
 
 def test_the_first_refresh_after_report_load_rebuilds_nothing_and_no_line_claims_predictions(
@@ -287,7 +313,7 @@ def test_the_first_refresh_after_report_load_rebuilds_nothing_and_no_line_claims
 
     def renders(out, parameters, progress=True):  # the notebook (ten seconds) is not what is tested
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text("report", encoding="utf-8")
+        out.write_text(report_of(fetch("SELECT build_id FROM current_build")[0][0]), encoding="utf-8")
         return out
 
     monkeypatch.setattr(report, "build_report", renders)
@@ -391,6 +417,55 @@ def test_a_refresh_killed_while_loading_leaves_nothing_and_the_next_run_finishes
     assert fetch("SELECT status FROM refresh_runs ORDER BY started_at") == [("interrupted",), ("succeeded",)]
 
 
+@pytest.fixture(scope="module")
+def big_export(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("big") / "b_big_synthetic.csv"
+    write_export(generate_export(rows=250_000, seed=5), path)
+    return path
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_run_stopped_mid_load_records_the_files_it_had_committed(database_url, paths, big_export, stop):
+    small = paths.inbox / "a_small_synthetic.csv"  # (generated data is never mixed with real rows)
+    write_export(generate_export(rows=300, seed=9), small)
+    os.utime(small, (time.time() - 7200, time.time() - 7200))
+    big = paths.inbox / big_export.name
+    big.write_bytes(big_export.read_bytes())
+    os.utime(big, (time.time() - 3600, time.time() - 3600))
+    process = subprocess.Popen([sys.executable, "-m", "lgs_analytics.cli", "refresh", "--inbox",
+                                str(paths.inbox), "--out", str(paths.report), "--quiet"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the small file committed, the big one being written
+            busy = fetch("SELECT (SELECT count(*) FROM load_batches) = 1 AND EXISTS (SELECT 1 FROM "
+                         "pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                         "AND (query ILIKE '%%load_staged_rows%%' OR query ILIKE 'COPY%%staging%%'))")[0][0]
+            if busy or process.poll() is not None:
+                break
+            time.sleep(0.02)
+        assert process.poll() is None, "the load finished before it could be stopped"
+        process.send_signal(stop)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    time.sleep(0.5)  # the server notices the closed connection and rolls back
+    assert fetch("SELECT count(*) FROM load_batches") == [(1,)] and big.exists()
+    assert [p.name for p in paths.processed.glob("*/*")] == [small.name]
+    (committed,) = fetch("SELECT rows_new FROM load_batches")[0]
+    # The run's row says what it had committed: the small file's lines (SIGTERM: cut short with no
+    # word; SIGINT: it said it was stopped).
+    status = "running" if stop == signal.SIGTERM else "interrupted"
+    assert committed > 0
+    assert fetch("SELECT status, files_loaded, files_rejected, rows_new FROM refresh_runs") == [
+        (status, 1, 0, committed)]
+    result = refresh.refresh(paths, progress=False, say=quiet, rebuild=Rebuilds())
+    assert [f.file for f in result.files] == [big.name]
+    assert fetch("SELECT status, files_loaded, rows_new > 0 FROM refresh_runs ORDER BY started_at") == [
+        ("interrupted", 1, True), ("succeeded", 1, True)]
+
+
 def test_a_failing_rebuild_keeps_the_old_report_and_is_logged_as_failed(database_url, paths, monkeypatch):
     from lgs_analytics.report import build as report
 
@@ -422,10 +497,28 @@ def test_intervals(text, seconds):
     assert parse_interval(text) == dt.timedelta(seconds=seconds)
 
 
-@pytest.mark.parametrize("text", ["weekly", "7", "30s", "1.5d", "-1d", ""])
+@pytest.mark.parametrize("text", ["weekly", "7", "30s", "1.5d", "-1d", "", "0d", "0m", "-5m", "367d", "53w",
+                                  "100000000d", "9999999h", "9" * 5000 + "d"])
 def test_bad_intervals_say_what_to_write(text):
     with pytest.raises(ValueError, match="interval"):
         parse_interval(text)
+
+
+def test_the_longest_interval_is_366_days():
+    assert parse_interval("366d") == refresh.MAX_INTERVAL == dt.timedelta(days=366)
+    with pytest.raises(ValueError, match="is over 366 days"):
+        parse_interval("8785h")
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("100000000d", "is over 366 days"), ("9999999h", "is over 366 days"), ("-1d", "is not positive"),
+    ("0d", "is not positive")])
+def test_an_interval_out_of_range_is_refused_in_one_line(capsys, text, says):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["refresh", f"--every={text}"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and says in err and "Traceback" not in err
+    assert err.splitlines()[-1].startswith("lgs refresh: error: argument --every: refresh interval")
 
 
 def test_bad_interval_on_the_command_line_is_a_one_line_error(capsys):
@@ -446,8 +539,7 @@ def test_the_schedule_runs_when_due_and_then_every_interval(database_url, paths)
     assert any(s.startswith("next refresh at ") for s in said)
     assert fetch("SELECT count(*) FROM refresh_runs WHERE status = 'succeeded'") == [(2,)]
     # A restarted scheduler keeps the rhythm: the last run started just now, so it waits.
-    assert refresh.next_due(dt.timedelta(days=7), dt.datetime.now(dt.UTC)) > (
-        dt.datetime.now(dt.UTC) + dt.timedelta(days=6))
+    assert 6 * 86400 < refresh.seconds_until_due(dt.timedelta(days=7)) <= 7 * 86400
 
 
 def test_the_schedule_waits_for_a_database_that_is_down(paths, monkeypatch):
@@ -455,29 +547,99 @@ def test_the_schedule_waits_for_a_database_that_is_down(paths, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1")
     calls = []
     monkeypatch.setattr(refresh, "refresh", lambda *args, **kwargs: calls.append(1))
-    real_next_due = refresh.next_due
+    real_seconds_until_due = refresh.seconds_until_due
 
-    def down_once(every, now):
-        if not slept:
-            return real_next_due(every, now)  # fails: nothing listens on port 1
-        return now
+    def down_twice(every):
+        if len(slept) < 2:
+            return real_seconds_until_due(every)  # fails: nothing listens on port 1
+        return 0.0
 
-    monkeypatch.setattr(refresh, "next_due", down_once)
+    monkeypatch.setattr(refresh, "seconds_until_due", down_twice)
     refresh.run_every(paths, dt.timedelta(days=1), say=said.append, sleep=slept.append, runs=1)
     assert said[0].startswith("cannot read the schedule (cannot connect to Postgres")
-    assert slept == [refresh.RETRY_SECONDS] and calls == [1]
+    assert said[0].endswith("trying again in 60 s") and len(said) == 2
+    assert slept == [refresh.RETRY_SECONDS, 2 * refresh.RETRY_SECONDS] and calls == [1]
 
 
-def test_the_schedule_survives_a_failing_run(database_url, paths, monkeypatch):
-    said = []
+class Stop(Exception):
+    """Ends a scheduler under test at the end of the simulated time."""
 
-    def broken(*_args, **_kwargs):
-        raise db.DatabaseError("cannot connect to Postgres (server closed the connection)")
 
-    monkeypatch.setattr(refresh, "refresh", broken)
-    monkeypatch.setattr(refresh, "next_due", lambda every, now: now)
-    refresh.run_every(paths, dt.timedelta(days=1), say=said.append, sleep=lambda s: None, runs=2)
-    assert said == ["refresh failed: cannot connect to Postgres (server closed the connection)"] * 2
+class FakeTime:
+    """A monotonic clock that only sleeping moves; stops the scheduler past ``horizon`` seconds."""
+
+    def __init__(self, horizon: float = float("inf")) -> None:
+        self.now, self.horizon, self.slept = 0.0, horizon, []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        if self.now + seconds > self.horizon:
+            raise Stop
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_the_schedule_survives_a_failing_run_and_backs_off(paths, monkeypatch):
+    said, outcomes = [], iter("ffffffsf")  # fail six times, succeed, fail
+
+    def sometimes(*_args, **_kwargs):
+        if next(outcomes) == "f":
+            raise db.DatabaseError("lost the connection to Postgres (server closed the connection); "
+                                   "postgresql://lgs:hunter2@db/lgs")
+
+    monkeypatch.setattr(refresh, "refresh", sometimes)
+    monkeypatch.setattr(refresh, "seconds_until_due", lambda every: 0.0)  # the database: always due
+    clock = FakeTime()
+    refresh.run_every(paths, dt.timedelta(minutes=10), say=said.append, sleep=clock.sleep, clock=clock,
+                      runs=8)
+    # 60 s doubling, capped at the interval (10 min); after the success, the interval, then 60 s again.
+    assert clock.slept == [60, 120, 240, 480, 600, 600, 600, 60]
+    failed = [line for line in said if line.startswith("refresh failed")]
+    assert len(failed) == 7 and len(said) == 8  # one line per failed attempt (and the wait's)
+    assert failed[0] == ("refresh failed (attempt 1 in a row): lost the connection to Postgres (server "
+                         "closed the connection); postgresql://lgs:***@db/lgs; trying again in 60 s")
+    assert failed[-1].startswith("refresh failed (attempt 1 in a row)") and "hunter2" not in "".join(said)
+    assert [refresh.retry_pause(n, dt.timedelta(days=7)) for n in (1, 2, 6, 7, 100)] == [
+        60, 120, 1920, 3600, 3600]
+
+
+def test_a_run_that_fails_before_it_is_recorded_backs_off_instead_of_spinning(database_url, paths,
+                                                                              monkeypatch):
+    # The database's disk is full: the run cannot even be recorded, so the schedule says "due" again.
+    def disk_full(run_id):
+        raise db.DatabaseError('could not extend file "base/5/16384": No space left on device')
+
+    monkeypatch.setattr(refresh, "_start_run", disk_full)
+    said, clock = [], FakeTime(horizon=86400)
+    with pytest.raises(Stop):
+        refresh.run_every(paths, dt.timedelta(days=7), say=said.append, sleep=clock.sleep, clock=clock,
+                          runs=1000, progress=False, rebuild=Rebuilds())
+    assert clock.slept[:7] == [60, 120, 240, 480, 960, 1920, 3600] and set(clock.slept[7:]) == {3600}
+    attempts = len(clock.slept) + 1  # a day: 6 attempts in the first hour, then one an hour
+    assert attempts == 29
+    assert len(said) == attempts and all("No space left on device" in line for line in said)
+    assert len(paths.log_file.read_text().splitlines()) == attempts  # one record per attempt
+
+
+@pytest.mark.parametrize("hours", [2, -2])
+def test_a_scheduler_clock_hours_off_the_databases_neither_spins_nor_starves(database_url, paths,
+                                                                              monkeypatch, hours):
+    real_now = refresh.utc_now
+    monkeypatch.setattr(refresh, "utc_now", lambda: real_now() + dt.timedelta(hours=hours))
+    clock = FakeTime(horizon=3 * 3600)
+    with pytest.raises(Stop):
+        refresh.run_every(paths, dt.timedelta(hours=1), say=quiet, sleep=clock.sleep, clock=clock,
+                          runs=50, progress=False, rebuild=Rebuilds())
+    # Three simulated hours of `--every 1h`: a run at 0, 1, 2 and 3 h, each wait about an hour.
+    assert fetch("SELECT count(*) FILTER (WHERE status = 'succeeded') FROM refresh_runs") == [(4,)]
+    assert len(clock.slept) == 3 and all(3500 < s <= 3600 for s in clock.slept)
+    # A restarted scheduler (no run of its own to count from) reads the wait from the database alone.
+    restarted = FakeTime()
+    refresh.run_every(paths, dt.timedelta(hours=1), say=quiet, sleep=restarted.sleep, clock=restarted,
+                      runs=1, progress=False, rebuild=Rebuilds())
+    assert len(restarted.slept) == 1 and 3500 < restarted.slept[0] <= 3600
 
 
 def test_a_file_the_database_refuses_is_rejected_and_the_next_still_loads(database_url, paths, monkeypatch):

@@ -458,8 +458,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "copied (default 300)")
     ref.add_argument("--force", action="store_true", help="rebuild scores and report even with nothing new")
     ref.add_argument("--every", type=interval, default=None, metavar="INTERVAL",
-                     help="keep running: refresh every INTERVAL (e.g. 7d, 1w, 12h) counted from the last "
-                          "run; the Docker scheduler uses this")
+                     help="keep running: refresh every INTERVAL (e.g. 7d, 1w, 12h; 1m to 366d) counted from "
+                          "the last run; the Docker scheduler uses this")
     ref.add_argument("--quiet", action="store_true", help="no progress bars")
     add_pseudonymise(ref)
     ref.set_defaults(func=cmd_refresh)

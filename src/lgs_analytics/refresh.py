@@ -14,8 +14,13 @@ the kernel however the process ends); each file loads in one transaction and is 
 after it committed; each table is replaced in one transaction; the report is written under a
 temporary name and renamed. Killed at any moment, the database holds the old state or the new
 one, and the next run finishes the job: a file still in the inbox is loaded (or recognised by
-its checksum), a build that has not read the newest lines is rebuilt, and so is a report older
-than the build.
+its checksum), a build that has not read the newest lines is rebuilt, and so is a report that is
+not of the current build. The run's row in refresh_runs is brought up to date after each file, so
+a run killed half-way still says what it had loaded.
+
+Clocks: every time the schedule compares is the database's (refresh_runs.started_at and now()
+on the server), and the report is matched to its build by id, never by time: a scheduler whose
+clock differs from the database's neither runs early nor waits late.
 """
 
 from __future__ import annotations
@@ -173,9 +178,14 @@ def refresh_lock(inbox: Path) -> Iterator[None]:
 # --- the run -------------------------------------------------------------------------------------
 
 
+def utc_now() -> dt.datetime:
+    """This host's clock, for names and messages only: the schedule is told by the database's."""
+    return dt.datetime.now(dt.UTC)
+
+
 def new_run_id(now: dt.datetime | None = None) -> str:
     """The start time (UTC, sortable) and a random suffix: unique even for runs a second apart."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or utc_now()
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
@@ -187,12 +197,15 @@ def is_server_failure(exc: BaseException) -> bool:
 
 
 def load_inbox(paths: RefreshPaths, run_id: str, files: list[Path], *, progress: bool,
-               say: Callable[[str], None], outcomes: list[FileOutcome] | None = None) -> list[FileOutcome]:
+               say: Callable[[str], None], outcomes: list[FileOutcome] | None = None,
+               done: Callable[[list[FileOutcome]], None] | None = None) -> list[FileOutcome]:
     """Load each file in its own transaction; move it to processed/ after it committed, or to
     rejected/ with its reason when it cannot be loaded. A failure of the database itself stops
     the run and leaves the file where it is, to be tried again. ``outcomes`` (the run's list)
-    grows file by file, so a run stopped half-way still logs what it loaded."""
+    grows file by file, so a run stopped half-way still logs what it loaded; ``done`` is called
+    with it after each file (the run's row records it)."""
     outcomes = [] if outcomes is None else outcomes
+    done = done or (lambda _outcomes: None)
     if files:  # the loader (pandas, pyarrow: 0.3 s of imports) only when there is something to load
         from lgs_analytics.ingest import load as ingest
     for path in files:
@@ -209,6 +222,7 @@ def load_inbox(paths: RefreshPaths, run_id: str, files: list[Path], *, progress:
             outcomes.append(FileOutcome(path.name, "rejected", str(moved), reason=reason,
                                         seconds=time.perf_counter() - started))
             say(f"rejected {path.name}: {reason} -> {moved.parent}")
+            done(outcomes)
             continue
         moved = move_into(path, paths.processed / run_id)
         outcomes.append(FileOutcome(
@@ -216,6 +230,7 @@ def load_inbox(paths: RefreshPaths, run_id: str, files: list[Path], *, progress:
             result.rows_read, result.rows_new, result.rows_duplicate, result.rows_quarantined,
             result.dropped_columns, seconds=time.perf_counter() - started))
         say(result.summary().replace(str(path), path.name) + f" -> {moved.parent}")
+        done(outcomes)
     return outcomes
 
 
@@ -227,15 +242,27 @@ def _start_run(run_id: str) -> None:
         db.query(conn, "INSERT INTO refresh_runs (run_id) VALUES (%s)", (run_id,))
 
 
+def _counts(files: list[FileOutcome]) -> tuple[int, int, int]:
+    """(files loaded, files rejected, new lines): what refresh_runs records of a run's files."""
+    rejected = sum(f.outcome == "rejected" for f in files)
+    return len(files) - rejected, rejected, sum(f.rows_new for f in files)
+
+
+def _progress_run(run_id: str, files: list[FileOutcome]) -> None:
+    """Record what the run has committed so far (after each file): a run killed later keeps it."""
+    with db.connect(apply_schema=False) as conn:
+        db.query(conn, "UPDATE refresh_runs SET files_loaded = %s, files_rejected = %s, rows_new = %s "
+                       "WHERE run_id = %s", (*_counts(files), run_id))
+
+
 def _finish_run(result: RefreshResult, last_batch_id: int | None) -> None:
     with db.connect() as conn:
         db.query(conn, """UPDATE refresh_runs SET finished_at = now(), status = %s, files_loaded = %s,
                           files_rejected = %s, rows_new = %s, recomputed = %s,
                           last_batch_id = COALESCE(%s, last_batch_id), build_id = %s, detail = %s
                           WHERE run_id = %s""",
-                 (result.status, len(result.files) - len(result.rejected), len(result.rejected),
-                  result.rows_new, result.recomputed, last_batch_id, result.build_id, result.detail,
-                  result.run_id))
+                 (result.status, *_counts(result.files), result.recomputed, last_batch_id, result.build_id,
+                  result.detail, result.run_id))
 
 
 # A load makes the current build stale when it added lines the build has not read. A load of lines
@@ -268,10 +295,26 @@ def build_state() -> BuildState:
         return BuildState(*db.query(conn, _BUILD_STATE)[0])
 
 
+# The report's provenance line (report.tables.provenance_header) names the build it shows.
+_REPORT_BUILD = re.compile(rb'<p class="lgs-provenance">Build (\d+),')
+
+
+def report_build(report: Path) -> int | None:
+    """The build ``report`` was rendered from, as its provenance line says; None when it names none
+    (missing, unreadable, or not a report of a build)."""
+    try:
+        found = _REPORT_BUILD.search(report.read_bytes())
+    except OSError:
+        return None
+    return int(found[1]) if found else None
+
+
 def rebuild_due(report: Path) -> tuple[str, BuildState]:
     """(why a rebuild is due, or "" when it is not; the state it was told from). Due when a load added lines
     the current build has not read (this run's, a run killed after loading, an `lgs load` by hand),
-    or when ``report`` is missing or older than the current build (a run stopped before writing it)."""
+    or when ``report`` is missing or is not of the current build (a run stopped before writing it).
+    The report is matched to the build by id, not by time: its file's time is this host's clock,
+    the build's the database's."""
     state = build_state()
     if state.stale:
         return ("new lines were loaded and nothing is built yet" if state.build_id is None else
@@ -279,8 +322,10 @@ def rebuild_due(report: Path) -> tuple[str, BuildState]:
     if state.build_id is not None:
         if not report.exists():
             return f"build {state.build_id} has no report at {report} yet", state
-        if report.stat().st_mtime < state.built_at.timestamp():
-            return f"the report {report} is older than build {state.build_id}", state
+        shown = report_build(report)
+        if shown != state.build_id:
+            return (f"the report {report} is of build {shown}, not of build {state.build_id}" if shown
+                    else f"the report {report} does not say which build it shows"), state
     return "", state
 
 
@@ -347,7 +392,7 @@ def refresh(paths: RefreshPaths, *, min_age_seconds: float = SETTLE_SECONDS, for
         folder.mkdir(parents=True, exist_ok=True)
     clock = time.perf_counter()
     with refresh_lock(paths.inbox):
-        result = RefreshResult(new_run_id(), dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+        result = RefreshResult(new_run_id(), utc_now().isoformat(timespec="seconds"))
         last_batch = None
         try:
             _start_run(result.run_id)
@@ -357,7 +402,8 @@ def refresh(paths: RefreshPaths, *, min_age_seconds: float = SETTLE_SECONDS, for
                 say(f"left {name} in the inbox: changed less than {min_age_seconds:g} s ago, "
                     "may still be copying")
             started = time.perf_counter()
-            load_inbox(paths, result.run_id, ready, progress=progress, say=say, outcomes=result.files)
+            load_inbox(paths, result.run_id, ready, progress=progress, say=say, outcomes=result.files,
+                       done=lambda files: _progress_run(result.run_id, files))
             if ready:
                 result.steps["load"] = round(time.perf_counter() - started, 2)
             due, state = rebuild_due(paths.report)
@@ -380,8 +426,10 @@ def refresh(paths: RefreshPaths, *, min_age_seconds: float = SETTLE_SECONDS, for
                     if state.build_id is not None else f"{said}; no line loaded yet, nothing to build")
             result.status = "succeeded"
         except BaseException as exc:
-            result.status = "failed"
-            result.detail = first_line(exc, LOG_LINE_LIMIT)
+            stopped = isinstance(exc, (KeyboardInterrupt, SystemExit))
+            result.status = "interrupted" if stopped else "failed"
+            result.detail = first_line(exc, LOG_LINE_LIMIT) if not stopped else (
+                f"the run was stopped ({exc.__class__.__name__}) before it finished")
             raise
         finally:
             result.seconds = round(time.perf_counter() - clock, 2)
@@ -391,7 +439,7 @@ def refresh(paths: RefreshPaths, *, min_age_seconds: float = SETTLE_SECONDS, for
 
 def _record(paths: RefreshPaths, result: RefreshResult, last_batch_id: int | None) -> None:
     """Append the run to the JSON-lines log, then to refresh_runs (if the database answers)."""
-    record = asdict(result) | {"finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    record = asdict(result) | {"finished_at": utc_now().isoformat(timespec="seconds")}
     with paths.log_file.open("a", encoding="utf-8") as log:
         log.write(json.dumps(record) + "\n")
     try:
@@ -403,51 +451,92 @@ def _record(paths: RefreshPaths, result: RefreshResult, last_batch_id: int | Non
 # --- the schedule --------------------------------------------------------------------------------
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-RETRY_SECONDS = 60
+MAX_INTERVAL = dt.timedelta(days=366)
+RETRY_SECONDS = 60  # the pause after a failed attempt, doubled after each further failure in a row,
+RETRY_MAX_SECONDS = 3600  # up to this or the interval, whichever is shorter
 
 
 def parse_interval(text: str) -> dt.timedelta:
-    """``7d``, ``1w``, ``12h``, ``30m`` or ``90s`` as a timedelta (at least a minute)."""
-    match = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", text.lower())
+    """``7d``, ``1w``, ``12h``, ``30m`` or ``90s`` as a timedelta (at least a minute, at most 366 days)."""
+    match = re.fullmatch(r"\s*([+-]?)(\d+)\s*([smhdw])\s*", text.lower())
     if not match:
         raise ValueError(f"refresh interval {text!r} is not a number and a unit: use e.g. 7d, 1w, 12h or 30m")
-    seconds = int(match[1]) * _UNITS[match[2]]
+    digits = match[2].lstrip("0")
+    if match[1] == "-" or not digits:
+        raise ValueError(f"refresh interval {text!r} is not positive; use e.g. 7d, 1w, 12h or 30m")
+    seconds = int(digits) * _UNITS[match[3]] if len(digits) <= 12 else None  # (int() of 4,300+ digits fails)
+    if seconds is None or seconds > MAX_INTERVAL.total_seconds():
+        raise ValueError(f"refresh interval {text!r} is over {MAX_INTERVAL.days} days; use e.g. 7d or 1w")
     if seconds < 60:
         raise ValueError(f"refresh interval {text!r} is under a minute; use 1m or more")
     return dt.timedelta(seconds=seconds)
 
 
-def next_due(every: dt.timedelta, now: dt.datetime) -> dt.datetime:
-    """When the next scheduled run is due: ``every`` after the last run started (now if none)."""
+def retry_pause(failures: int, every: dt.timedelta) -> float:
+    """Seconds to wait after the ``failures``-th failed attempt in a row: 60, 120, 240... up to an hour
+    or ``every``, whichever is shorter (a fault that persists costs one attempt an hour, not a spin)."""
+    cap = min(RETRY_MAX_SECONDS, every.total_seconds())
+    return float(min(cap, RETRY_SECONDS * 2 ** min(max(failures, 1) - 1, 32)))
+
+
+def seconds_until_due(every: dt.timedelta) -> float:
+    """Seconds until the next scheduled run: ``every`` after the last run started, 0 when due (or no run
+    yet). Told entirely by the database's clock, which stamped started_at; never more than ``every``."""
     with db.connect() as conn:
-        last = db.query(conn, "SELECT max(started_at) FROM refresh_runs")[0][0]
-    return now if last is None else max(now, last + every)
+        left = db.query(conn, "SELECT extract(epoch FROM max(started_at) + %s - now())::float8 "
+                              "FROM refresh_runs", (every,))[0][0]
+    return 0.0 if left is None else min(max(float(left), 0.0), every.total_seconds())
 
 
 def run_every(paths: RefreshPaths, every: dt.timedelta, *, say: Callable[[str], None] = print,
-              sleep: Callable[[float], None] = time.sleep, runs: int | None = None, **options) -> None:
-    """Refresh now if due, then every ``every``, forever (or ``runs`` times).
+              sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
+              runs: int | None = None, **options) -> None:
+    """Refresh now if due, then every ``every``, forever (or ``runs`` attempts).
 
     The schedule is kept in refresh_runs, so a restarted scheduler neither runs early nor
-    skips a week. A failed run is logged and the schedule goes on.
+    skips a week; it is told by the database's clock alone (:func:`seconds_until_due`), and this
+    scheduler also never starts two runs less than ``every`` apart by its own monotonic ``clock``.
+    A failed attempt (the run, or reading the schedule) is said in one line with its reason and
+    tried again after :func:`retry_pause`, which doubles while the failures go on and starts
+    afresh after a run succeeds.
     """
+    failures = 0
+    retry = False  # the last run failed: run again after the pause, whatever the schedule says
+    last_start: float | None = None  # clock() when this scheduler last started a run
     done = 0
     while runs is None or done < runs:
-        now = dt.datetime.now(dt.UTC)
-        try:
-            due = next_due(every, now)
-        except (db.DatabaseError, psycopg2.Error) as exc:  # the server is down or restarting
-            say(f"cannot read the schedule ({first_line(exc, LOG_LINE_LIMIT)}); "
-                f"trying again in {RETRY_SECONDS} s")
-            sleep(RETRY_SECONDS)
-            continue
-        if due > now:
-            say(f"next refresh at {due:%Y-%m-%d %H:%M:%S} UTC (every {every})")
-            sleep((due - now).total_seconds())
+        if not retry:
+            try:
+                wait = seconds_until_due(every)
+            except (db.DatabaseError, psycopg2.Error) as exc:  # the server is down or restarting
+                failures += 1
+                pause = retry_pause(failures, every)
+                say(f"cannot read the schedule ({first_line(exc, LOG_LINE_LIMIT)}); "
+                    f"trying again in {pause:g} s")
+                sleep(pause)
+                continue
+            if last_start is not None:
+                wait = max(wait, every.total_seconds() - (clock() - last_start))
+            if wait > 0:
+                due = utc_now() + dt.timedelta(seconds=wait)
+                say(f"next refresh at {due:%Y-%m-%d %H:%M:%S} UTC (every {every})")
+                sleep(wait)
+        retry = False
+        last_start = clock()
         try:
             refresh(paths, say=say, **options)
-        except RefreshBusy as exc:
-            say(f"skipped: {exc}")
-        except Exception as exc:  # the schedule outlives one failed run; the run log has it
-            say(f"refresh failed: {first_line(exc, LOG_LINE_LIMIT)}")
+        except RefreshBusy as exc:  # the other run is the schedule's: look again after the pause
+            failures += 1
+            pause = retry_pause(failures, every)
+            say(f"skipped: {exc}; looking again in {pause:g} s")
+            sleep(pause)
+        except Exception as exc:  # the schedule outlives a failed run; the run log has it
+            failures += 1
+            pause = retry_pause(failures, every)
+            retry = True
+            say(f"refresh failed (attempt {failures} in a row): {first_line(exc, LOG_LINE_LIMIT)}; "
+                f"trying again in {pause:g} s")
+            sleep(pause)
+        else:
+            failures = 0
         done += 1
