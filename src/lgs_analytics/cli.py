@@ -264,10 +264,22 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def stop_on_sigterm() -> None:
+    """SIGTERM (`docker stop`, systemd, kill) stops like Ctrl-C: the run is recorded as interrupted,
+    with what it had committed, instead of vanishing mid-way."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def cmd_refresh(args: argparse.Namespace) -> int:
     from lgs_analytics.refresh import RefreshPaths, refresh, run_every
 
     check_writable(args.out)  # before any file is loaded and moved
+    stop_on_sigterm()
     paths = RefreshPaths.beside(args.inbox, args.out)
     options = {"min_age_seconds": args.min_age, "force": args.force, "method": args.method,
                "pseudonymise": args.pseudonymise, "progress": not args.quiet}
