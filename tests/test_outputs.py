@@ -72,3 +72,13 @@ def test_a_full_disk_under_generate_is_one_line_and_leaves_nothing(tmp_path, cap
     err = capsys.readouterr().err
     assert "No space left on device" in err and err.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_every_csv_is_safe_to_open_in_a_spreadsheet(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame({"segment": ["=HYPERLINK(\"http://x\")", "Champions", "@SUM(1)"],
+                          "monetary": [-12.5, 3.0, 0.0]})
+    path = outputs.write_csv(frame, tmp_path / "scores.csv")
+    assert path.read_bytes() == (b"segment,monetary\r\n\"'=HYPERLINK(\"\"http://x\"\")\",-12.5\r\n"
+                                 b"Champions,3.0\r\n'@SUM(1),0.0\r\n")

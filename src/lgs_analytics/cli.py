@@ -72,8 +72,7 @@ def cmd_rfm(args: argparse.Namespace) -> int:
     if scores.customers.empty:
         return fail(f"no customer bought before {scores.as_of:%Y-%m-%d}: nothing to score, {args.out} "
                     "not written; choose a later --as-of", 1)
-    with outputs.replacing(args.out) as partial:
-        privacy.pseudonymise_customers(scores.customers, key).to_csv(partial, index=False)
+    outputs.write_csv(privacy.pseudonymise_customers(scores.customers, key), args.out)
     top = scores.segments.head(3)
     shares = ", ".join(f"{r.segment} {r.customers:,}" for r in top.itertuples())
     print(f"scored {len(scores.customers):,} customers ({args.method}, as of {scores.as_of.date()}) "
@@ -92,8 +91,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
                       horizon_days=args.horizon_days, strict=True)
     customers = result.customers.reset_index()
     if args.out is not None:
-        with outputs.replacing(args.out) as partial:
-            privacy.pseudonymise_customers(customers, key).to_csv(partial, index=False)
+        outputs.write_csv(privacy.pseudonymise_customers(customers, key), args.out)
     m = result.holdout_metrics
     flagged = int(customers["churn_risk"].sum())
     print(f"predicted {len(customers):,} customers as of {result.as_of.date()} "

@@ -70,3 +70,36 @@ def write_text(path: Path, text: str) -> Path:
     with replacing(path) as partial:
         partial.write_text(text, encoding="utf-8")
     return path
+
+
+# A text cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets (OWASP, "CSV
+# injection"): written with a leading single quote, so it is read as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# RFC 4180's line end. Python's csv writer quotes a cell only for the characters of its line end: with "\n",
+# a carriage return inside a cell would end the row for a spreadsheet, and start one with what follows.
+CSV_LINE_END = "\r\n"
+
+
+def spreadsheet_safe(frame):
+    """A copy of ``frame`` (a DataFrame) whose text cells that a spreadsheet would run as a formula
+    (starting with ``= + - @``, a tab or a carriage return) start with a single quote (``'=1+1``);
+    numbers, dates and every other cell stay as they are (a negative spend is still a number). Every
+    CSV or workbook lgs writes goes through it."""
+    import pandas as pd
+
+    def safe(value):
+        return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or isinstance(out[column].dtype, pd.StringDtype):
+            out[column] = out[column].map(safe, na_action="ignore")
+    return out
+
+
+def write_csv(frame, path: Path) -> Path:
+    """Write a DataFrame as a CSV that is safe to open in a spreadsheet (:func:`spreadsheet_safe`,
+    RFC 4180 line ends), whole or not at all."""
+    with replacing(path) as partial:
+        spreadsheet_safe(frame).to_csv(partial, index=False, lineterminator=CSV_LINE_END)
+    return path

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from lgs_analytics import outputs
 from lgs_analytics.report import campaigns
 from tests.analytics.test_campaign import listed
 
@@ -52,7 +53,7 @@ def hostile() -> pd.DataFrame:
 
 
 def test_text_a_spreadsheet_would_run_is_quoted_and_numbers_stay_numbers():
-    out = campaigns.spreadsheet_safe(pd.DataFrame({"text": [*FORMULAS, *HARMLESS, None],
+    out = outputs.spreadsheet_safe(pd.DataFrame({"text": [*FORMULAS, *HARMLESS, None],
                                                    "number": [-2.5] * (len(FORMULAS) + len(HARMLESS) + 1)}))
     assert list(out["text"][:-1]) == ["'" + f for f in FORMULAS] + list(HARMLESS)
     assert pd.isna(out["text"].iloc[-1])

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from lgs_analytics.analytics import campaign as campaigns
-from lgs_analytics.outputs import replacing
+from lgs_analytics.outputs import CSV_LINE_END, replacing, spreadsheet_safe
 from lgs_analytics.privacy import pseudonymise_customers
 
 # List column -> the file's column: plain names with their units, in the order a caller reads them.
@@ -25,29 +25,8 @@ FILE_COLUMNS = {
     "churn_group": "churn_group",
 }
 SUFFIXES = (".csv", ".xlsx")
-# A text cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets (OWASP, "CSV
-# injection"): written with a leading single quote, so it is read as text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# RFC 4180's line end. Python's csv writer quotes a cell only for the characters of its line end: with "\n",
-# a carriage return inside a cell would end the row for a spreadsheet, and start one with what follows.
-CSV_LINE_END = "\r\n"
 # xlsxwriter would turn a string starting with "=" into a live formula and "http://..." into a link.
 XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
-
-
-def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` whose text cells that a spreadsheet would run as a formula (starting with
-    ``= + - @``, a tab or a carriage return) start with a single quote (``'=1+1``); numbers, dates and
-    every other cell stay as they are (a negative spend is still a number). Every file writer of
-    campaign rows (``lgs campaign``, the report's files, the dashboard's downloads) goes through it."""
-    def safe(value):
-        return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
-
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object or isinstance(out[column].dtype, pd.StringDtype):
-            out[column] = out[column].map(safe, na_action="ignore")
-    return out
 
 
 WHAT_IF_PREFIX = "what-if-"  # a what-if's campaign files: never taken for the published build's
