@@ -197,7 +197,7 @@ def test_unsupported_suffix_and_too_few_rows(tmp_path):
 
 
 def test_every_generated_file_is_marked_synthetic(tmp_path):
-    from lgs_analytics.ingest.synthetic import is_synthetic_export
+    from lgs_analytics.ingest.formats import is_synthetic_export
 
     small = generate_export(200, seed=1)
     with pytest.raises(ValueError, match="must contain 'synthetic'.*export_synthetic.csv"):
@@ -211,7 +211,7 @@ def test_every_generated_file_is_marked_synthetic(tmp_path):
 
 
 def test_the_real_sample_is_not_taken_for_synthetic(real_head_xlsx, tmp_path):
-    from lgs_analytics.ingest.synthetic import is_synthetic_export
+    from lgs_analytics.ingest.formats import is_synthetic_export
 
     assert not is_synthetic_export(real_head_xlsx)
     assert not is_synthetic_export(tmp_path / "missing.xlsx")

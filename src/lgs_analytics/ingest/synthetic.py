@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from lgs_analytics.config import EXPORT_COLUMNS, REAL_ROW_COUNT, SHEET_NAMES
+from lgs_analytics.ingest.formats import SYNTHETIC_MARK, WORKBOOK_PROPERTY
 from lgs_analytics.outputs import replacing
 
 MIN_ROWS = 100
@@ -774,29 +775,6 @@ def generate_export(rows: int = REAL_ROW_COUNT, seed: int = 0) -> dict[str, pd.D
     n_lines, dups = _budget(rng, inv, rows, cal)
     inv = _stamp(rng, inv, n_lines, cal)
     return _sheets(inv, _lines(rng, inv, n_lines, dups, cat, rows / REAL_ROW_COUNT), cat)
-
-
-# Every generated file is marked, so that a report built on it says SYNTHETIC DATA: its name
-# holds this word (a CSV has no room for a marker that would not change its layout), and a
-# workbook also carries it as a custom document property, which survives a rename.
-SYNTHETIC_MARK = "synthetic"
-WORKBOOK_PROPERTY = "lgs-generator"
-
-
-def is_synthetic_export(path: Path) -> bool:
-    """Whether ``path`` was written by :func:`write_export` (its name, or a workbook's property)."""
-    if SYNTHETIC_MARK in Path(path).name.lower():
-        return True
-    if Path(path).suffix.lower() != ".xlsx":
-        return False
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as book:
-            custom = book.read("docProps/custom.xml") if "docProps/custom.xml" in book.namelist() else b""
-    except (OSError, zipfile.BadZipFile, KeyError):
-        return False
-    return WORKBOOK_PROPERTY.encode() in custom
 
 
 def write_export(sheets: dict[str, pd.DataFrame], path: Path) -> None:
