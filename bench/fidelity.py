@@ -44,8 +44,8 @@ import pandas as pd
 from lgs_analytics.analytics.rfm import rfm_standard
 from lgs_analytics.analytics.segments import SEGMENT_NAMES
 from lgs_analytics.config import DB_COLUMNS, EXPORT_COLUMNS, REAL_ROW_COUNT, SHEET_NAMES
-from lgs_analytics.ingest.synthetic import generate_export
 from lgs_analytics.pipeline import clean_frame
+from lgs_analytics.synthetic import generate_export
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_FILE = ROOT.parent / "shared" / "data" / "online_retail_2010_2011.csv.gz"

@@ -170,7 +170,7 @@ def weekly_files(rows: int, work: Path) -> dict[str, list[Path]]:
     six weeks (a weekly export overlapping the last one by two weeks)."""
     import pandas as pd
 
-    from lgs_analytics.ingest.synthetic import cut_exports, generate_export, write_export
+    from lgs_analytics.synthetic import cut_exports, generate_export, write_export
 
     sheets = generate_export(rows=rows, seed=0)
     folder = work / "weekly"

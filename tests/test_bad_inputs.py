@@ -26,7 +26,6 @@ import pytest
 from lgs_analytics.cli import main
 from lgs_analytics.config import EXPORT_COLUMNS
 from lgs_analytics.ingest.readers import CUT_CHARACTER, CUT_LINE
-from lgs_analytics.ingest.synthetic import generate_export, write_export
 from lgs_analytics.ingest.validate import (
     CUSTOMER_REASON,
     DATE_REASON,
@@ -37,6 +36,7 @@ from lgs_analytics.ingest.validate import (
     YEAR_REASON,
 )
 from lgs_analytics.store import db
+from lgs_analytics.synthetic import generate_export, write_export
 from tests.conftest import write_csv
 from tests.ingest.dump_fixture import FIRST_ROW_LINE, ROWS, dump_text
 

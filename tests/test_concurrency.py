@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from lgs_analytics.ingest.synthetic import cut_exports, generate_export, write_export
+from lgs_analytics.synthetic import cut_exports, generate_export, write_export
 
 pytestmark = pytest.mark.integration
 LGS = str(Path(sys.executable).with_name("lgs"))

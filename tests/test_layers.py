@@ -40,6 +40,8 @@ def test_report_may_not_import_the_writer_nor_analytics_the_store():
 @pytest.mark.parametrize("module, forbidden", [
     ("report/tables.py", "from lgs_analytics.store import publish"),
     ("analytics/rfm.py", "from lgs_analytics.store import db"),
+    ("ingest/load.py", "from lgs_analytics import synthetic"),  # the loader never imports the generator
+    ("synthetic/model.py", "from lgs_analytics.ingest import load"),  # only the marker, ingest.formats
 ])
 def test_the_contract_breaks_when_a_module_imports_what_it_must_not(tmp_path, module, forbidden):
     skip = shutil.ignore_patterns("*.egg-info", "__pycache__")
@@ -56,3 +58,4 @@ def test_every_wing_is_a_regular_package_so_a_plain_install_ships_it():
 
     found = set(find_packages(str(ROOT / "src")))
     assert {f"lgs_analytics.{w}" for w in WINGS} <= found
+    assert "lgs_analytics.synthetic" in found  # `lgs generate` in a plain install

@@ -8,9 +8,9 @@ import pytest
 from lgs_analytics import cli, pipeline
 from lgs_analytics.analytics.rfm import RFM_COLUMNS
 from lgs_analytics.ingest.load import load_path
-from lgs_analytics.ingest.synthetic import generate_export, write_export
 from lgs_analytics.results import BuildParameters
 from lgs_analytics.store import db
+from lgs_analytics.synthetic import generate_export, write_export
 
 pytestmark = pytest.mark.integration
 
@@ -236,7 +236,7 @@ def test_any_amount_the_loader_accepts_can_be_published(database_url, tmp_path):
 def test_a_slower_build_never_publishes_an_older_snapshot_over_a_newer_one(database_url, tmp_path,
                                                                           monkeypatch):
     from lgs_analytics.errors import BuildRefused
-    from lgs_analytics.ingest.synthetic import cut_exports
+    from lgs_analytics.synthetic import cut_exports
 
     first, second = (tmp_path / "week1_synthetic.csv", tmp_path / "week2_synthetic.csv")
     for part, path in zip(cut_exports(generate_export(rows=12_000, seed=5), parts=2), (first, second),

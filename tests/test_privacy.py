@@ -187,7 +187,7 @@ def test_churn_alerts_in_the_report_show_pseudonyms_when_asked(key):
 
 @pytest.mark.integration
 def test_lgs_rfm_and_predict_csvs_are_pseudonymised(database_url, tmp_path, key, capsys):
-    from lgs_analytics.ingest.synthetic import generate_export, write_export
+    from lgs_analytics.synthetic import generate_export, write_export
 
     write_export(generate_export(rows=20_000, seed=5), tmp_path / "export_synthetic.csv")
     load_path(tmp_path / "export_synthetic.csv", progress=False)

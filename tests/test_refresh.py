@@ -17,9 +17,9 @@ import pytest
 
 from lgs_analytics import cli, privacy, refresh
 from lgs_analytics.ingest.load import load_path
-from lgs_analytics.ingest.synthetic import cut_exports, generate_export, write_export
 from lgs_analytics.refresh import RefreshBusy, RefreshPaths, parse_interval, refresh_lock
 from lgs_analytics.store import db
+from lgs_analytics.synthetic import cut_exports, generate_export, write_export
 from tests.conftest import write_csv
 
 pytestmark = pytest.mark.integration

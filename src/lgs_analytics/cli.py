@@ -29,7 +29,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     if args.out.suffix.lower() not in (".csv", ".xlsx"):
         return fail(f"--out must end in .csv or .xlsx (got '{args.out.suffix or args.out.name}')")
-    from lgs_analytics.ingest.synthetic import generate_export, write_export
+    from lgs_analytics.synthetic import generate_export, write_export
 
     outputs.check_output(args.out)  # before the generating: a link or a device is never replaced
     started = time.perf_counter()
@@ -194,10 +194,10 @@ def load_folder(folder: Path, rows: int, progress: bool = True) -> None:
     """Load every export in ``folder`` (or ``folder`` itself, when it is one export file). A folder
     holding nothing gets a synthetic export first, said so; a file that is not an export stops the
     run before anything loads (never generated data beside real files)."""
-    from lgs_analytics.ingest.formats import EXPORT_SUFFIXES
+    from lgs_analytics.ingest.formats import EXPORT_SUFFIXES, is_synthetic_export
     from lgs_analytics.ingest.load import load_path
     from lgs_analytics.ingest.readers import ExportError
-    from lgs_analytics.ingest.synthetic import generate_export, is_synthetic_export, write_export
+    from lgs_analytics.synthetic import generate_export, write_export
 
     if folder.is_file():  # `lgs report --load week.csv`: the one export, read (or refused) as lgs load would
         print(load_path(folder, progress=progress).summary())

@@ -369,7 +369,7 @@ def test_a_database_keyed_by_line_id_alone_is_re_keyed_by_date_and_still_refuses
 
 
 def test_generated_and_real_exports_never_mix_unless_asked(database_url, tmp_path, real_head_xlsx):
-    from lgs_analytics.ingest.synthetic import generate_export, write_export
+    from lgs_analytics.synthetic import generate_export, write_export
 
     generated = tmp_path / "demo_synthetic.csv"
     write_export(generate_export(rows=400, seed=3), generated)
@@ -381,7 +381,7 @@ def test_generated_and_real_exports_never_mix_unless_asked(database_url, tmp_pat
 
 
 def test_a_real_export_is_refused_where_generated_data_is_loaded(database_url, tmp_path, real_head_xlsx):
-    from lgs_analytics.ingest.synthetic import generate_export, write_export
+    from lgs_analytics.synthetic import generate_export, write_export
 
     generated = tmp_path / "demo_synthetic.csv"
     write_export(generate_export(rows=400, seed=3), generated)

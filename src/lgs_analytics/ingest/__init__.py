@@ -1,1 +1,1 @@
-"""Reading exports and loading them into the raw layer: readers, validate, identity, load, synthetic."""
+"""Reading exports and loading them into the raw layer: formats, readers, validate, identity, load."""

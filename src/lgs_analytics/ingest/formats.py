@@ -1,4 +1,5 @@
-"""Which files are LGS exports, and how to open the export inside one (plain, .gz or .zip).
+"""Which files are LGS exports (and which of them are generated), and how to open the export
+inside one (plain, .gz or .zip).
 
 An export is a CSV, an .xlsx workbook or a plain pg_dump of the ``retail`` table (.sql);
 a CSV or a dump may come gzip-compressed (.csv.gz, .sql.gz), and any of the three zipped
@@ -47,6 +48,29 @@ def is_export_file(path: Path) -> bool:
     """Whether `lgs load` reads ``path`` as an export (by its name; a dot file never is)."""
     return (path.is_file() and not path.name.startswith(".")
             and path.name.lower().endswith(EXPORT_SUFFIXES))
+
+
+# Every generated file (lgs_analytics.synthetic writes them) is marked, so that a report built on
+# it says SYNTHETIC DATA: its name holds this word (a CSV has no room for a marker that would not
+# change its layout), and a workbook also carries it as a custom document property, which survives
+# a rename. The loader reads the marker from here, never importing the generator.
+SYNTHETIC_MARK = "synthetic"
+WORKBOOK_PROPERTY = "lgs-generator"
+
+
+def is_synthetic_export(path: Path) -> bool:
+    """Whether ``path`` was written by the generator, :func:`lgs_analytics.synthetic.write_export`
+    (its name, or a workbook's property)."""
+    if SYNTHETIC_MARK in Path(path).name.lower():
+        return True
+    if Path(path).suffix.lower() != ".xlsx":
+        return False
+    try:
+        with zipfile.ZipFile(path) as book:
+            custom = book.read("docProps/custom.xml") if "docProps/custom.xml" in book.namelist() else b""
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return False
+    return WORKBOOK_PROPERTY.encode() in custom
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,9 @@ from tqdm import tqdm
 
 from lgs_analytics.config import EXPORT_COLUMNS
 from lgs_analytics.ingest.columns import shown
+from lgs_analytics.ingest.formats import is_synthetic_export
 from lgs_analytics.ingest.identity import LineNumberer, canonical, identify
 from lgs_analytics.ingest.readers import BadLine, ExportError, read_chunks
-from lgs_analytics.ingest.synthetic import is_synthetic_export
 from lgs_analytics.ingest.validate import DAY_FIRST_REASON, TEXT_COLUMNS, slash_dates, type_rows
 from lgs_analytics.store import copybinary, db, tables
 
