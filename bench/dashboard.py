@@ -145,9 +145,9 @@ def main() -> int:
     sys.path.insert(0, str(ROOT / "src"))
     from playwright.sync_api import sync_playwright
 
-    from lgs_analytics import pipeline
+    from lgs_analytics.jobs import page as page_job
 
-    page = pipeline.published()
+    page = page_job.published()
     counts = dict(zip(page.scores.segments["segment"], page.scores.segments["customers"].astype(int),
                       strict=True))
     size = {"customers": len(page.campaign), "months": len(page.analysis.sales),

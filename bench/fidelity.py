@@ -7,7 +7,7 @@ analytics wherever they exist (cleaning rules, standard RFM, segments). Prints r
 vs difference and writes bench/fidelity.json.
 
 Definitions (the "clean" figures use the package's cleaning rules, applied by Postgres through
-``pipeline.clean_frame`` (the embedded server, or DATABASE_URL), with ``is_repeat`` = an identical
+``build_job.clean_frame`` (the embedded server, or DATABASE_URL), with ``is_repeat`` = an identical
 earlier row, as the store derives it from ``occurrence > 1``):
 
 * unit price median / 95th / 99th percentile: of all rows; ``clean`` variants of the purchase
@@ -44,7 +44,7 @@ import pandas as pd
 from lgs_analytics.analytics.rfm import rfm_standard
 from lgs_analytics.analytics.segments import SEGMENT_NAMES
 from lgs_analytics.config import DB_COLUMNS, EXPORT_COLUMNS, REAL_ROW_COUNT, SHEET_NAMES
-from lgs_analytics.pipeline import clean_frame
+from lgs_analytics.jobs.build import clean_frame
 from lgs_analytics.synthetic import generate_export
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -103,14 +103,15 @@ def our_analysis() -> None:
     """This project's way, for the same job (one read, monthly metrics, one RFM): the lines grouped by
     invoice and cleaning step and the best products, from Postgres, then every metric of the report
     and the standard RFM, vectorised."""
-    from lgs_analytics import pipeline
+    from lgs_analytics.analytics import metrics, rfm
     from lgs_analytics.analytics.clean import split_lines
+    from lgs_analytics.jobs import build as build_job
     from lgs_analytics.results import BuildParameters
 
-    _, inputs = pipeline.read_inputs(BuildParameters())
+    _, inputs = build_job.read_inputs(BuildParameters())
     cleaned = split_lines(inputs.lines, inputs.rules)
-    pipeline.analyse(cleaned, inputs.lines, inputs.products)
-    pipeline.score("standard", cleaned=cleaned)
+    metrics.analyse(cleaned, inputs.lines, inputs.products)
+    rfm.score("standard", cleaned=cleaned)
 
 
 DATABASE_STATE = ("SELECT count(*), sum(quantity * unit_price)::text, "
@@ -239,10 +240,11 @@ def main() -> None:
     results["database_single_load"] = single_load
     results["database_after_refresh_of_three_exports"] = after_thirds
     results["refresh_equals_single_load"] = after_thirds == single_load
-    from lgs_analytics import pipeline
+    from lgs_analytics.analytics import metrics, predict, rfm
+    from lgs_analytics.jobs import build as build_job
 
     # The groups three loads added, against every line grouped again (lgs build --full).
-    results["line_groups_differing_from_a_regrouping"] = pipeline.regroup_lines()[1]
+    results["line_groups_differing_from_a_regrouping"] = build_job.regroup_lines()[1]
     print(f"  refresh of three overlapping exports: "
           f"{results['refresh_three_overlapping_exports']['median']:.1f} s; "
           f"same database as one load: {after_thirds == single_load}", flush=True)
@@ -262,30 +264,29 @@ def main() -> None:
     from lgs_analytics.analytics.clean import split_lines
     from lgs_analytics.results import BuildParameters
 
-    inputs = pipeline.read_inputs(BuildParameters())[1]
+    inputs = build_job.read_inputs(BuildParameters())[1]
     results["read_inputs_line_groups_and_products"] = summary(
-        timed(lambda: pipeline.read_inputs(BuildParameters()), stage_runs))
+        timed(lambda: build_job.read_inputs(BuildParameters()), stage_runs))
     cleaned = split_lines(inputs.lines, inputs.rules)
     results["clean"] = summary(timed(lambda: split_lines(inputs.lines, inputs.rules), stage_runs))
-    results["metrics_all"] = summary(timed(lambda: pipeline.analyse(cleaned, inputs.lines, inputs.products),
+    results["metrics_all"] = summary(timed(lambda: metrics.analyse(cleaned, inputs.lines, inputs.products),
                                            stage_runs))
-    raw_rows = pipeline.read_export_rows()
-    results["rfm_standard"] = summary(timed(lambda: pipeline.score("standard", cleaned=cleaned), stage_runs))
-    results["rfm_classic"] = summary(timed(lambda: pipeline.score("classic", export_rows=raw_rows),
+    raw_rows = build_job.read_export_rows()
+    results["rfm_standard"] = summary(timed(lambda: rfm.score("standard", cleaned=cleaned), stage_runs))
+    results["rfm_classic"] = summary(timed(lambda: rfm.score("classic", export_rows=raw_rows),
                                            stage_runs))
-    results["read_export_rows_copy"] = summary(timed(pipeline.read_export_rows, stage_runs))
+    results["read_export_rows_copy"] = summary(timed(build_job.read_export_rows, stage_runs))
     results["metrics_plus_both_rfm"] = {"median": round(results["metrics_all"]["median"]
                                                         + results["rfm_standard"]["median"]
                                                         + results["rfm_classic"]["median"], 3)}
 
-    from lgs_analytics.analytics import predict
 
     summary_frame = predict.customer_summary(cleaned.purchases)
     results["predict_fit_bgnbd_gamma_gamma"] = {
         **summary(timed(lambda: predict.fit_models_robustly(summary_frame), stage_runs)),
         "customers": len(summary_frame)}
     results["predict_forecast_with_holdout_check"] = summary(
-        timed(lambda: pipeline.forecast(cleaned), stage_runs))
+        timed(lambda: predict.forecast(cleaned), stage_runs))
 
     ours = timed(our_analysis, args.runs)
     baseline = timed(lambda: seed_style_analysis(url), args.runs)

@@ -50,7 +50,7 @@ def database_url(pg_server, monkeypatch):
 @pytest.fixture(scope="session")
 def rules_db(pg_server):
     """A libpq URL of a database holding the sql/ scripts and no data, shared by the session: where
-    tests that clean in-memory lines get the cleaning rules applied (pipeline.clean_frame)."""
+    tests that clean in-memory lines get the cleaning rules applied (build_job.clean_frame)."""
     from lgs_analytics.store import db
 
     name = "rules_" + uuid.uuid4().hex[:8]

@@ -610,7 +610,7 @@ def test_report_runs_the_documented_lgs_command(compose):
 
 
 def test_scheduler_runs_lgs_refresh_on_the_configured_interval(compose):
-    from lgs_analytics.refresh import parse_interval
+    from lgs_analytics.jobs.schedule import parse_interval
 
     scheduler = compose["services"]["scheduler"]
     command = scheduler["command"]

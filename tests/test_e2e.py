@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from lgs_analytics import config, pipeline
-from lgs_analytics.report.formats import count, gbp
+from lgs_analytics import config
+from lgs_analytics.jobs import page as page_job
+from lgs_analytics.numbers import count, gbp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 ROWS = 30_000
@@ -72,10 +73,11 @@ def test_the_report_is_self_contained_nothing_from_another_host(report):
 def test_the_page_template_ships_with_the_package():
     import tomllib
 
-    from lgs_analytics.report import build
+    from lgs_analytics.report import render
+
 
     data = tomllib.loads((config.project_root() / "pyproject.toml").read_text())["tool"]["setuptools"]
-    assert (build.TEMPLATES / "lgs" / "index.html.j2").exists()
+    assert (render.TEMPLATES / "lgs" / "index.html.j2").exists()
     assert "report/templates/lgs/*" in data["package-data"]["lgs_analytics"]
 
 
@@ -119,7 +121,7 @@ def test_every_section_heading_is_present(report):
 
 def test_no_code_no_errors_and_one_image_per_chart(report):
     page = report["html"]
-    assert "pipeline.page" not in page and "figures.chart" not in page and "import " not in page
+    assert "page_job.page" not in page and "figures.chart" not in page and "import " not in page
     assert "Traceback" not in page and 'data-mime-type="application/vnd.jupyter.stderr"' not in page
     assert 'data-mime-type="application/vnd.jupyter.error"' not in page
     _, charts = notebook_sources()
@@ -129,7 +131,7 @@ def test_no_code_no_errors_and_one_image_per_chart(report):
 
 def test_executive_summary_numbers_are_the_published_builds(report, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", report["url"])
-    page = pipeline.published()
+    page = page_job.published()
     analysis, scores = page.analysis, page.scores
     h = analysis.headline
     summary = html.unescape(report["html"].split('id="Headline-figures"', 1)[1].split('id="Sales"', 1)[0])

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 from lgs_analytics import cli, privacy
 from lgs_analytics.config import EXPORT_COLUMNS
+from lgs_analytics.ingest.formats import ExportError
 from lgs_analytics.ingest.load import load_path
-from lgs_analytics.ingest.readers import ExportError, check_header
-from lgs_analytics.report import tables as present
+from lgs_analytics.ingest.readers import check_header
+from lgs_analytics.report import sections
 from lgs_analytics.results import Forecast
 from lgs_analytics.store import db
 from tests.conftest import write_csv
@@ -177,9 +178,9 @@ def test_churn_alerts_in_the_report_show_pseudonyms_when_asked(key):
 
     rows = listed()
     rows["customer_id"] = rows["customer_id"].map({1: 12346, 2: 14646, 3: 18102, 4: 12347})
-    plain = present.churn_alert_table(rows, forecast_with_alerts()).data
+    plain = sections.churn_alert_table(rows, forecast_with_alerts()).data
     assert "<td>14646</td>" in plain and "pseudonymised" not in plain
-    hidden = present.churn_alert_table(rows, forecast_with_alerts(), pseudonymise=True).data
+    hidden = sections.churn_alert_table(rows, forecast_with_alerts(), pseudonymise=True).data
     assert "14646" not in hidden and "18102" not in hidden
     assert f"<td>{privacy.pseudonym(14646, key)}</td>" in hidden
     assert "Customer IDs are pseudonymised" in hidden and KEY not in hidden
@@ -199,9 +200,9 @@ def test_lgs_rfm_and_predict_csvs_are_pseudonymised(database_url, tmp_path, key,
     assert list(hidden["customer_id"]) == [privacy.pseudonym(c, key) for c in plain["customer_id"]]
     assert hidden.drop(columns="customer_id").equals(plain.drop(columns="customer_id"))
     # The web-app tables inside the database keep the real IDs.
-    from lgs_analytics import pipeline
+    from lgs_analytics.jobs import build as build_job
 
-    pipeline.build()
+    build_job.build()
     with db.connect() as conn:
         assert db.query(conn, "SELECT count(*) FROM customer_rfm WHERE customer_id = %s",
                         (int(plain["customer_id"].iloc[0]),)) == [(1,)]

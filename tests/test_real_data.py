@@ -14,8 +14,10 @@ import re
 
 import pytest
 
-from lgs_analytics import cli, config, pipeline
+from lgs_analytics import cli, config
 from lgs_analytics.analytics.rfm import classic_lines
+from lgs_analytics.jobs import build as build_job
+from lgs_analytics.jobs import page as page_job
 from lgs_analytics.report.figures import drawable
 from lgs_analytics.store import db
 
@@ -76,7 +78,7 @@ def test_the_published_facts_hold_in_the_raw_layer(real):
 
 def test_the_seeds_classic_cleaning_gives_the_published_figures(real):
     facts = real["facts"]
-    lines = classic_lines(pipeline.read_export_rows())
+    lines = classic_lines(build_job.read_export_rows())
     assert len(lines) == facts["classic_rows"]
     assert lines["customer_id"].nunique() == facts["classic_customers"]
     assert round(float((lines["quantity"] * lines["unit_price"]).sum()), 2) == pytest.approx(
@@ -84,7 +86,7 @@ def test_the_seeds_classic_cleaning_gives_the_published_figures(real):
 
 
 def test_the_build_publishes_the_definitions_as_published(real):
-    page = pipeline.published()
+    page = page_job.published()
     h = page.analysis.headline
     assert h["cancellation_rate_pct"] == pytest.approx(
         100 * real["facts"]["cancellation_invoices"] / real["facts"]["invoices"])
@@ -112,7 +114,7 @@ def test_the_report_has_every_section_and_no_error(real):
     assert "SYNTHETIC DATA" not in text
     assert f"{real['path'].name} ({real['facts']['rows']:,} rows)" in text
     figures = re.findall(r'<figure class="lgs-figure"><svg[^>]* role="img" aria-label="([^"]+)"', page)
-    shown = drawable(pipeline.published())  # the prediction charts only when predictions were published
+    shown = drawable(page_job.published())  # the prediction charts only when predictions were published
     assert len(figures) >= len(shown) >= 15
     assert all(len(label) > 40 and "No description" not in label for label in figures)  # findings, not stock
 
@@ -126,7 +128,7 @@ def test_the_report_needs_nothing_from_another_host(real):
 def test_the_action_box_the_segment_table_and_the_campaign_files_agree(real):
     import pandas as pd
 
-    from lgs_analytics.report.build import campaign_folder
+    from lgs_analytics.report.render import campaign_folder
 
     page = real["out"].read_text(encoding="utf-8")
     folder = campaign_folder(real["out"])
@@ -146,7 +148,7 @@ def test_the_action_box_the_segment_table_and_the_campaign_files_agree(real):
 
 
 def test_one_order_everywhere_and_labels_that_say_what_they_count(real):
-    from lgs_analytics.report.formats import count, gbp
+    from lgs_analytics.numbers import count, gbp
 
     text = html.unescape(real["out"].read_text(encoding="utf-8"))
     box = text[text.index("What to do now"):text.index("Headline figures")]
@@ -157,7 +159,7 @@ def test_one_order_everywhere_and_labels_that_say_what_they_count(real):
     in_box = sorted(segments, key=lambda s: box.index(f"<b>{s}</b>"))
     in_table = sorted(segments, key=lambda s: table.index(f"<td>{s}</td>"))
     assert in_box == in_table == segments  # the action table, the segment table and the mart's priority
-    page = pipeline.published()
+    page = page_job.published()
     h = page.analysis.headline
     assert f"at or below the 85th percentile, {gbp(page.analysis.amounts_summary['p85'], 2)}" in text
     assert (f"The bars count all {count(h['purchase_orders'])} purchase invoices" in text
@@ -199,7 +201,7 @@ def test_the_report_opens_offline_without_javascript_and_prints_without_orphans(
         tab.screenshot(path=str(tmp_path / "report-first-screen.png"))
         tab.pdf(path=str(tmp_path / "report.pdf"), format="A4")
         browser.close()
-    charts = len(drawable(pipeline.published()))
+    charts = len(drawable(page_job.published()))
     assert len(sizes) >= charts and all(w > 600 and h > 150 for w, h in sizes)  # every chart drawn, page-wide
     assert overflow <= 0
     assert [u for u in requests if not u.startswith("file:")] == []
@@ -212,20 +214,20 @@ def test_the_report_opens_offline_without_javascript_and_prints_without_orphans(
 
 
 def test_a_window_report_is_scored_at_the_window_end_and_speaks_of_its_own_months(real):
-    from lgs_analytics.report import figures, tables
+    from lgs_analytics.report import figures, sections
 
-    page = pipeline.what_if("standard", None, "2011-01-01", "2011-06-30")
+    page = page_job.what_if("standard", None, "2011-01-01", "2011-06-30")
     assert page.scores.as_of == pd_timestamp("2011-07-01") == page.forecast.as_of
     assert not page.analysis.sales["is_partial"].any()  # January is whole: the window starts on the 1st
     words = " ".join(finding(page) for name, (_, finding) in figures.CHARTS.items()
                      if name in figures.drawable(page))
-    words += tables.executive_summary(page.analysis, page.scores).data
+    words += sections.executive_summary(page.analysis, page.scores).data
     named = set(re.findall(r"(January|February|March|April|May|June|July|August|September|October|November|"
                            r"December) (\d{4})", words))
     assert named and all((month, year) in WINDOW_MONTHS for month, year in named), named - WINDOW_MONTHS
     assert "gift season" not in words
     if page.forecast.unavailable:
-        section = tables.outlook(page).data
+        section = sections.outlook(page).data
         assert "<figure" not in section and section.count("<p>") == 1
 
 
@@ -276,7 +278,7 @@ def test_lgs_campaign_refuses_in_one_line(real, tmp_path, capsys, monkeypatch, a
 def test_the_charts_drawn_in_several_processes_are_the_ones_drawn_in_one(real):
     from lgs_analytics.report import figures
 
-    page = pipeline.published()
+    page = page_job.published()
     shared_out = figures.render_all(page, workers=2)
     assert list(shared_out) == list(figures.drawable(page))
     assert shared_out == figures.render_all(page, workers=1)
@@ -286,3 +288,21 @@ def test_the_data_fills_every_segment(real):
     # The vendored sample is cut by customer (tests/data/sample.py), so that every test here sees all
     # ten segments, as on the complete file: a campaign test never passes for want of a segment.
     assert fetch("SELECT count(*) FROM segments WHERE method = 'standard' AND customers > 0") == [(10,)]
+
+
+def test_the_analysts_notebook_runs_on_the_published_build(real, tmp_path):
+    import papermill
+
+    from lgs_analytics.report.render import KERNEL_MANAGER
+
+    source = config.notebook_path().with_name("explore.ipynb")
+    out = tmp_path / "explore.ipynb"
+    papermill.execute_notebook(str(source), str(out), kernel_name="python3", progress_bar=False,
+                               cwd=str(source.parent), kernel_manager_class=KERNEL_MANAGER)
+    executed = json.loads(out.read_text())
+    text = "".join(o.get("text", "") if isinstance(o.get("text"), str) else "".join(o.get("text", []))
+                   for c in executed["cells"] if c["cell_type"] == "code" for o in c["outputs"])
+    [(build_id,)] = fetch("SELECT build_id FROM current_build")
+    assert f"build {build_id}, made " in text and "What-if: standard method, as-of 2011-09-01" in text
+    assert not any(o["output_type"] == "error" for c in executed["cells"] if c["cell_type"] == "code"
+                   for o in c["outputs"])

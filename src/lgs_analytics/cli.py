@@ -42,8 +42,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
+    from lgs_analytics.ingest.formats import ExportError
     from lgs_analytics.ingest.load import load_path
-    from lgs_analytics.ingest.readers import ExportError
 
     failed = 0
     totals = [0, 0, 0, 0]
@@ -64,7 +64,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_rfm(args: argparse.Namespace) -> int:
-    from lgs_analytics.pipeline import read_and_score
+    from lgs_analytics.jobs.build import read_and_score
 
     key = privacy.output_key(args.pseudonymise)  # before the work: a missing key fails at once
     check_writable(args.out)
@@ -82,7 +82,8 @@ def cmd_rfm(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from lgs_analytics.pipeline import forecast, read_cleaned
+    from lgs_analytics.analytics.predict import forecast
+    from lgs_analytics.jobs.build import read_cleaned
 
     key = privacy.output_key(args.pseudonymise and args.out is not None)
     if args.out is not None:
@@ -104,7 +105,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_campaign(args: argparse.Namespace) -> int:
-    from lgs_analytics.pipeline import published_campaign
+    from lgs_analytics.jobs.page import published_campaign
     from lgs_analytics.report import campaigns
 
     if args.segment is None and not args.churn_risk:
@@ -135,100 +136,30 @@ def check_writable(out: Path) -> None:
     outputs.check_output(out)  # a device, a link, a pipe: never replaced
 
 
-def build_methods(requested: bool | None) -> tuple[str, ...]:
-    """standard, plus classic when asked for, or (by default) when the current build has it."""
-    from lgs_analytics.pipeline import current_build
+def run_build(parameters, classic: bool | None = None, full: bool = False, quiet: bool = False) -> int:
+    """Publish a build (``lgs build``, and the build step of ``report --load``) and say what it published."""
+    from dataclasses import replace
 
-    if requested is None:
-        current = current_build()
-        requested = current is not None and "classic" in current.parameters.methods
-    return ("standard", "classic") if requested else ("standard",)
+    from lgs_analytics.jobs import build, page
 
-
-def run_build(args: argparse.Namespace, classic: bool | None = None) -> int:
-    """Compute and publish the marts (``lgs build``, and the build step of report --load and refresh)."""
-    import time
-
-    from lgs_analytics.pipeline import build
-    from lgs_analytics.refresh import predictions_text
-    from lgs_analytics.results import BuildParameters
-
-    started = time.perf_counter()
-    parameters = BuildParameters(build_methods(classic), getattr(args, "as_of", None),
-                                 getattr(args, "start", None), getattr(args, "end", None))
-    say = (lambda _: None) if getattr(args, "quiet", False) else (lambda line: print(f"  {line}"))
-    parts: dict[str, float] = {}
-    build_id, result = build(parameters, say=say, full=getattr(args, "full", False), seconds=parts)
-    outlook = result.forecast
-    alerts = 0 if outlook.unavailable else int(outlook.customers["churn_risk"].sum())
-    predictions = predictions_text(outlook.unavailable, len(outlook.customers), alerts)
-    print(f"published build {build_id} in {time.perf_counter() - started:.1f} s "
-          f"(marts {parts['marts']:.1f} s, charts {parts['charts']:.1f} s): "
-          f"{len(result.scores['standard'].customers):,} customers scored "
-          f"({', '.join(result.scores)}) as of {result.as_of:%Y-%m-%d}; {predictions}")
+    parameters = replace(parameters, methods=build.methods(classic, page.current_build()))
+    build_id, _, line = build.run(parameters, say=(lambda _: None) if quiet else (lambda x: print(f"  {x}")),
+                                  full=full)
+    print(line)
     return build_id
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    run_build(args, args.classic)
+    from lgs_analytics.results import BuildParameters
+
+    run_build(BuildParameters(("standard",), args.as_of, args.start, args.end), args.classic, args.full,
+              args.quiet)
     return 0
 
 
-GENERATED_EXPORT_NAME = "lgs_synthetic_export.csv"
-
-
-def exports_in(folder: Path) -> tuple[list[Path], list[Path]]:
-    """(exports, others) of a folder in name order: the files `lgs load` reads, and any other file
-    (dot files and a README aside). Weekly exports sort by date when so named."""
-    from lgs_analytics.ingest.formats import TEXT_SUFFIX, is_export_file
-
-    def loadable(path: Path) -> bool:  # a .txt is read as a CSV when named, so it counts here too
-        return is_export_file(path) or path.suffix.lower() == TEXT_SUFFIX
-
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
-                   and not p.name.upper().startswith("README"))
-    return [p for p in files if loadable(p)], [p for p in files if not loadable(p)]
-
-
-def load_folder(folder: Path, rows: int, progress: bool = True) -> None:
-    """Load every export in ``folder`` (or ``folder`` itself, when it is one export file). A folder
-    holding nothing gets a synthetic export first, said so; a file that is not an export stops the
-    run before anything loads (never generated data beside real files)."""
-    from lgs_analytics.ingest.formats import EXPORT_SUFFIXES, is_synthetic_export
-    from lgs_analytics.ingest.load import load_path
-    from lgs_analytics.ingest.readers import ExportError
-    from lgs_analytics.synthetic import generate_export, write_export
-
-    if folder.is_file():  # `lgs report --load week.csv`: the one export, read (or refused) as lgs load would
-        print(load_path(folder, progress=progress).summary())
-        return
-    if not folder.exists() and folder.name.lower().endswith(EXPORT_SUFFIXES):
-        raise ExportError(f"{folder}: no such file; check the name (a folder of exports is also accepted)")
-    folder.mkdir(parents=True, exist_ok=True)
-    files, others = exports_in(folder)
-    if others:
-        more = f" and {len(others) - 5} more" if len(others) > 5 else ""
-        names = ", ".join(p.name for p in others[:5]) + more
-        raise ExportError(f"{folder} holds files lgs cannot load: {names}; move them out, or save them as "
-                          ".csv, .csv.gz, .xlsx, .zip or a pg_dump .sql (.sql.gz) (nothing was loaded)")
-    generated = [p.name for p in files if is_synthetic_export(p)]
-    if generated and len(generated) < len(files):
-        raise ExportError(f"{folder} holds generated (synthetic) exports ({', '.join(generated)}) beside "
-                          "real ones: move the generated ones out, and run `lgs db reset --yes` if they were "
-                          "loaded, so the report is on real data only (nothing was loaded)")
-    if not files:
-        target = folder / GENERATED_EXPORT_NAME
-        print(f"no export in {folder}: generating a SYNTHETIC one ({rows:,} rows) at {target}; "
-              "put the real export there to report on it")
-        write_export(generate_export(rows=rows), target)
-        files = [target]
-    for path in files:
-        print(load_path(path, progress=progress).summary())
-
-
 def cmd_report(args: argparse.Namespace) -> int:
-    from lgs_analytics.pipeline import current_build, is_stale
-    from lgs_analytics.report.build import build_report
+    from lgs_analytics.jobs import page
+    from lgs_analytics.report.render import render
 
     privacy.output_key(args.pseudonymise)  # a missing key fails before the long work
     if args.out is not None:
@@ -236,19 +167,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.start is not None and args.end is not None and args.start > args.end:
         return fail(f"--start {args.start} is after --end {args.end}; give a window that runs forward")
     if args.load is not None:  # load + build + report: the main job
+        from lgs_analytics.jobs.load import load_folder
+        from lgs_analytics.results import BuildParameters
+
         load_folder(args.load, args.rows, progress=not args.quiet)
-        run_build(argparse.Namespace(quiet=args.quiet))
-    current = current_build()
-    dates = (args.as_of, args.start, args.end)
-    asked_for_defaults = args.method == "standard" and all(v is None for v in dates)
-    what_if = not (current.parameters.same_view(args.method, args.as_of, args.start, args.end)
-                   if current is not None else asked_for_defaults)
+        run_build(BuildParameters(), quiet=args.quiet)
+    current, what_if = page.view(args.method, args.as_of, args.start, args.end)
     out = args.out or config.report_path(what_if)
     check_writable(out)
     if current is None and not what_if:
         return fail("nothing is published yet: run `lgs build` first (or `lgs report --load data/raw`, "
                     "which loads, builds and reports)")
-    if current is not None and is_stale()[0]:
+    if current is not None and page.is_stale():
         print("note: exports were loaded after the current build; run `lgs build` to include them",
               file=sys.stderr)
     parameters = {"method": args.method, "as_of": args.as_of and args.as_of.isoformat(),
@@ -257,7 +187,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     shown = f"build {current.build_id}" if current is not None else "no build"
     print(f"executing {config.notebook_path().name} ({args.method} RFM; "
           f"{'a what-if, the web app keeps ' + shown if what_if else 'the published ' + shown}) ...")
-    out = build_report(out, parameters, progress=not args.quiet)
+    out = render(out, parameters, progress=not args.quiet)
     print(f"report written: {out.resolve()} (executed notebook beside it: {out.with_suffix('.ipynb').name})")
     return 0
 
@@ -274,7 +204,9 @@ def stop_on_sigterm() -> None:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    from lgs_analytics.refresh import RefreshPaths, refresh, run_every
+    from lgs_analytics.jobs.inbox import RefreshPaths
+    from lgs_analytics.jobs.refresh import refresh
+    from lgs_analytics.jobs.schedule import run_every
 
     check_writable(args.out)  # before any file is loaded and moved
     stop_on_sigterm()
@@ -307,7 +239,7 @@ def cmd_db(args: argparse.Namespace) -> int:
         print(external or server.start(home))
     elif args.action == "start":
         with db.connect() as conn:
-            version = db.query(conn, "SHOW server_version")[0][0]
+            version = db.server_version(conn)
         where = "DATABASE_URL" if external else f"embedded, data in {home / 'pgdata'}"
         print(f"Postgres {version} ready ({where}); schema applied")
     elif args.action == "stop":
@@ -354,7 +286,7 @@ def iso_date(text: str):
 
 
 def interval(text: str):
-    from lgs_analytics.refresh import parse_interval
+    from lgs_analytics.jobs.schedule import parse_interval
 
     try:
         return parse_interval(text)
@@ -367,6 +299,24 @@ def add_pseudonymise(parser: argparse.ArgumentParser) -> None:
         "--pseudonymise", action=argparse.BooleanOptionalAction, default=privacy.pseudonymise_by_default(),
         help=f"show customer IDs as keyed pseudonyms in what this writes (key from "
              f"{privacy.ENV_PSEUDONYM_KEY}; default on when {privacy.ENV_PSEUDONYMISE}=1)")
+
+
+def add_quiet(parser: argparse.ArgumentParser, what: str = "no progress bars") -> None:
+    parser.add_argument("--quiet", action="store_true", help=what)
+
+
+def add_method(parser: argparse.ArgumentParser, what: str = "RFM method") -> None:
+    parser.add_argument("--method", choices=["classic", "standard"], default="standard", help=what)
+
+
+def add_window(parser: argparse.ArgumentParser, what_if: bool = False) -> None:
+    """--as-of, --start and --end: the scores' date and the invoices' window (a what-if's, for a page)."""
+    prefix = "what-if: " if what_if else ""
+    parser.add_argument("--as-of", type=iso_date, default=None,
+                        help=f"{prefix}score as of this date (YYYY-MM-DD); default: the day after the last "
+                             "invoice of the window")
+    parser.add_argument("--start", type=iso_date, default=None, help=f"{prefix}first invoice date to include")
+    parser.add_argument("--end", type=iso_date, default=None, help=f"{prefix}last invoice date to include")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -383,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     load = sub.add_parser("load", help="validate and load exports into Postgres (idempotent)")
     load.add_argument("paths", type=Path, nargs="+", metavar="PATH", help=".xlsx or .csv exports")
-    load.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet(load, "no progress bar")
     load.add_argument("--mix-synthetic", action="store_true",
                       help="load generated and real exports into one database (refused by default: a "
                            "build would blend them)")
@@ -391,8 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rfm = sub.add_parser("rfm", help="score every customer by RFM into a CSV "
                                      "(the web-app tables are lgs build's)")
-    rfm.add_argument("--method", choices=["classic", "standard"], default="standard",
-                     help="standard (default): de-duplicated, net of cancellations; classic: the seed's")
+    add_method(rfm, "standard (default): de-duplicated, net of cancellations; classic: the seed's")
     rfm.add_argument("--as-of", type=iso_date, default=None,
                      help="score as of this date (YYYY-MM-DD); default: the day after the last invoice "
                           "(standard) or 2012-01-01 (classic)")
@@ -416,24 +365,18 @@ def build_parser() -> argparse.ArgumentParser:
                      help="only the churn alerts (with --segment: that segment's), most value at risk first")
     cam.add_argument("--out", type=Path, required=True, metavar="PATH",
                      help="the file to write: .csv or .xlsx")
-    cam.add_argument("--pseudonymise", action=argparse.BooleanOptionalAction,
-                     default=privacy.pseudonymise_by_default(),
-                     help=f"show customer IDs as keyed pseudonyms (key from {privacy.ENV_PSEUDONYM_KEY}; "
-                          f"default on when {privacy.ENV_PSEUDONYMISE}=1)")
+    add_pseudonymise(cam)
     cam.set_defaults(func=cmd_campaign)
 
     bld = sub.add_parser("build", help="compute scores, segments, predictions and report aggregates and "
                                        "publish them for the web app (one transaction)")
-    bld.add_argument("--as-of", type=iso_date, default=None,
-                     help="score as of this date (YYYY-MM-DD); default: the day after the last invoice")
-    bld.add_argument("--start", type=iso_date, default=None, help="first invoice date to include")
-    bld.add_argument("--end", type=iso_date, default=None, help="last invoice date to include")
+    add_window(bld)
     bld.add_argument("--classic", action=argparse.BooleanOptionalAction, default=None,
                      help="also publish the classic (seed) scores; default: as the current build does")
     bld.add_argument("--full", action="store_true",
                      help="regroup every transaction line first instead of trusting the groups each load "
                           "added, and say how many groups differed (0: they agreed)")
-    bld.add_argument("--quiet", action="store_true", help="no step-by-step progress")
+    add_quiet(bld, "no step-by-step progress")
     bld.set_defaults(func=cmd_build)
 
     rep = sub.add_parser("report", help="render the published build (or a what-if) as the HTML report")
@@ -445,13 +388,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "none), or the one export file given, and publish a build from it: the main job")
     rep.add_argument("--rows", type=positive_int, default=config.REAL_ROW_COUNT,
                      help="size of the export generated when --load finds none")
-    rep.add_argument("--method", choices=["classic", "standard"], default="standard",
-                     help="RFM method (classic: a what-if unless the build publishes classic scores)")
-    rep.add_argument("--as-of", type=iso_date, default=None,
-                     help="what-if: score as of this date (YYYY-MM-DD), in the report only")
-    rep.add_argument("--start", type=iso_date, default=None, help="what-if: first invoice date to include")
-    rep.add_argument("--end", type=iso_date, default=None, help="what-if: last invoice date to include")
-    rep.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_method(rep, "RFM method (classic: a what-if unless the build publishes classic scores)")
+    add_window(rep, what_if=True)
+    add_quiet(rep)
     add_pseudonymise(rep)
     rep.set_defaults(func=cmd_report)
 
@@ -462,7 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "logs/ are made beside it")
     ref.add_argument("--out", type=Path, default=config.report_path(),
                      help="HTML report path (default reports/retail_report.html)")
-    ref.add_argument("--method", choices=["classic", "standard"], default="standard", help="RFM method")
+    add_method(ref)
     ref.add_argument("--min-age", type=float, default=300, metavar="SECONDS",
                      help="leave files changed less than this long ago for the next run, as still being "
                           "copied (default 300)")
@@ -470,7 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     ref.add_argument("--every", type=interval, default=None, metavar="INTERVAL",
                      help="keep running: refresh every INTERVAL (e.g. 7d, 1w, 12h; 1m to 366d) counted from "
                           "the last run; the Docker scheduler uses this")
-    ref.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(ref)
     add_pseudonymise(ref)
     ref.set_defaults(func=cmd_refresh)
 
@@ -515,8 +454,8 @@ def explain(exc: BaseException) -> tuple[str, int] | None:
 
     ordered = [
         (BuildRefused, None, 1),
-        (loaded("lgs_analytics.report.build", "ReportError"), None, 1),
-        (loaded("lgs_analytics.refresh", "RefreshBusy"), None, REFRESH_BUSY_EXIT),
+        (loaded("lgs_analytics.report.render", "ReportError"), None, 1),
+        (loaded("lgs_analytics.jobs.inbox", "RefreshBusy"), None, REFRESH_BUSY_EXIT),
         (loaded("lgs_analytics.store.server", "ServerError"), None, 2),
         (loaded("lgs_analytics.store.db", "DatabaseError"), None, 2),
         (ValueError, None, 2),  # ExportError and every refusal of bad input or options

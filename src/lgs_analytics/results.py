@@ -1,4 +1,4 @@
-"""What the pipeline computes and the readers show: plain data, no I/O.
+"""What a build computes and the readers show: plain data, no I/O.
 
 A :class:`Build` is what ``lgs build`` computes and publishes (``store.publish``); a
 :class:`Page` is what the notebook, the report and (later) the dashboard show: the published
@@ -181,6 +181,9 @@ class Page:
     # The build's charts, drawn once when it was published: name -> (caption, SVG). Empty for a
     # what-if, whose charts are drawn as the page is shown.
     charts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Every identified customer's invoices (metrics.customer_invoices), when the reader asked for them
+    # (the dashboard's customer pages); None otherwise.
+    orders: pd.DataFrame | None = None
 
     @property
     def is_what_if(self) -> bool:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from lgs_analytics.analytics.clean import CleaningRule, audit, split_lines
-from lgs_analytics.pipeline import clean_frame
+from lgs_analytics.jobs.build import clean_frame
 
 pytestmark = pytest.mark.integration
 NON_PRODUCT_CODES = ("POST", "DOT", "M", "C2", "D", "S", "B", "PADS", "BANK CHARGES", "AMAZONFEE",

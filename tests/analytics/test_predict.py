@@ -29,7 +29,7 @@ from lgs_analytics.analytics.predict import (  # first: it imports lifetimes qui
     predict_customers,
 )
 from lgs_analytics.config import DB_COLUMNS, EXPORT_COLUMNS
-from lgs_analytics.pipeline import clean_frame
+from lgs_analytics.jobs.build import clean_frame
 from lgs_analytics.synthetic import generate_export
 
 # --- CDNOW: Fader, Hardie & Lee (2005) --------------------------------------------------------

@@ -19,7 +19,7 @@ from lgs_analytics.analytics.rfm import (
     rfm_classic,
     rfm_standard,
 )
-from lgs_analytics.pipeline import clean_frame
+from lgs_analytics.jobs.build import clean_frame
 
 SAMPLE_XLSX = Path(__file__).resolve().parents[1] / "data" / "online_retail_II_head.xlsx"  # vendored, real
 RAW_COLUMNS = [

@@ -22,7 +22,7 @@ import pandas as pd
 import psycopg2
 import pytest
 
-from lgs_analytics.report.formats import count, gbp
+from lgs_analytics.numbers import count, gbp
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -164,9 +164,9 @@ def open_page(tab, name: str) -> None:
 
 
 def test_the_dashboard_shows_the_build_and_clicks_through_to_its_customers(server, browser, tmp_path):
-    from lgs_analytics import pipeline
+    from lgs_analytics.jobs import page as page_job
 
-    published = pipeline.published()  # DATABASE_URL is the served database's (the fixture's)
+    published = page_job.published()  # DATABASE_URL is the served database's (the fixture's)
     build_id, net = published.provenance.build_id, published.analysis.headline["net_revenue"]
     [(at_risk,)] = query(server["url"], "SELECT count(*) FROM customer_rfm WHERE method = 'standard' "
                                         "AND segment = 'At Risk'")
@@ -231,9 +231,9 @@ def test_no_customer_data_reaches_the_servers_log(server):
 
 def test_without_predictions_every_page_says_so_and_why(head_server, browser, tmp_path):
     """A build whose models did not fit: no 0, £0 or NaN where a prediction would be, but the reason."""
-    from lgs_analytics import pipeline
+    from lgs_analytics.jobs import page as page_job
 
-    reason = pipeline.published().forecast.unavailable  # DATABASE_URL is the served database's
+    reason = page_job.published().forecast.unavailable  # DATABASE_URL is the served database's
     assert reason, "the models were expected not to fit the 998 rows"
     said = f"no predictions: {reason}"
     tab = signed_in(browser, head_server)

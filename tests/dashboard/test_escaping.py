@@ -13,7 +13,7 @@ import panel as pn
 import pytest
 from bokeh.models import HoverTool
 
-from lgs_analytics.dashboard import tables, text
+from lgs_analytics.dashboard import grids, text
 from lgs_analytics.dashboard.app import Session
 from lgs_analytics.dashboard.data import Board
 from lgs_analytics.results import BuildParameters, Provenance
@@ -116,7 +116,7 @@ def test_every_text_column_of_every_table_is_plain_text(session):
     for table in tabulators.values():
         for column in table.value.columns:
             if table.value[column].map(lambda v: isinstance(v, str)).any():
-                assert table.formatters.get(column) == tables.TEXT, (table.css_classes, column)
+                assert table.formatters.get(column) == grids.TEXT, (table.css_classes, column)
         columns = {c["field"]: c for c in table.get_root().configuration["columns"]}
         assert columns["country" if "country" in columns else "segment"]["formatter"] == "plaintext"
 

@@ -9,7 +9,7 @@ import pandas as pd
 import panel as pn
 import pytest
 
-from lgs_analytics.dashboard import charts, pages, tables, tiles
+from lgs_analytics.dashboard import charts, grids, pages, tiles
 from lgs_analytics.dashboard.app import Session
 from lgs_analytics.dashboard.customers import reconciliation
 from lgs_analytics.dashboard.data import Board, Unscored, labels, no_predictions, unscored
@@ -96,12 +96,12 @@ def test_a_profile_without_predictions_says_so_not_no_churn_alert():
 
 
 def test_tables_mark_a_missing_prediction_instead_of_nan():
-    rows = tables.shown(people(False), tables.CUSTOMER_COLUMNS)
+    rows = grids.shown(people(False), grids.CUSTOMER_COLUMNS)
     assert list(rows["churn_risk"]) == ["–"] * 4  # not "" (no alert): unknown
-    assert list(tables.shown(people(True), tables.CUSTOMER_COLUMNS)["churn_risk"]) == ["yes", "yes", "", ""]
-    formats = tables.options(tables.CUSTOMER_COLUMNS)["formatters"]
+    assert list(grids.shown(people(True), grids.CUSTOMER_COLUMNS)["churn_risk"]) == ["yes", "yes", "", ""]
+    formats = grids.options(grids.CUSTOMER_COLUMNS)["formatters"]
     assert (formats["p_alive"].nan_format, formats["p_alive"].null_format) == ("–", "–")
-    assert formats["clv_12m"] is tables.MODEL_MONEY and '? "–"' in tables.MODEL_MONEY.template
+    assert formats["clv_12m"] is grids.MODEL_MONEY and '? "–"' in grids.MODEL_MONEY.template
 
 
 def test_unscored_customers_and_their_money_come_from_the_invoices():

@@ -18,7 +18,8 @@ import pytest
 from lgs_analytics.config import EXPORT_COLUMNS
 from lgs_analytics.ingest import readers
 from lgs_analytics.ingest.chunks import BLANK_RUN_MAX, LINE_MAX_BYTES
-from lgs_analytics.ingest.readers import ExportError, read_chunks
+from lgs_analytics.ingest.formats import ExportError
+from lgs_analytics.ingest.readers import read_chunks
 from tests.conftest import write_csv
 from tests.ingest.dump_fixture import COPY, HEAD, TAIL, dump_text
 
@@ -275,8 +276,8 @@ def test_blank_lines_an_export_may_have_still_load(tmp_path):
 def test_refresh_rejects_a_workbook_that_crashes_the_reader_and_loads_the_rest(database_url, tmp_path,
                                                                              monkeypatch):
     """The probe's workbook aborted `lgs load` (rc 134): every weekly refresh stopped at it."""
-    from lgs_analytics import refresh
-    from lgs_analytics.refresh import RefreshPaths
+    from lgs_analytics.jobs import refresh
+    from lgs_analytics.jobs.inbox import RefreshPaths
 
     paths = RefreshPaths.beside(tmp_path / "data" / "inbox", tmp_path / "reports" / "report.html")
     paths.inbox.mkdir(parents=True)

@@ -13,7 +13,8 @@ import zipfile
 import pytest
 
 from lgs_analytics.ingest import copytext, dump
-from lgs_analytics.ingest.readers import ExportError, read_chunks
+from lgs_analytics.ingest.formats import ExportError
+from lgs_analytics.ingest.readers import read_chunks
 from tests.ingest.dump_fixture import COPY, FIRST_ROW_LINE, HEAD, ROWS, dump_text
 
 

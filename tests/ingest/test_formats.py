@@ -11,7 +11,8 @@ import pytest
 from lgs_analytics.config import DB_COLUMNS, EXPORT_COLUMNS
 from lgs_analytics.ingest import readers
 from lgs_analytics.ingest.columns import check_header, column_order, export_column
-from lgs_analytics.ingest.readers import EXPORT_SUFFIXES, ExportError, is_export_file, read_chunks
+from lgs_analytics.ingest.formats import EXPORT_SUFFIXES, ExportError, is_export_file
+from lgs_analytics.ingest.readers import read_chunks
 from tests.conftest import write_csv
 
 OLDER = ("InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID",

@@ -7,8 +7,8 @@ import pytest
 
 from lgs_analytics.ingest import load as ingest
 from lgs_analytics.ingest import readers
+from lgs_analytics.ingest.formats import ExportError
 from lgs_analytics.ingest.load import file_sha256, load_path
-from lgs_analytics.ingest.readers import ExportError
 from lgs_analytics.store import db
 from tests.conftest import write_csv
 

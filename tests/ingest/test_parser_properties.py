@@ -23,8 +23,9 @@ from hypothesis import strategies as st
 
 from lgs_analytics.config import EXPORT_COLUMNS
 from lgs_analytics.ingest import readers
+from lgs_analytics.ingest.formats import ExportError
 from lgs_analytics.ingest.identity import canonical
-from lgs_analytics.ingest.readers import ExportError, _cell_text, check_header, read_chunks
+from lgs_analytics.ingest.readers import _cell_text, check_header, read_chunks
 from lgs_analytics.ingest.validate import (
     CUSTOMER_REASON,
     DATE_REASON,

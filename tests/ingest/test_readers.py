@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from lgs_analytics.config import EXPORT_COLUMNS
-from lgs_analytics.ingest.readers import ExportError, _cell_text, check_header, read_chunks
+from lgs_analytics.ingest.formats import ExportError
+from lgs_analytics.ingest.readers import _cell_text, check_header, read_chunks
 from tests.conftest import write_csv
 
 GOOD = ["489434", "85048", "15CM CHRISTMAS GLASS BALL 20 LIGHTS", "12", "2009-12-01 07:45:00",

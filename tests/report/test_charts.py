@@ -26,10 +26,10 @@ from lgs_analytics.analytics import (
     rfm,  # noqa: E402
     segments,  # noqa: E402
 )
+from lgs_analytics.numbers import gbp  # noqa: E402
 from lgs_analytics.report.charts import customers as segment_charts  # noqa: E402
 from lgs_analytics.report.charts import sales as charts  # noqa: E402
 from lgs_analytics.report.charts.style import partial_note  # noqa: E402
-from lgs_analytics.report.formats import gbp  # noqa: E402
 
 HEART, CAKE = "WHITE HANGING HEART T-LIGHT HOLDER", "REGENCY CAKESTAND 3 TIER"
 BOTTLE, UK = "KNITTED UNION FLAG HOT WATER BOTTLE", "United Kingdom"

@@ -13,8 +13,7 @@ import pandas as pd
 import pytest
 
 from lgs_analytics.analytics import metrics, rfm
-from lgs_analytics.report import findings
-from lgs_analytics.report import tables as present
+from lgs_analytics.report import findings, sections
 
 
 def page(**analysis) -> SimpleNamespace:
@@ -57,7 +56,7 @@ def test_active_customers_peak_says_what_it_counts_and_how_many_of_them_bought()
     assert findings.active_customers(page(active_users=USERS)).startswith(expected)
     analysis = SimpleNamespace(sales=pd.DataFrame({"month": [], "net_sales": [], "is_partial": []}),
                                active_users=USERS, headline={"customers": 0}, countries=pd.DataFrame())
-    assert present.key_trends(analysis) == [expected]
+    assert sections.key_trends(analysis) == [expected]
 
 
 @pytest.mark.parametrize("start", ["2010-12-01 08:26", "2011-03-01 09:00"])
@@ -118,6 +117,6 @@ def test_segment_shares_are_rounded_once_from_the_counts():
                             "revenue_share": [0.64, 99.36]})
     shares = findings.segment_shares(summary)
     assert shares["customer_share"].iloc[0] == pytest.approx(100 * 171 / 4334)
-    table = present.segment_action_table(summary).data
+    table = sections.segment_action_table(summary).data
     assert "3.9%" in table and "4.0%" not in table
     assert table.index("Hibernating") < table.index("Promising")  # priority order, 1 first

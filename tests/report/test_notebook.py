@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from lgs_analytics import config
 
+EXPLORE = config.notebook_path().with_name("explore.ipynb")  # the analyst's, beside the report's
+BOTH = pytest.mark.parametrize("notebook", [config.notebook_path(), EXPLORE], ids=["report", "explore"])
 
-def cells():
-    return json.loads(config.notebook_path().read_text(encoding="utf-8"))["cells"]
+
+def cells(notebook=None):
+    return json.loads((notebook or config.notebook_path()).read_text(encoding="utf-8"))["cells"]
 
 
-def test_committed_with_outputs_stripped():
-    for cell in cells():
+@BOTH
+def test_committed_with_outputs_stripped(notebook):
+    for cell in cells(notebook):
         if cell["cell_type"] == "code":
             assert cell["outputs"] == [] and cell["execution_count"] is None
 
@@ -26,18 +32,21 @@ def test_first_code_cell_is_the_papermill_parameters_cell():
     assert "data_file" not in source  # the notebook reads the published build; it never loads
 
 
-def test_the_notebook_only_reads():
+@BOTH
+def test_the_notebook_only_reads(notebook):
     """No cell writes the database: no load, no build, no save (the marts are lgs build's)."""
-    for cell in cells():
+    for cell in cells(notebook):
         source = "".join(cell["source"]) if cell["cell_type"] == "code" else ""
-        for writer in ("load_export", "load_path", "pipeline.build(", "store.publish", "save_", "to_sql"):
+        for writer in ("load_export", "load_path", "jobs.build", "jobs import build", "store.publish",
+                       "save_", "to_sql", "execute(", "INSERT", "UPDATE", "DELETE"):
             assert writer not in source, writer
     sources = "".join("".join(c["source"]) for c in cells() if c["cell_type"] == "code")
-    assert "pipeline.page(method, as_of, start, end)" in sources
+    assert "read_page(method, as_of, start, end)" in sources
 
 
-def test_no_function_definitions_installs_or_hard_coded_hosts():
-    for cell in cells():
+@BOTH
+def test_no_function_definitions_installs_or_hard_coded_hosts(notebook):
+    for cell in cells(notebook):
         if cell["cell_type"] != "code":
             continue
         source = "".join(cell["source"])
@@ -69,13 +78,13 @@ def test_each_kernel_gets_a_private_socket_folder_not_the_notebooks():
 
 
 def test_two_reports_at_once_never_share_a_working_file(tmp_path, monkeypatch):
-    from lgs_analytics.report import build
+    from lgs_analytics.report import render
 
     used = []
-    monkeypatch.setattr(build, "execute_notebook", lambda executed, parameters, progress=True: used.append(
+    monkeypatch.setattr(render, "execute_notebook", lambda executed, parameters, progress=True: used.append(
         executed) or executed.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'))
     for _ in range(2):
-        build.build_report(tmp_path / "report.html", {}, progress=False)
+        render.render(tmp_path / "report.html", {}, progress=False)
     assert len(set(used)) == 2 and all(p.name.endswith(".executing.ipynb") for p in used)
     target = tmp_path / "r.html"
-    assert build.working_name(target, "partial") != build.working_name(target, "partial")
+    assert render.working_name(target, "partial") != render.working_name(target, "partial")

@@ -10,7 +10,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from lgs_analytics.report import tables as present  # noqa: E402
+from lgs_analytics.report import sections  # noqa: E402
 from lgs_analytics.report.charts import predictions as prediction_charts  # noqa: E402
 from lgs_analytics.results import Forecast  # noqa: E402
 
@@ -65,11 +65,11 @@ def outlook() -> Forecast:
 def test_churn_alert_table_ranks_by_value_at_risk_and_lists_the_long_lost_apart():
     from tests.analytics.test_campaign import listed
 
-    page = present.churn_alert_table(listed(), outlook(), limit=1).data
+    page = sections.churn_alert_table(listed(), outlook(), limit=1).data
     assert page.index("Recoverable: 1 customers") < page.index("Long lost: 1 customers")
     assert "£1,800" in page and "£2,250" in page and "At Risk" in page and "40%" in page
     none = listed().assign(churn_risk=False, churn_group=pd.NA)
-    assert "No customer" in present.churn_alert_table(none, outlook()).data
+    assert "No customer" in sections.churn_alert_table(none, outlook()).data
 
 
 def test_a_loyal_customer_flagged_is_explained():
@@ -77,18 +77,18 @@ def test_a_loyal_customer_flagged_is_explained():
 
     rows = listed()
     rows.loc[rows["customer_id"] == 2, "segment"] = "Loyal Customers"
-    assert "1 flagged customers are in a loyal segment" in present.churn_alert_table(rows, outlook()).data
+    assert "1 flagged customers are in a loyal segment" in sections.churn_alert_table(rows, outlook()).data
 
 
 @pytest.mark.integration
 def test_too_little_data_gives_a_reason_and_honest_empty_charts(rules_db):
-    from lgs_analytics import pipeline
-    from lgs_analytics.pipeline import clean_frame
+    from lgs_analytics.analytics import predict
+    from lgs_analytics.jobs.build import clean_frame
     from tests.report.test_tables import transactions
 
-    outlook = pipeline.forecast(clean_frame(transactions(), rules_db))
+    outlook = predict.forecast(clean_frame(transactions(), rules_db))
     assert "too few customers" in outlook.unavailable
-    assert "No predictions for this data" in present.forecast_status(outlook).data
+    assert "No predictions for this data" in sections.forecast_status(outlook).data
     empty = pd.DataFrame()
     figures = (prediction_charts.plot_holdout_check(empty, {}),
                prediction_charts.plot_clv_distribution(empty),
@@ -99,9 +99,9 @@ def test_too_little_data_gives_a_reason_and_honest_empty_charts(rules_db):
 
 @pytest.mark.integration
 def test_strict_forecast_raises_for_the_command(rules_db):
-    from lgs_analytics import pipeline
-    from lgs_analytics.pipeline import clean_frame
+    from lgs_analytics.analytics import predict
+    from lgs_analytics.jobs.build import clean_frame
     from tests.report.test_tables import transactions
 
     with pytest.raises(ValueError, match="too few customers"):
-        pipeline.forecast(clean_frame(transactions(), rules_db), strict=True)
+        predict.forecast(clean_frame(transactions(), rules_db), strict=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lgs_analytics.report.tables import provenance_header
+from lgs_analytics.report.sections import provenance_header
 from lgs_analytics.results import BuildParameters, Provenance
 
 

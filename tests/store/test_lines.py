@@ -9,7 +9,8 @@ import pickle
 import pandas as pd
 import pytest
 
-from lgs_analytics import cli, pipeline
+from lgs_analytics import cli
+from lgs_analytics.jobs import build as build_job
 from lgs_analytics.results import Analysis, BuildParameters
 from lgs_analytics.store import db, tables
 from tests.analytics.test_metrics import ROWS
@@ -72,7 +73,7 @@ def _sample_lines() -> list[str]:
 
 def _computed() -> dict[str, object]:
     """Every frame a build computes, by name, pickled to compare exactly."""
-    result = pipeline.compute(BuildParameters())
+    result = build_job.compute(BuildParameters())
     frames = {f"analysis.{n}": getattr(result.analysis, n) for n in Analysis.field_names()}
     frames |= {"scores": result.scores["standard"].customers, "campaign": result.campaign,
                "orders": result.customer_orders, "predictions": result.forecast.customers}
@@ -94,7 +95,7 @@ def test_groups_added_load_by_load_equal_a_regrouping_from_scratch(database_url,
                                          "(SELECT count(*) FROM transactions)")[0]
     assert n_lines == n_rows == len(lines)  # the sample has no overlap of its own: every line is new once
     built = _computed()
-    assert pipeline.regroup_lines() == (len(incremental), 0)
+    assert build_job.regroup_lines() == (len(incremental), 0)
     with db.connect() as conn:
         assert db.query(conn, GROUPS) == incremental
     rebuilt = _computed()

@@ -12,7 +12,7 @@ import pytest
 from lgs_analytics.analytics.clean import CleanResult
 from lgs_analytics.analytics.rfm import rfm_standard
 from lgs_analytics.config import DB_COLUMNS, SHEET_NAMES
-from lgs_analytics.pipeline import clean_frame
+from lgs_analytics.jobs.build import clean_frame
 from lgs_analytics.synthetic import generate_export
 
 REAL_2010_2011 = {

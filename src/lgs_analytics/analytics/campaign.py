@@ -15,7 +15,9 @@ import re
 
 import pandas as pd
 
+from lgs_analytics.analytics.clean import CleanResult
 from lgs_analytics.analytics.segments import WIN_BACK_SEGMENTS
+from lgs_analytics.results import Forecast, Scores
 
 # A flagged customer silent for longer than this is listed apart as long lost: a win-back
 # campaign, not a retention call, is what can still reach them.
@@ -174,3 +176,11 @@ def file_name(campaign: str, suffix: str = ".csv") -> str:
 __all__ = ["CAMPAIGN_COLUMNS", "EXPECTED_VALUE", "LONG_LOST_DAYS", "PAST_SPEND", "VALUE_AT_RISK",
            "WIN_BACK_SEGMENTS", "action_plan", "campaign_list", "churn_alerts", "churn_group",
            "customer_profile", "file_name", "select", "value_at_risk"]
+
+
+def for_scores(cleaned: CleanResult, scores: Scores, outlook: Forecast) -> pd.DataFrame:
+    """:func:`campaign_list` of ``scores``: segments and actions, where each customer is (the cleaned
+    purchases before the scores' as-of date), and the models' view when ``outlook`` has one."""
+    profile = customer_profile(cleaned.purchases, scores.as_of)
+    predictions = None if outlook.unavailable else outlook.customers
+    return campaign_list(scores.customers, scores.segments, profile, predictions)

@@ -25,7 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lgs_analytics.analytics.clean import CleanResult
 from lgs_analytics.analytics.frames import line_counts
+from lgs_analytics.results import Analysis
 
 CLOSED_WEEKDAYS: tuple[int, ...] = (5,)  # the shop does not trade on Saturdays
 
@@ -258,6 +260,16 @@ def cohort_retention(purchases: pd.DataFrame) -> pd.DataFrame:
     return counts.div(counts[0], axis=0)
 
 
+HOME = "United Kingdom"  # where LGS is: every other country is abroad
+OTHER = "Other"  # the countries beyond the ones named, as one row
+
+
+def abroad(countries: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`sales_by_country` outside the United Kingdom (``Other``, the rest of the
+    world beyond the named countries, included)."""
+    return countries[countries["country"] != HOME]
+
+
 def sales_by_country(purchases: pd.DataFrame, cancellations: pd.DataFrame | None = None,
                      top: int = 10) -> pd.DataFrame:
     """Sales, customers and share by country; the countries beyond ``top`` as ``Other``.
@@ -273,14 +285,14 @@ def sales_by_country(purchases: pd.DataFrame, cancellations: pd.DataFrame | None
     ranked = sales.reset_index().sort_values(["line_total", "country"], ascending=[False, True])
     leaders = ranked["country"].head(top)
     pairs = purchases.groupby(["country", "customer_id"]).size().index.to_frame(index=False)
-    label = pd.Series(pd.Index(ranked["country"]).where(ranked["country"].isin(leaders), "Other"),
+    label = pd.Series(pd.Index(ranked["country"]).where(ranked["country"].isin(leaders), OTHER),
                       index=ranked["country"].to_numpy())
     result = pd.DataFrame({
         "sales": sales.groupby(label).sum(),
         "customers": pairs["customer_id"].groupby(pairs["country"].map(label)).nunique(),
     })
     result["customers"] = result["customers"].fillna(0).astype("int64")
-    order = [*leaders, "Other"] if len(ranked) > top else list(leaders)
+    order = [*leaders, OTHER] if len(ranked) > top else list(leaders)
     result = result.reindex(order).rename_axis("country").reset_index()
     result["share_pct"] = result["sales"] / result["sales"].sum() * 100
     return result
@@ -378,3 +390,34 @@ __all__ = [
     "monthly_orders", "monthly_sales", "new_vs_existing", "partial_months", "sales_by_country",
     "trim_to_quantile", "yyyymm",
 ]
+
+
+TOP = 10  # countries and products the report names; the rest are "Other"
+
+
+def analyse(cleaned: CleanResult, transactions: pd.DataFrame, products: pd.DataFrame, top: int = TOP,
+            start=None) -> Analysis:
+    """Every sales aggregate of the report, from the cleaned lines, all lines and the best products
+    (ranked in SQL); ``start``, the window's first day, tells a month the window cuts from one the shop
+    opened late in."""
+    purchases, cancellations = cleaned.purchases, cleaned.cancellations
+    amounts = invoice_amounts(purchases)["amount"]
+    amounts_p85 = trim_to_quantile(amounts, 0.85)
+    baskets = basket_sizes(purchases)
+    return Analysis(
+        audit=cleaned.audit,
+        headline=headline_numbers(purchases, cancellations, transactions, start),
+        amounts=amounts,
+        amounts_summary=amount_summary(amounts),
+        amounts_p85=amounts_p85,
+        amounts_p85_summary=amount_summary(amounts_p85),
+        orders=monthly_orders(transactions, start),
+        sales=monthly_sales(purchases, cancellations, start),
+        active_users=monthly_active_users(transactions, purchases, start),
+        new_vs_existing=new_vs_existing(purchases, start),
+        retention=cohort_retention(purchases),
+        countries=sales_by_country(purchases, cancellations, top=top),
+        products=products,
+        baskets=basket_summary(baskets),
+        baskets_by_month=basket_summary(baskets, by_month=True),
+    )

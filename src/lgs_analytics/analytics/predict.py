@@ -32,8 +32,10 @@ with warnings.catch_warnings():
     from lifetimes import BetaGeoFitter, GammaGammaFitter
     from lifetimes.utils import ConvergenceError
 
+from lgs_analytics.analytics.clean import CleanResult
 from lgs_analytics.analytics.frames import line_totals, require_columns
-from lgs_analytics.analytics.rfm import resolve_as_of
+from lgs_analytics.analytics.rfm import resolve_as_of, standard_metrics
+from lgs_analytics.results import Forecast
 
 SUMMARY_COLUMNS: tuple[str, ...] = ("frequency", "recency", "T", "monetary_value")
 CAL_HOLD_COLUMNS: tuple[str, ...] = (*(f"{c}_cal" for c in SUMMARY_COLUMNS), "frequency_holdout",
@@ -350,3 +352,54 @@ __all__ = [
     "holdout_check", "quality_problem",
     "customer_past_value", "holdout_predictions", "population_mean_value", "predict_customers",
 ]
+
+
+HOLDOUT_DAYS = 182  # the last six months of the data check the models fitted on the months before
+
+
+def unavailable(as_of: pd.Timestamp, horizon_days: int, reason: str, detail: str = "",
+                buckets: pd.DataFrame | None = None, holdout: dict | None = None) -> Forecast:
+    """A :class:`Forecast` that publishes no prediction, saying why (``reason``, in plain words)."""
+    empty = pd.DataFrame()
+    return Forecast(as_of, horizon_days, empty, empty if buckets is None else buckets, holdout or {},
+                    0.0, unavailable=reason, detail=detail or reason)
+
+
+def forecast(cleaned: CleanResult, as_of=None, horizon_days: int = 90, strict: bool = False) -> Forecast:
+    """The model policy, as one call: fit BG/NBD and Gamma-Gamma on all but the last
+    :data:`HOLDOUT_DAYS` before ``as_of``, check them on those days (:func:`quality_problem`), then
+    refit on everything, predict every customer and flag high-value customers likely to have lapsed.
+
+    The predictions are withheld (``unavailable`` says why, in plain words) when the models cannot
+    be fitted, give unusable numbers, or fail the holdout check; ``strict`` (the `lgs predict`
+    command) raises the reason as a ValueError instead.
+    """
+    purchases, cancellations = cleaned.purchases, cleaned.cancellations
+    as_of_ts = resolve_as_of("standard", as_of, purchases, cancellations)
+    buckets, holdout = None, None
+    try:
+        calibration_end = as_of_ts - pd.Timedelta(days=HOLDOUT_DAYS)
+        cal_hold = calibration_holdout(purchases, calibration_end, as_of_ts)
+        buckets, holdout = holdout_check(fit_models_robustly(calibration_summary(cal_hold)), cal_hold)
+        problem = quality_problem(buckets, holdout)
+        if problem:
+            raise ModelUnavailable(problem, f"holdout check failed: {holdout}")
+        summary = customer_summary(purchases, as_of_ts)
+        models = fit_models_robustly(summary)
+        customers = predict_customers(models, summary, horizon_days=horizon_days)
+        unusable = int(customers.isna().any(axis=1).sum())
+        if unusable:
+            raise ModelUnavailable(
+                f"the models gave no usable prediction for {unusable:,} of {len(customers):,} customers",
+                f"NaN predictions for {unusable} customers, BG/NBD {models.bgf.params_.round(4).to_dict()}")
+    except Exception as exc:  # whatever the models do on odd data, the report and the build go on
+        why = exc if isinstance(exc, ModelUnavailable) else ModelUnavailable(
+            "the models could not be fitted to this data", f"{type(exc).__name__}: {exc}")
+        if strict:
+            raise ValueError(f"no predictions: {why}") from exc
+        return unavailable(as_of_ts, horizon_days, str(why), why.detail, buckets, holdout)
+    # Past value net of returns: a huge order cancelled the same day is not value.
+    past_value = standard_metrics(purchases, cancellations, as_of_ts)["monetary"]
+    customers["churn_risk"] = churn_risk_flag(customers, past_value)
+    customers["past_value"] = past_value.reindex(customers.index).fillna(0.0).round(2)
+    return Forecast(as_of_ts, horizon_days, customers, buckets, holdout, models.fit_seconds)

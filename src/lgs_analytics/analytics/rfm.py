@@ -22,9 +22,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from lgs_analytics.analytics.clean import CleanResult
 from lgs_analytics.analytics.frames import line_totals, require_columns, returned_values
-from lgs_analytics.analytics.segments import assign_segments
+from lgs_analytics.analytics.segments import assign_segments, segment_summary
 from lgs_analytics.config import DB_COLUMNS
+from lgs_analytics.results import Scores
 
 RFM_COLUMNS: tuple[str, ...] = (
     "customer_id", "recency", "frequency", "monetary",
@@ -254,5 +256,19 @@ def rfm(
 __all__ = [
     "CLASSIC_AS_OF", "METHODS", "METHOD_INPUT", "RFM_COLUMNS", "classic_lines", "classic_metrics",
     "default_as_of", "resolve_as_of",
-    "rank_scores", "rfm", "rfm_classic", "rfm_standard", "standard_metrics",
+    "rank_scores", "rfm", "rfm_classic", "rfm_standard", "score", "standard_metrics",
 ]
+
+
+def score(method: str, as_of=None, *, cleaned: CleanResult | None = None,
+          export_rows: pd.DataFrame | None = None) -> Scores:
+    """Score every customer with ``method`` on the input it needs (:data:`METHOD_INPUT`): the cleaned
+    lines (standard) or the rows as exported (classic); with the segment summary."""
+    if method not in METHODS:
+        raise ValueError(f"unknown RFM method '{method}': use one of {', '.join(METHODS)}")
+    frames = (cleaned.purchases, cleaned.cancellations) if cleaned is not None else ()
+    as_of_ts = resolve_as_of(method, as_of, *frames)
+    customers = rfm(method, raw=export_rows, as_of=as_of_ts,
+                    purchases=cleaned.purchases if cleaned is not None else None,
+                    cancellations=cleaned.cancellations if cleaned is not None else None)
+    return Scores(method, as_of_ts, customers, segment_summary(customers))

@@ -10,12 +10,12 @@ from collections.abc import Callable
 import pandas as pd
 import panel as pn
 
-from lgs_analytics.dashboard import charts, tables, text
+from lgs_analytics.dashboard import charts, grids, text
 from lgs_analytics.dashboard.data import Board, Unscored
 from lgs_analytics.dashboard.selection import CustomerFilter, open_bounds, select_customers, span
 from lgs_analytics.dashboard.tiles import TILE_CSS, profile_html
+from lgs_analytics.numbers import count, gbp
 from lgs_analytics.report import campaigns
-from lgs_analytics.report.formats import count, gbp
 
 PAGE_SIZE = 20
 
@@ -75,10 +75,10 @@ class CustomerList:
         self.reset = pn.widgets.Button(name="Clear filters", button_type="light", margin=(26, 10, 0, 10))
         self.rf_cell: tuple[int, int] | None = None
         self.summary = pn.pane.Markdown("", css_classes=["lgs-count"], margin=(0, 10))
-        self.table = pn.widgets.Tabulator(tables.shown(people.iloc[:0], tables.CUSTOMER_COLUMNS),
+        self.table = pn.widgets.Tabulator(grids.shown(people.iloc[:0], grids.CUSTOMER_COLUMNS),
                                           pagination="remote", page_size=PAGE_SIZE,
                                           css_classes=["lgs-customers"],
-                                          **tables.options(tables.CUSTOMER_COLUMNS))
+                                          **grids.options(grids.CUSTOMER_COLUMNS))
         self.download = pn.widgets.FileDownload(callback=self._csv, filename="campaign-list.csv",
                                                 label="Download these customers (CSV)", button_type="primary",
                                                 width=300, embed=False)
@@ -129,7 +129,7 @@ class CustomerList:
         self.summary.object = (f"**{count(len(self.rows))} customers**{cell} match · spend "
                                f"{gbp(self.rows['spend'].sum())}"
                                + (" · IDs pseudonymised" if self.board.pseudonymised else ""))
-        self.table.value = tables.shown(self.rows, tables.CUSTOMER_COLUMNS)
+        self.table.value = grids.shown(self.rows, grids.CUSTOMER_COLUMNS)
         self.table.page = 1
         self.download.filename = f"campaign-list-{len(self.rows)}-customers.csv"
 
@@ -172,9 +172,9 @@ class CustomerPage:
         none = board.orders.iloc[:0]
         self.figure, self.source = charts.orders_chart(none, empty_dates=board.orders["invoice_date"])
         self.chart = pn.pane.Bokeh(self.figure, sizing_mode="stretch_width")
-        self.orders = pn.widgets.Tabulator(tables.shown(none, tables.ORDER_COLUMNS), pagination="local",
+        self.orders = pn.widgets.Tabulator(grids.shown(none, grids.ORDER_COLUMNS), pagination="local",
                                            page_size=15, css_classes=["lgs-orders"],
-                                           **tables.options(tables.ORDER_COLUMNS))
+                                           **grids.options(grids.ORDER_COLUMNS))
         self.body = pn.Column(self.profile, self.chart, self.orders, sizing_mode="stretch_width")
         self.go.on_click(lambda _: self._render(self.lookup.value))
         self.lookup.param.watch(lambda event: self._render(event.new), "value")
@@ -207,7 +207,7 @@ class CustomerPage:
             self.profile.object = profile
             charts.show_orders(self.figure, self.source, orders,
                                empty_dates=self.board.orders["invoice_date"])
-            self.orders.value = tables.shown(orders, tables.ORDER_COLUMNS)
+            self.orders.value = grids.shown(orders, grids.ORDER_COLUMNS)
 
     def view(self) -> pn.viewable.Viewable:
         return pn.Column(pn.pane.Markdown("## Customer"), pn.Row(self.lookup, self.go), self.note, self.body,

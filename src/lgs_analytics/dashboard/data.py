@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lgs_analytics import pipeline, privacy
+from lgs_analytics import privacy
 from lgs_analytics.analytics import campaign
 from lgs_analytics.dashboard import kpi
+from lgs_analytics.jobs.page import published
 from lgs_analytics.results import Provenance
 from lgs_analytics.store import db, tables
 
@@ -107,38 +108,21 @@ def labels(ids: pd.Series, key: bytes | None) -> pd.Series:
     return privacy.pseudonymise_ids(ids, key)
 
 
-def read_orders(build_id: int) -> pd.DataFrame | None:
-    """Every customer's invoices of build ``build_id``; None if another build was published meanwhile."""
-    with db.snapshot() as conn:
-        current = tables.read_current_build(conn)
-        if current is None or current["build_id"] != build_id:
-            return None
-        orders = tables.read_customer_orders(conn)
-    ordered = orders.sort_values(["customer_id", "invoice_date", "invoice_no"], kind="stable")
-    return ordered.reset_index(drop=True)
-
-
 def load_board(key: bytes | None) -> Board:
-    """The current build, read whole (a ValueError in one line when nothing is published)."""
-    for _ in range(3):  # a build published between the two reads: read both again
-        page = pipeline.published()
-        orders = read_orders(page.provenance.build_id)
-        if orders is not None:
-            break
-    else:
-        raise ValueError("builds are being published faster than the dashboard can read one; try again")
+    """The current build, read whole from one snapshot (a ValueError in one line when nothing is
+    published)."""
+    page = published(orders=True)
     listed = page.campaign.copy()
     listed.insert(0, "customer", labels(listed["customer_id"], key))
     a = page.analysis
     return Board(page.provenance, a.headline, kpi.monthly_figures(a.sales, a.orders, a.active_users,
                                                                   a.new_vs_existing),
-                 page.scores.segments, listed, orders, page.scores.as_of, key)
+                 page.scores.segments, listed, page.orders, page.scores.as_of, key)
 
 
 def current_build_id() -> int | None:
     with db.connect(apply_schema=False) as conn:
-        row = db.query(conn, "SELECT max(build_id) FROM current_build")
-    return row[0][0] if row else None
+        return tables.current_build_id(conn)
 
 
 class BoardSource:

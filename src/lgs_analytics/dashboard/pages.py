@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 import panel as pn
 
-from lgs_analytics.dashboard import charts, kpi, tables, text
+from lgs_analytics.dashboard import charts, grids, kpi, text
 from lgs_analytics.dashboard.data import Board
 from lgs_analytics.dashboard.selection import CustomerFilter, rf_grid
 from lgs_analytics.dashboard.tiles import TILE_CSS, headline_tiles, kpi_tile, tiles
+from lgs_analytics.numbers import count, gbp
 from lgs_analytics.report import campaigns
-from lgs_analytics.report.formats import count, gbp
 
 MONTHLY_CHARTS = (  # column, title, y-axis label, money
     ("net_sales", "Net sales per month", "Net sales (£)", True),
@@ -75,8 +75,8 @@ def segments_page(board: Board, open_customers: Callable[[CustomerFilter], None]
     cell_source.selected.on_change("indices", _clear_then(cell_source, lambda rows: open_customers(
         CustomerFilter(rf_cell=(int(grid["r_score"].iloc[rows[0]]), int(grid["f_score"].iloc[rows[0]]))))))
     summary = board.segments.sort_values("priority")
-    table = pn.widgets.Tabulator(tables.shown(summary, tables.SEGMENT_COLUMNS), name="segments",
-                                 **tables.options(tables.SEGMENT_COLUMNS, widths={"action": "40%"}))
+    table = pn.widgets.Tabulator(grids.shown(summary, grids.SEGMENT_COLUMNS), name="segments",
+                                 **grids.options(grids.SEGMENT_COLUMNS, widths={"action": "40%"}))
     table.on_click(lambda event: open_customers(
         CustomerFilter(segments=(str(table.value["segment"].iloc[event.row]),))))
     return pn.Column(
@@ -98,9 +98,9 @@ def alerts_page(board: Board, open_customer: Callable[[str], None]) -> pn.viewab
     if alerts.empty:
         return pn.Column(pn.pane.Markdown("## Churn alerts\nNo churn alerts in this build: the models flag "
                                           "no valuable customer as lapsed.", css_classes=["lgs-alerts-note"]))
-    table = pn.widgets.Tabulator(tables.shown(alerts, tables.ALERT_COLUMNS), pagination="remote",
+    table = pn.widgets.Tabulator(grids.shown(alerts, grids.ALERT_COLUMNS), pagination="remote",
                                  page_size=20,
-                                 css_classes=["lgs-alerts"], **tables.options(tables.ALERT_COLUMNS))
+                                 css_classes=["lgs-alerts"], **grids.options(grids.ALERT_COLUMNS))
     table.on_click(lambda event: open_customer(str(table.value["customer"].iloc[event.row])))
     download = pn.widgets.FileDownload(
         callback=lambda: io.StringIO(campaigns.csv_text(alerts, board.key)),

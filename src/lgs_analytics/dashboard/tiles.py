@@ -11,7 +11,7 @@ import math
 import pandas as pd
 
 from lgs_analytics.dashboard.kpi import Kpi, change_text
-from lgs_analytics.report.formats import count, gbp, pct
+from lgs_analytics.numbers import count, gbp, pct
 
 TILE_CSS = """
 .tiles { display: flex; flex-wrap: wrap; gap: 12px; margin: 4px 0 8px 0; }

@@ -19,16 +19,15 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from psycopg2.extras import execute_values
 from tqdm import tqdm
 
 from lgs_analytics.config import EXPORT_COLUMNS
 from lgs_analytics.ingest.columns import shown
-from lgs_analytics.ingest.formats import is_synthetic_export
+from lgs_analytics.ingest.formats import ExportError, is_synthetic_export
 from lgs_analytics.ingest.identity import LineNumberer, canonical, identify
-from lgs_analytics.ingest.readers import BadLine, ExportError, read_chunks
+from lgs_analytics.ingest.readers import BadLine, read_chunks
 from lgs_analytics.ingest.validate import DAY_FIRST_REASON, TEXT_COLUMNS, slash_dates, type_rows
-from lgs_analytics.store import copybinary, db, tables
+from lgs_analytics.store import copybinary, db, loads
 
 PROGRESS_MIN_BYTES = 5 << 20  # show a progress bar for files above 5 MiB
 
@@ -82,22 +81,17 @@ def load_file(conn, path: Path, *, progress: bool = True, mix_synthetic: bool = 
     sha = file_sha256(path)
     # The same file loaded twice at once: the second waits here until the first commits (or rolls
     # back), then finds it loaded, instead of failing on the unique checksum.
-    db.query(conn, "SELECT pg_advisory_xact_lock(%s)", (_lock_key(sha),))
-    existing = db.query(conn, "SELECT batch_id FROM load_batches WHERE sha256 = %s", (sha,))
-    if existing:
-        return LoadResult(source, existing[0][0], 0, 0, 0, 0, 0, already_loaded=True)
+    loads.lock_file(conn, _lock_key(sha))
+    existing = loads.batch_of(conn, sha)
+    if existing is not None:
+        return LoadResult(source, existing, 0, 0, 0, 0, 0, already_loaded=True)
 
     dropped = first.dropped_columns if first else ()
     synthetic = is_synthetic_export(path)
-    batch_id = db.query(
-        conn, "INSERT INTO load_batches (source_file, sha256, dropped_columns, synthetic) "
-        "VALUES (%s, %s, %s, %s) RETURNING batch_id", (source, sha, list(dropped), synthetic),
-    )[0][0]
-    # One load at a time: concurrent loads wait here (the staging table is shared, and each
-    # needs to see the lines the other adds). Readers of the typed tables are not blocked.
-    db.query(conn, "LOCK TABLE staging_lines IN ACCESS EXCLUSIVE MODE")
+    batch_id = loads.new_batch(conn, source, sha, list(dropped), synthetic)
+    loads.lock_staging(conn)  # one load at a time
     if not mix_synthetic:  # checked under the lock: a concurrent load of the other kind has committed
-        check_one_kind(path, synthetic, tables.files_loaded(conn, not synthetic, but=batch_id))
+        check_one_kind(path, synthetic, loads.files_loaded(conn, not synthetic, but=batch_id))
     rows_read = 0
     dates = _DateStyle()
     numberer = LineNumberer(one_export=first.one_export if first else False)
@@ -122,8 +116,7 @@ def load_file(conn, path: Path, *, progress: bool = True, mix_synthetic: bool = 
     if rows_read == 0:
         raise ExportError(f"{path}: has a header but no data rows; export it again")
     dates.check(path)
-    counts = db.query(conn, "SELECT * FROM finish_batch(%s, %s, %s, %s)",
-                      (batch_id, rows_read, writer.rows_loaded, writer.rows_new))[0]
+    counts = loads.finish_batch(conn, batch_id, rows_read, writer.rows_loaded, writer.rows_new)
     return LoadResult(source, batch_id, *counts, dropped_columns=dropped, notes=dates.notes())
 
 
@@ -227,7 +220,7 @@ def _stage(writer: _Writer, row_columns: list[str], rows: bytes,
     table, from which load_staged_rows() lands the new ones in transactions."""
     copied_rows = db.copy_in_binary(writer.conn, "export_rows", row_columns, rows)
     copied_lines = db.copy_in_binary(writer.conn, "staging_lines", line_columns, lines)
-    loaded, new = db.query(writer.conn, "SELECT * FROM load_staged_rows(%s)", (writer.batch_id,))[0]
+    loaded, new = loads.land_staged(writer.conn, writer.batch_id)
     if not copied_rows == copied_lines == loaded:  # the load then rolls back whole
         raise RuntimeError(f"a chunk did not reconcile: {copied_rows} export rows copied, "
                            f"{copied_lines} lines staged, {loaded} loaded")
@@ -245,12 +238,7 @@ def _quarantine(writer: _Writer, refused: pa.Table, reasons: pa.Array, bad_lines
     records += [(_storable(b.sheet), b.source_row, _json({"line": b.text}), b.reason) for b in bad_lines]
     if not records:
         return
-    with writer.conn.cursor() as cur:
-        execute_values(
-            cur,
-            "INSERT INTO quarantine (batch_id, source_file, sheet, source_row, raw_values, reason) VALUES %s",
-            [(writer.batch_id, writer.source, *record) for record in records], page_size=1000,
-        )
+    loads.quarantine(writer.conn, writer.batch_id, writer.source, records)
 
 
 def _storable(text: str | None) -> str | None:

@@ -49,15 +49,12 @@ from lgs_analytics.ingest.chunks import (
 from lgs_analytics.ingest.columns import check_header, column_order, shown
 from lgs_analytics.ingest.dump import read_dump
 from lgs_analytics.ingest.formats import (
-    EXPORT_SUFFIXES,
     ExportError,
     Source,
     find_source,
-    is_export_file,
 )
 
-__all__ = ["EXPORT_SUFFIXES", "STAGING_COLUMNS", "BadLine", "Chunk", "ExportError", "check_header",
-           "is_export_file", "read_chunks"]
+__all__ = ["STAGING_COLUMNS", "BadLine", "Chunk", "check_header", "read_chunks"]
 
 CSV_BLOCK_BYTES = 8 << 20  # pyarrow reads ~8 MiB at a time: memory stays flat as files grow
 XLSX_CHUNK_ROWS = 100_000

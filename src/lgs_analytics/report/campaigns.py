@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lgs_analytics.analytics import campaign as campaigns
+from lgs_analytics.analytics import campaign
 from lgs_analytics.outputs import CSV_LINE_END, replacing, spreadsheet_safe
 from lgs_analytics.privacy import pseudonymise_customers
 
@@ -75,10 +75,10 @@ def write_plan_files(listed: pd.DataFrame, plan: pd.DataFrame, folder: Path, key
     written = {}
     for row in plan.itertuples():
         if row.campaign.startswith("Churn alerts: "):
-            alerts = campaigns.churn_alerts(listed)
+            alerts = campaign.churn_alerts(listed)
             rows = alerts[alerts["churn_group"] == row.campaign.removeprefix("Churn alerts: ")]
         else:
-            rows = campaigns.select(listed, row.campaign)
+            rows = campaign.select(listed, row.campaign)
         name = f"{WHAT_IF_PREFIX}{row.file}" if what_if else row.file
         written[row.campaign] = write_rows(rows, folder / name, key, what_if)
     return written
@@ -94,7 +94,7 @@ def write_for_report(listed: pd.DataFrame, folder: str | Path | None, href: str 
         return None
     from lgs_analytics.privacy import output_key
 
-    written = write_plan_files(listed, campaigns.action_plan(listed), Path(folder), output_key(pseudonymise),
+    written = write_plan_files(listed, campaign.action_plan(listed), Path(folder), output_key(pseudonymise),
                                what_if)
     prefix = (href or str(folder)).rstrip("/")
     return {name: f"{prefix}/{path.name}" for name, path in written.items()}

@@ -21,11 +21,11 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
-import pandas as pd
 from IPython.display import HTML
 
+from lgs_analytics.analytics import metrics
+from lgs_analytics.numbers import gbp
 from lgs_analytics.report import findings
-from lgs_analytics.report.formats import gbp
 from lgs_analytics.results import Page
 
 if TYPE_CHECKING:
@@ -49,11 +49,6 @@ class _Charts:
 
 
 _charts = _Charts()
-
-
-def _abroad(page: Page) -> pd.DataFrame:
-    countries = page.analysis.countries
-    return countries[~countries["country"].isin(["United Kingdom"])]
 
 
 Draw = Callable[[Page], "Figure"]
@@ -98,7 +93,7 @@ CHARTS: dict[str, tuple[Draw, Callable[[Page], str]]] = {
     "countries": (lambda p: _charts.sales.plot_sales_by_country(p.analysis.countries), findings.countries),
     "countries_abroad": (
         lambda p: _charts.sales.plot_sales_by_country(
-            _abroad(p), "Sales by country outside the United Kingdom (GBP)"
+            metrics.abroad(p.analysis.countries), "Sales by country outside the United Kingdom (GBP)"
         ),
         findings.countries_abroad,
     ),

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lgs_analytics.analytics import segments
-from lgs_analytics.report.formats import count, gbp, pct
+from lgs_analytics.analytics import metrics, segments
+from lgs_analytics.numbers import count, gbp, pct
 from lgs_analytics.results import Page
 
 # What each monthly customer count counts (analytics.metrics.monthly_active_users): said the same way
@@ -180,11 +180,6 @@ def cohort_retention(page: Page) -> str:
     )
 
 
-def _abroad(page: Page) -> pd.DataFrame:
-    countries = page.analysis.countries
-    return countries[~countries["country"].isin(["United Kingdom", "Other"])]
-
-
 def countries(page: Page) -> str:
     c = page.analysis.countries
     if c.empty:
@@ -195,7 +190,8 @@ def countries(page: Page) -> str:
 
 
 def countries_abroad(page: Page) -> str:
-    abroad = _abroad(page).head(3)
+    outside = metrics.abroad(page.analysis.countries)
+    abroad = outside[outside["country"] != metrics.OTHER].head(3)  # the named markets
     if abroad.empty:
         return "No sales outside the United Kingdom in this window."
     names = ", ".join(f"{r.country} ({gbp(r.sales)})" for r in abroad.itertuples())

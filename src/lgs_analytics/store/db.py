@@ -257,3 +257,7 @@ def newest_batch(conn) -> int | None:
     """The id of the newest load batch (None before the first load): what a build or a refresh is
     compared with to know whether anything was loaded since."""
     return query(conn, "SELECT max(batch_id) FROM load_batches")[0][0]
+
+
+def server_version(conn) -> str:
+    return query(conn, "SHOW server_version")[0][0]

@@ -14,7 +14,7 @@ import pandas as pd
 from psycopg2 import sql as pgsql
 
 from lgs_analytics.store import db
-from lgs_analytics.store.frames import frame_to_parquet
+from lgs_analytics.store.parquet import frame_to_parquet
 
 RFM_COLUMNS = ("build_id", "customer_id", "method", "as_of", "recency", "frequency", "monetary",
                "r_score", "f_score", "m_score", "rfm_score", "segment")

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from lgs_analytics.config import DB_COLUMNS
 from lgs_analytics.store import db
-from lgs_analytics.store.frames import frame_from_parquet
+from lgs_analytics.store.parquet import frame_from_parquet
 
 BASE_COLUMNS = DB_COLUMNS
 _ARROW_TYPES = {
@@ -131,14 +131,6 @@ def read_batches(conn, up_to: int | None = None) -> list[dict]:
              "loaded_at": at.isoformat()} for b, f, r, n, new, s, at in rows]
 
 
-def files_loaded(conn, synthetic: bool, but: int | None = None) -> list[str]:
-    """The source files of the batches loaded from generated (``synthetic``) or real exports, oldest
-    first, leaving out batch ``but``: what a load of the other kind would be mixed with."""
-    rows = db.query(conn, "SELECT source_file FROM load_batches WHERE synthetic = %s "
-                          "AND batch_id IS DISTINCT FROM %s ORDER BY batch_id", (synthetic, but))
-    return [r[0] for r in rows]
-
-
 BUILD_COLUMNS = ("build_id", "finished_at", "parameters", "batches", "last_batch_id", "forecast",
                  "package_version", "methods", "as_of", "customers", "synthetic")
 
@@ -243,3 +235,16 @@ def read_charts(conn, build_id: int) -> dict[str, tuple[str, str]]:
     """The charts a build drew: name -> (caption, SVG)."""
     rows = db.query(conn, "SELECT name, caption, svg FROM report_charts WHERE build_id = %s", (build_id,))
     return {name: (caption, markup) for name, caption, markup in rows}
+
+
+def regroup_lines(conn) -> tuple[int, int]:
+    """Group every transaction line again (``rebuild_line_groups``, sql/); (groups, how many differed
+    from the groups the loads had added)."""
+    groups, changed = db.query(conn, "SELECT groups, changed FROM rebuild_line_groups()")[0]
+    return int(groups), int(changed)
+
+
+def current_build_id(conn) -> int | None:
+    """The current build's id (None before the first): the dashboard's cheap check for a new build."""
+    rows = db.query(conn, "SELECT max(build_id) FROM current_build")
+    return rows[0][0] if rows else None

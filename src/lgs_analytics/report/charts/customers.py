@@ -23,6 +23,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import PercentFormatter
 
 from lgs_analytics.analytics.segments import SEGMENT_NAMES, assign_segments
+from lgs_analytics.numbers import gbp
 from lgs_analytics.report.charts.style import (
     COUNT_TICKS,
     FIGSIZE,
@@ -37,7 +38,6 @@ from lgs_analytics.report.charts.style import (
     partial_note,
 )
 from lgs_analytics.report.findings import segment_shares
-from lgs_analytics.report.formats import gbp
 
 SEGMENT_COLORS: dict[str, str] = {
     "Champions": "#2F6690", "Loyal Customers": "#4F8FB8", "Potential Loyalists": "#86B7D6",

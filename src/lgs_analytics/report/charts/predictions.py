@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from lgs_analytics.analytics import segments
+from lgs_analytics.numbers import gbp
 from lgs_analytics.report.charts.customers import SEGMENT_COLORS
 from lgs_analytics.report.charts.style import (
     AMBER,
@@ -21,7 +22,6 @@ from lgs_analytics.report.charts.style import (
     _note,
     _title,
 )
-from lgs_analytics.report.formats import gbp
 
 
 def _unavailable(title: str) -> Figure:

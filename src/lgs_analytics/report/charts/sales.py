@@ -21,6 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from lgs_analytics.numbers import gbp
 from lgs_analytics.report.charts.style import (
     AMBER,
     BLUE,
@@ -43,7 +44,6 @@ from lgs_analytics.report.charts.style import (
     _title,
 )
 from lgs_analytics.report.findings import ACTIVE, BUYING, BUYING_NOUN, growth_title
-from lgs_analytics.report.formats import gbp
 
 
 def plot_invoice_amounts(amounts: pd.Series, summary: dict[str, float], title_suffix: str = "",

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from lgs_analytics.analytics.metrics import partial_months
-from lgs_analytics.report.formats import gbp
+from lgs_analytics.numbers import gbp
 
 FIGSIZE: tuple[float, float] = (10.0, 4.5)
 # A calm palette: steel blue for the main series, amber for the second, muted red/green for

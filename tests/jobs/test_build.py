@@ -5,9 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from lgs_analytics import cli, pipeline
+from lgs_analytics import cli
 from lgs_analytics.analytics.rfm import RFM_COLUMNS
 from lgs_analytics.ingest.load import load_path
+from lgs_analytics.jobs import build as build_job
+from lgs_analytics.jobs import page as page_job
 from lgs_analytics.results import BuildParameters
 from lgs_analytics.store import db
 from lgs_analytics.synthetic import generate_export, write_export
@@ -27,7 +29,7 @@ def loaded(database_url, tmp_path):
 
 @pytest.fixture
 def built(loaded):
-    build_id, result = pipeline.build()
+    build_id, result = build_job.build()
     return build_id, result
 
 
@@ -43,18 +45,18 @@ def marts_checksum() -> dict[str, tuple]:
 
 
 def test_lines_read_back_grouped_with_the_contract_types(loaded):
-    frame = pipeline.read_lines()
+    frame = build_job.read_lines()
     assert int(frame["lines"].sum()) == fetch("SELECT count(*) FROM transactions")[0][0]
     assert len(frame) == fetch("SELECT count(*) FROM line_groups")[0][0] < frame["lines"].sum() / 5
     assert str(frame["customer_id"].dtype) == "Int64" and frame["quantity"].dtype == "int64"
     repeats = frame.loc[frame["step"] == 1, "lines"].sum()
     assert repeats == fetch("SELECT count(*) FROM transactions WHERE occurrence > 1")[0][0]
-    raw = pipeline.read_export_rows()
+    raw = build_job.read_export_rows()
     assert len(raw) == 20_000  # every row as exported, overlap included
 
 
 def test_date_range_is_inclusive(loaded):
-    frame = pipeline.read_lines("2010-03-01", "2010-03-31")
+    frame = build_job.read_lines("2010-03-01", "2010-03-31")
     assert frame["invoice_date"].min() >= pd.Timestamp("2010-03-01")
     assert frame["invoice_date"].max() < pd.Timestamp("2010-04-01")
     assert frame["invoice_date"].dt.month.eq(3).all() and len(frame) > 0
@@ -86,7 +88,7 @@ def test_build_publishes_every_mart_stamped_with_its_build_id(built):
 
 def test_the_published_page_is_exactly_what_the_build_computed(built):
     _, result = built
-    page = pipeline.page()
+    page = page_job.page()
     assert not page.is_what_if and page.provenance.build_id == built[0]
     pd.testing.assert_frame_equal(page.scores.customers, result.scores["standard"].customers)
     assert page.scores.as_of == result.as_of
@@ -112,10 +114,10 @@ def test_what_ifs_through_rfm_predict_and_the_notebook_leave_the_marts_identical
     assert cli.main(["rfm", "--as-of", "2010-12-01", "--out", str(tmp_path / "past.csv")]) == 0
     assert cli.main(["rfm", "--method", "classic", "--out", str(tmp_path / "classic.csv")]) == 0
     assert cli.main(["predict", "--out", str(tmp_path / "predictions.csv")]) == 0
-    page = pipeline.page(as_of="2011-06-01", start="2010-06-01")
+    page = page_job.page(as_of="2011-06-01", start="2010-06-01")
     assert page.is_what_if and "the web app and the dashboard show build" in page.provenance.what_if
     assert page.scores.as_of == pd.Timestamp("2011-06-01")
-    assert pipeline.page(method="classic").is_what_if  # the build published standard only
+    assert page_job.page(method="classic").is_what_if  # the build published standard only
     out = tmp_path / "whatif.html"
     argv = ["report", "--start", "2011-01-01", "--end", "2011-06-30", "--out", str(out), "--quiet"]
     assert cli.main(argv) == 0
@@ -192,7 +194,7 @@ def test_classic_scores_stay_published_once_asked_for(built, capsys):
     assert cli.main(["build", "--quiet"]) == 0  # the default keeps what the web app has
     assert fetch("SELECT methods FROM current_build") == [(["standard", "classic"],)]
     assert fetch("SELECT count(DISTINCT method), count(DISTINCT build_id) FROM customer_rfm") == [(2, 1)]
-    assert not pipeline.page(method="classic").is_what_if
+    assert not page_job.page(method="classic").is_what_if
     assert cli.main(["build", "--no-classic", "--quiet"]) == 0
     assert fetch("SELECT DISTINCT method FROM customer_rfm") == [("standard",)]
 
@@ -228,7 +230,7 @@ def test_any_amount_the_loader_accepts_can_be_published(database_url, tmp_path):
              "United Kingdom"],
             ["489435", "22423", "CAKESTAND", "2", "2010-12-02 09:00", "12.75", "13086", "France"]]
     load_path(write_csv(tmp_path / "huge.csv", rows), progress=False)
-    build_id, result = pipeline.build()
+    build_id, result = build_job.build()
     assert fetch("SELECT max(monetary) > 9.99e17 FROM customer_rfm") == [(True,)]  # float64 in Python
     assert fetch("SELECT max(revenue_share) > 99.99 FROM segments") == [(True,)]
 
@@ -243,21 +245,21 @@ def test_a_slower_build_never_publishes_an_older_snapshot_over_a_newer_one(datab
                           strict=True):
         write_export(part, path)
     load_path(first, progress=False)
-    draw = pipeline.draw_charts
+    draw = build_job.draw_charts
     overtaken = []
 
     def slow_draw(result, say=lambda _: None):  # build A has read batch 1; meanwhile, a load and build B
         if not overtaken:
             overtaken.append(True)
             load_path(second, progress=False)
-            overtaken.append(pipeline.build()[0])
+            overtaken.append(build_job.build()[0])
         return draw(result, say)
 
-    monkeypatch.setattr(pipeline, "draw_charts", slow_draw)
+    monkeypatch.setattr(build_job, "draw_charts", slow_draw)
     with pytest.raises(BuildRefused, match=r"build refused: build \d+, published while this one ran, "
                                            r"is newer \(it read the loads up to batch 2, this one up to "
                                            r"batch 1\)"):
-        pipeline.build()
+        build_job.build()
     newer = overtaken[1]
     assert fetch("SELECT build_id, last_batch_id FROM current_build") == [(newer, 2)]
     older = fetch("SELECT status, last_batch_id FROM builds WHERE build_id <> %s", (newer,))

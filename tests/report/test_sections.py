@@ -7,11 +7,10 @@ import html
 import pandas as pd
 import pytest
 
-from lgs_analytics import pipeline
-from lgs_analytics.analytics import campaign
-from lgs_analytics.pipeline import clean_frame
-from lgs_analytics.report import tables as present
-from lgs_analytics.report.formats import count, gbp, pct
+from lgs_analytics.analytics import campaign, metrics, rfm
+from lgs_analytics.jobs.build import clean_frame
+from lgs_analytics.numbers import count, gbp, pct
+from lgs_analytics.report import sections
 from lgs_analytics.results import Forecast
 
 
@@ -48,13 +47,13 @@ PRODUCTS = pd.DataFrame({"stock_code": ["22423"], "description": ["CAKESTAND"], 
 def analysed(rules_db):
     rows = transactions()
     cleaned = clean_frame(rows, rules_db)
-    return cleaned, pipeline.analyse(cleaned, rows, PRODUCTS), pipeline.score("standard", cleaned=cleaned)
+    return cleaned, metrics.analyse(cleaned, rows, PRODUCTS), rfm.score("standard", cleaned=cleaned)
 
 
 @pytest.mark.integration
 def test_executive_summary_shows_the_headline_numbers_and_escapes_text(analysed):
     _, analysis, scores = analysed
-    page = present.executive_summary(analysis, scores).data
+    page = sections.executive_summary(analysis, scores).data
     # Gross 20 + 20 + 10 + 10 = 60, cancelled 10: net £50; 3 customers; 4 orders; 60 / 4 = £15.00.
     assert "£50" in page and ">3<" in page and ">4<" in page and "£15.00" in page
     assert "03 October 2011" in page and "09 December 2011" in page
@@ -66,9 +65,9 @@ def test_executive_summary_shows_the_headline_numbers_and_escapes_text(analysed)
 @pytest.mark.integration
 def test_tables_escape_and_format(analysed):
     _, analysis, scores = analysed
-    audit = present.audit_table(analysis.audit).data
+    audit = sections.audit_table(analysis.audit).data
     assert "rows loaded" in audit and "cancellations" in audit
-    actions = present.segment_action_table(scores.segments).data
+    actions = sections.segment_action_table(scores.segments).data
     assert actions.count("<tr>") == 11  # header + 10 segments
     assert "Can&#x27;t Lose" in actions
 
@@ -80,10 +79,10 @@ def test_headline_figures_reconcile_on_their_stated_basis(analysed):
     assert h["gross_revenue"] - h["cancelled_revenue"] == h["net_revenue"] == 50
     assert h["average_order_value"] * h["customer_orders"] == h["gross_revenue"]
     assert h["customer_orders"] + h["other_orders"] == h["purchase_orders"]
-    note = present.reconciliation(analysis)
+    note = sections.reconciliation(analysis)
     assert "Gross sales £60 − cancellations £10 = net £50" in note
     assert "£60 ÷ 4 orders = £15.00 average order" in note and "0 other purchase invoices" in note
-    values = [v for v, _ in present.headline_figures(analysis)]
+    values = [v for v, _ in sections.headline_figures(analysis)]
     assert values[:4] == ["£50", "3", "4", "£15.00"]
 
 
@@ -110,7 +109,7 @@ WHY = "the holdout check failed"
 
 def test_action_box_with_predictions_shows_the_expected_value_as_money_at_stake():
     forecast = Forecast(AS_OF, 90, pd.DataFrame(), pd.DataFrame(), {}, 0.1)
-    box = present.action_box(_campaign_list(True), forecast).data
+    box = sections.action_box(_campaign_list(True), forecast).data
     assert html.escape("Keep and grow, in the order of what these customers spent: money at stake is the "
                        "next 12 months' expected value") in box
     assert "<b>£1,300</b>" in box and "(past spend)" not in box  # Champions: 900 + 400 expected
@@ -119,7 +118,7 @@ def test_action_box_with_predictions_shows_the_expected_value_as_money_at_stake(
 
 def test_action_box_without_predictions_labels_money_at_stake_as_past_spend():
     unavailable = Forecast(AS_OF, 90, pd.DataFrame(), pd.DataFrame(), {}, 0.0, unavailable=WHY)
-    box = present.action_box(_campaign_list(False), unavailable).data
+    box = sections.action_box(_campaign_list(False), unavailable).data
     assert "expected value" not in box  # never a past figure under a forward-looking heading
     assert (f"Keep and grow (no predictions: {WHY}): money at stake is what these customers spent "
             "(past spend)") in box
@@ -133,7 +132,7 @@ def test_print_gives_the_action_column_room_and_keeps_the_contents_on_one_page()
 
     from lgs_analytics import report
 
-    print_rules = present.STYLE[present.STYLE.index("@media print"):]
+    print_rules = sections.STYLE[sections.STYLE.index("@media print"):]
     assert "table-layout: fixed" in print_rules and ".lgs-actions th:nth-child(6) {width: 26%}" in print_rules
     template = (Path(report.__file__).parent / "templates" / "lgs" / "index.html.j2").read_text()
     assert ".lgs-provenance, .lgs-toc {break-inside: avoid !important;" in template

@@ -15,9 +15,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lgs_analytics import cli, privacy, refresh
+from lgs_analytics import cli, privacy
 from lgs_analytics.ingest.load import load_path
-from lgs_analytics.refresh import RefreshBusy, RefreshPaths, parse_interval, refresh_lock
+from lgs_analytics.jobs import inbox, refresh, schedule
+from lgs_analytics.jobs.inbox import RefreshBusy, RefreshPaths, refresh_lock
+from lgs_analytics.jobs.schedule import parse_interval
 from lgs_analytics.store import db
 from lgs_analytics.synthetic import cut_exports, generate_export, write_export
 from tests.conftest import write_csv
@@ -156,7 +158,7 @@ def test_three_overlapping_weekly_exports_give_the_database_of_one_load_of_the_w
     assert fetch("SELECT count(*) > 0 FROM customer_rfm WHERE method = 'standard'") == [(True,)]
     assert sorted(p.name for p in (paths.processed / result.run_id).iterdir()) == [
         "week1_synthetic.csv", "week2_synthetic.csv", "week3_synthetic.csv"]
-    assert list(paths.inbox.iterdir()) == [paths.inbox / refresh.LOCK_NAME]
+    assert list(paths.inbox.iterdir()) == [paths.inbox / inbox.LOCK_NAME]
     log = [json.loads(line) for line in paths.log_file.read_text().splitlines()]
     assert log[-1]["run_id"] == result.run_id and log[-1]["status"] == "succeeded"
     assert fetch("SELECT status, files_loaded, recomputed, last_batch_id, build_id FROM refresh_runs") == [
@@ -240,7 +242,7 @@ SECOND = ["489434", "79323P", "PINK CHERRY LIGHTS", "12", "2009-12-01 07:45:00",
 
 
 def test_an_export_of_lines_all_loaded_before_makes_nothing_stale(database_url, paths, tmp_path):
-    from lgs_analytics import pipeline
+    from lgs_analytics.jobs import page as page_job
 
     rebuilds = Rebuilds()
     drop(paths, "w1.csv", [GOOD, SECOND])
@@ -254,13 +256,13 @@ def test_an_export_of_lines_all_loaded_before_makes_nothing_stale(database_url, 
     assert said[-1] == f"no new lines loaded; build 1 and the report {paths.report} are up to date"
     # Loaded by hand, the same; and `lgs report` does not call the build out of date.
     load_path(write_csv(tmp_path / "by_hand.csv", [GOOD]), progress=False)
-    assert pipeline.is_stale()[0] is False
+    assert page_job.is_stale() is False
     assert refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds).recomputed is False
     assert fetch("SELECT recomputed, rows_new FROM refresh_runs ORDER BY started_at") == [
         (True, 2), (False, 0), (False, 0)]
     # New lines, by hand: stale, so the next refresh rebuilds, and says why.
     load_path(write_csv(tmp_path / "new.csv", [GOOD[:3] + ["5"] + GOOD[4:]]), progress=False)
-    assert pipeline.is_stale()[0] is True
+    assert page_job.is_stale() is True
     catch_up = refresh.refresh(paths, progress=False, say=quiet, rebuild=rebuilds)
     assert catch_up.recomputed and rebuilds.calls == 2
     assert catch_up.notes == ["rebuilt: lines were loaded after build 1 read them"]
@@ -308,7 +310,7 @@ def test_the_report_is_matched_to_its_build_by_id_whatever_the_clocks(database_u
 
 def test_the_first_refresh_after_report_load_rebuilds_nothing_and_no_line_claims_predictions(
         database_url, paths, tmp_path, monkeypatch, capsys):
-    from lgs_analytics.report import build as report
+    from lgs_analytics.report import render as report
     from tests.conftest import REAL_HEAD_XLSX
 
     def renders(out, parameters, progress=True):  # the notebook (ten seconds) is not what is tested
@@ -316,7 +318,7 @@ def test_the_first_refresh_after_report_load_rebuilds_nothing_and_no_line_claims
         out.write_text(report_of(fetch("SELECT build_id FROM current_build")[0][0]), encoding="utf-8")
         return out
 
-    monkeypatch.setattr(report, "build_report", renders)
+    monkeypatch.setattr(report, "render", renders)
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / REAL_HEAD_XLSX.name).write_bytes(REAL_HEAD_XLSX.read_bytes())
@@ -336,7 +338,9 @@ def test_the_first_refresh_after_report_load_rebuilds_nothing_and_no_line_claims
     drop(paths, "w2.csv", [GOOD[:3] + ["7"] + GOOD[4:6] + ["19999.0", "France"]])  # a new one-off buyer
     assert cli.main(["refresh", "--inbox", str(paths.inbox), "--out", str(paths.report), "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "published build 2: scores (standard), segments, report aggregates; no predictions: no rep" in out
+    # The build's line is lgs build's own: one sentence for what a build published, wherever it runs.
+    assert re.search(r"published build 2 in [\d.]+ s \(marts [\d.]+ s, charts [\d.]+ s\): [\d,]+ customers "
+                     r"scored \(standard\) as of [\d-]+; no predictions: no repeat buyers", out), out
     assert "; build 2 published (no predictions: no repeat buyers" in out and "predictions for" not in out
     log = json.loads(paths.log_file.read_text().splitlines()[-1])
     assert log["predictions"].startswith("no predictions: no repeat buyers")
@@ -365,7 +369,7 @@ def test_files_still_arriving_and_in_progress_names_wait(database_url, paths):
     result = refresh.refresh(paths, min_age_seconds=60, progress=False, say=quiet, rebuild=Rebuilds())
     assert result.files == [] and result.waiting == ["fresh.csv"]
     assert {p.name for p in paths.inbox.iterdir()} == {"fresh.csv", "upload.csv.part", ".hidden.csv",
-                                                        refresh.LOCK_NAME}
+                                                        inbox.LOCK_NAME}
 
 
 def test_a_second_refresh_while_one_runs_does_nothing(database_url, paths, capsys):
@@ -466,7 +470,7 @@ def test_a_run_stopped_mid_load_records_the_files_it_had_committed(database_url,
 
 
 def test_a_failing_rebuild_keeps_the_old_report_and_is_logged_as_failed(database_url, paths, monkeypatch):
-    from lgs_analytics.report import build as report
+    from lgs_analytics.report import render as report
 
     paths.report.parent.mkdir(parents=True)
     paths.report.write_text("last week's report", encoding="utf-8")
@@ -504,7 +508,7 @@ def test_bad_intervals_say_what_to_write(text):
 
 
 def test_the_longest_interval_is_366_days():
-    assert parse_interval("366d") == refresh.MAX_INTERVAL == dt.timedelta(days=366)
+    assert parse_interval("366d") == schedule.MAX_INTERVAL == dt.timedelta(days=366)
     with pytest.raises(ValueError, match="is over 366 days"):
         parse_interval("8785h")
 
@@ -531,33 +535,33 @@ def test_the_schedule_runs_when_due_and_then_every_interval(database_url, paths)
     slept, said = [], []
     rebuilds = Rebuilds()
     drop(paths, "w1.csv", [GOOD])
-    refresh.run_every(paths, dt.timedelta(days=7), say=said.append, sleep=slept.append, runs=2,
+    schedule.run_every(paths, dt.timedelta(days=7), say=said.append, sleep=slept.append, runs=2,
                       progress=False, rebuild=rebuilds)
     # First run at once (no run before); the second waits a week from the first's start.
     assert len(slept) == 1 and 7 * 86400 - 60 < slept[0] <= 7 * 86400
     assert any(s.startswith("next refresh at ") for s in said)
     assert fetch("SELECT count(*) FROM refresh_runs WHERE status = 'succeeded'") == [(2,)]
     # A restarted scheduler keeps the rhythm: the last run started just now, so it waits.
-    assert 6 * 86400 < refresh.seconds_until_due(dt.timedelta(days=7)) <= 7 * 86400
+    assert 6 * 86400 < schedule.seconds_until_due(dt.timedelta(days=7)) <= 7 * 86400
 
 
 def test_the_schedule_waits_for_a_database_that_is_down(paths, monkeypatch):
     said, slept = [], []
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1")
     calls = []
-    monkeypatch.setattr(refresh, "refresh", lambda *args, **kwargs: calls.append(1))
-    real_seconds_until_due = refresh.seconds_until_due
+    monkeypatch.setattr(schedule, "refresh", lambda *args, **kwargs: calls.append(1))
+    real_seconds_until_due = schedule.seconds_until_due
 
     def down_twice(every):
         if len(slept) < 2:
             return real_seconds_until_due(every)  # fails: nothing listens on port 1
         return 0.0
 
-    monkeypatch.setattr(refresh, "seconds_until_due", down_twice)
-    refresh.run_every(paths, dt.timedelta(days=1), say=said.append, sleep=slept.append, runs=1)
+    monkeypatch.setattr(schedule, "seconds_until_due", down_twice)
+    schedule.run_every(paths, dt.timedelta(days=1), say=said.append, sleep=slept.append, runs=1)
     assert said[0].startswith("cannot read the schedule (cannot connect to Postgres")
     assert said[0].endswith("trying again in 60 s") and len(said) == 2
-    assert slept == [refresh.RETRY_SECONDS, 2 * refresh.RETRY_SECONDS] and calls == [1]
+    assert slept == [schedule.RETRY_SECONDS, 2 * schedule.RETRY_SECONDS] and calls == [1]
 
 
 class Stop(Exception):
@@ -588,10 +592,10 @@ def test_the_schedule_survives_a_failing_run_and_backs_off(paths, monkeypatch):
             raise db.DatabaseError("lost the connection to Postgres (server closed the connection); "
                                    "postgresql://lgs:hunter2@db/lgs")
 
-    monkeypatch.setattr(refresh, "refresh", sometimes)
-    monkeypatch.setattr(refresh, "seconds_until_due", lambda every: 0.0)  # the database: always due
+    monkeypatch.setattr(schedule, "refresh", sometimes)
+    monkeypatch.setattr(schedule, "seconds_until_due", lambda every: 0.0)  # the database: always due
     clock = FakeTime()
-    refresh.run_every(paths, dt.timedelta(minutes=10), say=said.append, sleep=clock.sleep, clock=clock,
+    schedule.run_every(paths, dt.timedelta(minutes=10), say=said.append, sleep=clock.sleep, clock=clock,
                       runs=8)
     # 60 s doubling, capped at the interval (10 min); after the success, the interval, then 60 s again.
     assert clock.slept == [60, 120, 240, 480, 600, 600, 600, 60]
@@ -600,7 +604,7 @@ def test_the_schedule_survives_a_failing_run_and_backs_off(paths, monkeypatch):
     assert failed[0] == ("refresh failed (attempt 1 in a row): lost the connection to Postgres (server "
                          "closed the connection); postgresql://lgs:***@db/lgs; trying again in 60 s")
     assert failed[-1].startswith("refresh failed (attempt 1 in a row)") and "hunter2" not in "".join(said)
-    assert [refresh.retry_pause(n, dt.timedelta(days=7)) for n in (1, 2, 6, 7, 100)] == [
+    assert [schedule.retry_pause(n, dt.timedelta(days=7)) for n in (1, 2, 6, 7, 100)] == [
         60, 120, 1920, 3600, 3600]
 
 
@@ -613,7 +617,7 @@ def test_a_run_that_fails_before_it_is_recorded_backs_off_instead_of_spinning(da
     monkeypatch.setattr(refresh, "_start_run", disk_full)
     said, clock = [], FakeTime(horizon=86400)
     with pytest.raises(Stop):
-        refresh.run_every(paths, dt.timedelta(days=7), say=said.append, sleep=clock.sleep, clock=clock,
+        schedule.run_every(paths, dt.timedelta(days=7), say=said.append, sleep=clock.sleep, clock=clock,
                           runs=1000, progress=False, rebuild=Rebuilds())
     assert clock.slept[:7] == [60, 120, 240, 480, 960, 1920, 3600] and set(clock.slept[7:]) == {3600}
     attempts = len(clock.slept) + 1  # a day: 6 attempts in the first hour, then one an hour
@@ -626,17 +630,18 @@ def test_a_run_that_fails_before_it_is_recorded_backs_off_instead_of_spinning(da
 def test_a_scheduler_clock_hours_off_the_databases_neither_spins_nor_starves(database_url, paths,
                                                                               monkeypatch, hours):
     real_now = refresh.utc_now
-    monkeypatch.setattr(refresh, "utc_now", lambda: real_now() + dt.timedelta(hours=hours))
+    for job in (refresh, schedule):  # the run's clock and the scheduler's: this host's, skewed
+        monkeypatch.setattr(job, "utc_now", lambda: real_now() + dt.timedelta(hours=hours))
     clock = FakeTime(horizon=3 * 3600)
     with pytest.raises(Stop):
-        refresh.run_every(paths, dt.timedelta(hours=1), say=quiet, sleep=clock.sleep, clock=clock,
+        schedule.run_every(paths, dt.timedelta(hours=1), say=quiet, sleep=clock.sleep, clock=clock,
                           runs=50, progress=False, rebuild=Rebuilds())
     # Three simulated hours of `--every 1h`: a run at 0, 1, 2 and 3 h, each wait about an hour.
     assert fetch("SELECT count(*) FILTER (WHERE status = 'succeeded') FROM refresh_runs") == [(4,)]
     assert len(clock.slept) == 3 and all(3500 < s <= 3600 for s in clock.slept)
     # A restarted scheduler (no run of its own to count from) reads the wait from the database alone.
     restarted = FakeTime()
-    refresh.run_every(paths, dt.timedelta(hours=1), say=quiet, sleep=restarted.sleep, clock=restarted,
+    schedule.run_every(paths, dt.timedelta(hours=1), say=quiet, sleep=restarted.sleep, clock=restarted,
                       runs=1, progress=False, rebuild=Rebuilds())
     assert len(restarted.slept) == 1 and 3500 < restarted.slept[0] <= 3600
 
@@ -681,14 +686,14 @@ def test_a_lost_database_stops_the_run_and_leaves_the_file_for_the_next(database
 
 
 def test_classic_scores_in_use_are_refreshed_too(database_url, paths, monkeypatch, tmp_path):
-    from lgs_analytics import pipeline
-    from lgs_analytics.report import build as report
+    from lgs_analytics.jobs import build as build_job
+    from lgs_analytics.report import render as report
     from lgs_analytics.results import BuildParameters
 
     write_export(generate_export(rows=20_000, seed=5), tmp_path / "export_synthetic.csv")
     load_path(tmp_path / "export_synthetic.csv", progress=False)
-    first, _ = pipeline.build(BuildParameters(("standard", "classic")))
-    monkeypatch.setattr(report, "build_report", lambda out, parameters, progress=True: out)
+    first, _ = build_job.build(BuildParameters(("standard", "classic")))
+    monkeypatch.setattr(report, "render", lambda out, parameters, progress=True: out)
     steps, notes = {}, []
     build_id = refresh.recompute(paths, method="standard", pseudonymise=False, progress=False, say=quiet,
                                  steps=steps, notes=notes)
@@ -734,7 +739,7 @@ def test_a_file_still_being_copied_waits_by_default(database_url, paths):
     drop(paths, "copying.csv", [GOOD], age_seconds=5)
     result = refresh.refresh(paths, progress=False, say=quiet, rebuild=Rebuilds())
     assert result.files == [] and result.waiting == ["copying.csv"]
-    assert cli.build_parser().parse_args(["refresh"]).min_age == refresh.SETTLE_SECONDS == 300
+    assert cli.build_parser().parse_args(["refresh"]).min_age == inbox.SETTLE_SECONDS == 300
 
 
 def test_a_poison_file_of_any_kind_is_rejected_and_never_blocks_the_queue(database_url, paths, monkeypatch):

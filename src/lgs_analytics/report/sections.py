@@ -13,9 +13,9 @@ import pandas as pd
 from IPython.display import HTML
 
 from lgs_analytics.analytics import campaign
+from lgs_analytics.numbers import count, gbp, pct
 from lgs_analytics.privacy import output_key, pseudonymise_customers
 from lgs_analytics.report import findings
-from lgs_analytics.report.formats import count, gbp, pct
 from lgs_analytics.results import Analysis, Forecast, Page, Provenance, Scores
 
 STYLE = """<style>

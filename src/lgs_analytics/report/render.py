@@ -114,7 +114,7 @@ def _replace_folder(new: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def build_report(out: Path, parameters: dict, *, progress: bool = True) -> Path:
+def render(out: Path, parameters: dict, *, progress: bool = True) -> Path:
     """Execute and export; the executed notebook is kept beside the HTML for analysts, and the
     campaign files the action box links to go in :func:`campaign_folder`.
 
