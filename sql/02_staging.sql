@@ -5,10 +5,8 @@
 -- assigned (lgs_analytics.ingest.identity). Inside its transaction `lgs load` COPYs each chunk's
 -- loadable rows straight into export_rows and their lines here (binary COPY: the server neither
 -- splits CSV nor parses uuid text), lands the new lines in transactions with load_staged_rows()
--- (03_load.sql), then empties it. It never holds data between loads, so it is simply recreated
--- whenever sql/ changes. (Until 2026-12 it was staging_export_rows and carried the rows' places
--- in the export too, moved into export_rows by one more pass: 0.7 s a million rows.)
-DROP TABLE IF EXISTS staging_export_rows;
+-- (04_load.sql), then empties it. It never holds data between loads, so it is recreated whenever
+-- these scripts run, in the shape defined here.
 DROP TABLE IF EXISTS staging_lines;
 CREATE UNLOGGED TABLE staging_lines (  -- one batch at a time: load_staged_rows() is given its id
     occurrence    integer NOT NULL,
@@ -24,11 +22,10 @@ CREATE UNLOGGED TABLE staging_lines (  -- one batch at a time: load_staged_rows(
 );
 
 -- Staging view: the raw layer joined back into rows as exported; no rules. What a cancellation or
--- a product line is lives in one place, the cleaning rules of 07_lines.sql, so no view here
+-- a product line is lives in one place, the cleaning rules of 03_lines.sql, so no view here
 -- defines them a second time.
-DROP VIEW IF EXISTS stg_transactions;
-DROP VIEW IF EXISTS stg_export_rows;
 -- Every row as exported, in load order (the classic method's input).
+DROP VIEW IF EXISTS stg_export_rows;
 CREATE VIEW stg_export_rows AS
 SELECT
     e.batch_id,

@@ -1,4 +1,4 @@
-"""Cleaning rules (SQL: sql/07_lines.sql) and their audit (analytics.clean), on a hand-made fixture
+"""Cleaning rules (SQL: sql/03_lines.sql) and their audit (analytics.clean), on a hand-made fixture
 with one case per rule; the rules run in Postgres (tests/cleaning.py), the split and audit in Python."""
 
 from __future__ import annotations

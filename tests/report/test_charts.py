@@ -64,7 +64,7 @@ def no_warnings():
         yield
 
 
-# The fixture's best products as sql/07_lines.sql ranks them, net of C536006 (by hand: 22423 9 - 1
+# The fixture's best products as sql/06_reports.sql ranks them, net of C536006 (by hand: 22423 9 - 1
 # units at £12.75 on 5 invoices; 85123A 28 units at £2.55, the guest's 10 left out; 84029G 7 at £3.75).
 PRODUCTS = pd.DataFrame({"stock_code": ["22423", "85123A", "84029G"], "description": [CAKE, HEART, BOTTLE],
                          "quantity": [8, 28, 7], "revenue": [102.0, 71.4, 26.25], "invoices": [5, 5, 4]})

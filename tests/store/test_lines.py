@@ -1,5 +1,6 @@
-"""The lines grouped for the build (sql/07_lines.sql): kept up to date by each load, equal to a
-regrouping from scratch, corrected when the rules change, and the best products computed in SQL."""
+"""The lines grouped for the build (sql/03_lines.sql): kept up to date by each load, equal to a
+regrouping from scratch, corrected when the rules change, and the best products computed in SQL
+(sql/06_reports.sql)."""
 
 from __future__ import annotations
 

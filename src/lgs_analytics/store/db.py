@@ -146,7 +146,7 @@ def run_sql_scripts(conn, directory: Path | None = None) -> None:
         if _recorded_digest(cur) == digest:
             return
         # Serialise concurrent schema runs (two commands starting at once); a command that waited
-        # finds the scripts run and runs nothing (07_lines.sql regroups every line).
+        # finds the scripts run and runs nothing (03_lines.sql regroups every line).
         cur.execute("SELECT pg_advisory_xact_lock(hashtext('lgs_schema'))")
         if _recorded_digest(cur) == digest:
             return

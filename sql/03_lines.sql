@@ -1,4 +1,4 @@
--- 07_lines.sql: the cleaning rules, and the transactions grouped by invoice and rule.
+-- 03_lines.sql: the cleaning rules, and the transactions grouped by invoice and rule.
 --
 -- The cleaning rules are defined here and nowhere else: every line of transactions gets the
 -- number of the first rule that takes it (clean_step), and the lines are kept grouped by
@@ -6,8 +6,8 @@
 -- 16 times fewer rows than lines at full size, so its memory follows invoices and customers
 -- rather than lines; the money and counts it reports are sums over them.
 --
--- line_groups grows with each load (finish_batch adds the lines new in the batch), and is
--- rebuilt from transactions when this script runs (the rules may have changed) and by
+-- line_groups grows with each load (finish_batch, 04_load.sql, adds the lines new in the batch),
+-- and is rebuilt from transactions when this script runs (the rules may have changed) and by
 -- `lgs build --full`. Both go through add_line_groups, so the two paths agree by construction;
 -- a test checks that they do, and a regroup counts any group that differed.
 
@@ -45,7 +45,6 @@ INSERT INTO cleaning_rules (step, name, rule, set_aside) VALUES
 -- any other code that fits neither pattern (gift_0001_20, SP1002, ADJUST2). The digits are ASCII:
 -- a full-width ８５１２３A is not a product code. One regular expression, no other string work: it
 -- runs on every line loaded.
-DROP FUNCTION IF EXISTS invoice_prefix(text);
 CREATE OR REPLACE FUNCTION is_product_code(stock_code text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT stock_code ~ '^[[:space:]]*([0-9]{5}[A-Za-z]*|DCGS[A-Za-z0-9]+)[[:space:]]*$'
@@ -84,7 +83,6 @@ UPDATE transactions t
 SET step = clean_step(t.invoice_no, t.stock_code, t.quantity, t.unit_price, t.customer_id, t.occurrence)
 WHERE t.step IS DISTINCT FROM
       clean_step(t.invoice_no, t.stock_code, t.quantity, t.unit_price, t.customer_id, t.occurrence);
-ALTER TABLE transactions ALTER COLUMN step SET NOT NULL;
 
 -- The lines grouped: one row per invoice, date, customer, country and step. Sums are exact
 -- (numeric), so adding a batch's groups to the earlier ones gives what grouping them all at once does.
@@ -101,9 +99,6 @@ CREATE TABLE IF NOT EXISTS line_groups (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS line_groups_key
     ON line_groups (invoice_no, invoice_date, customer_id, country, step) NULLS NOT DISTINCT;
--- A batch's new lines are found by the batch that first carried them; batches are appended in
--- order, so a block range index finds them in the pages written last, whatever the history.
-CREATE INDEX IF NOT EXISTS transactions_first_batch_brin ON transactions USING brin (first_batch_id);
 
 -- Add the lines first carried by batches first_batch..last_batch to line_groups.
 CREATE OR REPLACE FUNCTION add_line_groups(first_batch bigint, last_batch bigint)
@@ -134,8 +129,7 @@ END $$;
 -- Returns how many groups there are and how many differ from the groups there were (0 when the
 -- loads' additions were right). DELETE, not TRUNCATE: a build reading in a snapshot taken before
 -- this commits still sees the old groups, where TRUNCATE would show it an empty table.
-DROP FUNCTION IF EXISTS rebuild_line_groups();
-CREATE FUNCTION rebuild_line_groups(OUT groups bigint, OUT changed bigint)
+CREATE OR REPLACE FUNCTION rebuild_line_groups(OUT groups bigint, OUT changed bigint)
 LANGUAGE plpgsql AS $$
 BEGIN
     CREATE TEMP TABLE previous_groups ON COMMIT DROP AS SELECT * FROM line_groups;
@@ -150,43 +144,3 @@ END $$;
 
 -- This script runs when sql/ changes, the rules perhaps with it.
 SELECT * FROM rebuild_line_groups();
-
--- The best products of a window by revenue or quantity: purchases net of the identified
--- customers' cancellations (a line cancelled the same day counts for nothing), with the
--- product's most common description and the distinct purchase invoices that carry it.
--- Two passes over the window's lines, none held: the totals, then the best products' lines.
-DROP FUNCTION IF EXISTS top_products(timestamp, timestamp, integer, text);
-CREATE FUNCTION top_products(window_start timestamp, window_end timestamp, n integer, by_what text)
-RETURNS TABLE (stock_code text, description text, quantity bigint, revenue numeric, invoices bigint)
-LANGUAGE sql STABLE AS $$
-    WITH lines AS NOT MATERIALIZED (
-        SELECT t.stock_code, t.description, t.invoice_no, t.quantity,
-               t.quantity * t.unit_price AS line_total, t.step
-        FROM transactions t
-        WHERE (t.step = 0 OR (t.customer_id IS NOT NULL
-                              AND t.step IN (SELECT r.step FROM cleaning_rules r WHERE r.set_aside)))
-          AND (window_start IS NULL OR t.invoice_date >= window_start)
-          AND (window_end IS NULL OR t.invoice_date < window_end)
-    ), totals AS (
-        SELECT l.stock_code, sum(l.quantity)::bigint AS quantity, sum(l.line_total) AS revenue,
-               CASE WHEN by_what = 'quantity' THEN sum(l.quantity) ELSE sum(l.line_total) END AS rank_by
-        FROM lines l GROUP BY l.stock_code
-    ), best AS (
-        SELECT * FROM totals ORDER BY totals.rank_by DESC, totals.stock_code COLLATE "C" LIMIT n
-    ), picked AS (
-        SELECT l.stock_code, l.description, l.invoice_no
-        FROM lines l JOIN best b ON b.stock_code = l.stock_code WHERE l.step = 0
-    ), descriptions AS (
-        SELECT DISTINCT ON (d.stock_code) d.stock_code, d.description
-        FROM (SELECT p.stock_code, p.description, count(*) AS lines FROM picked p
-              WHERE p.description IS NOT NULL GROUP BY p.stock_code, p.description) d
-        ORDER BY d.stock_code, d.lines DESC, d.description COLLATE "C"
-    ), invoices AS (
-        SELECT p.stock_code, count(DISTINCT p.invoice_no) AS invoices FROM picked p GROUP BY p.stock_code
-    )
-    SELECT b.stock_code, d.description, b.quantity, b.revenue, coalesce(i.invoices, 0)
-    FROM best b
-    LEFT JOIN descriptions d ON d.stock_code = b.stock_code
-    LEFT JOIN invoices i ON i.stock_code = b.stock_code
-    ORDER BY b.rank_by DESC, b.stock_code COLLATE "C"
-$$;

@@ -1,20 +1,8 @@
--- 04_marts.sql: the tables the LGS web app and the dashboard read (a stable, documented contract:
+-- 05_marts.sql: the tables the LGS web app and the dashboard read (a stable, documented contract:
 -- README "The web-app tables"). Only `lgs build` writes them: it computes every mart from the raw
 -- layer and publishes them all in ONE transaction, stamped with its build id, so readers see the
 -- previous build or the new one, never a mix. The marts hold the current build only; `builds`
 -- keeps the record of every build.
-
--- Marts written before builds existed carry no build id: they are derived data, so they are
--- dropped and the next `lgs build` publishes them again.
-DO $$
-BEGIN
-    IF to_regclass('customer_rfm') IS NOT NULL AND NOT EXISTS (
-        SELECT 1 FROM information_schema.columns
-        WHERE table_schema = current_schema() AND table_name = 'customer_rfm' AND column_name = 'build_id'
-    ) THEN
-        DROP TABLE IF EXISTS customer_rfm, segments CASCADE;
-    END IF;
-END $$;
 
 -- One row per build, published or refused: what it computed, from what, and how it ended.
 CREATE TABLE IF NOT EXISTS builds (
@@ -151,3 +139,21 @@ CREATE TABLE IF NOT EXISTS report_charts (
     svg       text   NOT NULL,
     PRIMARY KEY (build_id, name)
 );
+
+-- Churn and lifetime-value predictions for the web app, published with the other marts; a build
+-- whose models could not be fitted publishes none and says why in builds.forecast.
+CREATE TABLE IF NOT EXISTS customer_predictions (
+    build_id                 bigint        NOT NULL,
+    customer_id              integer       PRIMARY KEY,
+    as_of                    date          NOT NULL,  -- predictions from the purchases before this date
+    p_alive                  numeric(6,4)  NOT NULL CHECK (p_alive BETWEEN 0 AND 1),
+    expected_purchases       numeric(10,4) NOT NULL,  -- in the next horizon_days
+    horizon_days             integer       NOT NULL,
+    expected_avg_order_value numeric       NOT NULL,  -- GBP per order (Gamma-Gamma)
+    expected_spend           numeric       NOT NULL,  -- GBP in the next horizon_days
+    clv_12m                  numeric       NOT NULL,  -- GBP, discounted, next 12 months
+    past_value               numeric       NOT NULL,  -- GBP spent before as_of, net of returns
+    churn_risk               boolean       NOT NULL   -- high past value, low p_alive
+);
+CREATE INDEX IF NOT EXISTS customer_predictions_churn_idx ON customer_predictions (churn_risk)
+    WHERE churn_risk;

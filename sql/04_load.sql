@@ -1,19 +1,15 @@
--- 03_load.sql: moving staged rows into the typed tables. `lgs load` reads and validates
+-- 04_load.sql: moving staged rows into the typed tables. `lgs load` reads and validates
 -- a file in chunks (lgs_analytics.ingest.validate: rows that cannot be typed go straight to
 -- quarantine with their reasons), COPYs each chunk's loadable rows into export_rows and their
 -- lines (values as text) into staging_lines, and calls load_staged_rows(); at the end
 -- finish_batch() checks and records the accounting and groups the new lines for the build. All
 -- in one transaction: a file lands whole or not at all.
 
-DROP FUNCTION IF EXISTS load_staged_batch(bigint, text, integer);
-DROP FUNCTION IF EXISTS load_staged_lines(bigint);
-
 -- The staged rows as typed lines, those dated within [loaded_from, loaded_to] or those outside
 -- (all of them when the bounds are NULL: nothing is loaded yet). Inlined into its caller. The bounds
 -- are text spelled as the staged dates are, YYYY-MM-DD HH:MM:SS, whose order in C collation is
--- time order: casting every row's date for the test, in each branch of the caller's union, cost
--- 0.35 s a million rows each.
-DROP FUNCTION IF EXISTS staged_lines(timestamp, timestamp, boolean);
+-- time order: casting every row's date for the test instead costs 0.35 s a million rows in each
+-- branch of the caller's union.
 CREATE OR REPLACE FUNCTION staged_lines(loaded_from text, loaded_to text, within boolean)
 RETURNS TABLE (line_id uuid, invoice_no text, stock_code text, description text, quantity integer,
                invoice_date timestamp, unit_price numeric, customer_id integer, country text,
@@ -84,17 +80,6 @@ BEGIN
     RETURN QUERY SELECT n_loaded, n_new;
 END $$;
 
--- Bounds for the batches loaded before load_batches had them (the lines each first carried).
-DO $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM load_batches WHERE lines_from IS NULL AND rows_new > 0) THEN
-        UPDATE load_batches b SET lines_from = r.first_date, lines_to = r.last_date
-        FROM (SELECT t.first_batch_id, min(t.invoice_date) AS first_date, max(t.invoice_date) AS last_date
-              FROM transactions t GROUP BY t.first_batch_id) AS r
-        WHERE b.batch_id = r.first_batch_id AND b.lines_from IS NULL;
-    END IF;
-END $$;
-
 -- Check that every row read is accounted for, and record the batch's counts.
 CREATE OR REPLACE FUNCTION finish_batch(p_batch_id bigint, p_rows_read integer,
                                         p_rows_loaded integer, p_rows_new integer)
@@ -109,7 +94,7 @@ BEGIN
         RAISE EXCEPTION 'batch % does not reconcile: % rows read, % loaded + % quarantined',
             p_batch_id, p_rows_read, p_rows_loaded, n_quarantined;
     END IF;
-    -- The batch's new lines join the grouped lines the build reads (07_lines.sql), in this
+    -- The batch's new lines join the grouped lines the build reads (03_lines.sql), in this
     -- transaction: the groups always cover exactly the loads committed.
     PERFORM add_line_groups(p_batch_id, p_batch_id);
     UPDATE load_batches b

@@ -1,4 +1,4 @@
--- 06_refresh.sql: the run log of `lgs refresh`, the automated weekly refresh.
+-- 07_runs.sql: the run log of `lgs refresh`, the automated weekly refresh.
 -- The web app can read when its tables were last refreshed and from which loads;
 -- `lgs refresh` reads it to recompute after a run that was cut short. Never holds
 -- customer data: file names, counts and one-line reasons only.
@@ -13,7 +13,6 @@ CREATE TABLE IF NOT EXISTS refresh_runs (
     rows_new        bigint      NOT NULL DEFAULT 0,    -- lines new to transactions
     recomputed      boolean     NOT NULL DEFAULT false, -- a build was published and the report rebuilt
     last_batch_id   bigint,                            -- the newest load the scores were computed from
-    detail          text        NOT NULL DEFAULT ''    -- why it failed, in one line
+    detail          text        NOT NULL DEFAULT '',   -- why it failed, in one line
+    build_id        bigint                             -- the build the run published (builds.build_id), if any
 );
--- The build the run published (builds.build_id), if it published one.
-ALTER TABLE refresh_runs ADD COLUMN IF NOT EXISTS build_id bigint;
