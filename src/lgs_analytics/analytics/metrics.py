@@ -347,7 +347,7 @@ def headline_numbers(purchases: pd.DataFrame, cancellations: pd.DataFrame,
     """
     orders = monthly_orders(transactions, start)
     dates = transactions["invoice_date"]
-    start, end = dates.min(), dates.max()
+    first, end = dates.min(), dates.max()
     gross = float(purchases["line_total"].sum())
     cancelled = -float(_identified(cancellations)["line_total"].sum())
     placed, n_cancelled = int(orders["placed"].sum()), int(orders["cancelled"].sum())
@@ -355,9 +355,9 @@ def headline_numbers(purchases: pd.DataFrame, cancellations: pd.DataFrame,
     n_invoices = purchases["invoice_no"].nunique()
     orders_per_customer = purchases.groupby("customer_id")["invoice_no"].nunique()
     last_month = end.to_period("M")
-    covered_from = start if start.to_period("M") == last_month else last_month.start_time
+    covered_from = first if first.to_period("M") == last_month else last_month.start_time
     return {
-        "period_start": start, "period_end": end, "months_covered": len(orders),
+        "period_start": first, "period_end": end, "months_covered": len(orders),
         "gross_revenue": gross, "cancelled_revenue": cancelled, "net_revenue": gross - cancelled,
         "customers": int(purchases["customer_id"].nunique()),
         "purchase_orders": placed, "cancelled_orders": n_cancelled, "invoices": n_all,
