@@ -17,6 +17,7 @@ most frequent, highest spending); ``rfm_score`` is the three scores as text (``"
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 import numpy as np
@@ -40,7 +41,7 @@ METHODS: tuple[str, ...] = ("standard", "classic")  # the default first
 METHOD_INPUT: dict[str, str] = {"standard": "transactions", "classic": "export_rows"}
 
 
-def resolve_as_of(method: str, as_of=None, *frames: pd.DataFrame) -> pd.Timestamp:
+def resolve_as_of(method: str, as_of: dt.date | str | None = None, *frames: pd.DataFrame) -> pd.Timestamp:
     """The as-of date a method scores at: the one given, else its default (the only place it is set).
 
     classic: the seed's fixed 2012-01-01 (a given date keeps its time of day, as the seed does);
