@@ -160,7 +160,6 @@ class Provenance:
     what_if: str = ""  # why this page is not the published build; empty when it is
     forecast_note: str = ""  # why the build published no predictions; empty when it did
     package_version: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def synthetic(self) -> bool:
