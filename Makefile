@@ -28,7 +28,7 @@ help:
 	@echo "make bench-build  lgs build + lgs report against the old all-in-one lgs report (bench/build_vs_report.json)"
 	@echo "make fidelity  the real 2010-2011 file against a generated export, figure by figure (bench/fidelity.json)"
 	@echo "make fuzz     the readers' fuzzing targets with a long budget (make test runs them briefly)"
-	@echo "make lint     ruff on the code; import-linter on the layering contract (pyproject.toml)"
+	@echo "make lint     ruff on the code; import-linter on the layering contract; mypy (pyproject.toml)"
 	@echo "make architecture  regenerate architecture.png from docs/architecture.py"
 	@echo "make docker-lint   hadolint the Dockerfile; validate docker-compose.yml against the Compose spec"
 
@@ -85,6 +85,7 @@ bench-build: install
 lint: install
 	$(BIN)/ruff check src tests bench docs
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 architecture: install
 	$(BIN)/python docs/architecture.py

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 import pandas as pd
+
+# A date as the pages and the CLI give it: a date, a Timestamp (a datetime, so a date) or ISO text.
+DateLike = dt.date | str
 
 
 @dataclass(frozen=True)
@@ -32,11 +36,11 @@ class Analysis:
     """
 
     audit: pd.DataFrame
-    headline: dict
+    headline: dict[str, Any]  # analytics.metrics.headline_numbers: counts, money, dates
     amounts: pd.Series
-    amounts_summary: dict
+    amounts_summary: dict[str, float]
     amounts_p85: pd.Series
-    amounts_p85_summary: dict
+    amounts_p85_summary: dict[str, float]
     orders: pd.DataFrame
     sales: pd.DataFrame
     active_users: pd.DataFrame
@@ -50,7 +54,8 @@ class Analysis:
     @property
     def data_end(self) -> pd.Timestamp:
         """The last invoice's date and time: how far the last (maybe partial) month goes."""
-        return self.headline["period_end"]
+        end: pd.Timestamp = self.headline["period_end"]
+        return end
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
@@ -70,7 +75,7 @@ class Forecast:
     horizon_days: int
     customers: pd.DataFrame  # indexed by customer_id: p_alive ... clv, churn_risk, past_value
     holdout_buckets: pd.DataFrame
-    holdout_metrics: dict
+    holdout_metrics: dict[str, float]
     fit_seconds: float
     unavailable: str = ""
     detail: str = ""
@@ -104,22 +109,23 @@ class BuildParameters:
             return self.as_of
         return None if self.end is None else self.end + dt.timedelta(days=1)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         iso = {k: (v.isoformat() if isinstance(v, dt.date) else v)
                for k, v in (("as_of", self.as_of), ("start", self.start), ("end", self.end))}
         return {"methods": list(self.methods), **iso, "horizon_days": self.horizon_days}
 
     @classmethod
-    def from_json(cls, data: dict) -> BuildParameters:
+    def from_json(cls, data: dict[str, Any]) -> BuildParameters:
         def date(key: str) -> dt.date | None:
             return dt.date.fromisoformat(data[key]) if data.get(key) else None
 
         return cls(tuple(data.get("methods", ("standard",))), date("as_of"), date("start"), date("end"),
                    int(data.get("horizon_days", 90)))
 
-    def same_view(self, method: str, as_of, start, end) -> bool:
+    def same_view(self, method: str, as_of: DateLike | None, start: DateLike | None,
+                  end: DateLike | None) -> bool:
         """Whether a page asking for ``method`` with these dates shows exactly this build."""
-        def day(value) -> dt.date | None:
+        def day(value: DateLike | None) -> dt.date | None:
             return None if value is None else pd.Timestamp(value).date()
 
         return (method in self.methods and day(as_of) == self.as_of and day(start) == self.start
@@ -150,11 +156,10 @@ class Provenance:
     build_id: int | None  # None: nothing published yet
     built_at: pd.Timestamp | None
     parameters: BuildParameters
-    batches: tuple[dict, ...] = ()  # file, rows_read, rows_loaded, synthetic, loaded_at
+    batches: tuple[dict[str, Any], ...] = ()  # file, rows_read, rows_loaded, synthetic, loaded_at
     what_if: str = ""  # why this page is not the published build; empty when it is
     forecast_note: str = ""  # why the build published no predictions; empty when it did
     package_version: str = ""
-    extra: dict = field(default_factory=dict)
 
     @property
     def synthetic(self) -> bool:

@@ -159,7 +159,7 @@ def action_plan(campaign: pd.DataFrame) -> pd.DataFrame:
 
 
 def _plan_row(name: str, kind: str, members: pd.DataFrame, action: str, stake: float, basis: str,
-              priority: int | None) -> dict:
+              priority: int | None) -> dict[str, str | int | float | None]:
     return {"campaign": name, "kind": kind, "customers": len(members),
             "past_spend": round(float(members["spend"].sum()), 2),
             "expected_value": round(float(members["clv_12m"].sum(min_count=1)), 2),

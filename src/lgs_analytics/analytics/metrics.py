@@ -20,9 +20,11 @@ Conventions:
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from lgs_analytics.analytics.clean import CleanResult
@@ -32,18 +34,22 @@ from lgs_analytics.results import Analysis
 CLOSED_WEEKDAYS: tuple[int, ...] = (5,)  # the shop does not trade on Saturdays
 
 
-def _ordinals(dates: pd.Series | pd.Index) -> np.ndarray:
+def _ordinals(dates: pd.Series | pd.Index) -> npt.NDArray[np.int64]:
     """Months since 1970-01 (the ordinal of a ``period[M]``) of datetime values."""
     return np.asarray(dates, dtype="datetime64[ns]").astype("datetime64[M]").astype("int64")
 
 
-def _periods(ordinals: Any) -> pd.PeriodIndex:
-    return pd.PeriodIndex.from_ordinals(np.asarray(ordinals, dtype="int64"), freq="M")
+def _periods(ordinals: npt.ArrayLike) -> pd.PeriodIndex:
+    # from_ordinals is public (pandas 2.2+) but missing from pandas-stubs.
+    periods: pd.PeriodIndex = pd.PeriodIndex.from_ordinals(  # type: ignore[attr-defined]
+        np.asarray(ordinals, dtype="int64"), freq="M")
+    return periods
 
 
 def yyyymm(months: pd.Series) -> pd.Series:
     """``period[M]`` values as YYYYMM integers (2011-12 -> 201112)."""
-    return (months.dt.year * 100 + months.dt.month).astype("int64")
+    numbers: pd.Series = (months.dt.year * 100 + months.dt.month).astype("int64")  # .dt is untyped
+    return numbers
 
 
 def _trading_day(day: pd.Timestamp, step: int) -> pd.Timestamp:
@@ -52,7 +58,7 @@ def _trading_day(day: pd.Timestamp, step: int) -> pd.Timestamp:
     return day
 
 
-def partial_months(dates: pd.Series, start=None) -> set[pd.Period]:
+def partial_months(dates: pd.Series, start: dt.date | str | None = None) -> set[pd.Period]:
     """Months only partly covered by the data, as a set of ``Period('YYYY-MM', 'M')``.
 
     The last month is partial when the last date falls before that month's last trading
@@ -76,7 +82,8 @@ def partial_months(dates: pd.Series, start=None) -> set[pd.Period]:
     return partial
 
 
-def _monthly(columns: dict[str, pd.Series], dates: list[pd.Series], start=None) -> pd.DataFrame:
+def _monthly(columns: dict[str, pd.Series], dates: list[pd.Series],
+             start: dt.date | str | None = None) -> pd.DataFrame:
     """One row per month from the first to the last of ``dates``: ``month``, the given
     per-month series (indexed by month ordinal, gaps filled with 0) and ``is_partial``."""
     span = pd.concat([pd.Series([d.min(), d.max()]) for d in dates]).dropna()
@@ -134,7 +141,7 @@ def trim_to_quantile(amounts: pd.Series, q: float = 0.85) -> pd.Series:
     return amounts[amounts <= amounts.quantile(q)]
 
 
-def monthly_orders(transactions: pd.DataFrame, start=None) -> pd.DataFrame:
+def monthly_orders(transactions: pd.DataFrame, start: dt.date | str | None = None) -> pd.DataFrame:
     """Placed and cancelled orders per month, from all invoices (guests included).
 
     Columns: ``month``; ``placed`` = distinct purchase invoices (not ``C`` nor ``A``);
@@ -159,7 +166,8 @@ def _identified(cancellations: pd.DataFrame) -> pd.DataFrame:
     return cancellations[cancellations["customer_id"].notna()]
 
 
-def monthly_sales(purchases: pd.DataFrame, cancellations: pd.DataFrame, start=None) -> pd.DataFrame:
+def monthly_sales(purchases: pd.DataFrame, cancellations: pd.DataFrame,
+                  start: dt.date | str | None = None) -> pd.DataFrame:
     """Sales per month (GBP): ``month, gross_sales, cancelled_sales, net_sales, growth_pct,
     is_partial`` and ``yoy_pct``.
 
@@ -195,7 +203,8 @@ def _year_over_year(frame: pd.DataFrame) -> pd.Series:
     return pd.Series((ratio - 1) * 100, index=frame.index)
 
 
-def monthly_active_users(transactions: pd.DataFrame, purchases: pd.DataFrame, start=None) -> pd.DataFrame:
+def monthly_active_users(transactions: pd.DataFrame, purchases: pd.DataFrame,
+                         start: dt.date | str | None = None) -> pd.DataFrame:
     """Active customers per month: ``month, active_customers, buying_customers, is_partial``.
 
     ``active_customers`` is the seed's definition: distinct identified customers with any
@@ -212,7 +221,7 @@ def monthly_active_users(transactions: pd.DataFrame, purchases: pd.DataFrame, st
                     [transactions["invoice_date"]], start)
 
 
-def new_vs_existing(purchases: pd.DataFrame, start=None) -> pd.DataFrame:
+def new_vs_existing(purchases: pd.DataFrame, start: dt.date | str | None = None) -> pd.DataFrame:
     """Active customers per month split by whether the month is their first purchase month.
 
     Columns: ``month, new_customers, existing_customers, is_partial``.  The first month of
@@ -340,7 +349,7 @@ def basket_summary(baskets: pd.DataFrame, by_month: bool = False) -> pd.DataFram
 
 
 def headline_numbers(purchases: pd.DataFrame, cancellations: pd.DataFrame,
-                     transactions: pd.DataFrame, start=None) -> dict[str, Any]:
+                     transactions: pd.DataFrame, start: dt.date | str | None = None) -> dict[str, Any]:
     """Key numbers for the executive summary.
 
     Period and orders come from ``transactions`` (all invoices, guests included); money
@@ -359,7 +368,7 @@ def headline_numbers(purchases: pd.DataFrame, cancellations: pd.DataFrame,
     """
     orders = monthly_orders(transactions, start)
     dates = transactions["invoice_date"]
-    start, end = dates.min(), dates.max()
+    first, end = dates.min(), dates.max()
     gross = float(purchases["line_total"].sum())
     cancelled = -float(_identified(cancellations)["line_total"].sum())
     placed, n_cancelled = int(orders["placed"].sum()), int(orders["cancelled"].sum())
@@ -367,9 +376,9 @@ def headline_numbers(purchases: pd.DataFrame, cancellations: pd.DataFrame,
     n_invoices = purchases["invoice_no"].nunique()
     orders_per_customer = purchases.groupby("customer_id")["invoice_no"].nunique()
     last_month = end.to_period("M")
-    covered_from = start if start.to_period("M") == last_month else last_month.start_time
+    covered_from = first if first.to_period("M") == last_month else last_month.start_time
     return {
-        "period_start": start, "period_end": end, "months_covered": len(orders),
+        "period_start": first, "period_end": end, "months_covered": len(orders),
         "gross_revenue": gross, "cancelled_revenue": cancelled, "net_revenue": gross - cancelled,
         "customers": int(purchases["customer_id"].nunique()),
         "purchase_orders": placed, "cancelled_orders": n_cancelled, "invoices": n_all,
@@ -396,7 +405,7 @@ TOP = 10  # countries and products the report names; the rest are "Other"
 
 
 def analyse(cleaned: CleanResult, transactions: pd.DataFrame, products: pd.DataFrame, top: int = TOP,
-            start=None) -> Analysis:
+            start: dt.date | str | None = None) -> Analysis:
     """Every sales aggregate of the report, from the cleaned lines, all lines and the best products
     (ranked in SQL); ``start``, the window's first day, tells a month the window cuts from one the shop
     opened late in."""

@@ -17,10 +17,12 @@ for one-time buyers), as Gamma-Gamma expects.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import time
 import warnings
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -222,7 +224,7 @@ def fit_models_robustly(summary: pd.DataFrame, penalizers: tuple[float, ...] = P
     raise error
 
 
-def quality_problem(buckets: pd.DataFrame, metrics: dict) -> str:
+def quality_problem(buckets: pd.DataFrame, metrics: dict[str, float]) -> str:
     """Why the holdout check says the predictions must not be published, in plain words; '' if fine."""
     error = metrics.get("error_pct", float("nan"))
     if not np.isfinite(error):
@@ -232,7 +234,7 @@ def quality_problem(buckets: pd.DataFrame, metrics: dict) -> str:
                 f"more than the {QUALITY_MAX_ERROR_PCT:.0f}% we accept")
     big = buckets[(buckets["customers"] >= QUALITY_MIN_BUCKET) & (buckets["mean_actual"] > 0)]
     off = (big["mean_predicted"] / big["mean_actual"] - 1) * 100
-    worst = off.abs().idxmax() if len(off) else None
+    worst = cast(str, off.abs().idxmax()) if len(off) else None  # the index holds BUCKET_LABELS
     if worst is not None and abs(off[worst]) > QUALITY_MAX_BUCKET_ERROR_PCT:
         return (f"tested on the last six months, the models missed the purchases of customers with {worst} "
                 f"earlier repeat purchases by {off[worst]:+.0f}%, more than the "
@@ -328,8 +330,9 @@ def holdout_check(models: Models, cal_hold: pd.DataFrame) -> tuple[pd.DataFrame,
     """
     per = holdout_predictions(models, cal_hold)
     bucket = pd.Categorical.from_codes(
-        per["frequency_cal"].clip(upper=len(BUCKET_LABELS) - 1).to_numpy(), categories=list(BUCKET_LABELS))
-    grouped = per.groupby(bucket, observed=False)
+        per["frequency_cal"].clip(upper=len(BUCKET_LABELS) - 1).to_numpy("int64"),
+        categories=pd.Index(list(BUCKET_LABELS)))
+    grouped = per.groupby(pd.Series(bucket, index=per.index), observed=False)
     table = pd.DataFrame({"customers": grouped.size().astype("int64"),
                           "mean_actual": grouped["actual"].mean().round(3),
                           "mean_predicted": grouped["predicted"].mean().round(3)})
@@ -358,14 +361,15 @@ HOLDOUT_DAYS = 182  # the last six months of the data check the models fitted on
 
 
 def unavailable(as_of: pd.Timestamp, horizon_days: int, reason: str, detail: str = "",
-                buckets: pd.DataFrame | None = None, holdout: dict | None = None) -> Forecast:
+                buckets: pd.DataFrame | None = None, holdout: dict[str, float] | None = None) -> Forecast:
     """A :class:`Forecast` that publishes no prediction, saying why (``reason``, in plain words)."""
     empty = pd.DataFrame()
     return Forecast(as_of, horizon_days, empty, empty if buckets is None else buckets, holdout or {},
                     0.0, unavailable=reason, detail=detail or reason)
 
 
-def forecast(cleaned: CleanResult, as_of=None, horizon_days: int = 90, strict: bool = False) -> Forecast:
+def forecast(cleaned: CleanResult, as_of: dt.date | str | None = None, horizon_days: int = 90,
+             strict: bool = False) -> Forecast:
     """The model policy, as one call: fit BG/NBD and Gamma-Gamma on all but the last
     :data:`HOLDOUT_DAYS` before ``as_of``, check them on those days (:func:`quality_problem`), then
     refit on everything, predict every customer and flag high-value customers likely to have lapsed.

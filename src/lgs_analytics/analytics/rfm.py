@@ -17,7 +17,8 @@ most frequent, highest spending); ``rfm_score`` is the three scores as text (``"
 
 from __future__ import annotations
 
-from typing import Literal
+import datetime as dt
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,7 @@ METHODS: tuple[str, ...] = ("standard", "classic")  # the default first
 METHOD_INPUT: dict[str, str] = {"standard": "transactions", "classic": "export_rows"}
 
 
-def resolve_as_of(method: str, as_of=None, *frames: pd.DataFrame) -> pd.Timestamp:
+def resolve_as_of(method: str, as_of: dt.date | str | None = None, *frames: pd.DataFrame) -> pd.Timestamp:
     """The as-of date a method scores at: the one given, else its default (the only place it is set).
 
     classic: the seed's fixed 2012-01-01 (a given date keeps its time of day, as the seed does);
@@ -260,15 +261,15 @@ __all__ = [
 ]
 
 
-def score(method: str, as_of=None, *, cleaned: CleanResult | None = None,
-          export_rows: pd.DataFrame | None = None) -> Scores:
+def score(method: str, as_of: dt.date | str | None = None, *,
+          cleaned: CleanResult | None = None, export_rows: pd.DataFrame | None = None) -> Scores:
     """Score every customer with ``method`` on the input it needs (:data:`METHOD_INPUT`): the cleaned
     lines (standard) or the rows as exported (classic); with the segment summary."""
     if method not in METHODS:
         raise ValueError(f"unknown RFM method '{method}': use one of {', '.join(METHODS)}")
     frames = (cleaned.purchases, cleaned.cancellations) if cleaned is not None else ()
     as_of_ts = resolve_as_of(method, as_of, *frames)
-    customers = rfm(method, raw=export_rows, as_of=as_of_ts,
+    customers = rfm(cast(Method, method), raw=export_rows, as_of=as_of_ts,
                     purchases=cleaned.purchases if cleaned is not None else None,
                     cancellations=cleaned.cancellations if cleaned is not None else None)
     return Scores(method, as_of_ts, customers, segment_summary(customers))

@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import psycopg2
 from psycopg2 import sql as pgsql
@@ -26,6 +26,14 @@ from lgs_analytics.store import server
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
+    import sqlalchemy
+
+Connection: TypeAlias = psycopg2.extensions.connection
+Cursor: TypeAlias = psycopg2.extensions.cursor
+# Query parameters: positional (%s) or named (%(name)s).
+Params: TypeAlias = tuple[object, ...] | Mapping[str, object]
+# A row as psycopg2 returns it: whatever the columns' types map to in Python.
+Row: TypeAlias = tuple[Any, ...]
 
 
 class DatabaseError(RuntimeError):
@@ -52,7 +60,7 @@ def sqlalchemy_url(url: str | None = None) -> str:
     raise DatabaseError(f"DATABASE_URL must start with postgresql:// (got {url.split(':', 1)[0]}://...)")
 
 
-def engine(url: str | None = None):
+def engine(url: str | None = None) -> sqlalchemy.engine.Engine:
     """A SQLAlchemy engine, for analysts who want ``pandas.read_sql`` on small queries."""
     import sqlalchemy
 
@@ -60,12 +68,12 @@ def engine(url: str | None = None):
 
 
 @contextmanager
-def connect(url: str | None = None, *, apply_schema: bool = True) -> Iterator[psycopg2.extensions.connection]:
+def connect(url: str | None = None, *, apply_schema: bool = True) -> Iterator[Connection]:
     """A psycopg2 connection (one transaction; committed on success, rolled back on error)."""
     url = url or database_url()
     try:
         # Every wait has a limit: a server that accepts TCP and never answers fails after this.
-        limits = {} if "connect_timeout" in url else {"connect_timeout": connect_timeout()}
+        limits: dict[str, Any] = {} if "connect_timeout" in url else {"connect_timeout": connect_timeout()}
         conn = psycopg2.connect(url, **limits)
     except psycopg2.OperationalError as exc:
         raise DatabaseError(
@@ -105,7 +113,7 @@ def connect_timeout() -> int:
 
 
 @contextmanager
-def snapshot(url: str | None = None) -> Iterator[psycopg2.extensions.connection]:
+def snapshot(url: str | None = None) -> Iterator[Connection]:
     """A read-only connection on one consistent state of the database (REPEATABLE READ): a build
     or a load committed meanwhile is wholly visible to it or not at all, so several reads agree."""
     with connect(url):
@@ -128,16 +136,16 @@ def scripts_digest(scripts: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def _recorded_digest(cur) -> str | None:
+def _recorded_digest(cur: Cursor) -> str | None:
     cur.execute("SELECT to_regclass('lgs_schema') IS NOT NULL")
-    if not cur.fetchone()[0]:
+    if not cast(Row, cur.fetchone())[0]:  # a SELECT of one expression: always one row
         return None
     cur.execute("SELECT digest FROM lgs_schema")
     row = cur.fetchone()
     return row[0] if row else None
 
 
-def run_sql_scripts(conn, directory: Path | None = None) -> None:
+def run_sql_scripts(conn: Connection, directory: Path | None = None) -> None:
     """Bring the database to the sql/ scripts: run them all (they are idempotent) unless the
     database already records this exact set of scripts, so everyday commands take no DDL lock."""
     scripts = sql_scripts(directory)
@@ -160,7 +168,7 @@ def run_sql_scripts(conn, directory: Path | None = None) -> None:
 COPY_BLOCK = 1 << 20
 
 
-def copy_in(conn, table: str, columns: list[str], frame: pa.Table | pd.DataFrame) -> int:
+def copy_in(conn: Connection, table: str, columns: list[str], frame: pa.Table | pd.DataFrame) -> int:
     """Stream a table into Postgres with COPY (CSV through pyarrow); return the row count."""
     # pandas and pyarrow are imported where rows are copied: a command that only queries (a refresh
     # that finds nothing new) does without their 0.3 s of imports.
@@ -174,16 +182,18 @@ def copy_in(conn, table: str, columns: list[str], frame: pa.Table | pd.DataFrame
     pacsv.write_csv(frame, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     buffer.seek(0)
     _copy_from_stdin(conn, table, columns, "csv", buffer)
-    return frame.num_rows
+    rows: int = frame.num_rows  # pyarrow has no type information
+    return rows
 
 
-def copy_in_binary(conn, table: str, columns: list[str], copy_data: bytes) -> int:
+def copy_in_binary(conn: Connection, table: str, columns: list[str], copy_data: bytes) -> int:
     """Stream binary COPY data (store.copybinary.encode of rows with these columns) into a table;
     return the rows Postgres says it copied."""
     return _copy_from_stdin(conn, table, columns, "binary", io.BytesIO(copy_data))
 
 
-def _copy_from_stdin(conn, table: str, columns: list[str], data_format: str, data: io.BytesIO) -> int:
+def _copy_from_stdin(conn: Connection, table: str, columns: list[str], data_format: str,
+                     data: io.BytesIO) -> int:
     """COPY ``data`` (``data_format``: csv or binary) into a table's columns; return the rows copied."""
     statement = pgsql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT {})").format(
         pgsql.Identifier(table), pgsql.SQL(", ").join(map(pgsql.Identifier, columns)), pgsql.SQL(data_format)
@@ -196,7 +206,7 @@ def _copy_from_stdin(conn, table: str, columns: list[str], data_format: str, dat
 
 
 def copy_out(
-    conn, query: str, params: tuple = (), dtypes: dict[str, pa.DataType] | None = None
+    conn: Connection, query: str, params: Params = (), dtypes: dict[str, pa.DataType] | None = None
 ) -> pd.DataFrame:
     """Run a query and return its rows as a DataFrame, via ``COPY (query) TO STDOUT`` and pyarrow.
 
@@ -221,10 +231,11 @@ def copy_out(
             true_values=["t"], false_values=["f"],  # how COPY spells booleans
         ),
     )
-    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
+    frame: pd.DataFrame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
+    return frame
 
 
-def query(conn, statement: str, params: tuple = ()) -> list[tuple]:
+def query(conn: Connection, statement: str, params: Params = ()) -> list[Row]:
     """A small query's rows (never for bulk data: use :func:`copy_out`)."""
     with conn.cursor() as cur:
         cur.execute(statement, params)
@@ -244,7 +255,7 @@ def owned_objects(directory: Path | None = None) -> list[tuple[str, str]]:
     return [*dict.fromkeys(found), ("TABLE", "lgs_schema")]
 
 
-def drop_objects(conn) -> None:
+def drop_objects(conn: Connection) -> None:
     """Drop every object the sql/ scripts create (for `lgs db reset` on an external server); nothing else."""
     with conn.cursor() as cur:
         for kind, name in owned_objects():
@@ -253,11 +264,13 @@ def drop_objects(conn) -> None:
             cur.execute(pgsql.SQL(statement).format(pgsql.Identifier(name)))
 
 
-def newest_batch(conn) -> int | None:
+def newest_batch(conn: Connection) -> int | None:
     """The id of the newest load batch (None before the first load): what a build or a refresh is
     compared with to know whether anything was loaded since."""
-    return query(conn, "SELECT max(batch_id) FROM load_batches")[0][0]
+    newest: int | None = query(conn, "SELECT max(batch_id) FROM load_batches")[0][0]
+    return newest
 
 
-def server_version(conn) -> str:
-    return query(conn, "SHOW server_version")[0][0]
+def server_version(conn: Connection) -> str:
+    version: str = query(conn, "SHOW server_version")[0][0]
+    return version

@@ -4,6 +4,7 @@ the trip through Postgres exactly, and nothing in them can run code when read (u
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pandas as pd
 
@@ -18,10 +19,10 @@ def frame_from_parquet(data: bytes) -> pd.DataFrame:
     return pd.read_parquet(io.BytesIO(data))
 
 
-def record_to_frame(record: dict) -> pd.DataFrame:
+def record_to_frame(record: dict[str, Any]) -> pd.DataFrame:
     """A dict of scalars (a headline, a summary) as a one-row frame."""
     return pd.DataFrame([record])
 
 
-def frame_to_record(frame: pd.DataFrame) -> dict:
+def frame_to_record(frame: pd.DataFrame) -> dict[str, Any]:
     return {column: frame[column].tolist()[0] for column in frame.columns}

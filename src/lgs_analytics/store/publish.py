@@ -8,12 +8,15 @@ previous build or this one, never a mix. A refused build only adds its row to ``
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from typing import Any
 
 import pandas as pd
 from psycopg2 import sql as pgsql
 
 from lgs_analytics.store import db
+from lgs_analytics.store.db import Connection
 from lgs_analytics.store.parquet import frame_to_parquet
 
 RFM_COLUMNS = ("build_id", "customer_id", "method", "as_of", "recency", "frequency", "monetary",
@@ -31,13 +34,16 @@ ORDER_COLUMNS = ("build_id", "customer_id", "invoice_no", "invoice_date", "kind"
 MARTS = ("customer_rfm", "segments", "customer_predictions", "campaign_customers", "customer_orders",
          "report_frames", "report_charts")
 BUILD_LOCK = "lgs_build"
+# A row of ``builds`` as the pipeline assembles it: started_at, methods, as_of, parameters, batches,
+# last_batch_id, forecast ... (the named parameters of _insert_build).
+BuildRecord = dict[str, Any]
 
 
 class Superseded(Exception):
     """A build published meanwhile read a newer snapshot than this one: this one must not replace it."""
 
 
-def _check_not_older(conn, record: dict) -> None:
+def _check_not_older(conn: Connection, record: BuildRecord) -> None:
     """Refuse to publish a snapshot older than the current build's: a build that read before a load
     and a later build (which saw it) finished first. Newer = a later last batch, or the same batches
     read by a build started later."""
@@ -51,8 +57,8 @@ def _check_not_older(conn, record: dict) -> None:
                          f"to batch {last_batch}, this one up to batch {mine}) and stays current")
 
 
-def _insert_build(conn, record: dict, status: str) -> int:
-    return db.query(conn, """
+def _insert_build(conn: Connection, record: BuildRecord, status: str) -> int:
+    build_id: int = db.query(conn, """
         INSERT INTO builds (started_at, status, methods, as_of, window_start, window_end, parameters,
                             batches, last_batch_id, rows_read, customers, synthetic, forecast,
                             package_version, detail)
@@ -62,9 +68,10 @@ def _insert_build(conn, record: dict, status: str) -> int:
         RETURNING build_id""",
         {**record, "status": status, "parameters": json.dumps(record["parameters"]),
          "batches": json.dumps(record["batches"]), "forecast": json.dumps(record["forecast"])})[0][0]
+    return build_id
 
 
-def record_refused(conn, record: dict, status: str = "refused") -> int:
+def record_refused(conn: Connection, record: BuildRecord, status: str = "refused") -> int:
     """Log a build that published nothing (refused, or failed), leaving the marts as they were."""
     return _insert_build(conn, record, status)
 
@@ -73,7 +80,8 @@ def _booleans(values: pd.Series) -> pd.Series:
     return values.map({True: "t", False: "f"})
 
 
-def publish(conn, record: dict, scores: dict[str, tuple[pd.Timestamp, pd.DataFrame, pd.DataFrame]],
+def publish(conn: Connection, record: BuildRecord,
+            scores: dict[str, tuple[pd.Timestamp, pd.DataFrame, pd.DataFrame]],
             predictions: pd.DataFrame | None, frames: dict[str, pd.DataFrame],
             campaign: pd.DataFrame, customer_orders: pd.DataFrame,
             charts: dict[str, tuple[str, str]] | None = None) -> int:
@@ -94,7 +102,8 @@ def publish(conn, record: dict, scores: dict[str, tuple[pd.Timestamp, pd.DataFra
             cur.execute(pgsql.SQL("DELETE FROM {}").format(pgsql.Identifier(table)))
     build_id = _insert_build(conn, record, "published")
     for method, (as_of, customers, segments) in scores.items():
-        stamp = {"build_id": build_id, "method": method, "as_of": pd.Timestamp(as_of).date()}
+        stamp: dict[str, int | str | dt.date] = {"build_id": build_id, "method": method,
+                                                 "as_of": pd.Timestamp(as_of).date()}
         db.copy_in(conn, "customer_rfm", list(RFM_COLUMNS), customers.assign(**stamp)[list(RFM_COLUMNS)])
         rounded = segments.assign(**stamp).round({"customer_share": 2, "revenue": 2, "revenue_share": 2,
                                                   "mean_recency": 2, "mean_frequency": 2, "mean_monetary": 2})

@@ -7,23 +7,26 @@ import datetime as dt
 from dataclasses import dataclass
 
 from lgs_analytics.store import db
+from lgs_analytics.store.db import Connection
 
 
-def start_run(conn, run_id: str) -> None:
+def start_run(conn: Connection, run_id: str) -> None:
     """Record a run; runs still marked running were cut short (the new run holds the lock)."""
     db.query(conn, "UPDATE refresh_runs SET status = 'interrupted', finished_at = now(), "
                    "detail = 'the run was stopped before it finished' WHERE status = 'running'")
     db.query(conn, "INSERT INTO refresh_runs (run_id) VALUES (%s)", (run_id,))
 
 
-def progress_run(conn, run_id: str, files_loaded: int, files_rejected: int, rows_new: int) -> None:
+def progress_run(conn: Connection, run_id: str, files_loaded: int, files_rejected: int,
+                 rows_new: int) -> None:
     """What a run has committed so far (after each file): a run killed later keeps it."""
     db.query(conn, "UPDATE refresh_runs SET files_loaded = %s, files_rejected = %s, rows_new = %s "
                    "WHERE run_id = %s", (files_loaded, files_rejected, rows_new, run_id))
 
 
-def finish_run(conn, run_id: str, status: str, files_loaded: int, files_rejected: int, rows_new: int,
-               recomputed: bool, last_batch_id: int | None, build_id: int | None, detail: str) -> None:
+def finish_run(conn: Connection, run_id: str, status: str, files_loaded: int, files_rejected: int,
+               rows_new: int, recomputed: bool, last_batch_id: int | None, build_id: int | None,
+               detail: str) -> None:
     db.query(conn, """UPDATE refresh_runs SET finished_at = now(), status = %s, files_loaded = %s,
                       files_rejected = %s, rows_new = %s, recomputed = %s,
                       last_batch_id = COALESCE(%s, last_batch_id), build_id = %s, detail = %s
@@ -55,24 +58,24 @@ class BuildState:
     stale: bool
 
 
-def build_state(conn) -> BuildState:
+def build_state(conn: Connection) -> BuildState:
     """Whether a load added lines after the current build read the raw layer."""
     return BuildState(*db.query(conn, _BUILD_STATE)[0])
 
 
-def published_predictions(conn, build_id: int) -> tuple[str, int, int] | None:
+def published_predictions(conn: Connection, build_id: int) -> tuple[str, int, int] | None:
     """(why no predictions, or ""; customers predicted; churn alerts) of build ``build_id``."""
     rows = db.query(conn, """
         SELECT coalesce(b.forecast->>'unavailable', ''), count(p.customer_id),
                count(p.customer_id) FILTER (WHERE p.churn_risk)
         FROM builds b LEFT JOIN customer_predictions p ON p.build_id = b.build_id
         WHERE b.build_id = %s GROUP BY b.build_id""", (build_id,))
-    return rows[0] if rows else None
+    return (str(rows[0][0]), int(rows[0][1]), int(rows[0][2])) if rows else None
 
 
-def seconds_until_due(conn, every: dt.timedelta) -> float | None:
+def seconds_until_due(conn: Connection, every: dt.timedelta) -> float | None:
     """Seconds until ``every`` after the last run started, by the database's clock (negative when
     overdue); None before the first run."""
-    left = db.query(conn, "SELECT extract(epoch FROM max(started_at) + %s - now())::float8 FROM refresh_runs",
-                    (every,))[0][0]
+    left = db.query(conn, "SELECT extract(epoch FROM max(started_at) + %s - now())::float8 "
+                          "FROM refresh_runs", (every,))[0][0]
     return None if left is None else float(left)

