@@ -3,17 +3,26 @@
 - docs/data-contract.md describes every table and view the sql/ scripts create, and each of its
   column tables lists exactly the columns, with their types, of a database those scripts built: a
   column renamed in sql/ and not in the doc fails here.
+- The README's layout map names every top-level folder git tracks and every package folder of
+  src/lgs_analytics; its Docker section names every compose service and counts them right.
+- The README stays a manual (at most 330 lines) and links only inside the repository; every
+  relative link of the docs leads to a file that exists, and every #anchor to a heading there.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
 CONTRACT = ROOT / "docs" / "data-contract.md"
+PACKAGE = ROOT / "src" / "lgs_analytics"
+README_MAX_LINES = 330
 
 _CREATED = re.compile(
     r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:UNLOGGED\s+)?(TABLE|VIEW|FUNCTION)\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)",
@@ -21,6 +30,7 @@ _CREATED = re.compile(
 _SECTION = re.compile(r"^### `(\w+)`(?: \((?:view)\))?\s*$", re.MULTILINE)
 _COLUMN_ROW = re.compile(r"^\|\s*`?(\w+)`?\s*\|\s*`?([^|`]+?)`?\s*\|.*\|\s*$")
 _SAME_COLUMNS = re.compile(r"^Columns: as `(\w+)`\.\s*$", re.MULTILINE)
+_LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)|!\[[^\]]*\]\(([^)\s]+)\)")
 
 # How the doc may spell a type, and how PostgreSQL's format_type() spells it.
 _TYPE_ALIASES = {"char": "character", "varchar": "character varying", "int": "integer", "bool": "boolean",
@@ -153,3 +163,86 @@ def test_each_documented_column_table_is_exactly_the_databases(catalog):
                 problems.append(f"{relation}.{name}: the doc says {expected[name]}, "
                                 f"the database {actual[name]}")
     assert not problems, "docs/data-contract.md disagrees with sql/:\n" + "\n".join(problems)
+
+
+def layout_map() -> str:
+    """The code block of the README's "Layout" section."""
+    section = README.read_text(encoding="utf-8").split("\n## Layout", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"^```[^\n]*\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
+    assert blocks, "the README's Layout section has no code block"
+    return "\n".join(blocks)
+
+
+def tracked_top_level_folders() -> set[str]:
+    try:
+        files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                               check=True, timeout=30).stdout.splitlines()
+    except (OSError, subprocess.SubprocessError):
+        pytest.skip("git is not available to list the tracked folders")
+    return {name.split("/", 1)[0] for name in files if "/" in name}
+
+
+def package_folders() -> set[str]:
+    return {path.parent.name for path in PACKAGE.rglob("__init__.py") if path.parent != PACKAGE}
+
+
+def named_in(text: str, folder: str) -> bool:
+    return re.search(rf"(?<![\w.-]){re.escape(folder)}/", text) is not None
+
+
+def test_the_layout_map_names_every_tracked_folder_and_every_package():
+    text = layout_map()
+    folders = tracked_top_level_folders() | package_folders() | {"lgs_analytics"}
+    missing = sorted(folder for folder in folders if not named_in(text, folder))
+    assert not missing, f"the README's layout map does not name {[f + '/' for f in missing]}"
+
+
+def test_the_docker_section_names_and_counts_every_compose_service():
+    services = list(yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))["services"])
+    section = README.read_text(encoding="utf-8").split("\n## Docker quick start", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^- `(\w+)`", section, re.MULTILINE)
+    assert sorted(listed) == sorted(services)
+    words = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven"}
+    count = re.search(r"\b(\w+) services start\b", section, re.IGNORECASE)
+    assert count and count.group(1).lower() in {words.get(len(services)), str(len(services))}
+
+
+def test_the_readme_stays_a_manual():
+    lines = README.read_text(encoding="utf-8").count("\n")
+    assert lines <= README_MAX_LINES, (f"README.md has {lines} lines (at most {README_MAX_LINES}): "
+                                       "move reference detail to docs/ and figures to bench/README.md")
+
+
+def slugs(markdown: str) -> set[str]:
+    """GitHub's anchors of a page's headings."""
+    found = set()
+    for heading in re.findall(r"^#{1,6} +(.+?)\s*$", markdown, re.MULTILINE):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        found.add(slug)
+    return found
+
+
+def doc_pages() -> list[Path]:
+    return [README, *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "bench").glob("*.md"))]
+
+
+@pytest.mark.parametrize("page", doc_pages(), ids=lambda path: str(path.relative_to(ROOT)))
+def test_links_lead_to_files_and_headings_that_exist(page):
+    text = page.read_text(encoding="utf-8")
+    text = re.sub(r"^```.*?^```", "", text, flags=re.MULTILINE | re.DOTALL)  # code is not links
+    problems = []
+    for match in _LINK.finditer(text):
+        target = match.group(1) or match.group(2)
+        if re.match(r"[a-z][a-z0-9+.-]*:", target, re.IGNORECASE):
+            if page == README:
+                problems.append(f"{target}: the README links only inside the repository")
+            continue
+        path_part, _, anchor = target.partition("#")
+        linked = (page.parent / path_part).resolve() if path_part else page
+        if not linked.is_relative_to(ROOT):
+            problems.append(f"{target}: outside the repository")
+        elif not linked.exists():
+            problems.append(f"{target}: no such file")
+        elif anchor and linked.suffix == ".md" and anchor not in slugs(linked.read_text(encoding="utf-8")):
+            problems.append(f"{target}: no such heading")
+    assert not problems, f"{page.relative_to(ROOT)}:\n" + "\n".join(problems)
