@@ -175,7 +175,7 @@ def draw(out: Path) -> Path:
     raw = box(ax, "host", 0, "data/raw/", "the LGS web-shop export\n(.xlsx or .csv), as received",
               tier=HOST_MAIN_TIER)
     sql = box(ax, "host", 1, "sql/",
-              "01_schema 02_staging 03_load\n04_marts 05_predictions\n06_refresh 07_lines",
+              "00_upgrade 01_raw 02_staging\n03_lines 04_load 05_marts\n06_reports 07_runs",
               tier=HOST_MAIN_TIER, body_dy=4.4, body_size=9.0)
     notebook = box(ax, "host", 3, "notebooks/", "retail_analytics.ipynb", tier=HOST_MAIN_TIER)
     html = box(ax, "host", 4, "reports/", "retail_report.html\n(+ executed .ipynb)", tier=HOST_MAIN_TIER)

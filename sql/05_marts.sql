@@ -1,5 +1,5 @@
 -- 05_marts.sql: the tables the LGS web app and the dashboard read (a stable, documented contract:
--- README "The web-app tables"). Only `lgs build` writes them: it computes every mart from the raw
+-- docs/data-contract.md). Only `lgs build` writes them: it computes every mart from the raw
 -- layer and publishes them all in ONE transaction, stamped with its build id, so readers see the
 -- previous build or the new one, never a mix. The marts hold the current build only; `builds`
 -- keeps the record of every build.

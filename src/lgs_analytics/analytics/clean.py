@@ -1,6 +1,6 @@
 """The cleaned lines: purchases, cancellations and the audit of what each cleaning rule took.
 
-The rules themselves are SQL (``sql/07_lines.sql``, table ``cleaning_rules`` and function
+The rules themselves are SQL (``sql/03_lines.sql``, table ``cleaning_rules`` and function
 ``clean_step``): Postgres gives every line the number of the first rule that takes it and keeps
 the lines grouped by invoice, date, customer, country and step (``line_groups``). This module
 splits those groups and audits them; it never tests a line itself, so the rules have one

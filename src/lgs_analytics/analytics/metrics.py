@@ -6,7 +6,7 @@ positive quantity and price, with ``line_total``), ``cancellations`` (``C`` invo
 negative quantity and ``line_total``) and, where noted, ``transactions`` (all lines, guests
 included). Each row is a group of lines of one invoice (``lines`` of them) or a single line: sums
 and distinct invoices are the same either way. The best products are SQL (``top_products`` in
-``sql/07_lines.sql``): ranking them needs every line's stock code, which the groups do not keep.
+``sql/06_reports.sql``): ranking them needs every line's stock code, which the groups do not keep.
 
 Conventions:
 

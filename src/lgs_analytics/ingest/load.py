@@ -1,7 +1,7 @@
 """Loading exports into Postgres: binary COPY, de-duplicate and reconcile in SQL, a transaction a file.
 
 The rules that de-duplicate overlapping exports and reconcile the counts live in
-sql/03_load.sql; this module reads and types the file (rows that cannot be typed go to
+sql/04_load.sql; this module reads and types the file (rows that cannot be typed go to
 quarantine), streams its rows into export_rows and its lines into the staging table,
 and reports what happened.
 """

@@ -59,7 +59,7 @@ LINE_TYPES = {"invoice_no": pa.string(), "invoice_date": pa.timestamp("us"), "cu
 def read_lines(conn: Connection, start: dt.date | str | None = None,
                end: dt.date | str | None = None) -> pd.DataFrame:
     """The transactions in [start, end] grouped by invoice, date, customer, country and cleaning step
-    (``line_groups``, sql/07_lines.sql): what a build computes from, columns as in LINE_TYPES."""
+    (``line_groups``, sql/03_lines.sql): what a build computes from, columns as in LINE_TYPES."""
     where, params = _date_filter(start, end)
     frame = db.copy_out(
         conn,
@@ -94,7 +94,7 @@ def clean_steps(conn: Connection, lines: pd.DataFrame) -> list[int]:
 
 
 def read_cleaning_rules(conn: Connection) -> list[tuple[int, str, str, bool]]:
-    """The cleaning rules in order, as (step, name, rule, set_aside): ``cleaning_rules``, sql/07_lines.sql."""
+    """The cleaning rules in order, as (step, name, rule, set_aside): ``cleaning_rules``, sql/03_lines.sql."""
     return [tuple(row) for row in
             db.query(conn, "SELECT step, name, rule, set_aside FROM cleaning_rules ORDER BY step")]
 
@@ -102,7 +102,7 @@ def read_cleaning_rules(conn: Connection) -> list[tuple[int, str, str, bool]]:
 def read_top_products(conn: Connection, start: dt.date | str | None = None, end: dt.date | str | None = None,
                       n: int = 10, by: str = "revenue") -> pd.DataFrame:
     """The ``n`` best products of [start, end] by ``revenue`` (GBP) or ``quantity``, net of the
-    identified customers' cancellations (``top_products``, sql/07_lines.sql): ``stock_code,
+    identified customers' cancellations (``top_products``, sql/06_reports.sql): ``stock_code,
     description`` (its most common), ``quantity, revenue, invoices`` (distinct purchase invoices)."""
     if by not in ("revenue", "quantity"):
         raise ValueError(f"by must be 'revenue' or 'quantity', not {by!r}")

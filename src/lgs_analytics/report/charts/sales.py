@@ -195,7 +195,7 @@ def _shorten(text: str, width: int = 34) -> str:
 
 
 def plot_top_products(products: pd.DataFrame, by: str = "revenue") -> Figure:
-    """Horizontal bars of the best products (``top_products`` in sql/07_lines.sql), by ``revenue``
+    """Horizontal bars of the best products (``top_products`` in sql/06_reports.sql), by ``revenue``
     (GBP) or ``quantity`` (units), labelled with their (shortened) descriptions."""
     if by not in ("revenue", "quantity"):
         raise ValueError(f"by must be 'revenue' or 'quantity', not {by!r}")
