@@ -393,3 +393,24 @@ os._exit(0)
             psutil.Process(worker).status() != psutil.STATUS_ZOMBIE:
         time.sleep(0.1)
     assert not psutil.pid_exists(worker) or psutil.Process(worker).status() == psutil.STATUS_ZOMBIE
+
+
+@pytest.mark.parametrize("label", [
+    "Outside the United Kingdom the largest markets were Narnia\\1 onmouseover=alert(document.domain) x",
+    "The best seller was $\\frac{1}{$ (£12)",  # a bad escape (\F) in a template: every build failed
+    'A "quoted" <b>label</b> & \\g<0>',
+])
+def test_a_charts_name_is_its_label_as_text_whatever_the_label_holds(label) -> None:
+    import html
+    import re
+
+    from lgs_analytics.report.figures import svg
+
+    fig = Figure(figsize=(2, 1))
+    fig.add_subplot().plot([0, 1], [0, 1])
+    markup = svg(fig, label)
+    opening = markup[:markup.index(">")]
+    assert re.findall(r'aria-label="([^"]*)"', opening) == [html.escape(label, quote=True)]
+    attributes = re.findall(r'\s([a-z:-]+)=', opening.split('aria-label="')[0])
+    assert set(attributes) <= {"xmlns", "xmlns:xlink", "viewbox", "viewBox", "version", "role"}
+    assert f"<title>{html.escape(label)}</title>" in markup

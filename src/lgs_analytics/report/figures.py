@@ -140,9 +140,10 @@ def svg(fig: Figure, label: str) -> str:
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     markup = buffer.getvalue()
     markup = markup[markup.index("<svg") :]  # no XML prolog or DOCTYPE inside HTML
-    markup = _SIZE.sub(
-        r'<svg\1 role="img" aria-label="' + html.escape(label, quote=True) + '"', markup, count=1
-    )
+    # A function, never a template built from the label: text from an export (a country such as
+    # "Narnia\\1 onmouseover=...") is data, and a template would read its backslashes as group references.
+    named = f' role="img" aria-label="{html.escape(label, quote=True)}"'
+    markup = _SIZE.sub(lambda match: f"<svg{match[1]}{named}", markup, count=1)
     return markup.replace(">", f"><title>{html.escape(label)}</title>", 1)
 
 
