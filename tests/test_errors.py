@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from lgs_analytics.errors import first_line
 
 
@@ -49,3 +51,30 @@ def test_a_database_url_that_is_not_a_url_is_refused_without_echoing_it(tmp_path
     log = tmp_path / "logs" / "refresh.jsonl"
     assert not log.exists() or all("s3cret" not in json.dumps(json.loads(line))
                                    for line in log.read_text().splitlines())
+
+
+@pytest.mark.parametrize("url, message", [
+    # libpq cuts a password holding '@' and ':' at the first '@', and names the rest as the port
+    ("postgresql://u:Pw@ss:Sekret1@127.0.0.1:1/db",
+     'invalid integer value "Sekret1@127.0.0.1:1" for connection option "port"'),
+    ("postgresql://u:Sek%ZZret10@127.0.0.1:1/db",
+     'invalid dsn: invalid percent-encoded token: "Sek%ZZret10"'),
+    ("postgresql://u:p%40ssw0rd@db/x", "password authentication failed: p@ssw0rd"),
+    ("host=db password=s3cret-pw user=u", 'could not translate host name "s3cret-pw"'),
+])
+def test_a_secret_from_the_environment_is_hidden_wherever_a_message_echoes_it(monkeypatch, url, message):
+    from lgs_analytics.errors import redact
+
+    monkeypatch.setenv("DATABASE_URL", url)
+    shown = redact(message)
+    assert "***" in shown
+    for piece in ("Sekret1", "Sek%ZZret10", "p@ssw0rd", "s3cret-pw"):
+        assert piece not in shown, shown
+
+
+def test_the_dashboard_password_and_the_pseudonym_key_are_hidden_too(monkeypatch):
+    from lgs_analytics.errors import redact
+
+    monkeypatch.setenv("LGS_DASHBOARD_PASSWORD", "a-long-dashboard-secret")
+    monkeypatch.setenv("LGS_PSEUDONYM_KEY", "k3y-that-is-long-enough-to-use")
+    assert redact("got a-long-dashboard-secret and k3y-that-is-long-enough-to-use") == "got *** and ***"

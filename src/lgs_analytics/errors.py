@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from urllib.parse import unquote
 
 # A password in a connection URL (scheme://user:PASSWORD@, or user:PASSWORD@host with no scheme, as
 # a mistyped DATABASE_URL is echoed by libpq) or in a keyword string (password=PASSWORD).
@@ -15,13 +17,45 @@ HIDDEN = "***"
 PLACEHOLDERS = ("password@", "<password>@")  # the word itself, in a message's example: no secret
 
 
+# The secrets lgs is given, by the environment or .env: whatever a library echoes of them is hidden.
+SECRET_VARIABLES = ("DATABASE_URL", "PGPASSWORD", "POSTGRES_PASSWORD", "LGS_DASHBOARD_PASSWORD",
+                    "LGS_PSEUDONYM_KEY", "JUPYTER_TOKEN")
+SHORTEST_PIECE = 4  # a secret's pieces shorter than this are hidden only within the whole secret
+
+
+def _password_of(url: str) -> str:
+    """The password a connection string holds: of a URL, everything between the user's ``:`` and the
+    LAST ``@`` (a password may hold ``@`` and ``:``); of a keyword string, ``password=``'s value."""
+    keyword = _KEYWORD_PASSWORD.search(url)
+    if keyword:
+        return keyword.group(2).strip("'")
+    rest = url.split("://", 1)[-1]
+    user_info = rest[:rest.rfind("@")] if "@" in rest else ""
+    return user_info.split(":", 1)[1] if ":" in user_info else ""
+
+
+def known_secrets() -> list[str]:
+    """The secrets in the environment, each whole, percent-decoded and cut where a parser may cut it
+    (at ``@``, ``:`` or ``/``): a library's message can hold any of these. Longest first."""
+    found: set[str] = set()
+    for name in SECRET_VARIABLES:
+        value = os.environ.get(name, "").strip()
+        secret = _password_of(value) if name == "DATABASE_URL" else value
+        for whole in {secret, unquote(secret)} - {""}:
+            found.add(whole)
+            found.update(piece for piece in re.split(r"[@:/]", whole) if len(piece) >= SHORTEST_PIECE)
+    return sorted(found, key=len, reverse=True)
+
+
 def redact(text: str) -> str:
-    """``text`` with every password of a connection string replaced by ``***``: messages, logs and
-    rejected-file reasons never carry a secret."""
+    """``text`` with every password of a connection string, and every secret lgs was given (or a
+    piece of one), replaced by ``***``: messages, logs and rejected-file reasons never carry a secret."""
     def url(match: re.Match) -> str:
         secret = match.group(0)[len(match.group(1)):]
         return match.group(0) if secret.lower() in PLACEHOLDERS else f"{match.group(1)}{HIDDEN}@"
 
+    for secret in known_secrets():
+        text = text.replace(secret, HIDDEN)
     return _KEYWORD_PASSWORD.sub(rf"\g<1>{HIDDEN}", _URL_PASSWORD.sub(url, text))
 
 
