@@ -86,7 +86,12 @@ def test_the_table_is_bounded():
     (f"200 GET /login?next=%2F%3Fc%3D{CUSTOMER} (::1) 1ms", "200 GET /login?REDACTED (::1) 1ms"),
     (f"404 GET /static/js/{CUSTOMER}.js (127.0.0.1) 1ms", "404 GET /static/... (127.0.0.1) 1ms"),
     (f"405 FOO http://x:8050/c/{CUSTOMER}?a=1 (127.0.0.1)",
-     "405 FOO http://x:8050/REDACTED?REDACTED (127.0.0.1)"),
+     "405 REDACTED http://REDACTED/REDACTED?REDACTED (127.0.0.1)"),
+    # the probe's: the ID as the host of an absolute URL, and as the request line's method
+    (f"404 GET http://{CUSTOMER}.evil/x (127.0.0.1) 1ms", "404 GET http://REDACTED/REDACTED (127.0.0.1) 1ms"),
+    (f"405 {CUSTOMER} / (127.0.0.1) 1ms", "405 REDACTED / (127.0.0.1) 1ms"),
+    (f"404 GET http://127.0.0.1:8050/c/{CUSTOMER} (127.0.0.1)",
+     "404 GET http://127.0.0.1:8050/REDACTED (127.0.0.1)"),
     (f"HTTPServerRequest(method='GET', uri='//{CUSTOMER}', version='HTTP/1.1')",
      "HTTPServerRequest(method='GET', uri='/REDACTED', version='HTTP/1.1')"),
     ("200 GET / (127.0.0.1) 3.10ms", "200 GET / (127.0.0.1) 3.10ms"),

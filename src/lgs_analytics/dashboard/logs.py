@@ -23,7 +23,12 @@ REQUEST_LOGGERS = ("tornado.access", "tornado.application", "tornado.general")
 QUIET_LOGGERS = ("tornado.access", "bokeh.server", "bokeh.server.tornado", "bokeh.server.views.ws")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
-_URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/?\s'\"<>]*)([/?]\S*)?")
+_URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/?\s'\"<>]*)([/?]\S*)?")
+# A request line as tornado.access logs it: "404 GET /path (127.0.0.1)". The method is the client's
+# word too ("17850 / HTTP/1.1" is a request line): only a real method is shown.
+_ACCESS = re.compile(r"^(\d{3}) (\S+)(?= |$)")
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
+LOOPBACK_HOSTS = re.compile(r"(?i)^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$")
 _PATH = re.compile(r"(?<![\w.:/~%-])/\S*")
 _CLOSING = "'\"),;]>"
 
@@ -42,9 +47,16 @@ def safe_uri(uri: str) -> str:
     return shown + ("?" + REDACTED if mark else "") + closing
 
 
+def _url(match: re.Match[str]) -> str:
+    """A URL a client sent, with its host (unless this machine's) and its path made safe."""
+    host = match[2] if LOOPBACK_HOSTS.match(match[2]) else REDACTED
+    return match[1] + host + (safe_uri(match[3]) if match[3] else "")
+
+
 def redact(message: str) -> str:
-    """``message`` with every URL's path and every bare path replaced by ``safe_uri``."""
-    message = _URL.sub(lambda m: m.group(1) + (safe_uri(m.group(2)) if m.group(2) else ""), message)
+    """``message`` with every URL's host and path, every bare path and a request's method made safe."""
+    message = _ACCESS.sub(lambda m: f"{m[1]} {m[2] if m[2] in METHODS else REDACTED}", message)
+    message = _URL.sub(_url, message)
     return _PATH.sub(lambda m: safe_uri(m.group(0)), message)
 
 
