@@ -298,3 +298,19 @@ def test_refresh_rejects_a_workbook_that_crashes_the_reader_and_loads_the_rest(d
     assert "the workbook reader crashed on this file (signal 6, SIGABRT)" in reason
     assert reason.count("\n") == 1
     assert (rejected / "a_crash.xlsx").exists() and not (paths.inbox / "a_crash.xlsx").exists()
+
+
+@pytest.mark.parametrize("after", [15_000, 100, 9])
+def test_a_quote_left_open_never_swallows_the_rows_after_it_silently(tmp_path, after):
+    # The probe's: 15,000 good rows after an unterminated quote loaded as "2 rows read".
+    good = "536365,85123A,WHITE HANGING HEART,6,2010-12-01 08:26:00,2.55,17850.0,United Kingdom\n"
+    opened = '536366,85123A,"unterminated,6,2010-12-01 08:26:00,2.55,17850.0,United Kingdom\n'
+    path = tmp_path / "open_quote.csv"
+    path.write_text(f"{HEADER.decode()}{good}{opened}{good * after}", encoding="utf-8")
+    if after + 1 > 10:
+        with pytest.raises(ExportError, match=r"open_quote.csv: the record at line 3 runs over [\d,]+ lines "
+                                              r"or more \(a quote left open\?\); close the quote"):
+            rows_read(path)
+    else:  # a few lines: one bad line, in the quarantine (a value may hold a line break)
+        bad = [b for chunk in read_chunks(path) for b in chunk.bad_lines]
+        assert len(bad) == 1 and bad[0].reason.startswith("line has 3 fields, expected 8")

@@ -56,7 +56,10 @@ from lgs_analytics.ingest.formats import (
 
 __all__ = ["STAGING_COLUMNS", "BadLine", "Chunk", "check_header", "read_chunks"]
 
-CSV_BLOCK_BYTES = 8 << 20  # pyarrow reads ~8 MiB at a time: memory stays flat as files grow
+CSV_BLOCK_BYTES = 8 << 20
+# A value may hold a line break inside quotes (none of the real file's does); a record of the wrong
+# shape over more lines than this is a quote left open, not a value.
+QUOTED_LINES_MAX = 10  # pyarrow reads ~8 MiB at a time: memory stays flat as files grow
 XLSX_CHUNK_ROWS = 100_000
 HEADER_MAX_BYTES = LINE_MAX_BYTES  # the header is a line like any other
 CUT_CHARACTER = ("the file ends inside a UTF-8 character, so it is cut short (a copy or download "
@@ -161,9 +164,19 @@ def _read_csv(source: Source) -> Iterator[Chunk]:
     wanted = [named[i] for i in column_order(named)]  # export order; personal columns left unread
     bad: list[BadLine] = []
 
+    open_quote: list[str] = []  # why the file is refused, found while pyarrow parses: raised after the batch
+
     def keep_bad_line(row: pacsv.InvalidRow) -> str:
         # A line that cannot be split cannot be told apart from its personal fields: withhold it.
         # (Its number here is pyarrow's record number; _Lines makes it a line number.)
+        spans = row.text.count("\n") + 1
+        if spans > QUOTED_LINES_MAX or len(row.text) > LINE_MAX_BYTES:
+            # A quote left open swallows the lines after it into one record of the wrong shape: quarantined
+            # as one bad line, they would be lost from the count of rows read. Refuse the file instead.
+            open_quote.append(f"the record at line {row.number or 0:,} runs over {spans:,} lines or more (a "
+                              "quote left open?); close the quote, or export the file again (nothing was "
+                              "written)")
+            return "skip"
         bad.append(BadLine("", row.number or 0, row.text,
                            f"line has {row.actual_columns} fields, expected {row.expected_columns}"))
         return "skip"
@@ -188,6 +201,8 @@ def _read_csv(source: Source) -> Iterator[Chunk]:
             for batch in reader:
                 if undecodable:
                     raise pa.ArrowInvalid("invalid UTF8 in a line with the wrong number of fields")
+                if open_quote:
+                    raise ExportError(f"{source.where}: {open_quote[0]}")
                 check_line_lengths(batch.columns, source.where)
                 numbers, bad_lines = lines.number(batch, bad)
                 table = staged_table("", numbers, [batch.column(h) for h in wanted])
@@ -206,6 +221,8 @@ def _read_csv(source: Source) -> Iterator[Chunk]:
         if undecodable:
             raise ExportError(f"{source.where}: {CUT_CHARACTER}" if stream.ends_inside_a_character() else
                               f"{source.where}: not UTF-8 text; re-save the export as UTF-8 CSV")
+    if open_quote:  # (in a last batch with no good row)
+        raise ExportError(f"{source.where}: {open_quote[0]}")
     table, bad_lines = held[:2] if held is not None else (empty_table(), [])
     bad_lines = bad_lines + lines.number(None, bad)[1]
     if not stream.ends_with_line_break():
