@@ -74,3 +74,24 @@ def test_an_lgs_home_that_is_a_file_is_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LGS_HOME", str(tmp_path / "home"))
     assert cli.main(["db", "url"]) == 2
     assert "is a file" in capsys.readouterr().err
+
+
+def test_two_commands_starting_a_fresh_server_at_once_both_get_the_database(tmp_path):
+    # The probe's: two `lgs load` right after `lgs db reset` both created the database; one failed on
+    # pg_database's unique name.
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psycopg2
+
+    home = tmp_path / "home"
+    url = server.start(home)
+    admin = psycopg2.connect(url.replace(f"/{server.DATABASE_NAME}?", "/postgres?"))
+    admin.autocommit = True
+    admin.cursor().execute(f'DROP DATABASE "{server.DATABASE_NAME}" WITH (FORCE)')
+    admin.close()
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            urls = list(pool.map(lambda _: server.start(home), range(4)))
+        assert set(urls) == {url}
+    finally:
+        server.stop(home)

@@ -86,6 +86,7 @@ def start(home: Path) -> str:
 
 def _ensure_database(server: PostgresServer) -> None:
     import psycopg2
+    import psycopg2.errors
 
     conn = psycopg2.connect(server.get_uri("postgres"))
     try:
@@ -93,7 +94,10 @@ def _ensure_database(server: PostgresServer) -> None:
         with conn.cursor() as cur:
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,))
             if cur.fetchone() is None:
-                cur.execute(f'CREATE DATABASE "{DATABASE_NAME}"')  # constant name, not user input
+                try:
+                    cur.execute(f'CREATE DATABASE "{DATABASE_NAME}"')  # constant name, not user input
+                except (psycopg2.errors.DuplicateDatabase, psycopg2.errors.UniqueViolation):
+                    pass  # two commands started at once on a fresh server: the other one made it
     finally:
         conn.close()
 
