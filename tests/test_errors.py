@@ -78,3 +78,11 @@ def test_the_dashboard_password_and_the_pseudonym_key_are_hidden_too(monkeypatch
     monkeypatch.setenv("LGS_DASHBOARD_PASSWORD", "a-long-dashboard-secret")
     monkeypatch.setenv("LGS_PSEUDONYM_KEY", "k3y-that-is-long-enough-to-use")
     assert redact("got a-long-dashboard-secret and k3y-that-is-long-enough-to-use") == "got *** and ***"
+
+
+def test_a_one_letter_password_does_not_blank_every_letter_of_a_message(monkeypatch):
+    from lgs_analytics.errors import redact
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://x:y@127.0.0.1:1/none")
+    assert redact("the file is a symbolic link; try another") == "the file is a symbolic link; try another"
+    assert redact("postgresql://x:y@127.0.0.1:1/none down") == "postgresql://x:***@127.0.0.1:1/none down"

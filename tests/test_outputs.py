@@ -82,3 +82,13 @@ def test_every_csv_is_safe_to_open_in_a_spreadsheet(tmp_path):
     path = outputs.write_csv(frame, tmp_path / "scores.csv")
     assert path.read_bytes() == (b"segment,monetary\r\n\"'=HYPERLINK(\"\"http://x\"\")\",-12.5\r\n"
                                  b"Champions,3.0\r\n'@SUM(1),0.0\r\n")
+
+
+@pytest.mark.parametrize("beside", ["report.ipynb", "report_campaigns"])
+def test_a_report_never_replaces_a_link_beside_it(tmp_path, capsys, beside):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / beside).symlink_to(tmp_path / "elsewhere")
+    assert cli.main(["report", "--out", str(tmp_path / "report.html")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and ("symbolic link" in err or "is a link" in err)
+    assert (tmp_path / beside).is_symlink()

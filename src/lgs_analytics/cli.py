@@ -159,11 +159,12 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from lgs_analytics.jobs import page
-    from lgs_analytics.report.render import render
+    from lgs_analytics.report.render import check_outputs, render
 
     privacy.output_key(args.pseudonymise)  # a missing key fails before the long work
-    if args.out is not None:
+    if args.out is not None:  # before the long work, and before the database is reached
         check_writable(args.out)
+        check_outputs(args.out)  # the notebook and the campaign folder beside it too
     if args.start is not None and args.end is not None and args.start > args.end:
         return fail(f"--start {args.start} is after --end {args.end}; give a window that runs forward")
     if args.load is not None:  # load + build + report: the main job
@@ -175,6 +176,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     current, what_if = page.view(args.method, args.as_of, args.start, args.end)
     out = args.out or config.report_path(what_if)
     check_writable(out)
+    check_outputs(out)
     if current is None and not what_if:
         return fail("nothing is published yet: run `lgs build` first (or `lgs report --load data/raw`, "
                     "which loads, builds and reports)")

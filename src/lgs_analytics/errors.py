@@ -20,7 +20,9 @@ PLACEHOLDERS = ("password@", "<password>@")  # the word itself, in a message's e
 # The secrets lgs is given, by the environment or .env: whatever a library echoes of them is hidden.
 SECRET_VARIABLES = ("DATABASE_URL", "PGPASSWORD", "POSTGRES_PASSWORD", "LGS_DASHBOARD_PASSWORD",
                     "LGS_PSEUDONYM_KEY", "JUPYTER_TOKEN")
-SHORTEST_PIECE = 4  # a secret's pieces shorter than this are hidden only within the whole secret
+# A secret (or a piece of one) shorter than this is left to the connection-string patterns: hiding every
+# "y" of a message for a one-letter password would make it unreadable (and such a password is no secret).
+SHORTEST_PIECE = 4
 
 
 def _password_of(url: str) -> str:
@@ -41,9 +43,9 @@ def known_secrets() -> list[str]:
     for name in SECRET_VARIABLES:
         value = os.environ.get(name, "").strip()
         secret = _password_of(value) if name == "DATABASE_URL" else value
-        for whole in {secret, unquote(secret)} - {""}:
-            found.add(whole)
-            found.update(piece for piece in re.split(r"[@:/]", whole) if len(piece) >= SHORTEST_PIECE)
+        for whole in {secret, unquote(secret)}:
+            pieces = (whole, *re.split(r"[@:/]", whole))
+            found.update(piece for piece in pieces if len(piece) >= SHORTEST_PIECE)
     return sorted(found, key=len, reverse=True)
 
 

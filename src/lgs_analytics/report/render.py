@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from lgs_analytics import config
-from lgs_analytics.outputs import working_name, write_text
+from lgs_analytics.outputs import check_output, working_name, write_text
 
 
 def skip_iri_grammar() -> None:
@@ -114,15 +114,27 @@ def _replace_folder(new: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def check_outputs(out: Path) -> None:
+    """Refuse, before the long work, a report whose files would replace a link, a device or a pipe: the
+    HTML, the executed notebook beside it, and its campaign folder (a folder, never a link)."""
+    for path in (out, out.with_suffix(".ipynb")):
+        check_output(path)
+    folder = campaign_folder(out)
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise ValueError(f"{folder}: is a link or not a folder, where the report keeps its campaign files; "
+                         "move it away or give another --out (nothing was written)")
+
+
 def render(out: Path, parameters: dict, *, progress: bool = True) -> Path:
     """Execute and export; the executed notebook is kept beside the HTML for analysts, and the
     campaign files the action box links to go in :func:`campaign_folder`.
 
     Every file replaces the previous one only once complete (a killed run leaves the old report).
     """
+    final_campaigns = campaign_folder(out)
+    check_outputs(out)
     executed = working_name(out, "executing.ipynb")  # kept after a failure: the error names it
     campaigns = working_name(out, "campaigns")
-    final_campaigns = campaign_folder(out)
     parameters = {**parameters, "campaign_dir": str(campaigns.resolve()),
                   "campaign_href": final_campaigns.name}
     try:
