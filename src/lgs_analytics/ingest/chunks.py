@@ -174,7 +174,8 @@ def check_line_lengths(columns: list, where: str, what: str = "a line",
 
 def long_line(what: str = "a line", advice: str = LONG_LINE_ADVICE) -> str:
     """The one-line refusal of a line or cell over LINE_MAX_BYTES, the same for every format."""
-    return f"{what} is longer than {LINE_MAX_BYTES >> 20} MiB, so this is not a sound export {advice}"
+    joint = " " if advice.startswith("(") else "; "  # "(a missing quote?); check..." or "; save it..."
+    return f"{what} is longer than {LINE_MAX_BYTES >> 20} MiB, so this is not a sound export{joint}{advice}"
 
 
 def empty_table() -> pa.Table:
