@@ -8,6 +8,8 @@ through DATABASE_URL exactly as a user would choose an external server.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg2
@@ -83,18 +85,15 @@ def real_2010_2011() -> tuple[Path, dict]:
     return path, json.loads((VENDORED_DATA / facts_name).read_text())
 
 
-@pytest.fixture(scope="session")
-def real_built(real_2010_2011, pg_server):
-    """The real 2010-2011 file loaded and built once, into a database of its own: a libpq URL.
-
-    Shared by every test that only reads it (the report, the dashboard, the real-data facts);
-    loading the 541,909 rows and building them costs about 15 s, paid once a session."""
+@contextmanager
+def built_database(pg_server: str, export: Path, prefix: str) -> Iterator[str]:
+    """A database of its own with ``export`` loaded and built by the `lgs` command, as a libpq URL
+    (dropped afterwards); the load and the build must both succeed."""
     import os
 
     from lgs_analytics import cli
 
-    path, _ = real_2010_2011
-    name = "real_" + uuid.uuid4().hex[:8]
+    name = f"{prefix}_" + uuid.uuid4().hex[:8]
     admin = psycopg2.connect(pg_server)
     admin.autocommit = True
     admin.cursor().execute(f'CREATE DATABASE "{name}"')
@@ -102,16 +101,28 @@ def real_built(real_2010_2011, pg_server):
     previous = os.environ.get("DATABASE_URL")
     os.environ["DATABASE_URL"] = url
     try:
-        codes = (cli.main(["load", "--quiet", str(path)]), cli.main(["build", "--quiet"]))
+        codes = (cli.main(["load", "--quiet", str(export)]), cli.main(["build", "--quiet"]))
     finally:
         if previous is None:
             os.environ.pop("DATABASE_URL", None)
         else:
             os.environ["DATABASE_URL"] = previous
-    assert codes == (0, 0), f"lgs load / lgs build of {path.name} failed: exit codes {codes}"
-    yield url
-    admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.close()
+    assert codes == (0, 0), f"lgs load / lgs build of {export.name} failed: exit codes {codes}"
+    try:
+        yield url
+    finally:
+        admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def real_built(real_2010_2011, pg_server):
+    """The real 2010-2011 file loaded and built once, into a database of its own: a libpq URL.
+
+    Shared by every test that only reads it (the report, the dashboard, the real-data facts);
+    loading the 541,909 rows and building them costs about 15 s, paid once a session."""
+    with built_database(pg_server, real_2010_2011[0], "real") as url:
+        yield url
 
 
 def write_csv(path: Path, rows: list[list[str]], header: str | None = None) -> Path:

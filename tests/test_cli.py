@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from lgs_analytics import cli
+from lgs_analytics.jobs.load import exports_in, load_folder
 from tests.conftest import write_csv
 
 
@@ -78,7 +79,7 @@ def test_a_folder_is_searched_for_every_format_lgs_load_reads(tmp_path):
     for name in ("a.csv", "b.CSV.GZ", "c.xlsx", "d.zip", "e.sql", "f.sql.gz", "g.txt", "README.md",
                  ".hidden.csv", "notes.docx"):
         (tmp_path / name).write_bytes(b"x")
-    exports, others = cli.exports_in(tmp_path)
+    exports, others = exports_in(tmp_path)
     assert [p.name for p in exports] == ["a.csv", "b.CSV.GZ", "c.xlsx", "d.zip", "e.sql", "f.sql.gz", "g.txt"]
     assert [p.name for p in others] == ["notes.docx"]
 
@@ -106,7 +107,7 @@ def test_an_empty_folder_gets_a_synthetic_export_and_says_so(database_url, tmp_p
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "README.md").write_text("exports go here")
-    cli.load_folder(raw, rows=2_000)
+    load_folder(raw, rows=2_000)
     out = capsys.readouterr().out
     assert "generating a SYNTHETIC one" in out and "2,000 rows read" in out
     from lgs_analytics.store import db
@@ -120,7 +121,7 @@ def test_load_given_one_export_file_loads_that_file_and_refuses_a_non_export_in_
         database_url, tmp_path, capsys):
     export = write_csv(tmp_path / "week1.csv", [["489434", "85048", "GLASS BALL", "12", "2009-12-01 07:45:00",
                                                  "6.95", "13085", "United Kingdom"]])
-    cli.load_folder(export, rows=2_000)
+    load_folder(export, rows=2_000)
     assert "1 rows read = 1 loaded" in capsys.readouterr().out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["week1.csv"]  # nothing generated beside it
     notes = tmp_path / "notes.docx"

@@ -16,13 +16,13 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 
 import pandas as pd
 import psycopg2
 import pytest
 
 from lgs_analytics.numbers import count, gbp
+from tests.conftest import built_database
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -90,29 +90,8 @@ def server(real_built, tmp_path_factory):
 def head_server(real_head_xlsx, pg_server, tmp_path_factory):
     """`lgs dashboard` serving a build of the 998 real rows of the xlsx head, on which the models do not
     fit: a build with no predictions, in a database of its own."""
-    from lgs_analytics import cli
-
-    name = "head_" + uuid.uuid4().hex[:8]
-    admin = psycopg2.connect(pg_server)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    url = pg_server.replace("/postgres?", f"/{name}?")
-    previous = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    try:
-        codes = (cli.main(["load", "--quiet", str(real_head_xlsx)]), cli.main(["build", "--quiet"]))
-    finally:
-        if previous is None:
-            os.environ.pop("DATABASE_URL", None)
-        else:
-            os.environ["DATABASE_URL"] = previous
-    assert codes == (0, 0), f"lgs load / lgs build of {real_head_xlsx.name} failed: exit codes {codes}"
-    try:
-        with serving(url, tmp_path_factory) as served:
-            yield served
-    finally:
-        admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.close()
+    with built_database(pg_server, real_head_xlsx, "head") as url, serving(url, tmp_path_factory) as served:
+        yield served
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

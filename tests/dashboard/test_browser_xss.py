@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import csv
 import re
-import uuid
 
 import pandas as pd
-import psycopg2
 import pytest
 
+from tests.conftest import built_database
 from tests.dashboard.test_browser import BROWSER_ARGS, CHROMIUM, PASSWORD, open_page, serving
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -45,9 +44,7 @@ def export_rows() -> list[list[str]]:
 @pytest.fixture(scope="module")
 def hostile_server(pg_server, tmp_path_factory):
     """`lgs dashboard` serving a build of :func:`export_rows`, in a database of its own."""
-    import os
 
-    from lgs_analytics import cli
     from lgs_analytics.config import EXPORT_COLUMNS
 
     path = tmp_path_factory.mktemp("hostile") / FILE_NAME
@@ -55,27 +52,8 @@ def hostile_server(pg_server, tmp_path_factory):
         writer = csv.writer(fh)
         writer.writerow(EXPORT_COLUMNS)
         writer.writerows(export_rows())
-    name = "xss_" + uuid.uuid4().hex[:8]
-    admin = psycopg2.connect(pg_server)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    url = pg_server.replace("/postgres?", f"/{name}?")
-    previous = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    try:
-        codes = (cli.main(["load", "--quiet", str(path)]), cli.main(["build", "--quiet"]))
-    finally:
-        if previous is None:
-            os.environ.pop("DATABASE_URL", None)
-        else:
-            os.environ["DATABASE_URL"] = previous
-    assert codes == (0, 0), f"lgs load / lgs build of the payload export failed: exit codes {codes}"
-    try:
-        with serving(url, tmp_path_factory) as served:
-            yield served
-    finally:
-        admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.close()
+    with built_database(pg_server, path, "xss") as url, serving(url, tmp_path_factory) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

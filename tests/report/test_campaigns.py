@@ -19,7 +19,7 @@ def test_a_file_per_action_whose_rows_add_up_to_the_plan(tmp_path):
     lost = pd.read_csv(tmp_path / "out" / "campaign-churn-alerts-long-lost.csv")
     assert list(lost["customer_id"]) == [3] and lost["churn_group"].tolist() == ["long lost"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
-        campaigns.campaigns.action_plan(listed())["file"])  # nothing else: no partial file left
+        campaigns.campaign.action_plan(listed())["file"])  # nothing else: no partial file left
 
 
 def test_nothing_is_written_without_a_folder(tmp_path):

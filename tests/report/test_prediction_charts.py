@@ -84,7 +84,7 @@ def test_a_loyal_customer_flagged_is_explained():
 def test_too_little_data_gives_a_reason_and_honest_empty_charts(rules_db):
     from lgs_analytics.analytics import predict
     from lgs_analytics.jobs.build import clean_frame
-    from tests.report.test_tables import transactions
+    from tests.report.test_sections import transactions
 
     outlook = predict.forecast(clean_frame(transactions(), rules_db))
     assert "too few customers" in outlook.unavailable
@@ -101,7 +101,7 @@ def test_too_little_data_gives_a_reason_and_honest_empty_charts(rules_db):
 def test_strict_forecast_raises_for_the_command(rules_db):
     from lgs_analytics.analytics import predict
     from lgs_analytics.jobs.build import clean_frame
-    from tests.report.test_tables import transactions
+    from tests.report.test_sections import transactions
 
     with pytest.raises(ValueError, match="too few customers"):
         predict.forecast(clean_frame(transactions(), rules_db), strict=True)
