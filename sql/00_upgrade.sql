@@ -10,7 +10,8 @@
 --   staging        the landing table staging_export_rows and the view stg_transactions
 --   functions      load_staged_batch, load_staged_lines, staged_lines(timestamp, ...),
 --                  invoice_prefix, and rebuild_line_groups() returning bigint
---   marts          customer_rfm, segments and customer_predictions without build_id
+--   marts          customer_rfm, segments and customer_predictions without build_id;
+--                  campaign_customers without the due-back columns
 --   refresh_runs   without build_id
 
 -- load_batches: the columns of 01_raw.sql missing from an older table, in the table's order.
@@ -95,6 +96,14 @@ BEGIN
         DROP TABLE customer_predictions;
     END IF;
 END $$;
+
+-- campaign_customers: the due-back columns of 05_marts.sql missing from an older table (empty until
+-- the next `lgs build`, like the rest of the campaign list).
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS usual_gap_days integer;
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS due_from date;
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS due_to date;
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS due_status text
+    CHECK (due_status IN ('not yet', 'due', 'overdue'));
 
 -- refresh_runs: the column of 07_runs.sql missing from an older table.
 ALTER TABLE IF EXISTS refresh_runs ADD COLUMN IF NOT EXISTS build_id bigint;

@@ -112,7 +112,11 @@ CREATE TABLE IF NOT EXISTS campaign_customers (
     clv_12m        numeric,                       -- GBP, next 12 months, discounted
     value_at_risk  numeric,                       -- GBP: spend x (1 - p_alive), churn alerts only
     churn_risk     boolean  NOT NULL,
-    churn_group    text CHECK (churn_group IN ('recoverable', 'long lost'))
+    churn_group    text CHECK (churn_group IN ('recoverable', 'long lost')),
+    usual_gap_days integer,                       -- median days between purchase days (2+ gaps)
+    due_from       date,                          -- last order + the shorter usual gap
+    due_to         date,                          -- last order + the longer usual gap
+    due_status     text CHECK (due_status IN ('not yet', 'due', 'overdue'))
 );
 CREATE INDEX IF NOT EXISTS campaign_customers_segment_idx ON campaign_customers (segment);
 

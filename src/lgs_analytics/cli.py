@@ -108,18 +108,20 @@ def cmd_campaign(args: argparse.Namespace) -> int:
     from lgs_analytics.jobs.page import published_campaign
     from lgs_analytics.report import campaigns
 
-    if args.segment is None and not args.churn_risk:
-        return fail("say which campaign: --segment NAME (e.g. --segment 'At Risk'), --churn-risk, or both", 2)
+    if args.segment is None and not args.churn_risk and not args.due:
+        return fail("say which campaign: --segment NAME (e.g. --segment 'At Risk'), --churn-risk, --due, "
+                    "or several", 2)
     key = privacy.output_key(args.pseudonymise)
     check_writable(args.out)
     campaigns.check_suffix(args.out)
-    build, rows = published_campaign(args.segment, args.churn_risk)
+    build, rows = published_campaign(args.segment, args.churn_risk, args.due)
     if args.churn_risk and build.forecast_note:  # an empty file would read as "nobody is at risk"
         return fail(f"no predictions: {build.forecast_note}; build {build.build_id} has no churn alerts, "
                     f"{args.out} not written. Use --segment 'At Risk' or --segment \"Can't Lose\" instead", 1)
     campaigns.write_rows(rows, args.out, key)
     what = " ".join(filter(None, [rows["segment"].iloc[0] if args.segment and len(rows) else args.segment,
-                                  "churn alerts" if args.churn_risk else ""]))
+                                  "churn alerts" if args.churn_risk else "",
+                                  "due back or overdue" if args.due else ""]))
     print(f"{len(rows):,} customers ({what}, build {build.build_id}, spend £{rows['spend'].sum():,.2f}) "
           f"written to {args.out}{' (customer IDs pseudonymised)' if key else ''}")
     return 0
@@ -365,6 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
     cam.add_argument("--segment", metavar="NAME", help="an RFM segment, e.g. 'At Risk' or \"Can't Lose\"")
     cam.add_argument("--churn-risk", action="store_true",
                      help="only the churn alerts (with --segment: that segment's), most value at risk first")
+    cam.add_argument("--due", action="store_true",
+                     help="only the customers due back or overdue by their usual gap between orders, "
+                          "highest spend first")
     cam.add_argument("--out", type=Path, required=True, metavar="PATH",
                      help="the file to write: .csv or .xlsx")
     add_pseudonymise(cam)

@@ -143,3 +143,24 @@ def test_one_order_the_action_plan_the_campaign_list_and_the_segments(with_predi
 def test_file_names_are_plain():
     assert campaign.file_name("Can't Lose") == "campaign-cant-lose.csv"
     assert campaign.file_name("Churn alerts: long lost", ".xlsx") == "campaign-churn-alerts-long-lost.xlsx"
+
+
+def test_the_list_says_when_a_repeat_customer_is_due_back():
+    bought = pd.concat([purchases(), pd.DataFrame({
+        "customer_id": pd.array([2, 2, 3, 3], dtype="Int64"),
+        "invoice_date": pd.to_datetime(["2011-11-14", "2011-11-24", "2010-09-26", "2010-10-16"]),
+        "country": ["Germany"] * 2 + ["EIRE"] * 2})], ignore_index=True)
+    rows = campaign.campaign_list(scores(), segments(), campaign.customer_profile(bought, AS_OF), None)
+    rows = rows.set_index("customer_id")
+    # 2 bought on 24 May, 14 and 24 Nov: gaps 174 and 10 days, median 92, range 51 .. 133 days
+    assert rows.loc[2, "usual_gap_days"] == 92
+    assert rows.loc[2, "due_from"] == pd.Timestamp("2011-11-24") + pd.Timedelta(days=51)
+    assert rows.loc[2, "due_status"] == "not yet"
+    # 3: 26 Sep, 16 Oct, 5 Nov 2010: every 20 days, due 22 .. 28 Nov 2010: overdue
+    assert rows.loc[3, "usual_gap_days"] == 20
+    assert (rows.loc[3, "due_from"], rows.loc[3, "due_to"]) == (pd.Timestamp("2010-11-22"),
+                                                              pd.Timestamp("2010-11-28"))
+    assert rows.loc[3, "due_status"] == "overdue"
+    assert rows.loc[[1, 4], "due_status"].isna().all()  # two orders, one order: no date
+    due_back = campaign.select(rows.reset_index(), due_back=True)
+    assert list(due_back["customer_id"]) == [3]

@@ -188,6 +188,10 @@ def test_the_dashboard_shows_the_build_and_clicks_through_to_its_customers(serve
                                                    "WHERE customer_id = %s ORDER BY invoice_date, invoice_no",
                                     (customer,))]
     assert invoices.all_inner_texts()[:15] == expected[:15]
+    [(gap,)] = query(server["url"], "SELECT usual_gap_days FROM campaign_customers WHERE customer_id = %s",
+                     (customer,))
+    due_back = "Usually orders every" if gap is not None else "needs 3 or more order days"
+    assert tab.get_by_text(due_back).count() == 1  # the due-back tile, in words
     tab.screenshot(path=str(tmp_path / "customer.png"))
 
     open_page(tab, "Segments")

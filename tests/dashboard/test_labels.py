@@ -146,3 +146,13 @@ def test_every_page_says_no_predictions_and_why(with_predictions):
         assert "value at risk £0" not in overview and "no churn alert" not in customer
         assert not session.customers.clv.visible  # no "CLV 0 … 0" slider
     assert "−£40 of cancellations by 1 customer who" in customers
+
+
+def test_a_profile_says_when_the_customer_is_due_back_in_words():
+    row = people(True).set_index("customer_id").loc[2].copy()
+    assert tile_texts(tiles.profile_html(row))["Due back"] == (
+        "no date", "needs 3 or more order days to see a rhythm")
+    row["usual_gap_days"], row["due_status"] = 35, "overdue"
+    row["due_from"], row["due_to"] = pd.Timestamp("2012-01-12"), pd.Timestamp("2012-01-26")
+    assert tile_texts(tiles.profile_html(row))["Due back: overdue"] == (
+        "Usually orders every 5 weeks; due 12–26 Jan 2012", "past the usual range")

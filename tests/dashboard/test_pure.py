@@ -51,6 +51,8 @@ def test_filters_select_the_same_rows_a_reader_would():
     recent = selection.CustomerFilter(last_order=(dt.date(2011, 11, 1), None))
     assert sorted(pick(rows, recent)["customer_id"]) == [1, 4]
     assert len(pick(rows, selection.CustomerFilter())) == 4  # no filter: everyone
+    rows["due_status"] = pd.array(["due", "not yet", "overdue", None], dtype="string")
+    assert list(pick(rows, selection.CustomerFilter(due_back=True))["customer_id"]) == [2, 1]
 
 
 def test_the_grid_is_always_whole_and_adds_up():

@@ -105,3 +105,13 @@ def test_a_workbook_holds_formulas_as_text_never_as_formulas(tmp_path):
     read = pd.read_excel(path, engine="calamine", keep_default_na=False)
     assert list(read["country"][:len(FORMULAS)]) == ["'" + f for f in FORMULAS]
     assert read["spend_gbp"][0] == -12.5
+
+
+def test_a_file_says_when_a_customer_is_due_back(tmp_path):
+    rows = listed().assign(usual_gap_days=pd.array([20, None, None, None], dtype="Int64"),
+                           due_from=pd.to_datetime(["2011-06-10", None, None, None]),
+                           due_to=pd.to_datetime(["2011-06-16", None, None, None]),
+                           due_status=pd.array(["overdue", None, None, None], dtype="string"))
+    text = campaigns.csv_text(rows).splitlines()
+    assert text[1].endswith(",20,2011-06-10,2011-06-16,overdue")
+    assert text[2].endswith(",,,,")  # no date: empty cells, not NaT

@@ -15,6 +15,7 @@ import re
 
 import pandas as pd
 
+from lgs_analytics.analytics import due
 from lgs_analytics.analytics.clean import CleanResult
 from lgs_analytics.analytics.segments import WIN_BACK_SEGMENTS
 from lgs_analytics.results import Forecast, Scores
@@ -27,6 +28,7 @@ CAMPAIGN_COLUMNS: tuple[str, ...] = (
     "customer_id", "segment", "action", "priority", "r_score", "f_score", "m_score", "rfm_score",
     "country", "first_order", "last_order", "days_since", "orders", "spend",
     "p_alive", "clv_12m", "value_at_risk", "churn_risk", "churn_group",
+    "usual_gap_days", "due_from", "due_to", "due_status",
 )
 
 # What a campaign's money at stake is (the action plan's ``stake_basis``).
@@ -35,7 +37,8 @@ PAST_SPEND, EXPECTED_VALUE, VALUE_AT_RISK = "past spend", "expected value", "val
 
 def customer_profile(purchases: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Per customer (index customer_id): ``country`` of the latest purchase, ``first_order`` and
-    ``last_order`` (dates) over the purchases before ``as_of``."""
+    ``last_order`` (dates) over the purchases before ``as_of``, and when the customer is due back
+    (:func:`due.due_back`: ``usual_gap_days``, ``due_from``, ``due_to``, ``due_status``)."""
     bought = purchases[(purchases["invoice_date"] < as_of) & purchases["customer_id"].notna()]
     latest_first = bought.sort_values("invoice_date", kind="stable")
     by_customer = latest_first.groupby(latest_first["customer_id"].astype("int64"))
@@ -45,7 +48,7 @@ def customer_profile(purchases: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFra
         "last_order": by_customer["invoice_date"].max().dt.normalize(),
     })
     profile.index.name = "customer_id"
-    return profile
+    return profile.join(due.due_back(purchases, as_of))
 
 
 def value_at_risk(past_value: pd.Series, p_alive: pd.Series) -> pd.Series:
@@ -107,8 +110,17 @@ def churn_alerts(campaign: pd.DataFrame) -> pd.DataFrame:
                                kind="stable").reset_index(drop=True)
 
 
-def select(campaign: pd.DataFrame, segment: str | None = None, churn_risk: bool = False) -> pd.DataFrame:
-    """The rows of one campaign: a segment (by name, any case), the churn alerts, or both."""
+def due_list(campaign: pd.DataFrame) -> pd.DataFrame:
+    """The customers due back or overdue (:mod:`due`: their usual gap has passed), most valuable
+    (past spend) first."""
+    rows = campaign[campaign["due_status"].isin([due.DUE, due.OVERDUE])]
+    return rows.sort_values(["spend", "customer_id"], ascending=[False, True], kind="stable")
+
+
+def select(campaign: pd.DataFrame, segment: str | None = None, churn_risk: bool = False,
+           due_back: bool = False) -> pd.DataFrame:
+    """The rows of one campaign: a segment (by name, any case), the churn alerts, the customers due
+    back (:func:`due_list`), or several of these at once."""
     rows = campaign
     if segment is not None:
         known = {s.casefold(): s for s in campaign["segment"].unique()}
@@ -119,6 +131,8 @@ def select(campaign: pd.DataFrame, segment: str | None = None, churn_risk: bool 
         rows = rows[rows["segment"] == name]
     if churn_risk:
         rows = churn_alerts(rows)
+    if due_back:
+        rows = due_list(rows)
     return rows.reset_index(drop=True)
 
 
@@ -175,7 +189,7 @@ def file_name(campaign: str, suffix: str = ".csv") -> str:
 
 __all__ = ["CAMPAIGN_COLUMNS", "EXPECTED_VALUE", "LONG_LOST_DAYS", "PAST_SPEND", "VALUE_AT_RISK",
            "WIN_BACK_SEGMENTS", "action_plan", "campaign_list", "churn_alerts", "churn_group",
-           "customer_profile", "file_name", "select", "value_at_risk"]
+           "customer_profile", "due_list", "file_name", "select", "value_at_risk"]
 
 
 def for_scores(cleaned: CleanResult, scores: Scores, outlook: Forecast) -> pd.DataFrame:

@@ -60,6 +60,8 @@ class CustomerList:
             sorted(people["country"].dropna().unique())), css_classes=["lgs-countries"])
         self.churn = pn.widgets.Checkbox(name="Churn alerts only", margin=(28, 10, 0, 10),
                                          css_classes=["lgs-churn"], disabled=bool(board.no_predictions))
+        self.due = pn.widgets.Checkbox(name="Due back or overdue", margin=(28, 10, 0, 10),
+                                       css_classes=["lgs-due"])
         self.spend = pn.widgets.EditableRangeSlider(name="Spend (£)", start=self.spend_span[0],
                                                     end=self.spend_span[1], value=self.spend_span,
                                                     step=1, format="0,0", width=260, margin=(5, 20))
@@ -84,7 +86,7 @@ class CustomerList:
                                                 width=300, embed=False)
         self.rows = people
         self.table.on_click(lambda event: open_customer(str(self.table.value["customer"].iloc[event.row])))
-        for widget in (self.search, self.segments, self.countries, self.churn, self.spend, self.clv,
+        for widget in (self.search, self.segments, self.countries, self.churn, self.due, self.spend, self.clv,
                        self.last_order):
             widget.param.watch(self._changed, "value")
         self.reset.on_click(lambda _: self.show(CustomerFilter()))
@@ -94,7 +96,8 @@ class CustomerList:
         """The filter the widgets describe."""
         return CustomerFilter(
             search=self.search.value or "", segments=tuple(self.segments.value),
-            countries=tuple(self.countries.value), churn_risk=bool(self.churn.value), rf_cell=self.rf_cell,
+            countries=tuple(self.countries.value), churn_risk=bool(self.churn.value),
+            due_back=bool(self.due.value), rf_cell=self.rf_cell,
             spend=open_bounds(self.spend.value, self.spend_span),
             clv=open_bounds(self.clv.value, self.clv_span) if not self.clv.disabled else (None, None),
             last_order=tuple(self.last_order.value or (None, None)))
@@ -109,6 +112,7 @@ class CustomerList:
             self.segments.value = list(chosen.segments)
             self.countries.value = list(chosen.countries)
             self.churn.value = chosen.churn_risk
+            self.due.value = chosen.due_back
             self.spend.value = self.spend_span
             self.clv.value = self.clv_span
             self.last_order.value = (self.last_order.start, self.last_order.end)
@@ -138,7 +142,7 @@ class CustomerList:
         return io.StringIO(campaigns.csv_text(self.rows, self.board.key))
 
     def view(self) -> pn.viewable.Viewable:
-        filters = pn.Row(self.search, self.segments, self.countries, self.churn, self.reset)
+        filters = pn.Row(self.search, self.segments, self.countries, self.churn, self.due, self.reset)
         ranges = pn.Row(self.spend, self.clv, self.last_order)
         board = self.board
         missing = f"**CLV 12 m, P(alive), churn alert: {text.markdown(board.no_predictions)}.**"

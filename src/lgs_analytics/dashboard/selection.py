@@ -31,6 +31,7 @@ class CustomerFilter:
     segments: tuple[str, ...] = ()
     countries: tuple[str, ...] = ()
     churn_risk: bool = False  # only the churn alerts
+    due_back: bool = False  # only the customers due back or overdue (analytics.due)
     rf_cell: tuple[int, int] | None = None  # (r_score, f_score)
     spend: Bounds = (None, None)
     clv: Bounds = (None, None)
@@ -61,6 +62,8 @@ def select_customers(customers: pd.DataFrame, chosen: CustomerFilter) -> pd.Data
         keep &= customers["country"].isin(chosen.countries)
     if chosen.churn_risk:
         keep &= customers["churn_risk"]
+    if chosen.due_back:
+        keep &= customers["due_status"].isin(["due", "overdue"])
     if chosen.rf_cell is not None:
         r, f = chosen.rf_cell
         keep &= (customers["r_score"] == r) & (customers["f_score"] == f)

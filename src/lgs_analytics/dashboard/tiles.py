@@ -10,6 +10,7 @@ import math
 
 import pandas as pd
 
+from lgs_analytics.analytics import due
 from lgs_analytics.dashboard.kpi import Kpi, change_text
 from lgs_analytics.numbers import count, gbp, pct
 
@@ -81,8 +82,21 @@ def _probability(value) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.2f}"
 
 
+def due_tile(row: pd.Series) -> str:
+    """When the customer is due back, in words (analytics.due): the usual gap and the range, or why
+    there is no date."""
+    words = due.in_words(row.get("usual_gap_days"), row.get("due_from"), row.get("due_to"))
+    if not words:
+        return tile("Due back", "no date", "needs 3 or more order days to see a rhythm")
+    status = str(row["due_status"])
+    return tile(f"Due back: {status}", words[0].upper() + words[1:],
+                {"due": "expected now", "overdue": "past the usual range",
+                 "not yet": "not expected yet"}.get(status, ""), wide=True, value_class="text")
+
+
 def profile_html(row: pd.Series, no_predictions: str = "") -> str:
-    """A customer's tiles: segment and action, R/F/M scores, orders and spend, P(alive) and CLV.
+    """A customer's tiles: segment and action, R/F/M scores, orders and spend, when the customer is
+    due back, P(alive) and CLV.
     ``no_predictions`` (``'no predictions: <reason>'``, or empty): what the two model tiles say
     when the build has no predictions."""
     last = pd.Timestamp(row["last_order"]).strftime("%d %b %Y") if pd.notna(row["last_order"]) else "–"
@@ -97,6 +111,7 @@ def profile_html(row: pd.Series, no_predictions: str = "") -> str:
         tile("Orders and spend", f"{count(row['orders'])} · {gbp(row['spend'], 2)}",
              f"net of cancellations; first order {first}"),
         tile("Last order", last, f"{count(row['days_since'])} days before the as-of date; {row['country']}"),
+        due_tile(row),
         tile("P(alive)", _probability(row["p_alive"]), no_predictions or alert + risk),
         tile("CLV, next 12 months", gbp(row["clv_12m"]),
              no_predictions or "expected spend, discounted (model)"),

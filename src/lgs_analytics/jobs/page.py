@@ -94,15 +94,16 @@ def published(method: str = "standard", orders: bool = False) -> Page:
                 Scores(method, as_of, customers, segments), outlook, listed, charts, invoices)
 
 
-def published_campaign(segment: str | None = None, churn_risk: bool = False
+def published_campaign(segment: str | None = None, churn_risk: bool = False, due_back: bool = False
                        ) -> tuple[Provenance, pd.DataFrame]:
-    """(the current build, its campaign rows): one segment's (any case), the churn alerts, or both."""
+    """(the current build, its campaign rows): one segment's (any case), the churn alerts, the
+    customers due back (campaign.due_list), or several of these."""
     with db.snapshot() as conn:
         row = tables.read_current_build(conn)
         if row is None:
             raise ValueError(NOTHING_PUBLISHED)
         listed = tables.read_campaign(conn)
-    return _provenance(row, row["batches"]), campaign.select(listed, segment, churn_risk)
+    return _provenance(row, row["batches"]), campaign.select(listed, segment, churn_risk, due_back)
 
 
 def what_if(method: str = "standard", as_of=None, start=None, end=None) -> Page:

@@ -22,7 +22,8 @@ FILE_COLUMNS = {
     "customer_id": "customer_id", "segment": "segment", "action": "action", "last_order": "last_order",
     "days_since": "days_since_last_order", "country": "country", "orders": "orders", "spend": "spend_gbp",
     "p_alive": "p_alive", "clv_12m": "clv_12m_gbp", "value_at_risk": "value_at_risk_gbp",
-    "churn_group": "churn_group",
+    "churn_group": "churn_group", "usual_gap_days": "usual_gap_days", "due_from": "due_from",
+    "due_to": "due_to", "due_status": "due_status",
 }
 SUFFIXES = (".csv", ".xlsx")
 # xlsxwriter would turn a string starting with "=" into a live formula and "http://..." into a link.
@@ -37,7 +38,8 @@ def file_rows(rows: pd.DataFrame, key: bytes | None = None, what_if: str = "") -
     text that a spreadsheet would run as a formula quoted (:func:`spreadsheet_safe`); a what-if's rows
     lead with a ``what_if`` column saying what they are."""
     out = rows[list(FILE_COLUMNS)].rename(columns=FILE_COLUMNS)
-    out["last_order"] = pd.to_datetime(out["last_order"]).dt.date
+    for column in ("last_order", "due_from", "due_to"):
+        out[column] = pd.to_datetime(out[column]).dt.date
     out["p_alive"] = out["p_alive"].round(4)
     if what_if:
         out.insert(0, "what_if", what_if)

@@ -28,7 +28,8 @@ PREDICTION_COLUMNS = ("build_id", "customer_id", "as_of", "p_alive", "expected_p
                       "expected_avg_order_value", "expected_spend", "clv_12m", "past_value", "churn_risk")
 CAMPAIGN_COLUMNS = ("build_id", "customer_id", "segment", "action", "priority", "r_score", "f_score",
                     "m_score", "rfm_score", "country", "first_order", "last_order", "days_since", "orders",
-                    "spend", "p_alive", "clv_12m", "value_at_risk", "churn_risk", "churn_group")
+                    "spend", "p_alive", "clv_12m", "value_at_risk", "churn_risk", "churn_group",
+                    "usual_gap_days", "due_from", "due_to", "due_status")
 ORDER_COLUMNS = ("build_id", "customer_id", "invoice_no", "invoice_date", "kind", "lines", "units", "amount",
                  "country")
 MARTS = ("customer_rfm", "segments", "customer_predictions", "campaign_customers", "customer_orders",
@@ -117,7 +118,8 @@ def publish(conn: Connection, record: BuildRecord,
     if len(campaign):
         rows = campaign.assign(build_id=build_id, churn_risk=_booleans(campaign["churn_risk"]),
                                first_order=campaign["first_order"].dt.date,
-                               last_order=campaign["last_order"].dt.date)
+                               last_order=campaign["last_order"].dt.date,
+                               due_from=campaign["due_from"].dt.date, due_to=campaign["due_to"].dt.date)
         db.copy_in(conn, "campaign_customers", list(CAMPAIGN_COLUMNS), rows[list(CAMPAIGN_COLUMNS)])
     if len(customer_orders):
         db.copy_in(conn, "customer_orders", list(ORDER_COLUMNS),

@@ -193,7 +193,8 @@ def read_frames(conn: Connection, build_id: int) -> dict[str, pd.DataFrame]:
 
 CAMPAIGN_READ = ("customer_id", "segment", "action", "priority", "r_score", "f_score", "m_score", "rfm_score",
                  "country", "first_order", "last_order", "days_since", "orders", "spend", "p_alive",
-                 "clv_12m", "value_at_risk", "churn_risk", "churn_group")
+                 "clv_12m", "value_at_risk", "churn_risk", "churn_group", "usual_gap_days", "due_from",
+                 "due_to", "due_status")
 
 
 def read_campaign(conn: Connection, segment: str | None = None, churn_risk: bool = False) -> pd.DataFrame:
@@ -205,7 +206,9 @@ def read_campaign(conn: Connection, segment: str | None = None, churn_risk: bool
         ORDER BY priority, spend DESC, customer_id""", (segment, segment, churn_risk),
         dtypes={"segment": pa.string(), "action": pa.string(), "rfm_score": pa.string(),
                 "country": pa.string(),
-                "churn_group": pa.string(), "p_alive": pa.float64(), "clv_12m": pa.float64(),
+                "churn_group": pa.string(), "due_status": pa.string(), "usual_gap_days": pa.int64(),
+                "due_from": pa.timestamp("us"), "due_to": pa.timestamp("us"),
+                "p_alive": pa.float64(), "clv_12m": pa.float64(),
                 "value_at_risk": pa.float64(), "spend": pa.float64(), "churn_risk": pa.bool_(),
                 "first_order": pa.timestamp("us"), "last_order": pa.timestamp("us")})
     if frame.empty:
@@ -214,8 +217,9 @@ def read_campaign(conn: Connection, segment: str | None = None, churn_risk: bool
                           "m_score": "int64", "days_since": "int64", "orders": "int64", "spend": "float64",
                           "p_alive": "float64", "clv_12m": "float64", "value_at_risk": "float64",
                           "churn_risk": "bool", "segment": "str", "action": "str", "rfm_score": "str",
-                          "country": "string", "churn_group": "string"})
-    for column in ("first_order", "last_order"):
+                          "country": "string", "churn_group": "string", "usual_gap_days": "Int64",
+                          "due_status": "string"})
+    for column in ("first_order", "last_order", "due_from", "due_to"):
         frame[column] = pd.to_datetime(frame[column])
     return frame
 
