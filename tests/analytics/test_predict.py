@@ -436,7 +436,7 @@ c = f.customers
 print(f.unavailable, f.model, f.holdout_metrics, f.backtest.get("threshold"), f.backtest.get("rows"))
 if not f.unavailable:
     print(len(c), int(c["churn_risk"].sum()),
-          *(f"{c[k].sum():.4g}" for k in ("p_alive", "p_no_purchase", "expected_purchases", "clv")))
+          *(f"{c[k].sum():.4g}" for k in ("p_alive", "expected_purchases", "clv")))
 """
 
 

@@ -614,6 +614,9 @@ def forecast(cleaned: CleanResult, as_of: dt.date | str | None = None, horizon_d
     # Past value net of returns: a huge order cancelled the same day is not value.
     past_value = standard_metrics(purchases, cancellations, as_of_ts)["monetary"]
     customers["churn_risk"] = churn_risk_flag(customers, past_value, tested["threshold"])
+    # The published predictions have no column for it yet (sql/05_marts.sql): the page read back from
+    # the database must equal what the build computed.
+    customers = customers.drop(columns="p_no_purchase")
     customers["past_value"] = past_value.reindex(customers.index).fillna(0.0).round(2)
     return Forecast(as_of_ts, horizon_days, customers, buckets, holdout, models.fit_seconds,
                     model=PURCHASE_MODELS[name], candidates=record, backtest=tested)
