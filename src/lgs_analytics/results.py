@@ -79,6 +79,12 @@ class Forecast:
     fit_seconds: float
     unavailable: str = ""
     detail: str = ""
+    model: str = ""  # the purchase model published (BG/NBD, MBG/NBD or Pareto/NBD), chosen by the holdout
+    # every candidate purchase model's holdout result: {name: {model, error_pct, mae, passes, problem...}}
+    candidates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # the churn flag's backtest: {as_of, days_after, horizon_days, threshold, model, rows: [{rule, group,
+    # customers, not_returned_pct, past_spend}]}
+    backtest: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

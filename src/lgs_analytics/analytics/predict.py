@@ -21,8 +21,9 @@ import datetime as dt
 import io
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -31,8 +32,10 @@ import pandas as pd
 # option pandas 3 deprecated (a Pandas4Warning: silence just that one).
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="The 'mode.chained_assignment' option is deprecated")
-    from lifetimes import BetaGeoFitter, GammaGammaFitter
+    from autograd import value_and_grad  # type: ignore[import-untyped]
+    from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
     from lifetimes.utils import ConvergenceError
+from scipy.optimize import minimize  # type: ignore[import-untyped]
 
 from lgs_analytics.analytics.clean import CleanResult
 from lgs_analytics.analytics.frames import line_totals, require_columns
@@ -43,7 +46,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = ("frequency", "recency", "T", "monetary_value
 CAL_HOLD_COLUMNS: tuple[str, ...] = (*(f"{c}_cal" for c in SUMMARY_COLUMNS), "frequency_holdout",
                                      "duration_holdout")
 PREDICTION_COLUMNS: tuple[str, ...] = (
-    "p_alive", "expected_purchases", "expected_avg_order_value", "expected_spend", "clv")
+    "p_alive", "expected_purchases", "expected_avg_order_value", "expected_spend", "clv", "p_no_purchase")
 MIN_CUSTOMERS = 20
 # The holdout check decides whether predictions are published: a model that misses the last
 # six months' purchases by more than this (overall, or for a frequency bucket of at least
@@ -66,13 +69,82 @@ BUCKET_LABELS: tuple[str, ...] = ("0", "1", "2", "3", "4", "5", "6", "7+")
 
 @dataclass(frozen=True)
 class Models:
-    """Fitted models: BG/NBD (``bgf``), Gamma-Gamma (``ggf``), fit time and sample sizes."""
+    """Fitted models: a purchase model (``bgf``: BG/NBD, MBG/NBD or Pareto/NBD, named by ``name``),
+    Gamma-Gamma (``ggf``), fit time and sample sizes."""
 
-    bgf: BetaGeoFitter
+    bgf: BetaGeoFitter | ParetoNBDFitter
     ggf: GammaGammaFitter
     fit_seconds: float
     customers: int
     repeat_buyers: int
+    name: str = "bgnbd"
+
+
+# The purchase models the holdout chooses from: BG/NBD (Fader, Hardie & Lee 2005), MBG/NBD (Batislam
+# et al. 2007: a customer may also drop out right after the first purchase, so one-time buyers get a
+# real P(alive)) and Pareto/NBD (Schmittlein et al. 1987). Listed simplest first: on a tie the
+# simpler one is chosen.
+PURCHASE_MODELS: dict[str, str] = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "pareto": "Pareto/NBD"}
+# The candidates a build tries. Pareto/NBD is left out: lifetimes fits it without gradients
+# (Nelder-Mead, hyp2f1), 2.2 s on the real file's 2,809 calibration customers and as much again for
+# the refit, over the 5 s a build may spend on the forecast; there it scored as BG/NBD (-10.3%).
+CANDIDATES: tuple[str, ...] = ("bgnbd", "mbgnbd")
+# Log-parameters are kept within +-LOG_BOUND: a parameter at the bound is a boundary optimum (e.g.
+# a -> 0: nobody visibly drops out), an answer rather than a failure (lifetimes' unbounded BFGS
+# stops there with "precision loss", and whether it does depends on the BLAS kernel).
+LOG_BOUND = 11.0
+STARTS: tuple[tuple[float, ...], ...] = ((0.1, 0.1, 0.1, 0.1), (0.0, 0.0, 0.0, 0.0))
+
+
+def _minimise(nll: Callable[..., Any], size: int, args: tuple[Any, ...]) -> np.ndarray:
+    """Log-parameters minimising lifetimes' ``nll`` (autograd-differentiable) within +-LOG_BOUND,
+    the best of a few starts (L-BFGS-B). Raises ConvergenceError when no start gives a finite
+    optimum."""
+    best: Any = None
+    for start in STARTS:
+        out = minimize(value_and_grad(nll), np.array(start[:size]), jac=True, args=args, method="L-BFGS-B",
+                       bounds=[(-LOG_BOUND, LOG_BOUND)] * size, options={"maxiter": 500})
+        if np.isfinite(out.fun) and np.isfinite(out.x).all() and (best is None or out.fun < best.fun - 1e-12):
+            best = out
+    if best is None:
+        raise ConvergenceError("no start gave a finite optimum")
+    return np.asarray(best.x, dtype="float64")
+
+
+def fit_purchase_model(summary: pd.DataFrame, name: str = "bgnbd",
+                       penalizer: float = 0.0) -> BetaGeoFitter | ParetoNBDFitter:
+    """Fit one of :data:`PURCHASE_MODELS` to ``frequency``, ``recency`` and ``T`` (days).
+
+    Times are scaled so the oldest customer's age is 1 (lifetimes' own scaling; the unit, days or
+    weeks, then makes no difference). BG/NBD and MBG/NBD use the bounded multi-start
+    :func:`_minimise`; Pareto/NBD lifetimes' own fit (Nelder-Mead, no gradient available)."""
+    x = summary["frequency"].to_numpy(dtype="int64")
+    scale = float(summary["T"].max())
+    recency, age = summary["recency"].to_numpy(dtype="float64"), summary["T"].to_numpy(dtype="float64")
+    if name == "pareto":
+        return ParetoNBDFitter(penalizer_coef=penalizer).fit(x, recency, age)
+    fitter = {"bgnbd": BetaGeoFitter, "mbgnbd": ModifiedBetaGeoFitter}[name](penalizer_coef=penalizer)
+    args = (x, recency / scale, age / scale, np.ones(len(x)), penalizer)
+    params = pd.Series(np.exp(_minimise(fitter._negative_log_likelihood, 4, args)),
+                       index=["r", "alpha", "a", "b"])
+    params["alpha"] *= scale
+    fitter.params_ = params
+    fitter.predict = fitter.conditional_expected_number_of_purchases_up_to_time  # as lifetimes' fit does
+    return fitter
+
+
+def fit_spend_model(repeat: pd.DataFrame, penalizer: float = 0.0) -> GammaGammaFitter:
+    """Gamma-Gamma on the repeat buyers' ``frequency`` and ``monetary_value`` (GBP), fitted on
+    spend scaled to a mean of 1 (v scales with the money, p and q do not; a penalty then weighs
+    the parameters alike whatever the currency)."""
+    scale = float(repeat["monetary_value"].mean())
+    fitter = GammaGammaFitter(penalizer_coef=penalizer)
+    spend = repeat["monetary_value"].to_numpy(dtype="float64") / scale
+    args = (repeat["frequency"].to_numpy(dtype="int64"), spend, np.ones(len(repeat)), penalizer)
+    params = pd.Series(np.exp(_minimise(fitter._negative_log_likelihood, 3, args)), index=["p", "q", "v"])
+    params["v"] *= scale
+    fitter.params_ = params
+    return fitter
 
 
 def _purchase_occasions(
@@ -157,8 +229,9 @@ def calibration_summary(cal_hold: pd.DataFrame) -> pd.DataFrame:
     return cal_hold[list(CAL_HOLD_COLUMNS[:4])].set_axis(list(SUMMARY_COLUMNS), axis=1)
 
 
-def fit_models(summary: pd.DataFrame, penalizer: float = 0.0) -> Models:
-    """Fit BG/NBD on every customer and Gamma-Gamma on the repeat buyers.
+def fit_models(summary: pd.DataFrame, penalizer: float = 0.0, model: str = "bgnbd") -> Models:
+    """Fit a purchase model (:data:`PURCHASE_MODELS`, default BG/NBD) on every customer and
+    Gamma-Gamma on the repeat buyers.
 
     ``summary`` comes from :func:`customer_summary`.  Gamma-Gamma takes the customers with
     frequency > 0 and monetary value > 0.  ``penalizer`` is lifetimes' L2 penalty on the
@@ -177,16 +250,14 @@ def fit_models(summary: pd.DataFrame, penalizer: float = 0.0) -> Models:
     started = time.perf_counter()
     # lifetimes prints the optimizer's result on failure and resets warning filters. On its way the
     # optimizer tries extreme parameters, where the log-likelihood overflows or takes log(0): numpy
-    # warned once per step (some 200 lines a build). After each fit lifetimes also takes the square
-    # root of its variance matrix's diagonal for standard errors, which we never read: on a flat
-    # optimum an entry is negative. None of it is the result: the parameters are checked below.
+    # warned once per step (some 200 lines a build). None of it is the result: the parameters are
+    # checked below.
     try:
         with (warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()),
               np.errstate(all="ignore")):
-            bgf = BetaGeoFitter(penalizer_coef=penalizer).fit(
-                summary["frequency"], summary["recency"], summary["T"])
-            ggf = GammaGammaFitter(penalizer_coef=penalizer).fit(
-                repeat["frequency"], repeat["monetary_value"])
+            warnings.simplefilter("ignore")
+            bgf = fit_purchase_model(summary, model, penalizer)
+            ggf = fit_spend_model(repeat, penalizer)
     except (ConvergenceError, np.linalg.LinAlgError) as err:
         raise ModelUnavailable(UNSETTLED, f"the fit did not converge (penalizer {penalizer}): "
                                f"{type(err).__name__}") from err
@@ -194,10 +265,12 @@ def fit_models(summary: pd.DataFrame, penalizer: float = 0.0) -> Models:
     params = pd.concat([bgf.params_, ggf.params_])
     # Gamma-Gamma's mean spend needs q > 1; BG/NBD's expectations for one-time buyers need a + b > 1
     # (below it lifetimes returns NaN for them).
-    if not np.isfinite(params.to_numpy()).all() or params["q"] <= 1 or params["a"] + params["b"] <= 1:
+    small_ab = "a" in params and params["a"] + params["b"] <= 1
+    if not np.isfinite(params.to_numpy()).all() or params["q"] <= 1 or small_ab:
         raise ModelUnavailable(UNSETTLED, f"unusable parameters {params.round(4).to_dict()} with penalizer "
                                f"{penalizer} (needs q > 1 and a + b > 1)")
-    return Models(bgf=bgf, ggf=ggf, fit_seconds=seconds, customers=len(summary), repeat_buyers=len(repeat))
+    return Models(bgf=bgf, ggf=ggf, fit_seconds=seconds, customers=len(summary), repeat_buyers=len(repeat),
+                  name=model)
 
 
 PENALIZERS = (0.0, 0.001, 0.01, 0.1)
@@ -205,7 +278,8 @@ UNSETTLED = ("the purchase histories are too short or too irregular for the mode
              "numbers")
 
 
-def fit_models_robustly(summary: pd.DataFrame, penalizers: tuple[float, ...] = PENALIZERS) -> Models:
+def fit_models_robustly(summary: pd.DataFrame, penalizers: tuple[float, ...] = PENALIZERS,
+                        model: str = "bgnbd") -> Models:
     """:func:`fit_models` with no penalty, or the smallest penalty that converges.
 
     Small or oddly shaped data (a few thousand rows, one season) can make the unpenalised
@@ -215,7 +289,7 @@ def fit_models_robustly(summary: pd.DataFrame, penalizers: tuple[float, ...] = P
     error: ModelUnavailable | None = None
     for penalizer in penalizers:
         try:
-            return fit_models(summary, penalizer)
+            return fit_models(summary, penalizer, model)
         except ModelUnavailable as exc:
             error = exc
             if exc.args[0] != UNSETTLED:  # too few customers, no repeat buyers: no penalty helps
@@ -252,12 +326,13 @@ def predict_customers(models: Models, summary: pd.DataFrame, horizon_days: int =
                       monthly_discount: float = 0.01) -> pd.DataFrame:
     """Per-customer predictions, indexed like ``summary``, all float64 (money in GBP, 2 dp).
 
-    ``p_alive`` (4 dp; 1.0 for one-time buyers: BG/NBD drop-outs happen after a purchase);
+    ``p_alive`` (4 dp; 1.0 for BG/NBD's one-time buyers: its drop-outs happen after a purchase);
     ``expected_purchases`` (purchase days in the next ``horizon_days``, 4 dp);
     ``expected_avg_order_value`` (Gamma-Gamma: the customer's mean shrunk towards the
     population mean, which one-time buyers get); ``expected_spend`` (expected purchases x
     order value); ``clv`` (lifetimes' ``customer_lifetime_value`` over ``clv_months`` months
-    of 30 days, discounted by ``monthly_discount`` a month).
+    of 30 days, discounted by ``monthly_discount`` a month); ``p_no_purchase`` (the chance of no
+    purchase in the next ``horizon_days``, :func:`p_no_purchase`, 4 dp).
     """
     require_columns(summary, SUMMARY_COLUMNS, "predict_customers")
     frequency = summary["frequency"].astype("float64")
@@ -267,7 +342,7 @@ def predict_customers(models: Models, summary: pd.DataFrame, horizon_days: int =
     value = summary["monetary_value"].astype("float64")
     value = value.where(value > 0, population_mean_value(models))
     bgf, ggf = models.bgf, models.ggf
-    p_alive = bgf.conditional_probability_alive(frequency.to_numpy(), recency.to_numpy(), age.to_numpy())
+    p_alive = _p_alive(models, frequency.to_numpy(), recency.to_numpy(), age.to_numpy())
     expected = bgf.conditional_expected_number_of_purchases_up_to_time(horizon_days, frequency, recency, age)
     order_value = ggf.conditional_expected_average_profit(frequency, value)
     clv = ggf.customer_lifetime_value(
@@ -279,7 +354,28 @@ def predict_customers(models: Models, summary: pd.DataFrame, horizon_days: int =
         "expected_avg_order_value": order_value.round(2),
         "expected_spend": (expected * order_value).round(2),
         "clv": np.asarray(clv, dtype="float64").round(2),
+        "p_no_purchase": p_no_purchase(models, summary, horizon_days).round(4),
     }, index=summary.index)
+
+
+def p_no_purchase(models: Models, summary: pd.DataFrame, days: float) -> np.ndarray:
+    """Each customer's chance of no purchase in the next ``days`` days.
+
+    Closed form: 1 - P(alive) + P(alive) ((alpha + T) / (alpha + T + days))^(r + x) -- a customer
+    still alive buys at a Poisson rate whose posterior is Gamma(r + x, alpha + T). Exact for BG/NBD
+    and MBG/NBD (a drop-out happens only at a purchase); for Pareto/NBD it ignores drop-outs during
+    the window, so it is a lower bound.
+    """
+    frequency = summary["frequency"].to_numpy(dtype="float64")
+    recency, age = summary["recency"].to_numpy(dtype="float64"), summary["T"].to_numpy(dtype="float64")
+    r, alpha = float(models.bgf.params_["r"]), float(models.bgf.params_["alpha"])
+    alive = _p_alive(models, frequency, recency, age)
+    quiet = np.exp((r + frequency) * (np.log(alpha + age) - np.log(alpha + age + days)))
+    return np.asarray(1.0 - alive + alive * quiet, dtype="float64")
+
+
+def _p_alive(models: Models, frequency: np.ndarray, recency: np.ndarray, age: np.ndarray) -> np.ndarray:
+    return np.asarray(models.bgf.conditional_probability_alive(frequency, recency, age), dtype="float64")
 
 
 def customer_past_value(purchases: pd.DataFrame, as_of: pd.Timestamp | str | None = None) -> pd.Series:
@@ -293,18 +389,66 @@ def customer_past_value(purchases: pd.DataFrame, as_of: pd.Timestamp | str | Non
     return total.rename("past_value").rename_axis("customer_id")
 
 
-def churn_risk_flag(predictions: pd.DataFrame, past_value: pd.Series, p_alive_below: float = 0.5,
-                    min_value_quantile: float = 0.75) -> pd.Series:
+RISK_THRESHOLDS: tuple[float, ...] = tuple(round(0.3 + 0.05 * k, 2) for k in range(14))  # 0.30 .. 0.95
+BACKTEST_DAYS = HOLDOUT_DAYS = 182  # the last six months check the models fitted on the months before
+GAP_RULE = "2 x mean gap"
+
+
+def churn_risk_flag(predictions: pd.DataFrame, past_value: pd.Series, threshold: float = 0.5,
+                    min_value_quantile: float = 0.75, score: str = "p_no_purchase") -> pd.Series:
     """True for valuable customers probably lost, indexed like ``predictions``.
 
     ``past_value``: historical spend (GBP) by customer_id, e.g. :func:`customer_past_value`
-    or RFM's ``monetary``.  Flagged: p_alive below ``p_alive_below`` and past value at least
-    its ``min_value_quantile`` quantile among the predicted customers (no value: no flag).
+    or RFM's ``monetary``.  Flagged: ``score`` (default the chance of no purchase in the horizon)
+    at least ``threshold`` -- with ``score="p_alive"``, p_alive below it -- and past value at least its
+    ``min_value_quantile`` quantile among the predicted customers (no value: no flag).
     """
     value = past_value.astype("float64").reindex(predictions.index)
-    threshold = value.quantile(min_value_quantile)
-    flag = (predictions["p_alive"] < p_alive_below) & (value >= threshold)
+    risky = (predictions[score] < threshold) if score == "p_alive" else (predictions[score] >= threshold)
+    flag = risky & (value >= value.quantile(min_value_quantile))
     return flag.fillna(False).astype(bool).rename("churn_risk")
+
+
+def gap_rule(summary: pd.DataFrame) -> pd.Series:
+    """The plain rule: days since the last purchase > 2 x the customer's mean gap between purchases
+    (repeat buyers only; one-time buyers have no gap), indexed like ``summary``."""
+    frequency = summary["frequency"].astype("float64")
+    since = summary["T"] - summary["recency"]
+    gap = summary["recency"] / frequency.where(frequency > 0)
+    return (since > 2 * gap).fillna(False).astype(bool).rename(GAP_RULE)
+
+
+def choose_threshold(score: pd.Series, returned: pd.Series,
+                     thresholds: tuple[float, ...] = RISK_THRESHOLDS) -> float:
+    """The threshold on ``score`` (flag at or above it) that best separates the customers who did
+    not come back from those who did: the largest share of the lapsed flagged minus the share of
+    the returning flagged (Youden's J; ties: the higher threshold, the shorter list)."""
+    lapsed = ~returned.astype(bool)
+    best, best_j = thresholds[-1], -np.inf
+    for t in thresholds:
+        flag = score >= t
+        caught = flag[lapsed].mean() if lapsed.any() else 0.0
+        j = caught - (flag[~lapsed].mean() if (~lapsed).any() else 0.0)
+        if j >= best_j - 1e-12:
+            best, best_j = t, float(j)
+    return best
+
+
+def backtest_table(flags: dict[str, pd.Series], returned: pd.Series,
+                   past_value: pd.Series) -> list[dict[str, Any]]:
+    """Per rule, flagged vs not flagged: ``customers``, ``not_returned_pct`` (share with no purchase
+    in the period after the scoring date, %, 1 dp) and ``past_spend`` (GBP before it, 2 dp).
+    ``flags``, ``returned`` and ``past_value`` are indexed by customer_id (the scored customers)."""
+    value = past_value.astype("float64").reindex(returned.index).fillna(0.0)
+    rows: list[dict[str, Any]] = []
+    for rule, flag in flags.items():
+        flag = flag.reindex(returned.index, fill_value=False).astype(bool)
+        for group, members in (("flagged", flag), ("not flagged", ~flag)):
+            n = int(members.sum())
+            lapsed = round(100 * float((~returned[members]).mean()), 1) if n else None
+            rows.append({"rule": rule, "group": group, "customers": n, "not_returned_pct": lapsed,
+                         "past_spend": round(float(value[members].sum()), 2)})
+    return rows
 
 
 def holdout_predictions(models: Models, cal_hold: pd.DataFrame) -> pd.DataFrame:
@@ -357,53 +501,122 @@ __all__ = [
 ]
 
 
-HOLDOUT_DAYS = 182  # the last six months of the data check the models fitted on the months before
-
 
 def unavailable(as_of: pd.Timestamp, horizon_days: int, reason: str, detail: str = "",
-                buckets: pd.DataFrame | None = None, holdout: dict[str, float] | None = None) -> Forecast:
+                buckets: pd.DataFrame | None = None, holdout: dict[str, float] | None = None,
+                candidates: dict[str, dict[str, Any]] | None = None,
+                backtest: dict[str, Any] | None = None) -> Forecast:
     """A :class:`Forecast` that publishes no prediction, saying why (``reason``, in plain words)."""
     empty = pd.DataFrame()
     return Forecast(as_of, horizon_days, empty, empty if buckets is None else buckets, holdout or {},
-                    0.0, unavailable=reason, detail=detail or reason)
+                    0.0, unavailable=reason, detail=detail or reason, candidates=candidates or {},
+                    backtest=backtest or {})
+
+
+def _candidates(
+    cal_hold: pd.DataFrame, candidates: tuple[str, ...] = CANDIDATES,
+) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[Models, pd.DataFrame, dict[str, float]]]]:
+    """Every purchase model fitted on the calibration months and scored on the holdout."""
+    summary = calibration_summary(cal_hold)
+    record: dict[str, dict[str, Any]] = {}
+    fitted: dict[str, tuple[Models, pd.DataFrame, dict[str, float]]] = {}
+    for name in candidates:
+        label = PURCHASE_MODELS[name]
+        try:
+            models = fit_models_robustly(summary, model=name)
+            buckets, metrics = holdout_check(models, cal_hold)
+        except ModelUnavailable as exc:
+            if exc.args[0] != UNSETTLED:  # too few customers, no repeat buyers: the same for every model
+                raise
+            record[name] = {"model": label, "fitted": False, "problem": str(exc), "detail": exc.detail}
+            continue
+        problem = quality_problem(buckets, metrics)
+        record[name] = {"model": label, "fitted": True, "error_pct": metrics["error_pct"],
+                        "mae": metrics["mae"], "passes": not problem, "problem": problem,
+                        "fit_seconds": round(models.fit_seconds, 3),
+                        "params": {k: float(f"{v:.4g}") for k, v in models.bgf.params_.items()}}
+        fitted[name] = (models, buckets, metrics)
+    return record, fitted
+
+
+def _best(record: dict[str, dict[str, Any]], names: list[str]) -> str:
+    """The candidate with the smallest holdout error (0.1 point), then MAE; ties: the simpler model."""
+    order = list(PURCHASE_MODELS)
+    return min(names, key=lambda n: (round(abs(record[n]["error_pct"]), 1), round(record[n]["mae"], 3),
+                                     order.index(n)))
+
+
+def backtest(models: Models, cal_hold: pd.DataFrame, past_value: pd.Series, horizon_days: int,
+             as_of: pd.Timestamp) -> dict[str, Any]:
+    """Score the customers as of the calibration end with ``models`` (fitted on the months before),
+    choose the churn threshold (:func:`choose_threshold`) on whether they bought in the months after,
+    and compare the rules there (:func:`backtest_table`)."""
+    summary = calibration_summary(cal_hold)
+    returned = (cal_hold["frequency_holdout"] > 0).rename("returned")
+    score = pd.Series(p_no_purchase(models, summary, horizon_days), index=summary.index, name="p_no_purchase")
+    threshold = choose_threshold(score, returned)
+    alerts = churn_risk_flag(score.to_frame(), past_value, threshold)
+    flags = {"model": score >= threshold, "model, top quarter by spend (the alerts)": alerts,
+             GAP_RULE: gap_rule(summary)}
+    return {"as_of": as_of.date().isoformat(), "days_after": int(cal_hold["duration_holdout"].iloc[0]),
+            "horizon_days": horizon_days, "threshold": threshold, "model": PURCHASE_MODELS[models.name],
+            "rows": backtest_table(flags, returned, past_value)}
 
 
 def forecast(cleaned: CleanResult, as_of: dt.date | str | None = None, horizon_days: int = 90,
              strict: bool = False) -> Forecast:
-    """The model policy, as one call: fit BG/NBD and Gamma-Gamma on all but the last
-    :data:`HOLDOUT_DAYS` before ``as_of``, check them on those days (:func:`quality_problem`), then
-    refit on everything, predict every customer and flag high-value customers likely to have lapsed.
+    """The model policy, as one call: fit every purchase model (:data:`PURCHASE_MODELS`) and
+    Gamma-Gamma on all but the last :data:`HOLDOUT_DAYS` before ``as_of``, check them on those days
+    (:func:`quality_problem`) and keep the best that passes; backtest the churn flag on the same
+    split (:func:`backtest`: it chooses the flag's threshold); then refit the chosen model on
+    everything, predict every customer and flag high-value customers likely to have lapsed.
 
     The predictions are withheld (``unavailable`` says why, in plain words) when the models cannot
     be fitted, give unusable numbers, or fail the holdout check; ``strict`` (the `lgs predict`
-    command) raises the reason as a ValueError instead.
+    command) raises the reason as a ValueError instead. The holdout check, every candidate's error
+    and the backtest are kept either way.
     """
     purchases, cancellations = cleaned.purchases, cleaned.cancellations
     as_of_ts = resolve_as_of("standard", as_of, purchases, cancellations)
-    buckets, holdout = None, None
+    buckets: pd.DataFrame | None = None
+    holdout: dict[str, float] | None = None
+    record: dict[str, dict[str, Any]] = {}
+    tested: dict[str, Any] = {}
     try:
         calibration_end = as_of_ts - pd.Timedelta(days=HOLDOUT_DAYS)
         cal_hold = calibration_holdout(purchases, calibration_end, as_of_ts)
-        buckets, holdout = holdout_check(fit_models_robustly(calibration_summary(cal_hold)), cal_hold)
-        problem = quality_problem(buckets, holdout)
-        if problem:
-            raise ModelUnavailable(problem, f"holdout check failed: {holdout}")
+        record, fitted = _candidates(cal_hold)
+        if not fitted:
+            first = next(iter(record.values()))
+            raise ModelUnavailable(first["problem"],
+                                   "; ".join(f"{n}: {r['detail']}" for n, r in record.items()))
+        passing = [n for n in fitted if record[n]["passes"]]
+        name = _best(record, passing or list(fitted))
+        cal_models, buckets, holdout = fitted[name]
+        cal_value = standard_metrics(purchases, cancellations, calibration_end)["monetary"]
+        tested = backtest(cal_models, cal_hold, cal_value, horizon_days, calibration_end)
+        if not passing:
+            raise ModelUnavailable(record[name]["problem"], f"holdout check failed for every model: {record}")
         summary = customer_summary(purchases, as_of_ts)
-        models = fit_models_robustly(summary)
+        models = fit_models_robustly(summary, model=name)
         customers = predict_customers(models, summary, horizon_days=horizon_days)
         unusable = int(customers.isna().any(axis=1).sum())
         if unusable:
             raise ModelUnavailable(
                 f"the models gave no usable prediction for {unusable:,} of {len(customers):,} customers",
-                f"NaN predictions for {unusable} customers, BG/NBD {models.bgf.params_.round(4).to_dict()}")
+                f"NaN predictions for {unusable} customers, {name} {models.bgf.params_.round(4).to_dict()}")
     except Exception as exc:  # whatever the models do on odd data, the report and the build go on
         why = exc if isinstance(exc, ModelUnavailable) else ModelUnavailable(
             "the models could not be fitted to this data", f"{type(exc).__name__}: {exc}")
         if strict:
             raise ValueError(f"no predictions: {why}") from exc
-        return unavailable(as_of_ts, horizon_days, str(why), why.detail, buckets, holdout)
+        return unavailable(as_of_ts, horizon_days, str(why), why.detail, buckets, holdout, record, tested)
     # Past value net of returns: a huge order cancelled the same day is not value.
     past_value = standard_metrics(purchases, cancellations, as_of_ts)["monetary"]
-    customers["churn_risk"] = churn_risk_flag(customers, past_value)
+    customers["churn_risk"] = churn_risk_flag(customers, past_value, tested["threshold"])
+    # The published predictions have no column for it yet (sql/05_marts.sql): the page read back from
+    # the database must equal what the build computed.
+    customers = customers.drop(columns="p_no_purchase")
     customers["past_value"] = past_value.reindex(customers.index).fillna(0.0).round(2)
-    return Forecast(as_of_ts, horizon_days, customers, buckets, holdout, models.fit_seconds)
+    return Forecast(as_of_ts, horizon_days, customers, buckets, holdout, models.fit_seconds,
+                    model=PURCHASE_MODELS[name], candidates=record, backtest=tested)

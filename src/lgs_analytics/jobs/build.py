@@ -190,7 +190,8 @@ def _build_record(parameters: BuildParameters, started: dt.datetime, batches: li
             "as_of": outlook.as_of.date().isoformat(), "horizon_days": outlook.horizon_days,
             "holdout_metrics": outlook.holdout_metrics, "fit_seconds": round(outlook.fit_seconds, 3),
             "published": not outlook.unavailable, "unavailable": outlook.unavailable,
-            "detail": outlook.detail},
+            "detail": outlook.detail, "model": outlook.model, "candidates": outlook.candidates,
+            "backtest": outlook.backtest},
         "package_version": package_version(), "detail": detail,
     }
 

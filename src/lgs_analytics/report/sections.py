@@ -275,8 +275,9 @@ def forecast_status(outlook: Forecast) -> HTML:
                     "campaign lists above do not depend on them.</p>")
     m = outlook.holdout_metrics
     flagged = int(outlook.customers["churn_risk"].sum())
+    model = html.escape(outlook.model or "BG/NBD")
     return HTML(STYLE + "<p>Two models from the customer-base literature are fitted to every customer's "
-                "purchase history: BG/NBD, for how often a customer buys and the chance they have silently "
+                f"purchase history: {model}, for how often a customer buys and the chance they have silently "
                 "stopped, and Gamma-Gamma, for how much an order is worth.</p>"
                 f"<p>Predictions for <b>{count(len(outlook.customers))}</b> customers as of "
                 f"{outlook.as_of:%d %B %Y}: <b>{count(flagged)}</b> high-value customers flagged as churn "
@@ -334,29 +335,67 @@ def churn_alert_table(listed: pd.DataFrame, outlook: Forecast, pseudonymise: boo
     return HTML(STYLE + "".join(parts))
 
 
+def candidates_text(outlook: Forecast) -> HTML:
+    """One sentence: each candidate purchase model's holdout error, and which one is published."""
+    parts = [f"{html.escape(c['model'])} {c['error_pct']:+.1f}%" if c.get("fitted")
+             else f"{html.escape(c['model'])} could not be fitted" for c in outlook.candidates.values()]
+    if not parts:
+        return HTML("")
+    chosen = (f" The published predictions use {html.escape(outlook.model)}, the closest that passed."
+              if outlook.model else "")
+    return HTML(f"<p>Each candidate model was tested this way; its error on the total purchases: "
+                f"{'; '.join(parts)}.{chosen}</p>")
+
+
+BACKTEST_HEADER = ["Rule", "Group", "Customers", "Did not come back", "Their past spend"]
+
+
+def backtest_section(outlook: Forecast) -> HTML:
+    """The churn flag's backtest: customers scored as of six months before the data's end, flagged
+    or not, and how many of each group bought nothing in the six months after; beside the plain
+    "2 x mean gap" rule on the same customers."""
+    bt = outlook.backtest
+    if not bt:
+        return HTML("")
+    rows = [[html.escape(r["rule"]), html.escape(r["group"]), count(r["customers"]),
+             "–" if r["not_returned_pct"] is None else pct(r["not_returned_pct"]), gbp(r["past_spend"])]
+            for r in bt["rows"]]
+    intro = (f"<h3>Would the churn flag have worked? The backtest</h3><p>Every customer was scored as of "
+             f"{pd.Timestamp(bt['as_of']):%d %B %Y} by {html.escape(bt['model'])} fitted on the purchases "
+             f"before then; the model flags a customer whose chance of no order in the next "
+             f"{bt['horizon_days']} days is at least {bt['threshold'] * 100:.0f}% (the threshold that best "
+             f"separated, on this data, those who came back from those who did not). The table shows who "
+             f"bought nothing in the {bt['days_after']} days after, beside the plain rule "
+             f"\u201cdays since the last order over twice the customer's usual gap\u201d "
+             f"(it cannot judge one-time buyers, who stay in its not-flagged group).</p>")
+    return HTML(intro + _table(rows, BACKTEST_HEADER, numeric={2, 3, 4}))
+
+
 def outlook(page: Page, pseudonymise: bool = False) -> HTML:
-    """The prediction section: what the models say and how far to trust them, or, when the data
-    cannot support them, one plain sentence instead of a page of empty charts."""
+    """The prediction section: what the models say and how far to trust them. The holdout check and
+    the churn backtest are always shown, also when the predictions are withheld (then after the
+    reason, in words)."""
     from lgs_analytics.report import figures
 
     status = forecast_status(page.forecast).data
+    evidence = ["<h3>Can we trust it? The holdout check</h3><p>The models were fitted on all but the last "
+                "six months, then asked to predict those months. The bars compare the purchases customers "
+                "made with the prediction, grouped by how often they had bought before.</p>",
+                figures.charts(("holdout_check",), page).data if not page.forecast.holdout_buckets.empty
+                else "<p>No holdout check could be made on this data.</p>",
+                candidates_text(page.forecast).data, backtest_section(page.forecast).data]
     if page.forecast.unavailable:
-        return HTML(status)
-    parts = [status,
-             "<h3>Can we trust it? The holdout check</h3><p>The same models were fitted on all but the last "
-             "six months, then asked to predict those months. The bars compare the purchases customers made "
-             "with the prediction, grouped by how often they had bought before.</p>",
-             figures.charts(("holdout_check",), page).data,
+        return HTML(status + "".join(evidence))
+    parts = [status, *evidence,
              "<h3>Customer lifetime value</h3><p>The value each customer is expected to bring in the next 12 "
              "months, discounted by 1% a month.</p>",
              figures.charts(("clv_distribution",), page).data,
              "<h3>Who is still buying?</h3><p>The model's chance that a customer still buys, averaged per "
-             "segment over customers with more than one order: the model cannot judge a one-time buyer, "
-             "whom it leaves at 100%.</p>",
+             "segment over customers with more than one order.</p>",
              figures.charts(("p_alive_by_segment",), page).data,
              "<h3>Churn alerts</h3><p>Valuable customers (the top quarter by past spend, net of returns) "
-             "whom "
-             "the model thinks are more likely gone than not, highest value at risk first (past spend × the "
-             "chance they have stopped).</p>",
+             "whose chance of no order in the next "
+             f"{page.forecast.horizon_days} days is at or above the backtested threshold, highest value at "
+             "risk first (past spend × the chance they have stopped).</p>",
              churn_alert_table(page.campaign, page.forecast, pseudonymise).data]
     return HTML("".join(parts))
