@@ -306,3 +306,28 @@ def test_the_analysts_notebook_runs_on_the_published_build(real, tmp_path):
     assert f"build {build_id}, made " in text and "What-if: standard method, as-of 2011-09-01" in text
     assert not any(o["output_type"] == "error" for c in executed["cells"] if c["cell_type"] == "code"
                    for o in c["outputs"])
+
+
+def test_the_real_data_gets_predictions_churn_alerts_and_a_backtest_that_adds_up(real):
+    """Predictions are published on the real data on every machine, the churn flag fires, and the
+    backtest's groups, recomputed here from the cleaned purchases with plain pandas (not the model
+    code), hold every customer scored at its date and their true rate of not coming back."""
+    import pandas as pd
+
+    page = page_job.published()
+    assert not page.forecast.unavailable, page.forecast.unavailable
+    assert page.campaign["churn_risk"].sum() > 0
+    backtest = page.forecast.backtest
+    as_of = pd.Timestamp(backtest["as_of"])
+    purchases = build_job.read_cleaned().purchases
+    bought = purchases[purchases["customer_id"].notna()]
+    before = set(bought.loc[bought["invoice_date"] < as_of, "customer_id"].astype(int))
+    after = bought[(bought["invoice_date"] >= as_of)
+                   & (bought["invoice_date"] < as_of + pd.Timedelta(days=backtest["days_after"]))]
+    came_back = before & set(after["customer_id"].astype(int))
+    for rule in {row["rule"] for row in backtest["rows"]}:
+        groups = [row for row in backtest["rows"] if row["rule"] == rule]
+        assert sum(g["customers"] for g in groups) == len(before), rule
+        lapsed = sum(g["customers"] * (g["not_returned_pct"] or 0) / 100 for g in groups)
+        rounding = sum(g["customers"] for g in groups) * 0.0005  # the shares are kept to 0.1%
+        assert lapsed == pytest.approx(len(before) - len(came_back), abs=rounding), rule
