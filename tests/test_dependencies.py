@@ -18,7 +18,6 @@ NOT_IMPORTED = {
     "jupyterlab": "`make lab` runs its `jupyter lab` command on the notebook",
     "ipykernel": "the python3 kernel papermill starts to run the notebook (lgs report)",
     "nbclient": "papermill executes the notebook through it; pinned to a version papermill works with",
-    "scipy": "lifetimes fits its models with it (its requirement has no upper bound)",
     "setuptools": "lifetimes.datasets (the CDNOW data the model tests use) imports pkg_resources",
 }
 
