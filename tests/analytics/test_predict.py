@@ -436,7 +436,7 @@ c = f.customers
 print(f.unavailable, f.model, f.holdout_metrics, f.backtest.get("threshold"), f.backtest.get("rows"))
 if not f.unavailable:
     print(len(c), int(c["churn_risk"].sum()),
-          *(f"{c[k].sum():.4g}" for k in ("p_alive", "expected_purchases", "clv")))
+          *(f"{c[k].sum():.4g}" for k in ("p_alive", "expected_purchases", "clv", "p_no_order_90d")))
 """
 
 
@@ -470,3 +470,4 @@ def test_the_real_sample_publishes_predictions_the_same_on_every_blas_kernel(sam
     assert not first.startswith(" ") or "BG/NBD" in first  # published: no reason before the model
     customers, alerts = (int(v) for v in counts.split()[:2])
     assert customers > 500 and alerts > 0
+    assert 0 < float(counts.split()[-1]) < customers  # p_no_order_90d published, each within 0-1

@@ -48,6 +48,9 @@ CAL_HOLD_COLUMNS: tuple[str, ...] = (*(f"{c}_cal" for c in SUMMARY_COLUMNS), "fr
 PREDICTION_COLUMNS: tuple[str, ...] = (
     "p_alive", "expected_purchases", "expected_avg_order_value", "expected_spend", "clv", "p_no_purchase")
 MIN_CUSTOMERS = 20
+# The published per-customer chance of no order in the next NO_ORDER_DAYS days (:func:`p_no_purchase`).
+NO_ORDER_DAYS = 90
+NO_ORDER_COLUMN = "p_no_order_90d"
 # The holdout check decides whether predictions are published: a model that misses the last
 # six months' purchases by more than this (overall, or for a frequency bucket of at least
 # QUALITY_MIN_BUCKET customers) is not trusted. On the real 2010-2011 data it misses by -10%
@@ -493,7 +496,8 @@ def holdout_check(models: Models, cal_hold: pd.DataFrame) -> tuple[pd.DataFrame,
 
 
 __all__ = [
-    "BUCKET_LABELS", "CAL_HOLD_COLUMNS", "MIN_CUSTOMERS", "ModelUnavailable", "Models",
+    "BUCKET_LABELS", "CAL_HOLD_COLUMNS", "MIN_CUSTOMERS", "NO_ORDER_COLUMN", "NO_ORDER_DAYS",
+    "ModelUnavailable", "Models",
     "PREDICTION_COLUMNS", "SUMMARY_COLUMNS", "calibration_holdout", "calibration_summary",
     "churn_risk_flag", "customer_summary", "fit_models", "fit_models_robustly",
     "holdout_check", "quality_problem",
@@ -614,9 +618,10 @@ def forecast(cleaned: CleanResult, as_of: dt.date | str | None = None, horizon_d
     # Past value net of returns: a huge order cancelled the same day is not value.
     past_value = standard_metrics(purchases, cancellations, as_of_ts)["monetary"]
     customers["churn_risk"] = churn_risk_flag(customers, past_value, tested["threshold"])
-    # The published predictions have no column for it yet (sql/05_marts.sql): the page read back from
-    # the database must equal what the build computed.
+    # Published as the chance of no order in the next 90 days whatever the horizon (the campaign files'
+    # and the dashboard's fixed window); the horizon's own score decided the flag above.
     customers = customers.drop(columns="p_no_purchase")
+    customers[NO_ORDER_COLUMN] = p_no_purchase(models, summary, NO_ORDER_DAYS).round(4)
     customers["past_value"] = past_value.reindex(customers.index).fillna(0.0).round(2)
     return Forecast(as_of_ts, horizon_days, customers, buckets, holdout, models.fit_seconds,
                     model=PURCHASE_MODELS[name], candidates=record, backtest=tested)
