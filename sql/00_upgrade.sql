@@ -11,7 +11,8 @@
 --   functions      load_staged_batch, load_staged_lines, staged_lines(timestamp, ...),
 --                  invoice_prefix, and rebuild_line_groups() returning bigint
 --   marts          customer_rfm, segments and customer_predictions without build_id;
---                  campaign_customers without the due-back columns
+--                  campaign_customers without the due-back columns; customer_predictions and
+--                  campaign_customers without p_no_order_90d
 --   refresh_runs   without build_id
 
 -- load_batches: the columns of 01_raw.sql missing from an older table, in the table's order.
@@ -104,6 +105,23 @@ ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS due_from date;
 ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS due_to date;
 ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS due_status text
     CHECK (due_status IN ('not yet', 'due', 'overdue'));
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS p_no_order_90d numeric(6,4)
+    CHECK (p_no_order_90d BETWEEN 0 AND 1);
+
+-- customer_predictions.p_no_order_90d, NOT NULL as 05_marts.sql defines it. An older build's rows have
+-- no such figure: they keep NULL (read as unknown) until the next `lgs build` replaces them, and the
+-- column becomes NOT NULL on the first run of these scripts that finds none.
+ALTER TABLE IF EXISTS customer_predictions ADD COLUMN IF NOT EXISTS p_no_order_90d numeric(6,4)
+    CHECK (p_no_order_90d BETWEEN 0 AND 1);
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('customer_predictions')
+                                            AND attname = 'p_no_order_90d' AND NOT attnotnull) THEN
+        IF NOT EXISTS (SELECT 1 FROM customer_predictions WHERE p_no_order_90d IS NULL) THEN
+            ALTER TABLE customer_predictions ALTER COLUMN p_no_order_90d SET NOT NULL;
+        END IF;
+    END IF;
+END $$;
 
 -- refresh_runs: the column of 07_runs.sql missing from an older table.
 ALTER TABLE IF EXISTS refresh_runs ADD COLUMN IF NOT EXISTS build_id bigint;

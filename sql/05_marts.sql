@@ -116,7 +116,10 @@ CREATE TABLE IF NOT EXISTS campaign_customers (
     usual_gap_days integer,                       -- median days between purchase days (2+ gaps)
     due_from       date,                          -- last order + the shorter usual gap
     due_to         date,                          -- last order + the longer usual gap
-    due_status     text CHECK (due_status IN ('not yet', 'due', 'overdue'))
+    due_status     text CHECK (due_status IN ('not yet', 'due', 'overdue')),
+    p_no_order_90d numeric(6,4)                   -- chance of no order in the next 90 days (model); NULL
+                                                  -- when the build published no predictions
+        CHECK (p_no_order_90d BETWEEN 0 AND 1)
 );
 CREATE INDEX IF NOT EXISTS campaign_customers_segment_idx ON campaign_customers (segment);
 
@@ -157,7 +160,9 @@ CREATE TABLE IF NOT EXISTS customer_predictions (
     expected_spend           numeric       NOT NULL,  -- GBP in the next horizon_days
     clv_12m                  numeric       NOT NULL,  -- GBP, discounted, next 12 months
     past_value               numeric       NOT NULL,  -- GBP spent before as_of, net of returns
-    churn_risk               boolean       NOT NULL   -- high past value, low p_alive
+    churn_risk               boolean       NOT NULL,  -- high past value, likely no order in the horizon
+    p_no_order_90d           numeric(6,4)  NOT NULL   -- chance of no order in the next 90 days
+        CHECK (p_no_order_90d BETWEEN 0 AND 1)
 );
 CREATE INDEX IF NOT EXISTS customer_predictions_churn_idx ON customer_predictions (churn_risk)
     WHERE churn_risk;

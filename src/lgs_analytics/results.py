@@ -85,6 +85,9 @@ class Forecast:
     # the churn flag's backtest: {as_of, days_after, horizon_days, threshold, model, rows: [{rule, group,
     # customers, not_returned_pct, past_spend}]}
     backtest: dict[str, Any] = field(default_factory=dict)
+    # the holdout error by calendar month (predict.holdout_by_month): [{month, days, actual, predicted,
+    # error_pct}], oldest first; empty when no holdout check could be made
+    by_month: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

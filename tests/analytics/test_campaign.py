@@ -54,6 +54,7 @@ def predictions(promising_clv: float = 50.0) -> pd.DataFrame:
             "p_alive": [0.99, 0.4, 0.1, 1.0],
             "clv": [900.0, 300.0, 20.0, promising_clv],
             "churn_risk": [False, True, True, False],
+            "p_no_order_90d": [0.05, 0.62, 0.93, 0.4],
         },
         index=pd.Index([1, 2, 3, 4], name="customer_id"),
     )
@@ -80,11 +81,13 @@ def test_campaign_list_joins_segment_action_profile_and_model():
     assert rows.loc[2, "value_at_risk"] == pytest.approx(3000 * 0.6)  # spend x (1 - p_alive)
     assert rows.loc[2, "churn_group"] == "recoverable" and rows.loc[3, "churn_group"] == "long lost"
     assert pd.isna(rows.loc[1, "value_at_risk"]) and pd.isna(rows.loc[1, "churn_group"])
+    assert rows.loc[2, "p_no_order_90d"] == 0.62 and rows.loc[4, "p_no_order_90d"] == 0.4
 
 
 def test_without_predictions_nobody_is_flagged_and_the_model_columns_are_empty():
     rows = listed(with_predictions=False)
     assert not rows["churn_risk"].any() and rows["p_alive"].isna().all() and rows["churn_group"].isna().all()
+    assert rows["p_no_order_90d"].isna().all()
 
 
 def test_churn_alerts_rank_by_value_at_risk():

@@ -330,6 +330,50 @@ def test_synthetic_holdout_check(synthetic: pd.DataFrame) -> None:
     assert metrics["total_predicted"] > 0
 
 
+class SteadyRate:
+    """A purchase model that expects 0.1 purchase days a day of every customer, whatever their past."""
+
+    def conditional_expected_number_of_purchases_up_to_time(self, t, x, recency, age):
+        return np.full(len(x), 0.1 * t)
+
+
+def test_holdout_by_month_by_hand() -> None:
+    from lgs_analytics.analytics.predict import holdout_by_month
+
+    # Holdout 20 Oct - 4 Dec 2011: 12 days of October, 30 of November, 4 of December. Customers 1 and
+    # 2 were seen before it: 0.2 expected purchase days a day between them, 2.4 / 6.0 / 0.8.
+    cal_hold = pd.DataFrame({"frequency_cal": [1, 0], "recency_cal": [10.0, 0.0], "T_cal": [40.0, 5.0],
+                             "monetary_value_cal": [5.0, 0.0], "frequency_holdout": [3, 1],
+                             "duration_holdout": [46.0, 46.0]}, index=pd.Index([1, 2], name="customer_id"))
+    dates = ["2011-10-10", "2011-10-25", "2011-11-03 09:00", "2011-11-03 15:00", "2011-11-20", "2011-12-01",
+             "2011-11-10", "2011-12-05"]
+    purchases = pd.DataFrame({"customer_id": pd.array([1, 1, 1, 1, 1, 2, 3, 2], dtype="Int64"),
+                              "invoice_date": pd.to_datetime(dates, format="ISO8601"), "quantity": 1,
+                              "unit_price": 2.0})
+    models = Models(bgf=SteadyRate(), ggf=None, fit_seconds=0.0, customers=2, repeat_buyers=1)  # type: ignore[arg-type]
+    rows = holdout_by_month(models, cal_hold, purchases, "2011-10-20", "2011-12-05")
+    # Actual: October 1 (25th; the 10th is before the holdout); November 2 (two invoices on the 3rd
+    # are one purchase day, and customer 3 was not seen before); December 1 (the 5th is after it).
+    assert rows == [
+        {"month": "2011-10", "days": 12, "actual": 1, "predicted": 2.4, "error_pct": 140.0},
+        {"month": "2011-11", "days": 30, "actual": 2, "predicted": 6.0, "error_pct": 200.0},
+        {"month": "2011-12", "days": 4, "actual": 1, "predicted": 0.8, "error_pct": -20.0}]
+
+
+def test_holdout_by_month_adds_up_to_the_holdout_check(synthetic: pd.DataFrame) -> None:
+    from lgs_analytics.analytics.predict import holdout_by_month
+
+    cal_hold = calibration_holdout(synthetic, "2011-06-09", "2011-12-10")
+    models = fit_models(calibration_summary(cal_hold))
+    _, metrics = holdout_check(models, cal_hold)
+    rows = holdout_by_month(models, cal_hold, synthetic, "2011-06-09", "2011-12-10")
+    assert [r["month"] for r in rows] == ["2011-06", "2011-07", "2011-08", "2011-09", "2011-10", "2011-11",
+                                          "2011-12"]
+    assert sum(r["days"] for r in rows) == 184
+    assert sum(r["actual"] for r in rows) == metrics["total_actual"]
+    assert sum(r["predicted"] for r in rows) == pytest.approx(metrics["total_predicted"], abs=0.5)
+
+
 def test_robust_fit_falls_back_to_a_penalty_and_stops_on_hopeless_data(monkeypatch):
     from lgs_analytics.analytics import predict
 
@@ -436,7 +480,7 @@ c = f.customers
 print(f.unavailable, f.model, f.holdout_metrics, f.backtest.get("threshold"), f.backtest.get("rows"))
 if not f.unavailable:
     print(len(c), int(c["churn_risk"].sum()),
-          *(f"{c[k].sum():.4g}" for k in ("p_alive", "expected_purchases", "clv")))
+          *(f"{c[k].sum():.4g}" for k in ("p_alive", "expected_purchases", "clv", "p_no_order_90d")))
 """
 
 
@@ -470,3 +514,4 @@ def test_the_real_sample_publishes_predictions_the_same_on_every_blas_kernel(sam
     assert not first.startswith(" ") or "BG/NBD" in first  # published: no reason before the model
     customers, alerts = (int(v) for v in counts.split()[:2])
     assert customers > 500 and alerts > 0
+    assert 0 < float(counts.split()[-1]) < customers  # p_no_order_90d published, each within 0-1

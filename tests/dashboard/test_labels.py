@@ -90,9 +90,11 @@ def test_a_profile_without_predictions_says_so_not_no_churn_alert():
     shown = tile_texts(tiles.profile_html(row, f"no predictions: {REASON}"))
     assert shown["P(alive)"] == ("–", f"no predictions: {REASON}")
     assert shown["CLV, next 12 months"] == ("–", f"no predictions: {REASON}")
+    assert shown["Next 90 days"] == (f"no predictions: {REASON}", "the chance of no order needs the models")
     predicted = tile_texts(tiles.profile_html(people(True).set_index("customer_id").loc[2]))
     assert predicted["P(alive)"] == ("0.40", "churn alert (recoverable); value at risk £1,800")  # 3000 x 0.6
     assert predicted["CLV, next 12 months"][0] == "£300"
+    assert predicted["Next 90 days"][0] == "Chance of no order in the next 90 days: 62%"
 
 
 def test_tables_mark_a_missing_prediction_instead_of_nan():

@@ -79,6 +79,15 @@ def test_build_publishes_every_mart_stamped_with_its_build_id(built):
     flagged = int(result.forecast.customers["churn_risk"].sum())
     assert predictions == (len(result.forecast.customers), 1, flagged)
     assert predictions[0] > 0 and not result.forecast.unavailable
+    # The chance of no order in 90 days, published with the predictions and carried into the campaign list.
+    chances = result.forecast.customers["p_no_order_90d"]
+    assert chances.between(0, 1).all()
+    [(published, campaign_sum)] = fetch(
+        "SELECT (SELECT sum(p_no_order_90d) FROM customer_predictions), "
+        "(SELECT sum(c.p_no_order_90d) FROM campaign_customers c "
+        " JOIN customer_predictions p USING (customer_id))")
+    assert float(published) == pytest.approx(chances.sum()) and float(campaign_sum) == pytest.approx(
+        chances.reindex(result.scores["standard"].customers["customer_id"]).sum())
     names = {n for (n,) in fetch("SELECT name FROM report_frames WHERE build_id = %s", (build_id,))}
     assert {"sales", "orders", "retention", "audit", "headline"} <= names
     [(batches,)] = fetch("SELECT batches FROM builds WHERE build_id = %s", (build_id,))

@@ -16,6 +16,7 @@ def test_a_file_per_action_whose_rows_add_up_to_the_plan(tmp_path):
     at_risk = pd.read_csv(tmp_path / "out" / "campaign-at-risk.csv")
     assert list(at_risk.columns) == list(campaigns.FILE_COLUMNS.values())
     assert list(at_risk["customer_id"]) == [2, 3] and at_risk["spend_gbp"].sum() == 5500.0
+    assert list(at_risk["chance_no_order_90d"]) == [0.62, 0.93]
     lost = pd.read_csv(tmp_path / "out" / "campaign-churn-alerts-long-lost.csv")
     assert list(lost["customer_id"]) == [3] and lost["churn_group"].tolist() == ["long lost"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(

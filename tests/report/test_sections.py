@@ -98,7 +98,7 @@ def _campaign_list(with_predictions: bool) -> pd.DataFrame:
         "customer_id": pd.array([1, 2, 3], dtype="Int64"), "country": ["EIRE", "France", "Spain"],
         "invoice_date": pd.to_datetime(["2011-05-24", "2011-12-07", "2011-12-05"])}), AS_OF)
     predictions = pd.DataFrame({"p_alive": [0.9, 0.99, 0.98], "clv": [700.0, 900.0, 400.0],
-                                "churn_risk": [False, False, False]},
+                                "churn_risk": [False, False, False], "p_no_order_90d": [0.3, 0.1, 0.2]},
                                index=pd.Index([1, 2, 3], name="customer_id"))
     return campaign.campaign_list(scores, segments, profile, predictions if with_predictions else None)
 
@@ -136,3 +136,39 @@ def test_print_gives_the_action_column_room_and_keeps_the_contents_on_one_page()
     assert "table-layout: fixed" in print_rules and ".lgs-actions th:nth-child(6) {width: 26%}" in print_rules
     template = (Path(report.__file__).parent / "templates" / "lgs" / "index.html.j2").read_text()
     assert ".lgs-provenance, .lgs-toc {break-inside: avoid !important;" in template
+
+
+MONTHS = [{"month": "2011-06", "days": 20, "actual": 500, "predicted": 900.0, "error_pct": 80.0},
+          {"month": "2011-07", "days": 31, "actual": 1000, "predicted": 1050.0, "error_pct": 5.0},
+          {"month": "2011-11", "days": 30, "actual": 2000, "predicted": 1520.0, "error_pct": -24.0},
+          {"month": "2011-12", "days": 9, "actual": 300, "predicted": 280.0, "error_pct": -6.7}]
+
+
+def test_the_seasonality_check_names_the_month_missed_most_from_the_numbers():
+    # June (20 days) is judged, and its +80% is a bigger miss than November's -24%.
+    assert sections.seasonality_sentence(MONTHS) == (
+        "The model over-predicts June 2011 by 80%: it assumes a steady buying rate, so expect fewer orders "
+        "in June than it says.")
+    # Without June: November, 480 short; the holdout -50 + 480 + 20 = 450 short in all.
+    rest = MONTHS[1:]
+    assert sections.seasonality_sentence(rest) == (
+        "The model under-predicts November 2011 by 24%: it assumes a steady buying rate, so expect more "
+        "orders in the gift season than it says. November alone is 480 purchases short, more than the "
+        "whole holdout's net shortfall of 450.")
+    share = [rest[0], dict(rest[1], actual=1700, predicted=1520.0, error_pct=-10.6),
+             dict(rest[2], actual=500)]
+    assert sections.seasonality_sentence(share).endswith(  # 180 of -50 + 180 + 220 = 350 short
+        "November alone makes up 51% of the holdout's shortfall of 350 purchases.")
+    steady = [dict(r, error_pct=3.0) for r in rest]
+    assert sections.seasonality_sentence(steady).startswith("Month by month the model stays within 3%")
+    assert sections.seasonality_sentence([MONTHS[3]]) == ""  # 9 days: too few to judge
+
+
+def test_the_outlook_shows_the_holdout_by_month_with_its_partial_months():
+    forecast = Forecast(AS_OF, 90, pd.DataFrame(), pd.DataFrame(), {}, 0.1, by_month=MONTHS)
+    box = sections.seasonality_section(forecast).data
+    assert "<td>November 2011</td><td class=\"num\">30</td><td class=\"num\">2,000</td>" in box
+    assert "<td class=\"num\">1,520.0</td><td class=\"num\">-24.0%</td>" in box
+    assert "Only part of June and December is in the holdout" in box
+    empty = Forecast(AS_OF, 90, pd.DataFrame(), pd.DataFrame(), {}, 0.1)
+    assert sections.seasonality_section(empty).data == ""

@@ -1,10 +1,11 @@
 """Campaign lists: who to contact, why, and how much money rides on it.
 
 One row per scored customer (:func:`campaign_list`) joins what RFM says (segment, action,
-orders, spend, days since the last order) with what the models say (P(alive), 12-month CLV,
-value at risk) and where the customer is (country, first and last order). The report's
-action box, its campaign files, ``lgs campaign`` and the dashboard all read this one list,
-published by ``lgs build`` as the ``campaign_customers`` mart, so their counts and sums agree.
+orders, spend, days since the last order) with what the models say (P(alive), the chance of no
+order in the next 90 days, 12-month CLV, value at risk) and where the customer is (country, first
+and last order). The report's action box, its campaign files, ``lgs campaign`` and the dashboard
+all read this one list, published by ``lgs build`` as the ``campaign_customers`` mart, so their
+counts and sums agree.
 
 Pure: frames in, frames out.
 """
@@ -28,7 +29,7 @@ CAMPAIGN_COLUMNS: tuple[str, ...] = (
     "customer_id", "segment", "action", "priority", "r_score", "f_score", "m_score", "rfm_score",
     "country", "first_order", "last_order", "days_since", "orders", "spend",
     "p_alive", "clv_12m", "value_at_risk", "churn_risk", "churn_group",
-    "usual_gap_days", "due_from", "due_to", "due_status",
+    "usual_gap_days", "due_from", "due_to", "due_status", "p_no_order_90d",
 )
 
 # What a campaign's money at stake is (the action plan's ``stake_basis``).
@@ -73,7 +74,8 @@ def campaign_list(customers: pd.DataFrame, segments: pd.DataFrame, profile: pd.D
 
     ``customers``: standard RFM scores (rfm.RFM_COLUMNS); ``segments``: the segment summary
     (segment, action, priority); ``profile``: :func:`customer_profile`; ``predictions``: indexed
-    by customer_id with p_alive, clv, churn_risk (None or empty: the model columns stay empty).
+    by customer_id with p_alive, clv, churn_risk and p_no_order_90d (None or empty: the model columns
+    stay empty).
     """
     out = customers.merge(segments[["segment", "action", "priority"]], on="segment", how="left")
     out = out.join(profile, on="customer_id")
@@ -83,9 +85,10 @@ def campaign_list(customers: pd.DataFrame, segments: pd.DataFrame, profile: pd.D
         out["p_alive"] = model["p_alive"].to_numpy()
         out["clv_12m"] = model["clv"].to_numpy()
         out["churn_risk"] = model["churn_risk"].fillna(False).astype(bool).to_numpy()
+        out["p_no_order_90d"] = model["p_no_order_90d"].to_numpy()
         out["value_at_risk"] = value_at_risk(out["spend"], out["p_alive"]).where(out["churn_risk"])
     else:
-        out["p_alive"] = out["clv_12m"] = out["value_at_risk"] = float("nan")
+        out["p_alive"] = out["clv_12m"] = out["value_at_risk"] = out["p_no_order_90d"] = float("nan")
         out["churn_risk"] = False
     out["churn_group"] = churn_group(out["churn_risk"], out["days_since"])
     out = out.sort_values(["priority", "spend", "customer_id"], ascending=[True, False, True], kind="stable")

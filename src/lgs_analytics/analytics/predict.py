@@ -48,6 +48,9 @@ CAL_HOLD_COLUMNS: tuple[str, ...] = (*(f"{c}_cal" for c in SUMMARY_COLUMNS), "fr
 PREDICTION_COLUMNS: tuple[str, ...] = (
     "p_alive", "expected_purchases", "expected_avg_order_value", "expected_spend", "clv", "p_no_purchase")
 MIN_CUSTOMERS = 20
+# The published per-customer chance of no order in the next NO_ORDER_DAYS days (:func:`p_no_purchase`).
+NO_ORDER_DAYS = 90
+NO_ORDER_COLUMN = "p_no_order_90d"
 # The holdout check decides whether predictions are published: a model that misses the last
 # six months' purchases by more than this (overall, or for a frequency bucket of at least
 # QUALITY_MIN_BUCKET customers) is not trusted. On the real 2010-2011 data it misses by -10%
@@ -463,6 +466,44 @@ def holdout_predictions(models: Models, cal_hold: pd.DataFrame) -> pd.DataFrame:
     }, index=cal_hold.index)
 
 
+def holdout_by_month(models: Models, cal_hold: pd.DataFrame, purchases: pd.DataFrame,
+                     calibration_end: pd.Timestamp | str,
+                     holdout_end: pd.Timestamp | str) -> list[dict[str, Any]]:
+    """The holdout error by calendar month: is a seasonal peak inside the holdout what the models miss?
+
+    ``models`` are fitted on :func:`calibration_summary` of ``cal_hold`` (:func:`calibration_holdout`
+    of ``purchases`` for the same dates). The expected purchases of each calibration customer up to
+    each month boundary (``conditional_expected_number_of_purchases_up_to_time``) differ into the
+    month's prediction; the actual are the purchase days in the month of the same customers. One row
+    per month of [calibration_end, holdout_end), oldest first: ``month`` ("2011-11"), ``days`` (of
+    the holdout in it: the first and last months may be partial), ``actual`` (purchase days),
+    ``predicted`` (1 dp) and ``error_pct`` ((predicted - actual) / actual, %, 1 dp; None without
+    purchases). The months' predictions add up to :func:`holdout_check`'s total."""
+    require_columns(cal_hold, CAL_HOLD_COLUMNS, "holdout_by_month")
+    start, end = _as_of(calibration_end), _as_of(holdout_end)
+    firsts = pd.date_range(start.to_period("M").to_timestamp(), end - pd.Timedelta(days=1), freq="MS")
+    bounds = [start, *firsts[1:], end]
+    offsets = [float((b - start) / pd.Timedelta(days=1)) for b in bounds]
+    x, recency, age = (cal_hold[c].to_numpy(dtype="float64")
+                       for c in ("frequency_cal", "recency_cal", "T_cal"))
+    cumulative = [0.0] + [
+        float(np.asarray(models.bgf.conditional_expected_number_of_purchases_up_to_time(t, x, recency, age),
+                         dtype="float64").sum()) for t in offsets[1:]]
+    days = _purchase_occasions(purchases, start, end, 1)
+    days = days[days["customer_id"].isin(cal_hold.index)]
+    dates = end + pd.to_timedelta(days["day"], unit="D")
+    actual = dates.dt.to_period("M").astype(str).value_counts()
+    rows: list[dict[str, Any]] = []
+    for k, first in enumerate(bounds[:-1]):
+        month = first.strftime("%Y-%m")
+        bought = int(actual.get(month, 0))
+        predicted = cumulative[k + 1] - cumulative[k]
+        rows.append({"month": month, "days": int(offsets[k + 1] - offsets[k]), "actual": bought,
+                     "predicted": round(predicted, 1),
+                     "error_pct": round(100 * (predicted - bought) / bought, 1) if bought else None})
+    return rows
+
+
 def holdout_check(models: Models, cal_hold: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
     """Predicted vs actual holdout purchases, by calibration frequency and overall.
 
@@ -493,10 +534,11 @@ def holdout_check(models: Models, cal_hold: pd.DataFrame) -> tuple[pd.DataFrame,
 
 
 __all__ = [
-    "BUCKET_LABELS", "CAL_HOLD_COLUMNS", "MIN_CUSTOMERS", "ModelUnavailable", "Models",
+    "BUCKET_LABELS", "CAL_HOLD_COLUMNS", "MIN_CUSTOMERS", "NO_ORDER_COLUMN", "NO_ORDER_DAYS",
+    "ModelUnavailable", "Models",
     "PREDICTION_COLUMNS", "SUMMARY_COLUMNS", "calibration_holdout", "calibration_summary",
     "churn_risk_flag", "customer_summary", "fit_models", "fit_models_robustly",
-    "holdout_check", "quality_problem",
+    "holdout_by_month", "holdout_check", "quality_problem",
     "customer_past_value", "holdout_predictions", "population_mean_value", "predict_customers",
 ]
 
@@ -505,12 +547,13 @@ __all__ = [
 def unavailable(as_of: pd.Timestamp, horizon_days: int, reason: str, detail: str = "",
                 buckets: pd.DataFrame | None = None, holdout: dict[str, float] | None = None,
                 candidates: dict[str, dict[str, Any]] | None = None,
-                backtest: dict[str, Any] | None = None) -> Forecast:
+                backtest: dict[str, Any] | None = None,
+                by_month: list[dict[str, Any]] | None = None) -> Forecast:
     """A :class:`Forecast` that publishes no prediction, saying why (``reason``, in plain words)."""
     empty = pd.DataFrame()
     return Forecast(as_of, horizon_days, empty, empty if buckets is None else buckets, holdout or {},
                     0.0, unavailable=reason, detail=detail or reason, candidates=candidates or {},
-                    backtest=backtest or {})
+                    backtest=backtest or {}, by_month=by_month or [])
 
 
 def _candidates(
@@ -582,6 +625,7 @@ def forecast(cleaned: CleanResult, as_of: dt.date | str | None = None, horizon_d
     holdout: dict[str, float] | None = None
     record: dict[str, dict[str, Any]] = {}
     tested: dict[str, Any] = {}
+    by_month: list[dict[str, Any]] = []
     try:
         calibration_end = as_of_ts - pd.Timedelta(days=HOLDOUT_DAYS)
         cal_hold = calibration_holdout(purchases, calibration_end, as_of_ts)
@@ -593,6 +637,7 @@ def forecast(cleaned: CleanResult, as_of: dt.date | str | None = None, horizon_d
         passing = [n for n in fitted if record[n]["passes"]]
         name = _best(record, passing or list(fitted))
         cal_models, buckets, holdout = fitted[name]
+        by_month = holdout_by_month(cal_models, cal_hold, purchases, calibration_end, as_of_ts)
         cal_value = standard_metrics(purchases, cancellations, calibration_end)["monetary"]
         tested = backtest(cal_models, cal_hold, cal_value, horizon_days, calibration_end)
         if not passing:
@@ -610,13 +655,15 @@ def forecast(cleaned: CleanResult, as_of: dt.date | str | None = None, horizon_d
             "the models could not be fitted to this data", f"{type(exc).__name__}: {exc}")
         if strict:
             raise ValueError(f"no predictions: {why}") from exc
-        return unavailable(as_of_ts, horizon_days, str(why), why.detail, buckets, holdout, record, tested)
+        return unavailable(as_of_ts, horizon_days, str(why), why.detail, buckets, holdout, record, tested,
+                           by_month)
     # Past value net of returns: a huge order cancelled the same day is not value.
     past_value = standard_metrics(purchases, cancellations, as_of_ts)["monetary"]
     customers["churn_risk"] = churn_risk_flag(customers, past_value, tested["threshold"])
-    # The published predictions have no column for it yet (sql/05_marts.sql): the page read back from
-    # the database must equal what the build computed.
+    # Published as the chance of no order in the next 90 days whatever the horizon (the campaign files'
+    # and the dashboard's fixed window); the horizon's own score decided the flag above.
     customers = customers.drop(columns="p_no_purchase")
+    customers[NO_ORDER_COLUMN] = p_no_purchase(models, summary, NO_ORDER_DAYS).round(4)
     customers["past_value"] = past_value.reindex(customers.index).fillna(0.0).round(2)
     return Forecast(as_of_ts, horizon_days, customers, buckets, holdout, models.fit_seconds,
-                    model=PURCHASE_MODELS[name], candidates=record, backtest=tested)
+                    model=PURCHASE_MODELS[name], candidates=record, backtest=tested, by_month=by_month)

@@ -94,10 +94,23 @@ def due_tile(row: pd.Series) -> str:
                  "not yet": "not expected yet"}.get(status, ""), wide=True, value_class="text")
 
 
+def no_order_tile(row: pd.Series, no_predictions: str = "") -> str:
+    """The model's chance that the customer places no order in the next 90 days, in words; without
+    predictions, why there are none."""
+    if no_predictions:
+        return tile("Next 90 days", no_predictions, "the chance of no order needs the models", wide=True,
+                    value_class="reason")
+    chance = row.get("p_no_order_90d")
+    if chance is None or pd.isna(chance):
+        return tile("Next 90 days", "no prediction for this customer", wide=True, value_class="reason")
+    return tile("Next 90 days", f"Chance of no order in the next 90 days: {100 * float(chance):.0f}%",
+                "the model's estimate from the customer's own buying rhythm", wide=True, value_class="text")
+
+
 def profile_html(row: pd.Series, no_predictions: str = "") -> str:
     """A customer's tiles: segment and action, R/F/M scores, orders and spend, when the customer is
-    due back, P(alive) and CLV.
-    ``no_predictions`` (``'no predictions: <reason>'``, or empty): what the two model tiles say
+    due back, the chance of no order in the next 90 days, P(alive) and CLV.
+    ``no_predictions`` (``'no predictions: <reason>'``, or empty): what the model tiles say
     when the build has no predictions."""
     last = pd.Timestamp(row["last_order"]).strftime("%d %b %Y") if pd.notna(row["last_order"]) else "–"
     first = pd.Timestamp(row["first_order"]).strftime("%d %b %Y") if pd.notna(row["first_order"]) else "–"
@@ -112,6 +125,7 @@ def profile_html(row: pd.Series, no_predictions: str = "") -> str:
              f"net of cancellations; first order {first}"),
         tile("Last order", last, f"{count(row['days_since'])} days before the as-of date; {row['country']}"),
         due_tile(row),
+        no_order_tile(row, no_predictions),
         tile("P(alive)", _probability(row["p_alive"]), no_predictions or alert + risk),
         tile("CLV, next 12 months", gbp(row["clv_12m"]),
              no_predictions or "expected spend, discounted (model)"),

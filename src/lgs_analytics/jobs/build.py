@@ -191,7 +191,7 @@ def _build_record(parameters: BuildParameters, started: dt.datetime, batches: li
             "holdout_metrics": outlook.holdout_metrics, "fit_seconds": round(outlook.fit_seconds, 3),
             "published": not outlook.unavailable, "unavailable": outlook.unavailable,
             "detail": outlook.detail, "model": outlook.model, "candidates": outlook.candidates,
-            "backtest": outlook.backtest},
+            "backtest": outlook.backtest, "holdout_by_month": outlook.by_month},
         "package_version": package_version(), "detail": detail,
     }
 

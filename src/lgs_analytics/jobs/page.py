@@ -81,12 +81,13 @@ def published(method: str = "standard", orders: bool = False) -> Page:
     if meta.get("unavailable"):
         outlook = predict.unavailable(pd.Timestamp(meta["as_of"]), meta["horizon_days"], meta["unavailable"],
                                       meta.get("detail", ""), frames.get("holdout_buckets"),
-                                      meta["holdout_metrics"], meta.get("candidates"), meta.get("backtest"))
+                                      meta["holdout_metrics"], meta.get("candidates"), meta.get("backtest"),
+                                      meta.get("holdout_by_month"))
     else:
         outlook = Forecast(pd.Timestamp(meta["as_of"]), meta["horizon_days"], predictions,
                            frames["holdout_buckets"], meta["holdout_metrics"], meta["fit_seconds"],
                            model=meta.get("model", ""), candidates=meta.get("candidates", {}),
-                           backtest=meta.get("backtest", {}))
+                           backtest=meta.get("backtest", {}), by_month=meta.get("holdout_by_month", []))
     if method != "standard":  # the published list is of the standard scores: not this page's segments
         listed = listed.iloc[0:0]
     if invoices is not None:

@@ -21,7 +21,8 @@ from lgs_analytics.privacy import pseudonymise_customers
 FILE_COLUMNS = {
     "customer_id": "customer_id", "segment": "segment", "action": "action", "last_order": "last_order",
     "days_since": "days_since_last_order", "country": "country", "orders": "orders", "spend": "spend_gbp",
-    "p_alive": "p_alive", "clv_12m": "clv_12m_gbp", "value_at_risk": "value_at_risk_gbp",
+    "p_alive": "p_alive", "p_no_order_90d": "chance_no_order_90d", "clv_12m": "clv_12m_gbp",
+    "value_at_risk": "value_at_risk_gbp",
     "churn_group": "churn_group", "usual_gap_days": "usual_gap_days", "due_from": "due_from",
     "due_to": "due_to", "due_status": "due_status",
 }
@@ -41,6 +42,7 @@ def file_rows(rows: pd.DataFrame, key: bytes | None = None, what_if: str = "") -
     for column in ("last_order", "due_from", "due_to"):
         out[column] = pd.to_datetime(out[column]).dt.date
     out["p_alive"] = out["p_alive"].round(4)
+    out["chance_no_order_90d"] = out["chance_no_order_90d"].round(4)
     if what_if:
         out.insert(0, "what_if", what_if)
     return spreadsheet_safe(pseudonymise_customers(out, key))

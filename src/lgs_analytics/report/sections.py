@@ -371,6 +371,60 @@ def backtest_section(outlook: Forecast) -> HTML:
     return HTML(intro + _table(rows, BACKTEST_HEADER, numeric={2, 3, 4}))
 
 
+SEASON_HEADER = ["Month", "Days in the holdout", "Purchases", "Predicted", "Error"]
+SEASON_MIN_DAYS = 15  # a month with fewer holdout days is listed but not judged
+SEASON_TOLERANCE_PCT = 10.0  # a month missed by less is not worth a warning
+GIFT_SEASON = (10, 11, 12)
+
+
+def seasonality_sentence(rows: list[dict]) -> str:
+    """One or two sentences on the holdout error by month (predict.holdout_by_month): the month the
+    model misses most, which way, and what to expect from it; '' without months to judge."""
+    judged = [r for r in rows if r["days"] >= SEASON_MIN_DAYS and r["error_pct"] is not None]
+    if not judged:
+        return ""
+    under = min(judged, key=lambda r: r["error_pct"])
+    over = max(judged, key=lambda r: r["error_pct"])
+    if under["error_pct"] > -SEASON_TOLERANCE_PCT and over["error_pct"] < SEASON_TOLERANCE_PCT:
+        worst = max(abs(under["error_pct"]), abs(over["error_pct"]))
+        return (f"Month by month the model stays within {worst:.0f}% of the purchases made: no season in "
+                "the holdout throws it off.")
+    if -under["error_pct"] >= over["error_pct"]:
+        month = pd.Timestamp(under["month"])
+        when = "in the gift season" if month.month in GIFT_SEASON else f"in {month:%B}"
+        text = (f"The model under-predicts {month:%B %Y} by {-under['error_pct']:.0f}%: it assumes a steady "
+                f"buying rate, so expect more orders {when} than it says.")
+        short = sum(r["actual"] - r["predicted"] for r in rows)
+        gap = under["actual"] - under["predicted"]
+        if short > 0 and gap > short:
+            text += (f" {month:%B} alone is {count(gap)} purchases short, more than the whole holdout's net "
+                     f"shortfall of {count(short)}.")
+        elif short > 0 and gap / short >= 0.4:
+            text += (f" {month:%B} alone makes up {100 * gap / short:.0f}% of the holdout's shortfall of "
+                     f"{count(short)} purchases.")
+        return text
+    month = pd.Timestamp(over["month"])
+    return (f"The model over-predicts {month:%B %Y} by {over['error_pct']:.0f}%: it assumes a steady buying "
+            f"rate, so expect fewer orders in {month:%B} than it says.")
+
+
+def seasonality_section(outlook: Forecast) -> HTML:
+    """The holdout error by calendar month: is the November peak a problem for the holdout check?"""
+    rows = outlook.by_month
+    if not rows:
+        return HTML("")
+    table = [[f"{pd.Timestamp(r['month']):%B %Y}", count(r["days"]), count(r["actual"]),
+              f"{r['predicted']:,.1f}", "–" if r["error_pct"] is None else f"{r['error_pct']:+.1f}%"]
+             for r in rows]
+    partial = [f"{pd.Timestamp(r['month']):%B}" for r in rows
+               if r["days"] < pd.Timestamp(r["month"]).days_in_month]
+    note = (f" Only part of {' and '.join(partial)} is in the holdout (a month with fewer than "
+            f"{SEASON_MIN_DAYS} days there is not judged)." if partial else "")
+    return HTML("<h3>Does the season throw it off? The holdout by month</h3><p>"
+                + html.escape(seasonality_sentence(rows) + note) + "</p>"
+                + _table(table, SEASON_HEADER, numeric={1, 2, 3, 4}))
+
+
 def outlook(page: Page, pseudonymise: bool = False) -> HTML:
     """The prediction section: what the models say and how far to trust them. The holdout check and
     the churn backtest are always shown, also when the predictions are withheld (then after the
@@ -383,7 +437,8 @@ def outlook(page: Page, pseudonymise: bool = False) -> HTML:
                 "made with the prediction, grouped by how often they had bought before.</p>",
                 figures.charts(("holdout_check",), page).data if not page.forecast.holdout_buckets.empty
                 else "<p>No holdout check could be made on this data.</p>",
-                candidates_text(page.forecast).data, backtest_section(page.forecast).data]
+                candidates_text(page.forecast).data, seasonality_section(page.forecast).data,
+                backtest_section(page.forecast).data]
     if page.forecast.unavailable:
         return HTML(status + "".join(evidence))
     parts = [status, *evidence,

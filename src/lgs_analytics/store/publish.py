@@ -25,11 +25,12 @@ SEGMENT_COLUMNS = ("build_id", "method", "segment", "description", "action", "pr
                    "customer_share", "revenue", "revenue_share", "mean_recency", "mean_frequency",
                    "mean_monetary", "as_of")
 PREDICTION_COLUMNS = ("build_id", "customer_id", "as_of", "p_alive", "expected_purchases", "horizon_days",
-                      "expected_avg_order_value", "expected_spend", "clv_12m", "past_value", "churn_risk")
+                      "expected_avg_order_value", "expected_spend", "clv_12m", "past_value", "churn_risk",
+                      "p_no_order_90d")
 CAMPAIGN_COLUMNS = ("build_id", "customer_id", "segment", "action", "priority", "r_score", "f_score",
                     "m_score", "rfm_score", "country", "first_order", "last_order", "days_since", "orders",
                     "spend", "p_alive", "clv_12m", "value_at_risk", "churn_risk", "churn_group",
-                    "usual_gap_days", "due_from", "due_to", "due_status")
+                    "usual_gap_days", "due_from", "due_to", "due_status", "p_no_order_90d")
 ORDER_COLUMNS = ("build_id", "customer_id", "invoice_no", "invoice_date", "kind", "lines", "units", "amount",
                  "country")
 MARTS = ("customer_rfm", "segments", "customer_predictions", "campaign_customers", "customer_orders",

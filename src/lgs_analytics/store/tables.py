@@ -170,14 +170,15 @@ def read_scores(conn: Connection, method: str) -> tuple[pd.Timestamp, pd.DataFra
     return pd.Timestamp(as_of), customers, segments
 
 
-PREDICTION_VALUES = ("p_alive", "expected_purchases", "expected_avg_order_value", "expected_spend", "clv")
+PREDICTION_VALUES = ("p_alive", "expected_purchases", "expected_avg_order_value", "expected_spend", "clv",
+                     "p_no_order_90d")
 
 
 def read_predictions(conn: Connection) -> pd.DataFrame:
     """The current build's predictions, indexed by customer_id (money in GBP)."""
     frame = db.copy_out(conn, """
         SELECT customer_id, p_alive, expected_purchases, expected_avg_order_value, expected_spend,
-               clv_12m AS clv, churn_risk, past_value
+               clv_12m AS clv, churn_risk, past_value, p_no_order_90d
         FROM customer_predictions ORDER BY customer_id""",
         dtypes={c: pa.float64() for c in (*PREDICTION_VALUES, "past_value")} | {"churn_risk": pa.bool_()})
     if frame.empty:
@@ -194,7 +195,7 @@ def read_frames(conn: Connection, build_id: int) -> dict[str, pd.DataFrame]:
 CAMPAIGN_READ = ("customer_id", "segment", "action", "priority", "r_score", "f_score", "m_score", "rfm_score",
                  "country", "first_order", "last_order", "days_since", "orders", "spend", "p_alive",
                  "clv_12m", "value_at_risk", "churn_risk", "churn_group", "usual_gap_days", "due_from",
-                 "due_to", "due_status")
+                 "due_to", "due_status", "p_no_order_90d")
 
 
 def read_campaign(conn: Connection, segment: str | None = None, churn_risk: bool = False) -> pd.DataFrame:
@@ -208,7 +209,7 @@ def read_campaign(conn: Connection, segment: str | None = None, churn_risk: bool
                 "country": pa.string(),
                 "churn_group": pa.string(), "due_status": pa.string(), "usual_gap_days": pa.int64(),
                 "due_from": pa.timestamp("us"), "due_to": pa.timestamp("us"),
-                "p_alive": pa.float64(), "clv_12m": pa.float64(),
+                "p_alive": pa.float64(), "clv_12m": pa.float64(), "p_no_order_90d": pa.float64(),
                 "value_at_risk": pa.float64(), "spend": pa.float64(), "churn_risk": pa.bool_(),
                 "first_order": pa.timestamp("us"), "last_order": pa.timestamp("us")})
     if frame.empty:
@@ -216,6 +217,7 @@ def read_campaign(conn: Connection, segment: str | None = None, churn_risk: bool
     frame = frame.astype({"customer_id": "int64", "priority": "int64", "r_score": "int64", "f_score": "int64",
                           "m_score": "int64", "days_since": "int64", "orders": "int64", "spend": "float64",
                           "p_alive": "float64", "clv_12m": "float64", "value_at_risk": "float64",
+                          "p_no_order_90d": "float64",
                           "churn_risk": "bool", "segment": "str", "action": "str", "rfm_score": "str",
                           "country": "string", "churn_group": "string", "usual_gap_days": "Int64",
                           "due_status": "string"})
