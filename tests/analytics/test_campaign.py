@@ -78,7 +78,7 @@ def test_campaign_list_joins_segment_action_profile_and_model():
     assert list(listed().columns) == list(campaign.CAMPAIGN_COLUMNS)
     assert list(listed()["customer_id"]) == [2, 3, 1, 4]  # priority 1 first, richest first within it
     assert rows.loc[2, "action"] == "Reactivate." and rows.loc[2, "orders"] == 5
-    assert rows.loc[2, "value_at_risk"] == pytest.approx(3000 * 0.6)  # spend x (1 - p_alive)
+    assert rows.loc[2, "value_at_risk"] == pytest.approx(3000 * 0.62)  # spend x the chance of no order
     assert rows.loc[2, "churn_group"] == "recoverable" and rows.loc[3, "churn_group"] == "long lost"
     assert pd.isna(rows.loc[1, "value_at_risk"]) and pd.isna(rows.loc[1, "churn_group"])
     assert rows.loc[2, "p_no_order_90d"] == 0.62 and rows.loc[4, "p_no_order_90d"] == 0.4
@@ -92,7 +92,7 @@ def test_without_predictions_nobody_is_flagged_and_the_model_columns_are_empty()
 
 def test_churn_alerts_rank_by_value_at_risk():
     alerts = campaign.churn_alerts(listed())
-    assert list(alerts["customer_id"]) == [3, 2]  # 2500 x 0.9 = 2250 before 3000 x 0.6 = 1800
+    assert list(alerts["customer_id"]) == [3, 2]  # 2500 x 0.93 = 2325 before 3000 x 0.62 = 1860
 
 
 def test_select_finds_a_segment_in_any_case_and_names_the_choices_otherwise():
@@ -117,7 +117,7 @@ def test_action_plan_puts_win_back_first_and_adds_up_to_the_list():
     champions = plan.set_index("campaign").loc["Champions"]
     assert champions["kind"] == "keep and grow" and champions["money_at_stake"] == 900.0  # expected value
     lost = plan.set_index("campaign").loc["Churn alerts: long lost"]
-    assert lost["money_at_stake"] == pytest.approx(2250.0)
+    assert lost["money_at_stake"] == pytest.approx(2325.0)
 
 
 def test_without_predictions_keep_and_grow_is_at_stake_for_its_past_spend():

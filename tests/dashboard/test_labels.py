@@ -92,7 +92,7 @@ def test_a_profile_without_predictions_says_so_not_no_churn_alert():
     assert shown["CLV, next 12 months"] == ("–", f"no predictions: {REASON}")
     assert shown["Next 90 days"] == (f"no predictions: {REASON}", "the chance of no order needs the models")
     predicted = tile_texts(tiles.profile_html(people(True).set_index("customer_id").loc[2]))
-    assert predicted["P(alive)"] == ("0.40", "churn alert (recoverable); value at risk £1,800")  # 3000 x 0.6
+    assert predicted["P(alive)"] == ("0.40", "churn alert (recoverable); value at risk £1,860")  # 3000 x 0.62
     assert predicted["CLV, next 12 months"][0] == "£300"
     assert predicted["Next 90 days"][0] == "Chance of no order in the next 90 days: 62%"
 

@@ -163,7 +163,8 @@ def action_box(listed: pd.DataFrame, outlook: Forecast, links: dict[str, str] | 
             else f"for keep-and-grow, with {why}, also what they have spent: a record, not a forecast")
     note = ("<p class=\"lgs-note\">Money at stake: for a win-back campaign, what its customers have spent "
             "(net of returns), which the shop loses if they go; for the churn alerts, that spend times the "
-            f"model's chance that the customer has stopped; {html.escape(grow)}. A churn alert's customer is "
+            f"model's chance of no order from them in the next 90 days; {html.escape(grow)}. A churn alert's "
+            "customer is "
             "also counted in their segment.</p>")
     return HTML(f'{STYLE}<div class="lgs-summary lgs-actions">{table}{note}{_churn_sentence(listed, outlook)}'
                 "</div>")
@@ -189,20 +190,17 @@ def _churn_sentence(listed: pd.DataFrame, outlook: Forecast) -> str:
     flagged = listed[listed["churn_risk"]]
     if len(flagged):
         lost = int((flagged["churn_group"] == "long lost").sum())
-        return (f"<p><b>{count(len(flagged))} churn alerts</b>: valuable customers the model thinks are more "
-                f"likely gone than not, {count(len(flagged) - lost)} of them recoverable (last order within "
+        threshold = outlook.backtest.get("threshold")
+        chance = f"{pct(threshold * 100, 0)} or more" if threshold is not None else "a high"
+        return (f"<p><b>{count(len(flagged))} churn alerts</b>: valuable customers (the top quarter by past "
+                f"spend) with {chance} chance of placing no order in the next 90 days (the threshold the "
+                f"backtest chose), {count(len(flagged) - lost)} of them recoverable (last order within "
                 f"{campaign.LONG_LOST_DAYS} days) and {count(lost)} long lost. They are listed under "
                 "<i>Churn alerts</i>.</p>")
-    lowest = listed["p_alive"].min()
-    return ("<p><b>No churn alerts.</b> The model finds no valuable customer more likely gone than not: the "
-            f"lowest chance of still being active is {pct(lowest * 100, 0)}, because "
-            f"{_history_months(listed, outlook)} of history is too short to see regular customers stop. "
-            "Use the At Risk and Can't Lose lists to win customers back.</p>")
-
-
-def _history_months(listed: pd.DataFrame, outlook: Forecast) -> str:
-    first = listed["first_order"].min()
-    return "this much" if pd.isna(first) else f"{round((outlook.as_of - first).days / 30.44)} months"
+    highest = listed["p_no_order_90d"].max()
+    return ("<p><b>No churn alerts.</b> No valuable customer's chance of placing no order in the next 90 "
+            "days reaches the backtest's threshold (the highest of any customer is "
+            f"{pct(highest * 100, 0)}). Use the At Risk and Can't Lose lists to win customers back.</p>")
 
 
 def headline_figures(analysis: Analysis) -> list[tuple[str, str]]:
