@@ -67,7 +67,7 @@ def test_churn_alert_table_ranks_by_value_at_risk_and_lists_the_long_lost_apart(
 
     page = sections.churn_alert_table(listed(), outlook(), limit=1).data
     assert page.index("Recoverable: 1 customers") < page.index("Long lost: 1 customers")
-    assert "£1,860" in page and "£2,325" in page and "At Risk" in page and "40%" in page
+    assert "£1,860" in page and "£2,325" in page and "At Risk" in page and "62%" in page
     none = listed().assign(churn_risk=False, churn_group=pd.NA)
     assert "No customer" in sections.churn_alert_table(none, outlook()).data
 

@@ -284,13 +284,14 @@ def forecast_status(outlook: Forecast) -> HTML:
                 f"{count(m['total_actual'])} made ({m['error_pct']:+.1f}%).</p>")
 
 
-ALERT_HEADER = ["Customer", "Segment", "Last order", "Days since", "Past spend", "P(alive)", "Value at risk",
-                "CLV (12 months)"]
+ALERT_HEADER = ["Customer", "Segment", "Last order", "Days since", "Past spend", "No order in 90 days",
+                "Value at risk", "CLV (12 months)"]
 
 
 def _alert_rows(alerts: pd.DataFrame) -> list[list[str]]:
     return [[html.escape(str(r.customer_id)), html.escape(r.segment), f"{r.last_order:%d %b %Y}",
-             count(r.days_since), gbp(r.spend), pct(r.p_alive * 100, 0), gbp(r.value_at_risk), gbp(r.clv_12m)]
+             count(r.days_since), gbp(r.spend), pct(r.p_no_order_90d * 100, 0), gbp(r.value_at_risk),
+             gbp(r.clv_12m)]
             for r in alerts.itertuples()]
 
 
@@ -449,6 +450,6 @@ def outlook(page: Page, pseudonymise: bool = False) -> HTML:
              "<h3>Churn alerts</h3><p>Valuable customers (the top quarter by past spend, net of returns) "
              "whose chance of no order in the next "
              f"{page.forecast.horizon_days} days is at or above the backtested threshold, highest value at "
-             "risk first (past spend × the chance they have stopped).</p>",
+             "risk first (past spend × that chance).</p>",
              churn_alert_table(page.campaign, page.forecast, pseudonymise).data]
     return HTML("".join(parts))
