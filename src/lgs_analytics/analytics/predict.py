@@ -662,8 +662,9 @@ def forecast(cleaned: CleanResult, as_of: dt.date | str | None = None, horizon_d
     customers["churn_risk"] = churn_risk_flag(customers, past_value, tested["threshold"])
     # Published as the chance of no order in the next 90 days whatever the horizon (the campaign files'
     # and the dashboard's fixed window); the horizon's own score decided the flag above.
-    customers = customers.drop(columns="p_no_purchase")
-    customers[NO_ORDER_COLUMN] = p_no_purchase(models, summary, NO_ORDER_DAYS).round(4)
+    no_purchase = customers.pop("p_no_purchase")
+    customers[NO_ORDER_COLUMN] = (no_purchase if horizon_days == NO_ORDER_DAYS  # the usual case: computed
+                                  else p_no_purchase(models, summary, NO_ORDER_DAYS).round(4))
     customers["past_value"] = past_value.reindex(customers.index).fillna(0.0).round(2)
     return Forecast(as_of_ts, horizon_days, customers, buckets, holdout, models.fit_seconds,
                     model=PURCHASE_MODELS[name], candidates=record, backtest=tested, by_month=by_month)
