@@ -314,3 +314,22 @@ def test_a_quote_left_open_never_swallows_the_rows_after_it_silently(tmp_path, a
     else:  # a few lines: one bad line, in the quarantine (a value may hold a line break)
         bad = [b for chunk in read_chunks(path) for b in chunk.bad_lines]
         assert len(bad) == 1 and bad[0].reason.startswith("line has 3 fields, expected 8")
+
+
+def hang(path: str, conn, memory: int) -> None:
+    """Stands in for the workbook reader in its child process: a reader that never answers."""
+    import time
+
+    time.sleep(60)
+
+
+def test_a_workbook_reader_that_hangs_is_a_refusal_within_its_limit(tmp_path, monkeypatch):
+    import time
+
+    path = hand_workbook(tmp_path / "ok.xlsx", sheet_xml())
+    monkeypatch.setattr(readers, "_WORKBOOK_READER", hang)
+    monkeypatch.setattr(readers, "XLSX_READER_SECONDS", 2.0)
+    started = time.monotonic()
+    with pytest.raises(ExportError, match=r"ok.xlsx: the workbook reader gave nothing for 2 s"):
+        rows_read(path)
+    assert time.monotonic() - started < 20  # the child is killed, not waited for

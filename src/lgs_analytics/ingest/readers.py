@@ -412,6 +412,9 @@ XLSX_MAX_ROWS = 1_048_576  # Excel's limit: no sheet has more
 # cells is 1.5 times that, within the reader's memory cap.
 XLSX_MAX_CELLS = 12 << 20
 XLSX_READER_MEMORY = 1536 << 20  # the child's address space (the interpreter and libraries: 320 MB)
+# The longest the child may stay silent: it sends every sheet's header once the workbook is read (about
+# 30 s for a full-size export of 1,067,371 rows), then blocks of rows.
+XLSX_READER_SECONDS = 300.0
 SHEET_HEAD_BYTES = 64 << 10  # where a sheet declares its <dimension>
 DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref\s*=\s*[\"']([^\"']*)[\"']")
 CELL = re.compile(r"\$?([A-Z]{1,7})\$?(\d{1,12})")
@@ -686,6 +689,9 @@ def _workbook_child(path: Path, where: str) -> Iterator[Callable[[], tuple]]:
 
     def receive() -> tuple:
         try:
+            if not receiver.poll(XLSX_READER_SECONDS):  # every wait has a limit: a hung reader is refused
+                raise ExportError(f"{where}: the workbook reader gave nothing for {XLSX_READER_SECONDS:g} s "
+                                  f"(a full-size export takes about 30 s); {CRASH_ADVICE}")
             message = receiver.recv()
         except (EOFError, OSError):
             code = child.wait()
