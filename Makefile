@@ -12,7 +12,7 @@ LAB_ARGS ?=
 # JupyterLab refuses to start as root without --allow-root: containers, CI and many servers run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install test test-fast report lab build refresh bench bench-scale bench-build bench-dashboard fidelity fuzz lint architecture docker-lint clean help
+.PHONY: install test test-fast report lab build refresh bench bench-scale bench-build bench-dashboard bench-recommend fidelity fuzz lint architecture docker-lint clean help
 
 help:
 	@echo "make install  create .venv and install the pinned requirements and the lgs package"
@@ -25,6 +25,7 @@ help:
 	@echo "              and DuckDB (bench/results.json \"scale\", bench/scale.png), and on the real data (bench/real.json)"
 	@echo "make bench-scale  the growth at 1x and 10x (about 10 minutes more), merged into the same figures"
 	@echo "make bench-dashboard  lgs dashboard at full size in Chromium: first paint and clicks (bench/dashboard.json)"
+	@echo "make bench-recommend  what the recommendations add to lgs build (real file, 1x), and the step at 10x (bench/recommend.json)"
 	@echo "make bench-build  lgs build + lgs report against the old all-in-one lgs report (bench/build_vs_report.json)"
 	@echo "make fidelity  the real 2010-2011 file against a generated export, figure by figure (bench/fidelity.json)"
 	@echo "make fuzz     the readers' fuzzing targets with a long budget (make test runs them briefly)"
@@ -63,6 +64,9 @@ bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/scale.py --factors 0.1,1,3
 	$(BIN)/python bench/real.py
+
+bench-recommend: install
+	$(BIN)/python bench/recommend.py
 
 bench-scale: install
 	$(BIN)/python bench/scale.py --factors 1,10 --runs-at-1x 3

@@ -123,5 +123,14 @@ BEGIN
     END IF;
 END $$;
 
+-- builds.recommendations and the campaign list's offers (issue 30): empty until the next `lgs build`.
+ALTER TABLE IF EXISTS builds ADD COLUMN IF NOT EXISTS recommendations jsonb NOT NULL DEFAULT '{}';
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS offer_1_code text;
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS offer_1 text;
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS offer_2_code text;
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS offer_2 text;
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS offer_3_code text;
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS offer_3 text;
+
 -- refresh_runs: the column of 07_runs.sql missing from an older table.
 ALTER TABLE IF EXISTS refresh_runs ADD COLUMN IF NOT EXISTS build_id bigint;

@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS builds (
     synthetic       boolean     NOT NULL DEFAULT false, -- any batch came from `lgs generate`
     forecast        jsonb       NOT NULL DEFAULT '{}',  -- holdout check, fit time, or why no predictions
     package_version text        NOT NULL,
-    detail          text        NOT NULL DEFAULT ''  -- why a build was refused or failed, in one line
+    detail          text        NOT NULL DEFAULT '',  -- why a build was refused or failed, in one line
+    recommendations jsonb       NOT NULL DEFAULT '{}'  -- the scorer published and its holdout check
 );
 
 -- The build the web app, the dashboard and the report read: the newest published one.
@@ -119,7 +120,13 @@ CREATE TABLE IF NOT EXISTS campaign_customers (
     due_status     text CHECK (due_status IN ('not yet', 'due', 'overdue')),
     p_no_order_90d numeric(6,4)                   -- chance of no order in the next 90 days (model); NULL
                                                   -- when the build published no predictions
-        CHECK (p_no_order_90d BETWEEN 0 AND 1)
+        CHECK (p_no_order_90d BETWEEN 0 AND 1),
+    offer_1_code   text,                          -- the customer's first three recommended products
+    offer_1        text,                          -- (customer_recommendations, ranks 1-3): code and
+    offer_2_code   text,                          -- description
+    offer_2        text,
+    offer_3_code   text,
+    offer_3        text
 );
 CREATE INDEX IF NOT EXISTS campaign_customers_segment_idx ON campaign_customers (segment);
 
@@ -166,3 +173,37 @@ CREATE TABLE IF NOT EXISTS customer_predictions (
 );
 CREATE INDEX IF NOT EXISTS customer_predictions_churn_idx ON customer_predictions (churn_risk)
     WHERE churn_risk;
+
+-- Products bought together, for the web app's product pages: each product's strongest partners
+-- (analytics/recommend.py: baskets of 2 to 50 products, a pair in at least 3 baskets; the score is
+-- the basket-size weighted cosine). Both directions are listed: (A, B) and (B, A) rank separately.
+CREATE TABLE IF NOT EXISTS product_pairs (
+    build_id             bigint   NOT NULL,
+    stock_code           text     NOT NULL,
+    description          text,
+    rank                 smallint NOT NULL CHECK (rank >= 1),  -- 1 = the strongest partner
+    related_code         text     NOT NULL,
+    related_description  text,
+    score                numeric  NOT NULL CHECK (score > 0),  -- 0-1: how strongly they sell together
+    lift                 numeric  NOT NULL,                    -- times more often together than chance
+    baskets_together     integer  NOT NULL,                    -- baskets holding both
+    share                numeric  NOT NULL,                    -- of the product's baskets, the share that
+                                                               -- also hold the related product (0-1)
+    PRIMARY KEY (stock_code, rank)
+);
+
+-- Each customer's next products: the top 10 new to them and still sold, with why. The scorer is
+-- co-occurrence only when it beat popularity on the build's holdout (builds.recommendations).
+CREATE TABLE IF NOT EXISTS customer_recommendations (
+    build_id     bigint   NOT NULL,
+    customer_id  integer  NOT NULL,
+    rank         smallint NOT NULL CHECK (rank >= 1),
+    stock_code   text     NOT NULL,
+    description  text,
+    score        numeric  NOT NULL,   -- co-occurrence: summed pair scores; popularity: share of buyers
+    reason       text     NOT NULL,   -- 'bought together with <product>' or 'popular in <country>'
+    based_on     text,                -- the customer's product it sells with (co-occurrence only)
+    scorer       text     NOT NULL CHECK (scorer IN ('co-occurrence', 'popularity')),
+    PRIMARY KEY (customer_id, rank)
+);
+CREATE INDEX IF NOT EXISTS customer_recommendations_product_idx ON customer_recommendations (stock_code);

@@ -127,6 +127,34 @@ def cmd_campaign(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recommend(args: argparse.Namespace) -> int:
+    from lgs_analytics.jobs.page import published_recommendations
+    from lgs_analytics.report import recommendations
+
+    if (args.customer is None) == (args.product is None):
+        return fail("say for whom or what: --customer ID (their next products) or --product CODE (what sells "
+                    "with it, and who would buy it next)", 2)
+    if args.out is not None:
+        check_writable(args.out)
+    key = privacy.output_key(args.pseudonymise)
+    code = args.product.strip().upper() if args.product is not None else None
+    build, lists, pairs = published_recommendations(args.customer, code)
+    if code is None and lists.empty:
+        return fail(f"customer {args.customer} is not in build {build.build_id} (no purchase before its "
+                    "as-of date): check the ID, e.g. in a campaign file", 1)
+    shown = privacy.pseudonymise_customers(lists, key)
+    if code is None:
+        who = shown["customer_id"].iloc[0]  # the ID, or its pseudonym
+        lines = recommendations.customer_lines(who, shown)
+    else:
+        lines = recommendations.product_lines(code, pairs, shown)
+    print("\n".join(lines))
+    if args.out is not None:
+        outputs.write_csv(shown, args.out)
+        print(f"{len(shown):,} rows written to {args.out} (build {build.build_id})")
+    return 0
+
+
 def check_writable(out: Path) -> None:
     """Refuse an --out that cannot be a file before the long work starts."""
     if out.is_dir():
@@ -375,6 +403,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_pseudonymise(cam)
     cam.set_defaults(func=cmd_campaign)
 
+    rec = sub.add_parser("recommend", help="a customer's next products, or what sells with a product and who "
+                                           "would buy it next (from the published build)")
+    rec.add_argument("--customer", type=positive_int, metavar="ID", help="a customer ID, e.g. 12347")
+    rec.add_argument("--product", metavar="CODE", help="a stock code, e.g. 85123A")
+    rec.add_argument("--out", type=Path, default=None, metavar="PATH",
+                     help="also write the customer's products (or the product's likely buyers) to this CSV")
+    add_pseudonymise(rec)
+    rec.set_defaults(func=cmd_recommend)
+
     bld = sub.add_parser("build", help="compute scores, segments, predictions and report aggregates and "
                                        "publish them for the web app (one transaction)")
     add_window(bld)
@@ -489,6 +526,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         func: Callable[[argparse.Namespace], int] = args.func
         return func(args)
+    except BrokenPipeError:  # `lgs recommend ... | head`: the reader stopped; nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return 0
     except KeyboardInterrupt:
         return fail("interrupted; nothing half-written was kept (each load and build is one transaction)",
                     130)

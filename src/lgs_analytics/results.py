@@ -142,6 +142,20 @@ class BuildParameters:
 
 
 @dataclass(frozen=True)
+class Recommendations:
+    """What a build publishes of recommendations (analytics.recommend), with the evidence behind them."""
+
+    customers: pd.DataFrame  # recommend.LIST_COLUMNS + description: up to TOP_N rows per customer
+    pairs: pd.DataFrame  # recommend.PAIR_COLUMNS + description, related_description
+    quality: dict[str, Any]  # the holdout check (recommend.holdout), the scorer published and why
+
+    @classmethod
+    def none(cls, why: str) -> Recommendations:
+        """No recommendations (a what-if page reading none, a build before there were any)."""
+        return cls(pd.DataFrame(), pd.DataFrame(), {"why": why, "scorer": ""})
+
+
+@dataclass(frozen=True)
 class Build:
     """One build's results, in memory: what ``lgs build`` publishes."""
 
@@ -151,6 +165,7 @@ class Build:
     forecast: Forecast
     campaign: pd.DataFrame  # analytics.campaign.campaign_list of the standard scores
     customer_orders: pd.DataFrame  # analytics.metrics.customer_invoices: each customer's invoices
+    recommendations: Recommendations | None = None
 
     @property
     def as_of(self) -> pd.Timestamp:
@@ -198,6 +213,7 @@ class Page:
     # Every identified customer's invoices (metrics.customer_invoices), when the reader asked for them
     # (the dashboard's customer pages); None otherwise.
     orders: pd.DataFrame | None = None
+    recommendations: Recommendations | None = None  # None: the page has none (an older build)
 
     @property
     def is_what_if(self) -> bool:

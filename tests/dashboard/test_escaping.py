@@ -16,7 +16,7 @@ from bokeh.models import HoverTool
 from lgs_analytics.dashboard import grids, text
 from lgs_analytics.dashboard.app import Session
 from lgs_analytics.dashboard.data import Board
-from lgs_analytics.results import BuildParameters, Provenance
+from lgs_analytics.results import BuildParameters, Provenance, Recommendations
 from tests.dashboard.test_labels import HEADLINE, orders, people, segments
 from tests.dashboard.test_pure import monthly
 
@@ -63,14 +63,24 @@ def payload_board() -> Board:
     invoices = orders().assign(country=[XSS[i % len(XSS)] for i in range(len(orders()))])
     provenance = Provenance(7, pd.Timestamp("2011-12-10 08:00"), BuildParameters(),
                             batches=({"file": f"/exports/{FILE}", "rows_read": 10},), package_version="0")
+    # Products whose descriptions (and so the reasons naming them) are payloads too.
+    lists = pd.DataFrame({"customer_id": [2, 2], "rank": [1, 2], "stock_code": ["23552", "22698"],
+                          "description": [XSS[0], XSS[3]], "score": [0.5, 0.2],
+                          "reason": [f"bought together with {XSS[1]}", f"popular in {XSS[4]}"],
+                          "based_on": ["23498", None], "scorer": ["co-occurrence", "popularity"]})
+    pairs = pd.DataFrame({"stock_code": ["23552"], "description": [XSS[0]], "rank": [1],
+                          "related_code": ["23498"], "related_description": [XSS[1]], "score": [0.1],
+                          "lift": [10.0], "baskets_together": [5], "share": [0.5]})
+    quality = {"why": XSS[2], "scorer": "popularity", "customers": 3}
     return Board(provenance, HEADLINE, monthly(), segments(), listed, invoices, pd.Timestamp("2011-12-10"),
-                 None)
+                 None, Recommendations(lists, pairs, quality))
 
 
 @pytest.fixture
 def session() -> Session:
     s = Session(payload_board())
     s.open_customer("2")
+    s.products.show("23552")
     return s
 
 
@@ -112,13 +122,16 @@ def test_country_options_are_escaped_labels_of_the_real_values(session):
 
 def test_every_text_column_of_every_table_is_plain_text(session):
     tabulators = {id(w): w for view in views(session) for w in view.select(pn.widgets.Tabulator)}
-    assert len(tabulators) == 4  # segments, customers, orders, alerts
+    # segments, customers, orders, next products, alerts, a product's partners and its buyers
+    assert len(tabulators) == 7
     for table in tabulators.values():
         for column in table.value.columns:
             if table.value[column].map(lambda v: isinstance(v, str)).any():
                 assert table.formatters.get(column) == grids.TEXT, (table.css_classes, column)
         columns = {c["field"]: c for c in table.get_root().configuration["columns"]}
-        assert columns["country" if "country" in columns else "segment"]["formatter"] == "plaintext"
+        texts = [c for c in table.value.columns if table.value[c].map(lambda v: isinstance(v, str)).any()]
+        assert texts, table.css_classes  # every table of this session holds a payload
+        assert all(columns[c]["formatter"] == "plaintext" for c in texts), (table.css_classes, texts)
 
 
 def test_no_tooltip_renders_a_value_as_html(session):

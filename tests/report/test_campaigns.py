@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 import pytest
 
@@ -114,5 +116,18 @@ def test_a_file_says_when_a_customer_is_due_back(tmp_path):
                            due_to=pd.to_datetime(["2011-06-16", None, None, None]),
                            due_status=pd.array(["overdue", None, None, None], dtype="string"))
     text = campaigns.csv_text(rows).splitlines()
-    assert text[1].endswith(",20,2011-06-10,2011-06-16,overdue")
-    assert text[2].endswith(",,,,")  # no date: empty cells, not NaT
+    offers = "," * 6  # the offer columns after the due columns: empty without recommendations
+    assert text[1].endswith(",20,2011-06-10,2011-06-16,overdue" + offers)
+    assert text[2].endswith(",,,," + offers)  # no date: empty cells, not NaT
+
+
+def test_a_file_carries_each_customer_s_first_three_products():
+    rows = listed().assign(offer_1_code=pd.array(["23552", None, None, None], dtype="string"),
+                           offer_1=pd.array(["PUNCTURE KIT", None, None, None], dtype="string"),
+                           offer_3_code=pd.array(["=HYPERLINK(1)", None, None, None], dtype="string"))
+    read = pd.read_csv(io.StringIO(campaigns.csv_text(rows)), dtype=str, keep_default_na=False)
+    assert list(read.columns[-6:]) == ["offer_1_code", "offer_1_description", "offer_2_code",
+                                       "offer_2_description", "offer_3_code", "offer_3_description"]
+    assert read.loc[0, ["offer_1_code", "offer_1_description"]].tolist() == ["23552", "PUNCTURE KIT"]
+    assert read.loc[0, "offer_3_code"] == "'=HYPERLINK(1)"  # text from an export never runs as a formula
+    assert read.loc[1, "offer_1_code"] == ""

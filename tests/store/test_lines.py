@@ -67,6 +67,31 @@ def test_a_huge_line_cancelled_the_same_day_does_not_top_the_products(database_u
     assert "23843" not in _products(n=3)["stock_code"].tolist()
 
 
+BASKET_LINES = [  # invoice, code, description, quantity, date, price, customer, country
+    ("536001", "22423", "CAKESTAND", 2, "2011-10-03 10:00", 10.0, 7, "UK"),
+    ("536001", "22423", "CAKESTAND", 1, "2011-10-03 10:00", 10.0, 7, "UK"),  # the same product again
+    ("536001", "85123A", "WHITE HEART", 4, "2011-10-03 10:00", 2.5, 7, "UK"),
+    ("536001", "POST", "POSTAGE", 1, "2011-10-03 10:00", 18.0, 7, "UK"),  # not a product
+    ("536001", "84029G", "FREE GIFT", 1, "2011-10-03 10:00", 0.0, 7, "UK"),  # free: not a sale
+    ("536002", "22423", "CAKE STAND", 1, "2011-11-03 10:00", 10.0, None, "UK"),  # a guest
+    ("C536003", "22423", "CAKESTAND", -1, "2011-11-04 10:00", 10.0, 7, "UK"),  # a cancellation
+    ("536004", "22423", "CAKE STAND", 1, "2011-11-05 10:00", 10.0, 8, "UK"),
+]
+
+
+def test_basket_items_are_the_customers_purchased_products_only(database_url) -> None:
+    _insert_lines(BASKET_LINES)
+    with db.connect() as conn:
+        baskets = tables.read_basket_items(conn)
+        october = tables.read_basket_items(conn, "2011-10-01", "2011-10-31")
+        names = tables.read_product_descriptions(conn)
+    rows = sorted(baskets[["invoice_no", "customer_id", "stock_code"]].itertuples(index=False, name=None))
+    assert rows == [("536001", 7, "22423"), ("536001", 7, "85123A"), ("536004", 8, "22423")]
+    assert october["invoice_no"].tolist() == ["536001", "536001"]
+    # The most common description on purchase lines: CAKESTAND twice (536001), CAKE STAND once (536004).
+    assert names.to_dict() == {"22423": "CAKESTAND", "85123A": "WHITE HEART"}
+
+
 def _sample_lines() -> list[str]:
     with gzip.open(SAMPLE_2010_2011, "rt", encoding="utf-8") as handle:
         return handle.read().splitlines()

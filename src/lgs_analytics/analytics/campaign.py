@@ -30,7 +30,9 @@ CAMPAIGN_COLUMNS: tuple[str, ...] = (
     "country", "first_order", "last_order", "days_since", "orders", "spend",
     "p_alive", "clv_12m", "value_at_risk", "churn_risk", "churn_group",
     "usual_gap_days", "due_from", "due_to", "due_status", "p_no_order_90d",
+    "offer_1_code", "offer_1", "offer_2_code", "offer_2", "offer_3_code", "offer_3",
 )
+OFFERS = 3  # products a campaign row carries: the customer's first recommended products
 
 # What a campaign's money at stake is (the action plan's ``stake_basis``).
 PAST_SPEND, EXPECTED_VALUE, VALUE_AT_RISK = "past spend", "expected value", "value at risk"
@@ -93,6 +95,8 @@ def campaign_list(customers: pd.DataFrame, segments: pd.DataFrame, profile: pd.D
         out["p_alive"] = out["clv_12m"] = out["value_at_risk"] = out["p_no_order_90d"] = float("nan")
         out["churn_risk"] = False
     out["churn_group"] = churn_group(out["churn_risk"], out["days_since"])
+    for n in range(1, OFFERS + 1):
+        out[f"offer_{n}_code"] = out[f"offer_{n}"] = pd.Series(pd.NA, index=out.index, dtype="string")
     out = out.sort_values(["priority", "spend", "customer_id"], ascending=[True, False, True], kind="stable")
     return out[list(CAMPAIGN_COLUMNS)].reset_index(drop=True)
 
@@ -192,9 +196,24 @@ def file_name(campaign: str, suffix: str = ".csv") -> str:
     return f"campaign-{slug}{suffix}"
 
 
-__all__ = ["CAMPAIGN_COLUMNS", "EXPECTED_VALUE", "LONG_LOST_DAYS", "PAST_SPEND", "VALUE_AT_RISK",
+def with_offers(campaign: pd.DataFrame, recommended: pd.DataFrame) -> pd.DataFrame:
+    """The list with each customer's first :data:`OFFERS` recommended products (``recommended``:
+    customer_id, rank, stock_code, description, as analytics.recommend makes them) as
+    ``offer_1_code``, ``offer_1`` (the description) ...: what to put in their mail."""
+    out = campaign.copy()
+    if recommended.empty:
+        return out
+    top = recommended[recommended["rank"] <= OFFERS].set_index(["customer_id", "rank"])
+    for n in range(1, OFFERS + 1):
+        picks = top.xs(n, level="rank") if n in top.index.get_level_values("rank") else top.iloc[0:0]
+        out[f"offer_{n}_code"] = out["customer_id"].map(picks["stock_code"]).astype("string")
+        out[f"offer_{n}"] = out["customer_id"].map(picks["description"]).astype("string")
+    return out
+
+
+__all__ = ["CAMPAIGN_COLUMNS", "OFFERS", "EXPECTED_VALUE", "LONG_LOST_DAYS", "PAST_SPEND", "VALUE_AT_RISK",
            "WIN_BACK_SEGMENTS", "action_plan", "campaign_list", "churn_alerts", "churn_group",
-           "customer_profile", "due_list", "file_name", "select", "value_at_risk"]
+           "customer_profile", "due_list", "file_name", "select", "value_at_risk", "with_offers"]
 
 
 def for_scores(cleaned: CleanResult, scores: Scores, outlook: Forecast) -> pd.DataFrame:

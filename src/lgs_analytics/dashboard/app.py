@@ -1,4 +1,4 @@
-"""One browser session of the dashboard: the header, the synthetic-data banner and the five pages.
+"""One browser session of the dashboard: the header, the synthetic-data banner and the six pages.
 
 A click on a segment, a grid cell or a customer switches page inside the same session (no page
 load), so it answers in one round trip.
@@ -13,10 +13,11 @@ import panel as pn
 from lgs_analytics.dashboard import pages
 from lgs_analytics.dashboard.customers import CustomerList, CustomerPage
 from lgs_analytics.dashboard.data import Board, BoardSource
+from lgs_analytics.dashboard.products import ProductPage
 from lgs_analytics.dashboard.selection import CustomerFilter
 
 TITLE = "LGS marketing dashboard"
-PAGES = ("Overview", "Segments", "Customers", "Customer", "Churn alerts")
+PAGES = ("Overview", "Segments", "Customers", "Customer", "Churn alerts", "Products")
 HEADER_CSS = """
 .lgs-header { font-family: system-ui, sans-serif; color: #33404D; display: flex; align-items: baseline;
               gap: 18px; flex-wrap: wrap; }
@@ -54,6 +55,7 @@ class Session:
         self.board = board
         self.customer: CustomerPage | None = None
         self.customers: CustomerList | None = None
+        self.products: ProductPage | None = None
         self.charts = pn.Column(sizing_mode="stretch_width", min_height=560)
         self.slots = {name: pn.Column(sizing_mode="stretch_width") for name in PAGES[1:]}
         self.tabs = pn.Tabs((PAGES[0], pages.overview(board, self.charts)), *self.slots.items(),
@@ -74,6 +76,8 @@ class Session:
         self.slots["Customers"].objects = [self.customers.view()]
         self.slots["Customer"].objects = [self.customer.view()]
         self.slots["Churn alerts"].objects = [pages.alerts_page(self.board, self.open_customer)]
+        self.products = ProductPage(self.board, self.open_customer)
+        self.slots["Products"].objects = [self.products.view()]
 
     def open_customers(self, chosen: CustomerFilter) -> None:
         self.build_rest()

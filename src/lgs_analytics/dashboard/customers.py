@@ -156,6 +156,18 @@ class CustomerList:
                          self.table, sizing_mode="stretch_width")
 
 
+def next_products_note(products: pd.DataFrame, shown: bool) -> str:
+    """The heading of a customer's recommended products: what they are and how they were chosen."""
+    if not shown:
+        return ""
+    if products.empty:
+        return "**Next products:** none in this build."
+    how = ("products bought together with theirs, checked against what customers bought next"
+           if (products["scorer"] == "co-occurrence").any() else
+           "the most popular products where they are (personal lists did not beat popularity in this build)")
+    return f"**Next products to offer** ({count(len(products))}, new to them and still sold): {how}."
+
+
 class CustomerPage:
     """One customer: segment and action, scores, the models' view and every invoice.
 
@@ -179,7 +191,13 @@ class CustomerPage:
         self.orders = pn.widgets.Tabulator(grids.shown(none, grids.ORDER_COLUMNS), pagination="local",
                                            page_size=15, css_classes=["lgs-orders"],
                                            **grids.options(grids.ORDER_COLUMNS))
-        self.body = pn.Column(self.profile, self.chart, self.orders, sizing_mode="stretch_width")
+        self.next_note = pn.pane.Markdown("", css_classes=["lgs-next-note"], sizing_mode="stretch_width")
+        self.next_products = pn.widgets.Tabulator(
+            grids.shown(board.recommended_for(-1), grids.NEXT_PRODUCT_COLUMNS),
+            css_classes=["lgs-next-products"],
+            **grids.options(grids.NEXT_PRODUCT_COLUMNS, widths={"reason": "40%", "rank": 50}))
+        self.body = pn.Column(self.profile, self.next_note, self.next_products, self.chart, self.orders,
+                              sizing_mode="stretch_width")
         self.go.on_click(lambda _: self._render(self.lookup.value))
         self.lookup.param.watch(lambda event: self._render(event.new), "value")
 
@@ -203,12 +221,15 @@ class CustomerPage:
         self.note.object = (f"{count(len(orders))} invoices of customer {text.markdown(label)} in build "
                             f"{self.board.build_id}, "
                             "oldest first; hover a bar for the invoice.")
-        self._fill(orders, profile_html(row, self.board.no_predictions))
+        self._fill(orders, profile_html(row, self.board.no_predictions), int(row["customer_id"]))
 
-    def _fill(self, orders, profile: str) -> None:
+    def _fill(self, orders, profile: str, customer_id: int = -1) -> None:
         """The panes stay on the page (a pane that appears costs the browser a new layout)."""
+        products = self.board.recommended_for(customer_id)
         with pn.io.hold():
             self.profile.object = profile
+            self.next_note.object = next_products_note(products, customer_id >= 0)
+            self.next_products.value = grids.shown(products, grids.NEXT_PRODUCT_COLUMNS)
             charts.show_orders(self.figure, self.source, orders,
                                empty_dates=self.board.orders["invoice_date"])
             self.orders.value = grids.shown(orders, grids.ORDER_COLUMNS)

@@ -18,7 +18,7 @@ from lgs_analytics import privacy
 from lgs_analytics.analytics import campaign
 from lgs_analytics.dashboard import kpi
 from lgs_analytics.jobs.page import published
-from lgs_analytics.results import Provenance
+from lgs_analytics.results import Provenance, Recommendations
 from lgs_analytics.store import db, tables
 
 RECHECK_SECONDS = 10.0
@@ -41,6 +41,8 @@ class Board:
     orders: pd.DataFrame
     as_of: pd.Timestamp
     key: bytes | None
+    # Recommended products (sorted by customer) and product pairs; None: the build has none.
+    recommendations: Recommendations | None = None
 
     @property
     def build_id(self) -> int:
@@ -76,6 +78,45 @@ class Board:
         ids = self.orders["customer_id"].to_numpy()
         start, end = np.searchsorted(ids, [customer_id, customer_id + 1])
         return self.orders.iloc[start:end]
+
+
+    def recommended_for(self, customer_id: int) -> pd.DataFrame:
+        """One customer's recommended products, best first (empty when the build has none)."""
+        if self.recommendations is None or self.recommendations.customers.empty:
+            return pd.DataFrame(columns=["rank", "stock_code", "description", "reason"])
+        lists = self.recommendations.customers
+        start, end = np.searchsorted(lists["customer_id"].to_numpy(), [customer_id, customer_id + 1])
+        return lists.iloc[start:end]
+
+    def partners_of(self, stock_code: str) -> pd.DataFrame:
+        """The products that sell with ``stock_code``, strongest first."""
+        if self.recommendations is None or self.recommendations.pairs.empty:
+            return pd.DataFrame(columns=["related_code", "related_description", "baskets_together", "share",
+                                         "lift"])
+        pairs = self.recommendations.pairs
+        return pairs[pairs["stock_code"] == stock_code].sort_values("rank")
+
+    def buyers_of(self, stock_code: str) -> pd.DataFrame:
+        """The customers ``stock_code`` is recommended to, the strongest first, with their label and
+        segment (campaign list columns ``customer``, ``segment``)."""
+        if self.recommendations is None or self.recommendations.customers.empty:
+            return pd.DataFrame(columns=["customer", "segment", "rank", "reason", "score"])
+        lists = self.recommendations.customers
+        picked = lists[lists["stock_code"] == stock_code]
+        return (picked.merge(self.customers[["customer_id", "customer", "segment"]], on="customer_id")
+                .sort_values(["score", "customer_id"], ascending=[False, True], kind="stable"))
+
+    @property
+    def products(self) -> pd.Series:
+        """Every product with partners or on a list: stock code -> description, by code."""
+        if self.recommendations is None:
+            return pd.Series(dtype="string")
+        r = self.recommendations
+        both = pd.concat([r.pairs[["stock_code", "description"]] if not r.pairs.empty else None,
+                          r.customers[["stock_code", "description"]] if not r.customers.empty else None])
+        if both.empty:
+            return pd.Series(dtype="string")
+        return both.drop_duplicates("stock_code").set_index("stock_code")["description"].sort_index()
 
 
 def no_predictions(reason: str) -> str:
@@ -117,7 +158,7 @@ def load_board(key: bytes | None) -> Board:
     a = page.analysis
     return Board(page.provenance, a.headline, kpi.monthly_figures(a.sales, a.orders, a.active_users,
                                                                   a.new_vs_existing),
-                 page.scores.segments, listed, page.orders, page.scores.as_of, key)
+                 page.scores.segments, listed, page.orders, page.scores.as_of, key, page.recommendations)
 
 
 def current_build_id() -> int | None:

@@ -29,6 +29,17 @@ ORDER_COLUMNS: dict[str, str] = {
     "amount": "Amount (£)", "country": "Country",
 }
 
+NEXT_PRODUCT_COLUMNS: dict[str, str] = {
+    "rank": "#", "stock_code": "Product", "description": "Description", "reason": "Why",
+}
+PARTNER_COLUMNS: dict[str, str] = {
+    "related_code": "Product", "related_description": "Description", "baskets_together": "Baskets with both",
+    "share": "Of its baskets (%)", "lift": "Times chance",
+}
+BUYER_COLUMNS: dict[str, str] = {
+    "customer": "Customer", "segment": "Segment", "rank": "Rank on their list", "reason": "Why",
+}
+
 # Tabulator's own money format: numbro (Bokeh's NumberFormatter) drops a £ sign.
 MONEY = {"type": "money", "symbol": "£", "thousand": ",", "precision": 2}
 # What a cell shows for a figure the build does not have (a model's, without predictions): the
@@ -46,12 +57,14 @@ PROBABILITY = NumberFormatter(format="0.00", text_align="right", nan_format=MISS
 DAY = DateFormatter(format="%Y-%m-%d")
 # Text: Tabulator's own formatter that escapes the value (never an HTML template around data).
 TEXT = "plaintext"
-TEXT_COLUMNS = ("customer", "segment", "country", "action", "churn_group", "churn_risk", "invoice_no", "kind")
+TEXT_COLUMNS = ("customer", "segment", "country", "action", "churn_group", "churn_risk", "invoice_no", "kind",
+                "stock_code", "description", "reason", "related_code", "related_description")
 FORMATTERS = {
     "spend": MONEY, "amount": MONEY, "revenue": MONEY_WHOLE,
     "clv_12m": MODEL_MONEY, "value_at_risk": MODEL_MONEY,
     "days_since": WHOLE, "orders": WHOLE, "customers": WHOLE, "lines": WHOLE, "units": WHOLE,
-    "customer_share": SHARE, "revenue_share": SHARE, "p_alive": PROBABILITY, "last_order": DAY,
+    "customer_share": SHARE, "revenue_share": SHARE, "share": SHARE, "rank": WHOLE, "baskets_together": WHOLE,
+    "lift": NumberFormatter(format="0,0", text_align="right"), "p_alive": PROBABILITY, "last_order": DAY,
     "invoice_date": DateFormatter(format="%Y-%m-%d %H:%M"),
     **dict.fromkeys(TEXT_COLUMNS, TEXT),
 }
@@ -61,6 +74,8 @@ def shown(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     """Only ``columns`` of ``frame`` (in that order), with a plain 0..n index. The churn alert reads
     ``yes`` or empty, and :data:`MISSING` for a customer the models did not predict (no P(alive))."""
     out = frame[list(columns)].reset_index(drop=True)
+    if "share" in out:  # a share of baskets, 0-1: shown in percent
+        out["share"] = (100 * out["share"].astype("float64")).round(1)
     if "churn_risk" in out:
         predicted = frame["p_alive"].notna().to_numpy()
         out["churn_risk"] = out["churn_risk"].map({True: "yes", False: ""}).where(predicted, MISSING)

@@ -14,7 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 import pandas as pd
 
-from lgs_analytics.analytics import campaign, metrics, predict, rfm
+from lgs_analytics.analytics import campaign, metrics, predict, recommend, rfm
 from lgs_analytics.analytics.clean import CleaningRule, CleanResult, split_lines
 from lgs_analytics.analytics.frames import line_totals
 from lgs_analytics.errors import BuildRefused
@@ -103,11 +103,14 @@ def read_and_score(method: str, as_of=None, start=None, end=None) -> Scores:
 @dataclass(frozen=True)
 class Inputs:
     """What a build computes from, read in one snapshot: the lines grouped by invoice and cleaning
-    step, the rules, the best products, and the rows as exported when the classic method needs them."""
+    step, the rules, the best products, the purchase baskets and product descriptions (for the
+    recommendations), and the rows as exported when the classic method needs them."""
 
     lines: pd.DataFrame
     rules: tuple[CleaningRule, ...]
     products: pd.DataFrame
+    baskets: pd.DataFrame
+    descriptions: pd.Series
     export_rows: pd.DataFrame | None = None
 
 
@@ -119,6 +122,8 @@ def read_inputs(parameters: BuildParameters) -> tuple[list[dict], Inputs]:
         batches = tables.read_batches(conn)
         inputs = Inputs(read_lines(p.start, p.end, conn), cleaning_rules(conn),
                         tables.read_top_products(conn, p.start, p.end, metrics.TOP),
+                        tables.read_basket_items(conn, p.start, p.end),
+                        tables.read_product_descriptions(conn, p.start, p.end),
                         read_export_rows(p.start, p.end, conn)
                         if any(rfm.METHOD_INPUT[m] == "export_rows" for m in p.methods) else None)
     return batches, inputs
@@ -145,9 +150,17 @@ def compute(parameters: BuildParameters, say: Callable[[str], None] = lambda _: 
     outlook = predict.forecast(cleaned, as_of, p.horizon_days)
     say(f"predictions: {outlook.unavailable or f'{len(outlook.customers):,} customers'} "
         f"({time.perf_counter() - clock:.1f} s)")
-    listed = scores.get("standard") or next(iter(scores.values()))
-    return Build(p, analysis, scores, outlook, campaign.for_scores(cleaned, listed, outlook),
-                 metrics.customer_invoices(cleaned.purchases, cleaned.cancellations))
+    listed = campaign.for_scores(cleaned, scores.get("standard") or next(iter(scores.values())), outlook)
+    recommended = recommend.recommendations(inputs.baskets, inputs.descriptions, _scores_as_of(scores),
+                                            listed.set_index("customer_id")["country"])
+    say(f"recommendations: {recommended.quality['why']} ({time.perf_counter() - clock:.1f} s)")
+    return Build(p, analysis, scores, outlook, campaign.with_offers(listed, recommended.customers),
+                 metrics.customer_invoices(cleaned.purchases, cleaned.cancellations), recommended)
+
+
+def _scores_as_of(scores: dict[str, Scores]) -> pd.Timestamp:
+    """The as-of date of a build's scores: the standard method's (the predictions' and the lists')."""
+    return (scores.get("standard") or next(iter(scores.values()))).as_of
 
 
 # --- publishing ------------------------------------------------------------------------------
@@ -192,6 +205,8 @@ def _build_record(parameters: BuildParameters, started: dt.datetime, batches: li
             "published": not outlook.unavailable, "unavailable": outlook.unavailable,
             "detail": outlook.detail, "model": outlook.model, "candidates": outlook.candidates,
             "backtest": outlook.backtest, "holdout_by_month": outlook.by_month},
+        "recommendations": {} if result is None or result.recommendations is None
+        else result.recommendations.quality,
         "package_version": package_version(), "detail": detail,
     }
 
@@ -267,8 +282,10 @@ def build(parameters: BuildParameters | None = None, say: Callable[[str], None] 
         with db.connect() as conn:
             scores = {m: (s.as_of, s.customers, s.segments) for m, s in result.scores.items()}
             predictions = None if result.forecast.unavailable else result.forecast.customers
+            recommended = (None if result.recommendations is None
+                           else (result.recommendations.customers, result.recommendations.pairs))
             build_id = publish.publish(conn, record, scores, predictions, _frames(result), result.campaign,
-                                       result.customer_orders, charts)
+                                       result.customer_orders, charts, recommended)
     except publish.Superseded as exc:  # a slower build never takes the place of a newer one
         with db.connect() as conn:
             publish.record_refused(conn, {**record, "detail": str(exc)})
@@ -288,7 +305,7 @@ def draw_charts(result: Build, say: Callable[[str], None] = lambda _: None) -> d
 
     clock = time.perf_counter()
     page = Page(Provenance(None, None, result.parameters), result.analysis, result.scores["standard"],
-                result.forecast, result.campaign)
+                result.forecast, result.campaign, recommendations=result.recommendations)
     charts = figures.render_all(page)
     say(f"drew {len(charts)} report charts ({time.perf_counter() - clock:.1f} s)")
     return charts

@@ -12,7 +12,15 @@ import pandas as pd
 
 from lgs_analytics.analytics import campaign, predict
 from lgs_analytics.jobs.build import compute
-from lgs_analytics.results import Analysis, BuildParameters, Forecast, Page, Provenance, Scores
+from lgs_analytics.results import (
+    Analysis,
+    BuildParameters,
+    Forecast,
+    Page,
+    Provenance,
+    Recommendations,
+    Scores,
+)
 from lgs_analytics.store import db, runs, tables
 from lgs_analytics.store.parquet import frame_to_record
 
@@ -72,6 +80,8 @@ def published(method: str = "standard", orders: bool = False) -> Page:
         listed = tables.read_campaign(conn)
         charts = tables.read_charts(conn, row["build_id"]) if method == "standard" else {}
         invoices = tables.read_customer_orders(conn) if orders else None
+        recommended = Recommendations(tables.read_recommendations(conn), tables.read_product_pairs(conn),
+                                      row["recommendations"]) if row["recommendations"] else None
     values = {}
     for name in Analysis.field_names():
         frame = frames[name]
@@ -94,7 +104,7 @@ def published(method: str = "standard", orders: bool = False) -> Page:
         invoices = invoices.sort_values(["customer_id", "invoice_date", "invoice_no"],
                                         kind="stable").reset_index(drop=True)
     return Page(_provenance(row, row["batches"]), Analysis(**values),
-                Scores(method, as_of, customers, segments), outlook, listed, charts, invoices)
+                Scores(method, as_of, customers, segments), outlook, listed, charts, invoices, recommended)
 
 
 def published_campaign(segment: str | None = None, churn_risk: bool = False, due_back: bool = False
@@ -107,6 +117,22 @@ def published_campaign(segment: str | None = None, churn_risk: bool = False, due
             raise ValueError(NOTHING_PUBLISHED)
         listed = tables.read_campaign(conn)
     return _provenance(row, row["batches"]), campaign.select(listed, segment, churn_risk, due_back)
+
+
+def published_recommendations(customer_id: int | None = None,
+                              stock_code: str | None = None) -> tuple[Provenance, pd.DataFrame, pd.DataFrame]:
+    """(the current build, recommended products, product pairs): one customer's products (and the
+    pairs of nothing), or one product's partners and the customers it is recommended to."""
+    with db.snapshot() as conn:
+        row = tables.read_current_build(conn)
+        if row is None:
+            raise ValueError(NOTHING_PUBLISHED)
+        if not row["recommendations"]:
+            raise ValueError("the current build has no recommendations (built by an older version): "
+                             "run `lgs build`")
+        lists = tables.read_recommendations(conn, customer_id, stock_code)
+        pairs = tables.read_product_pairs(conn, stock_code or "")  # none for a customer's list
+    return _provenance(row, row["batches"]), lists, pairs
 
 
 def what_if(method: str = "standard", as_of=None, start=None, end=None) -> Page:
@@ -122,7 +148,7 @@ def what_if(method: str = "standard", as_of=None, start=None, end=None) -> Page:
     label = (f"What-if: {method} method{', ' + shown if shown else ''}. Computed for this page only: "
              f"the web app and the dashboard show {base}.")
     return Page(_provenance(row, batches, label), result.analysis, result.scores[method], result.forecast,
-                result.campaign, orders=result.customer_orders)
+                result.campaign, orders=result.customer_orders, recommendations=result.recommendations)
 
 
 def page(method: str = "standard", as_of=None, start=None, end=None) -> Page:

@@ -25,6 +25,9 @@ FILE_COLUMNS = {
     "value_at_risk": "value_at_risk_gbp",
     "churn_group": "churn_group", "usual_gap_days": "usual_gap_days", "due_from": "due_from",
     "due_to": "due_to", "due_status": "due_status",
+    "offer_1_code": "offer_1_code", "offer_1": "offer_1_description",
+    "offer_2_code": "offer_2_code", "offer_2": "offer_2_description",
+    "offer_3_code": "offer_3_code", "offer_3": "offer_3_description",
 }
 SUFFIXES = (".csv", ".xlsx")
 # xlsxwriter would turn a string starting with "=" into a live formula and "http://..." into a link.

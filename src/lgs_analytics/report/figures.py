@@ -21,9 +21,11 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
+import pandas as pd
 from IPython.display import HTML
 
 from lgs_analytics.analytics import metrics
+from lgs_analytics.analytics.recommend import strongest_pairs
 from lgs_analytics.numbers import gbp
 from lgs_analytics.report import findings
 from lgs_analytics.results import Page
@@ -98,6 +100,11 @@ CHARTS: dict[str, tuple[Draw, Callable[[Page], str]]] = {
         findings.countries_abroad,
     ),
     "top_products": (lambda p: _charts.sales.plot_top_products(p.analysis.products), findings.top_products),
+    "sold_together": (
+        lambda p: _charts.sales.plot_sold_together(
+            strongest_pairs(p.recommendations.pairs if p.recommendations is not None else pd.DataFrame())),
+        findings.sold_together,
+    ),
     "basket_size": (
         lambda p: _charts.sales.plot_basket_size(p.analysis.baskets_by_month, p.analysis.data_end),
         findings.basket_size,
@@ -169,6 +176,8 @@ def render(name: str, page: Page) -> tuple[str, str]:
 def drawable(page: Page) -> tuple[str, ...]:
     """The charts this page can show: the prediction charts only when there are predictions."""
     skip = set(PREDICTION_CHARTS) if page.forecast.unavailable else set()
+    if page.recommendations is None or page.recommendations.pairs.empty:
+        skip.add("sold_together")
     if page.forecast.holdout_buckets.empty:
         skip.add("holdout_check")
     return tuple(name for name in CHARTS if name not in skip)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lgs_analytics.analytics import metrics, segments
+from lgs_analytics.analytics import metrics, recommend, segments
 from lgs_analytics.numbers import count, gbp, pct
 from lgs_analytics.results import Page
 
@@ -207,6 +207,16 @@ def top_products(page: Page) -> str:
         f"The best seller, net of cancellations, was {str(top['description']).strip().title()} "
         f"({gbp(top['revenue'])} from {count(top['invoices'])} orders)."
     )
+
+
+def sold_together(page: Page) -> str:
+    if page.recommendations is None or recommend.strongest_pairs(page.recommendations.pairs).empty:
+        return "No two products were bought together in 3 baskets or more."
+    top = recommend.strongest_pairs(page.recommendations.pairs).iloc[0]
+    return (f"The strongest pair: {pct(100 * top['share'], 0)} of the baskets with "
+            f"{str(top['description']).strip().title()} also hold "
+            f"{str(top['related_description']).strip().title()} "
+            f"({count(top['baskets_together'])} baskets, {top['lift']:,.0f} times what chance would give).")
 
 
 def basket_size(page: Page) -> str:

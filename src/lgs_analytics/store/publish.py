@@ -1,7 +1,8 @@
 """Publishing a build: the one writer of the marts the web app, the dashboard and the report read.
 
 :func:`publish` replaces every mart (customer_rfm, segments, customer_predictions,
-campaign_customers, customer_orders, report_frames, report_charts)
+campaign_customers, customer_orders, report_frames, report_charts, product_pairs,
+customer_recommendations)
 and records the build in ``builds``, all in the caller's ONE transaction: readers see the
 previous build or this one, never a mix. A refused build only adds its row to ``builds``.
 """
@@ -30,11 +31,16 @@ PREDICTION_COLUMNS = ("build_id", "customer_id", "as_of", "p_alive", "expected_p
 CAMPAIGN_COLUMNS = ("build_id", "customer_id", "segment", "action", "priority", "r_score", "f_score",
                     "m_score", "rfm_score", "country", "first_order", "last_order", "days_since", "orders",
                     "spend", "p_alive", "clv_12m", "value_at_risk", "churn_risk", "churn_group",
-                    "usual_gap_days", "due_from", "due_to", "due_status", "p_no_order_90d")
+                    "usual_gap_days", "due_from", "due_to", "due_status", "p_no_order_90d",
+                    "offer_1_code", "offer_1", "offer_2_code", "offer_2", "offer_3_code", "offer_3")
+PAIR_COLUMNS = ("build_id", "stock_code", "description", "rank", "related_code", "related_description",
+                "score", "lift", "baskets_together", "share")
+RECOMMENDATION_COLUMNS = ("build_id", "customer_id", "rank", "stock_code", "description", "score", "reason",
+                          "based_on", "scorer")
 ORDER_COLUMNS = ("build_id", "customer_id", "invoice_no", "invoice_date", "kind", "lines", "units", "amount",
                  "country")
 MARTS = ("customer_rfm", "segments", "customer_predictions", "campaign_customers", "customer_orders",
-         "report_frames", "report_charts")
+         "report_frames", "report_charts", "product_pairs", "customer_recommendations")
 BUILD_LOCK = "lgs_build"
 # A row of ``builds`` as the pipeline assembles it: started_at, methods, as_of, parameters, batches,
 # last_batch_id, forecast ... (the named parameters of _insert_build).
@@ -63,13 +69,14 @@ def _insert_build(conn: Connection, record: BuildRecord, status: str) -> int:
     build_id: int = db.query(conn, """
         INSERT INTO builds (started_at, status, methods, as_of, window_start, window_end, parameters,
                             batches, last_batch_id, rows_read, customers, synthetic, forecast,
-                            package_version, detail)
+                            recommendations, package_version, detail)
         VALUES (%(started_at)s, %(status)s, %(methods)s, %(as_of)s, %(window_start)s, %(window_end)s,
                 %(parameters)s, %(batches)s, %(last_batch_id)s, %(rows_read)s, %(customers)s,
-                %(synthetic)s, %(forecast)s, %(package_version)s, %(detail)s)
+                %(synthetic)s, %(forecast)s, %(recommendations)s, %(package_version)s, %(detail)s)
         RETURNING build_id""",
         {**record, "status": status, "parameters": json.dumps(record["parameters"]),
-         "batches": json.dumps(record["batches"]), "forecast": json.dumps(record["forecast"])})[0][0]
+         "batches": json.dumps(record["batches"]), "forecast": json.dumps(record["forecast"]),
+         "recommendations": json.dumps(record.get("recommendations", {}))})[0][0]
     return build_id
 
 
@@ -86,13 +93,15 @@ def publish(conn: Connection, record: BuildRecord,
             scores: dict[str, tuple[pd.Timestamp, pd.DataFrame, pd.DataFrame]],
             predictions: pd.DataFrame | None, frames: dict[str, pd.DataFrame],
             campaign: pd.DataFrame, customer_orders: pd.DataFrame,
-            charts: dict[str, tuple[str, str]] | None = None) -> int:
+            charts: dict[str, tuple[str, str]] | None = None,
+            recommended: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> int:
     """Replace every mart with this build's rows and record it as published; return its build id.
 
     ``scores``: method -> (as_of, customers, segment summary); ``predictions``: indexed by
     customer_id (None: the build publishes none); ``frames``: the report aggregates by name;
     ``campaign``: analytics.campaign.campaign_list; ``customer_orders``: metrics.customer_invoices;
-    ``charts``: name -> (caption, SVG) of the report's charts. Raises :class:`Superseded` (nothing
+    ``charts``: name -> (caption, SVG) of the report's charts; ``recommended``: (each customer's
+    products, the product pairs) as analytics.recommend makes them. Raises :class:`Superseded` (nothing
     written) when a build of a newer snapshot was published since this one read the raw layer.
     """
     with conn.cursor() as cur:
@@ -125,6 +134,14 @@ def publish(conn: Connection, record: BuildRecord,
     if len(customer_orders):
         db.copy_in(conn, "customer_orders", list(ORDER_COLUMNS),
                    customer_orders.assign(build_id=build_id)[list(ORDER_COLUMNS)])
+    if recommended is not None:
+        lists, pairs = recommended
+        if len(lists):
+            db.copy_in(conn, "customer_recommendations", list(RECOMMENDATION_COLUMNS),
+                       lists.assign(build_id=build_id)[list(RECOMMENDATION_COLUMNS)])
+        if len(pairs):
+            db.copy_in(conn, "product_pairs", list(PAIR_COLUMNS),
+                       pairs.assign(build_id=build_id)[list(PAIR_COLUMNS)])
     with conn.cursor() as cur:
         for name, frame in frames.items():
             cur.execute("INSERT INTO report_frames (build_id, name, frame) VALUES (%s, %s, %s)",

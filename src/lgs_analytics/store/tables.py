@@ -117,6 +117,73 @@ def read_top_products(conn: Connection, start: dt.date | str | None = None, end:
                          "revenue": "float64", "invoices": "int64"})
 
 
+BASKET_TYPES = {"invoice_no": pa.string(), "customer_id": pa.int64(), "stock_code": pa.string(),
+                "invoice_date": pa.timestamp("us")}
+
+
+def read_basket_items(conn: Connection, start: dt.date | str | None = None,
+                      end: dt.date | str | None = None) -> pd.DataFrame:
+    """The purchase baskets of [start, end]: one row per invoice and product of an identified
+    customer (``basket_items``, sql/06_reports.sql), what recommendations are made from."""
+    frame = db.copy_out(conn, "SELECT invoice_no, customer_id, stock_code, invoice_date "
+                              "FROM basket_items(%s, %s)", _window_bounds(start, end), dtypes=BASKET_TYPES)
+    if frame.empty:
+        frame = pd.DataFrame({c: pd.Series(dtype="object") for c in BASKET_TYPES})
+    out = frame.astype({"invoice_no": "string", "customer_id": "int64", "stock_code": "string"})
+    out["invoice_date"] = pd.to_datetime(out["invoice_date"])
+    return out
+
+
+def read_product_descriptions(conn: Connection, start: dt.date | str | None = None,
+                              end: dt.date | str | None = None) -> pd.Series:
+    """stock_code -> its most common description on the purchase lines of [start, end]."""
+    rows = db.query(conn, "SELECT stock_code, description FROM product_descriptions(%s, %s)",
+                    _window_bounds(start, end))
+    return pd.Series({code: text for code, text in rows}, dtype="string", name="description")
+
+
+RECOMMENDATION_READ = ("customer_id", "rank", "stock_code", "description", "score", "reason", "based_on",
+                       "scorer")
+
+
+def read_recommendations(conn: Connection, customer_id: int | None = None,
+                         stock_code: str | None = None) -> pd.DataFrame:
+    """The current build's recommended products (``customer_recommendations``): every customer's, one
+    customer's, or (``stock_code``) the customers a product is recommended to, strongest first."""
+    frame = db.copy_out(conn, f"""
+        SELECT {', '.join(RECOMMENDATION_READ)} FROM customer_recommendations
+        WHERE (%s::integer IS NULL OR customer_id = %s) AND (%s::text IS NULL OR stock_code = %s)
+        ORDER BY CASE WHEN %s::text IS NULL THEN 0 ELSE -score END, customer_id, rank""",
+        (customer_id, customer_id, stock_code, stock_code, stock_code),
+        dtypes={"stock_code": pa.string(), "description": pa.string(), "score": pa.float64(),
+                "reason": pa.string(), "based_on": pa.string(), "scorer": pa.string()})
+    if frame.empty:
+        frame = pd.DataFrame({c: pd.Series(dtype="object") for c in RECOMMENDATION_READ})
+    return frame.astype({"customer_id": "int64", "rank": "int64", "stock_code": "str",
+                         "description": "string", "score": "float64", "reason": "str", "based_on": "string",
+                         "scorer": "str"})
+
+
+PAIR_READ = ("stock_code", "description", "rank", "related_code", "related_description", "score", "lift",
+             "baskets_together", "share")
+
+
+def read_product_pairs(conn: Connection, stock_code: str | None = None) -> pd.DataFrame:
+    """The current build's products bought together (``product_pairs``): every product's partners, or
+    one product's, strongest first."""
+    frame = db.copy_out(conn, f"""
+        SELECT {', '.join(PAIR_READ)} FROM product_pairs WHERE %s::text IS NULL OR stock_code = %s
+        ORDER BY stock_code, rank""", (stock_code, stock_code),
+        dtypes={"stock_code": pa.string(), "description": pa.string(), "related_code": pa.string(),
+                "related_description": pa.string(), "score": pa.float64(), "lift": pa.float64(),
+                "share": pa.float64()})
+    if frame.empty:
+        frame = pd.DataFrame({c: pd.Series(dtype="object") for c in PAIR_READ})
+    return frame.astype({"stock_code": "str", "description": "string", "rank": "int64", "related_code": "str",
+                         "related_description": "string", "score": "float64", "lift": "float64",
+                         "baskets_together": "int64", "share": "float64"})
+
+
 def read_export_rows(conn: Connection, start: dt.date | str | None = None,
                      end: dt.date | str | None = None) -> pd.DataFrame:
     """Every row as exported, in every file loaded (overlaps included): the classic method's input."""
@@ -139,7 +206,7 @@ def read_batches(conn: Connection, up_to: int | None = None) -> list[dict[str, A
 
 
 BUILD_COLUMNS = ("build_id", "finished_at", "parameters", "batches", "last_batch_id", "forecast",
-                 "package_version", "methods", "as_of", "customers", "synthetic")
+                 "package_version", "methods", "as_of", "customers", "synthetic", "recommendations")
 
 
 def read_current_build(conn: Connection) -> dict[str, Any] | None:
@@ -192,10 +259,11 @@ def read_frames(conn: Connection, build_id: int) -> dict[str, pd.DataFrame]:
     return {name: frame_from_parquet(bytes(data)) for name, data in rows}
 
 
+OFFER_READ = ("offer_1_code", "offer_1", "offer_2_code", "offer_2", "offer_3_code", "offer_3")
 CAMPAIGN_READ = ("customer_id", "segment", "action", "priority", "r_score", "f_score", "m_score", "rfm_score",
                  "country", "first_order", "last_order", "days_since", "orders", "spend", "p_alive",
                  "clv_12m", "value_at_risk", "churn_risk", "churn_group", "usual_gap_days", "due_from",
-                 "due_to", "due_status", "p_no_order_90d")
+                 "due_to", "due_status", "p_no_order_90d", *OFFER_READ)
 
 
 def read_campaign(conn: Connection, segment: str | None = None, churn_risk: bool = False) -> pd.DataFrame:
@@ -211,7 +279,8 @@ def read_campaign(conn: Connection, segment: str | None = None, churn_risk: bool
                 "due_from": pa.timestamp("us"), "due_to": pa.timestamp("us"),
                 "p_alive": pa.float64(), "clv_12m": pa.float64(), "p_no_order_90d": pa.float64(),
                 "value_at_risk": pa.float64(), "spend": pa.float64(), "churn_risk": pa.bool_(),
-                "first_order": pa.timestamp("us"), "last_order": pa.timestamp("us")})
+                "first_order": pa.timestamp("us"), "last_order": pa.timestamp("us")}
+        | {c: pa.string() for c in OFFER_READ})
     if frame.empty:
         frame = pd.DataFrame({c: pd.Series(dtype="object") for c in CAMPAIGN_READ})
     frame = frame.astype({"customer_id": "int64", "priority": "int64", "r_score": "int64", "f_score": "int64",
@@ -220,7 +289,7 @@ def read_campaign(conn: Connection, segment: str | None = None, churn_risk: bool
                           "p_no_order_90d": "float64",
                           "churn_risk": "bool", "segment": "str", "action": "str", "rfm_score": "str",
                           "country": "string", "churn_group": "string", "usual_gap_days": "Int64",
-                          "due_status": "string"})
+                          "due_status": "string"} | {c: "string" for c in OFFER_READ})
     for column in ("first_order", "last_order", "due_from", "due_to"):
         frame[column] = pd.to_datetime(frame[column])
     return frame

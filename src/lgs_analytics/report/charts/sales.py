@@ -221,6 +221,34 @@ def plot_top_products(products: pd.DataFrame, by: str = "revenue") -> Figure:
     return fig
 
 
+def plot_sold_together(pairs: pd.DataFrame) -> Figure:
+    """Horizontal bars of the strongest pairs (report.recommendations.strongest_pairs): the share of
+    the first product's baskets that also hold the second, labelled with the baskets holding both."""
+    fig, ax = _figure(grid="x")
+    if pairs.empty:
+        ax.text(0.5, 0.5, "No two products were bought together in 3 baskets or more", ha="center",
+                va="center", transform=ax.transAxes, color=INK)
+        ax.set_axis_off()
+        _title(ax, "Products bought together")
+        return fig
+    shares = 100 * pairs["share"].to_numpy(dtype=float)
+    y = np.arange(len(pairs))
+    ax.barh(y, shares, color=BLUE, height=0.7)
+    first = pairs["description"].fillna(pairs["stock_code"]).astype(str)
+    second = pairs["related_description"].fillna(pairs["related_code"]).astype(str)
+    ax.set_yticks(y, [f"{_shorten(a, 26)} → {_shorten(b, 26)}" for a, b in zip(first, second, strict=True)],
+                  fontsize=8)
+    ax.invert_yaxis()
+    ax.bar_label(ax.containers[0], labels=[f"{s:.0f}% · {n:,} baskets" for s, n in
+                                           zip(shares, pairs["baskets_together"], strict=True)],
+                 fontsize=8, padding=3, color=INK)
+    ax.set_xlim(0, 118)
+    ax.set_xlabel("Share of the baskets with the first product that also hold the second (%)")
+    ax.set_ylabel("Product → the product it sells with")
+    _title(ax, f"Products bought together: the {len(pairs)} strongest pairs")
+    return fig
+
+
 def plot_basket_size(baskets_by_month: pd.DataFrame, data_end: Any = None) -> Figure:
     """Mean and median product lines and units per order by month, two panels, from
     ``metrics.basket_summary(baskets, by_month=True)``."""
