@@ -193,6 +193,20 @@ def test_the_dashboard_shows_the_build_and_clicks_through_to_its_customers(serve
     due_back = "Usually orders every" if gap is not None else "needs 3 or more order days"
     assert tab.get_by_text(due_back).count() == 1  # the due-back tile, in words
     tab.screenshot(path=str(tmp_path / "customer.png"))
+    offered = [c for (c,) in query(server["url"], "SELECT stock_code FROM customer_recommendations "
+                                                  "WHERE customer_id = %s ORDER BY rank", (customer,))]
+    codes = tab.locator(".lgs-next-products .tabulator-cell:visible[tabulator-field=stock_code]")
+    assert offered and codes.all_inner_texts() == offered  # their next products, in order
+
+    open_page(tab, "Products")  # a product's partners, as published, from its code typed whole
+    [(product, partner)] = query(server["url"], "SELECT stock_code, related_code FROM product_pairs "
+                                                "WHERE rank = 1 ORDER BY baskets_together DESC LIMIT 1")
+    picker = tab.locator(".lgs-product-picker input").first
+    picker.fill(product)
+    picker.press("Enter")
+    first_partner = tab.locator(".tabulator-cell:visible[tabulator-field=related_code]").first
+    first_partner.wait_for(timeout=10_000)
+    assert first_partner.inner_text() == partner
 
     open_page(tab, "Segments")
     tab.screenshot(path=str(tmp_path / "segments.png"))

@@ -32,6 +32,8 @@ class ProductPage:
             options=list(self.codes),
             case_sensitive=False,
             search_strategy="includes",
+            restrict=False,  # a stock code typed whole is enough
+            css_classes=["lgs-product-picker"],
             min_characters=2,
             width=420,
             placeholder="e.g. " + (next(iter(self.codes)) if self.codes else "85123A"),
