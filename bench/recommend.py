@@ -36,8 +36,11 @@ REAL = ROOT.parent / "shared" / "data" / "online_retail_2010_2011.csv.gz"
 
 def median_stage(runs: list[tuple[float, int]]) -> dict:
     times = [t for t, _ in runs]
-    return {"median_s": round(statistics.median(times), 2), "runs_s": [round(t, 2) for t in times],
-            "peak_mib": max(m for _, m in runs) // 2**20}
+    return {
+        "median_s": round(statistics.median(times), 2),
+        "runs_s": [round(t, 2) for t in times],
+        "peak_mib": max(m for _, m in runs) // 2**20,
+    }
 
 
 def compare_builds(export: Path, work: Path, old: Path, runs: int, name: str) -> dict:
@@ -45,15 +48,22 @@ def compare_builds(export: Path, work: Path, old: Path, runs: int, name: str) ->
     chosen = ("DATABASE_URL", "PYTHONPATH", "LGS_PROJECT_ROOT")
     base = {k: v for k, v in os.environ.items() if k not in chosen}
     new_env = {**base, "LGS_HOME": str(work / f"{name}-new")}
-    old_env = {**base, "LGS_HOME": str(work / f"{name}-old"), "PYTHONPATH": str(old / "src"),
-               "LGS_PROJECT_ROOT": str(old)}
+    old_env = {
+        **base,
+        "LGS_HOME": str(work / f"{name}-old"),
+        "PYTHONPATH": str(old / "src"),
+        "LGS_PROJECT_ROOT": str(old),
+    }
     for env in (new_env, old_env):
         subprocess.run([*LGS, "load", "--quiet", str(export)], env=env, check=True, capture_output=True)
     before, after = [], []
     for i in range(runs):
         before.append(run_measured([*LGS, "build", "--quiet"], old_env))
         after.append(run_measured([*LGS, "build", "--quiet"], new_env))
-        print(f"  {name} run {i + 1}: build without {before[-1][0]:.1f} s, with {after[-1][0]:.1f} s", flush=True)
+        print(
+            f"  {name} run {i + 1}: build without {before[-1][0]:.1f} s, with {after[-1][0]:.1f} s",
+            flush=True,
+        )
     out = {"without": median_stage(before), "with": median_stage(after)}
     out["added_s"] = round(out["with"]["median_s"] - out["without"]["median_s"], 2)
     out["added_peak_mib"] = out["with"]["peak_mib"] - out["without"]["peak_mib"]
@@ -84,10 +94,14 @@ def time_step(home: str, runs: int) -> dict:
         computes.append(time.perf_counter() - read)
         reads.append(read - started)
         peak = max(peak, process.memory_info().rss)
-    return {"basket_items": len(baskets), "customers": len(countries), "read_median_s":
-            round(statistics.median(reads), 2), "compute_median_s": round(statistics.median(computes), 2),
-            "process_rss_mib": peak // 2**20, "holdout": {k: result.quality.get(k) for k in
-                                                       ("customers", "popularity", "co-occurrence", "scorer")}}
+    return {
+        "basket_items": len(baskets),
+        "customers": len(countries),
+        "read_median_s": round(statistics.median(reads), 2),
+        "compute_median_s": round(statistics.median(computes), 2),
+        "process_rss_mib": peak // 2**20,
+        "holdout": {k: result.quality.get(k) for k in ("customers", "popularity", "co-occurrence", "scorer")},
+    }
 
 
 def main() -> None:
@@ -104,10 +118,17 @@ def main() -> None:
     exports = {}
     if REAL.exists():
         exports["real"] = REAL
-    for name, rows in (("generated_1x", FULL_ROWS), (f"generated_{args.scale:g}x", int(FULL_ROWS * args.scale))):
+    for name, rows in (
+        ("generated_1x", FULL_ROWS),
+        (f"generated_{args.scale:g}x", int(FULL_ROWS * args.scale)),
+    ):
         path = work / f"{name}_synthetic.csv"
-        subprocess.run([*LGS, "generate", "--rows", str(rows), "--out", str(path)],
-                       env={**os.environ, "LGS_HOME": str(work / "generate")}, check=True, capture_output=True)
+        subprocess.run(
+            [*LGS, "generate", "--rows", str(rows), "--out", str(path)],
+            env={**os.environ, "LGS_HOME": str(work / "generate")},
+            check=True,
+            capture_output=True,
+        )
         exports[name] = path
     for name, export in exports.items():
         print(f"bench: {name} ({export.name})", flush=True)
@@ -115,8 +136,11 @@ def main() -> None:
             home = str(work / f"{name}-new")
             env = {**os.environ, "LGS_HOME": home}
             subprocess.run([*LGS, "load", "--quiet", str(export)], env=env, check=True, capture_output=True)
-            results[name] = {"build": dict(zip(("seconds", "peak_bytes"),
-                                               run_measured([*LGS, "build", "--quiet"], env), strict=True))}
+            results[name] = {
+                "build": dict(
+                    zip(("seconds", "peak_bytes"), run_measured([*LGS, "build", "--quiet"], env), strict=True)
+                )
+            }
         else:
             results[name] = {"build": compare_builds(export, work, old, args.runs, name)}
             home = results[name]["build"].pop("home")
