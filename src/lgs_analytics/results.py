@@ -255,9 +255,10 @@ class CampaignResult:
     @property
     def measured_on(self) -> str:
         """Which transactions the result counts, in words."""
+        window = f"window {self.as_of:%Y-%m-%d} to {self.window_last:%Y-%m-%d}"
         if self.measured_to is None or self.days_measured == 0:
-            return f"no transactions loaded from {self.as_of:%Y-%m-%d} on yet"
+            return f"{window}; no transactions loaded from {self.as_of:%Y-%m-%d} on yet"
         loads = ", ".join(str(b) for b in self.batches) or "none"
-        return (f"window {self.as_of:%Y-%m-%d} to {self.window_last:%Y-%m-%d}; measured on "
-                f"{self.days_measured} day(s) to {self.measured_to:%Y-%m-%d}: {self.invoices:,} invoices "
-                f"({self.lines:,} lines) of the campaign's customers, from load(s) {loads}")
+        return (f"{window}; measured on {self.days_measured} day(s) to {self.measured_to:%Y-%m-%d}: "
+                f"{self.invoices:,} invoices ({self.lines:,} lines) of the campaign's customers, from "
+                f"load(s) {loads}")

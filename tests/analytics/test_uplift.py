@@ -104,6 +104,10 @@ def test_the_sentence_says_no_measurable_effect_when_the_interval_covers_zero():
     assert "customers who ordered +10.0 points (60% treated vs 50% control)" in uplift.sentence(got)
 
 
+def test_a_difference_that_rounds_to_zero_points_has_no_sign():
+    assert uplift._points(-0.0003) == "0.0" and uplift._points(0.0123) == "+1.2"
+
+
 def test_the_sentence_states_an_effect_whose_interval_excludes_zero():
     frame = pd.DataFrame({"grp": ["treated"] * 4 + ["control"] * 4,
                           "ordered": [True] * 8, "spend": [20.0, 22, 24, 26, 10, 11, 12, 13]})

@@ -166,3 +166,13 @@ def test_an_effect_injected_into_generated_data_is_recovered_within_its_interval
     assert after.batches == (1, 2) and after.invoices == before.invoices + len(chosen)
     print(f"injected £{spend_effect:.2f} and {share_effect:+.4f}: before {b.spend} {b.share}; "
           f"after {a.spend} {a.share}; {after.sentence}")
+
+
+@pytest.mark.integration
+def test_a_window_that_runs_past_the_data_says_how_far_it_was_measured(real_db):
+    recorder.record("November", "At Risk", False, False, 0.30, 90, dt.date(2011, 11, 1))
+    [result] = recorder.results("November")
+    assert not result.window_over and result.window_last == dt.date(2012, 1, 29)
+    assert result.measured_to == dt.date(2011, 12, 9) and result.days_measured == 39  # the file's last day
+    assert result.sentence.endswith("The window ends 2012-01-29; measured so far on 39 day(s).")
+    assert result.sentence.startswith(("no measurable effect yet: ", "+", "−"))

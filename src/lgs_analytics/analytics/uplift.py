@@ -162,7 +162,8 @@ def _gbp0(value: float) -> str:
 
 
 def _points(value: float) -> str:
-    return f"{value * 100:+.1f}".replace("-", "−")
+    points = round(value * 100, 1)
+    return "0.0" if points == 0 else f"{points:+.1f}".replace("-", "−")  # never "−0.0"
 
 
 def sentence(uplift: Uplift, window_over: bool = True) -> str:

@@ -117,8 +117,8 @@ def measure(row: dict, conn) -> CampaignResult:
         if not over:
             said += f" The window ends {window_last:%Y-%m-%d}; measured so far on {days} day(s)."
     else:
-        said = (f"Nothing to measure yet: no transactions loaded from {as_of:%Y-%m-%d} on; the window ends "
-                f"{window_last:%Y-%m-%d}.")
+        said = (f"Nothing to measure yet: the window starts {as_of:%Y-%m-%d}, and no transaction from then "
+                "on is loaded.")
     return CampaignResult(row["name"], pd.Timestamp(row["created_at"]), dict(row["definition"]),
                           row["build_id"], as_of, int(row["window_days"]), float(row["control_share"]),
                           int(row["customers"]), int(row["treated"]), int(row["control"]), measured_to,
