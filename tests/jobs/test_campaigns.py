@@ -164,7 +164,8 @@ def test_an_effect_injected_into_generated_data_is_recovered_within_its_interval
     assert a.share.low < share_effect < a.share.high and a.share.low > 0, (share_effect, a.share)
     assert "no measurable effect" not in after.sentence
     assert after.batches == (1, 2) and after.invoices == before.invoices + len(chosen)
-    print(f"injected £{spend_effect:.2f} and {share_effect:+.4f}: before {b.spend} {b.share}; "
+    print(f"{b.treated.customers} treated, {b.control.customers} control; "
+          f"injected £{spend_effect:.2f} and {share_effect:+.4f}: before {b.spend} {b.share}; "
           f"after {a.spend} {a.share}; {after.sentence}")
 
 
