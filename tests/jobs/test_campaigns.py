@@ -177,3 +177,15 @@ def test_a_window_that_runs_past_the_data_says_how_far_it_was_measured(real_db):
     assert result.measured_to == dt.date(2011, 12, 9) and result.days_measured == 39  # the file's last day
     assert result.sentence.endswith("The window ends 2012-01-29; measured so far on 39 day(s).")
     assert result.sentence.startswith(("no measurable effect yet: ", "+", "−"))
+
+
+@pytest.mark.integration
+def test_a_split_too_small_to_compare_is_refused_and_nothing_recorded(database_url, tmp_path):
+    rows = [[str(500_000 + i), "85123A", "HEART", "4", f"2011-0{m}-10 10:00:00", "2.55", str(c), "France"]
+            for i, (c, m) in enumerate([(12345, 1), (12345, 3), (12346, 2), (12347, 4)])]
+    assert cli.main(["load", "--quiet", str(write_csv(tmp_path / "three.csv", rows))]) == 0
+    written = []
+    with pytest.raises(ValueError, match=r"the split of these 3 customers leaves \d treated and \d in "
+                                         r"control: too few to compare \(at least 2 each\); nothing"):
+        recorder.record("three", None, False, False, 0.5, 90, dt.date(2011, 6, 1), write=written.append)
+    assert not written and members("three").empty  # three customers can never make two groups of two

@@ -29,6 +29,7 @@ import pandas as pd
 from lgs_analytics.numbers import gbp
 
 TREATED, CONTROL = "treated", "control"
+MIN_GROUP = 2  # customers each group needs for a variance, hence an interval
 Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
 _SHARE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*$")
 
@@ -145,9 +146,9 @@ def measure(outcomes: pd.DataFrame) -> Uplift:
     groups = {}
     for name in (TREATED, CONTROL):
         rows = outcomes[outcomes["grp"] == name]
-        if len(rows) < 2:
-            raise ValueError(f"the {name} group has {len(rows)} customer(s): at least 2 in each group are "
-                             "needed to compare them")
+        if len(rows) < MIN_GROUP:
+            raise ValueError(f"the {name} group has {len(rows)} customer(s): at least {MIN_GROUP} in each "
+                             "group are needed to compare them")
         groups[name] = group(rows["ordered"], rows["spend"])
     treated, control = groups[TREATED], groups[CONTROL]
     return Uplift(treated, control, share_difference(treated, control), mean_difference(treated, control))
@@ -181,5 +182,5 @@ def sentence(uplift: Uplift, window_over: bool = True) -> str:
     return f"{spend[0].upper()}{spend[1:]}; {share}."
 
 
-__all__ = ["CONTROL", "TREATED", "Group", "Interval", "Uplift", "group", "mean_difference", "measure",
-           "parse_share", "sentence", "share_difference", "split", "unit_hash", "wilson"]
+__all__ = ["CONTROL", "MIN_GROUP", "TREATED", "Group", "Interval", "Uplift", "group", "mean_difference",
+           "measure", "parse_share", "sentence", "share_difference", "split", "unit_hash", "wilson"]

@@ -74,6 +74,11 @@ def record(name: str, segment: str | None, churn_risk: bool, due_back: bool, con
     groups = uplift.split(rows["customer_id"], key, control_share)
     members = pd.DataFrame({"customer_id": rows["customer_id"].astype("int64"), "grp": groups})
     treated = rows[groups == uplift.TREATED].reset_index(drop=True)
+    if min(len(treated), len(rows) - len(treated)) < uplift.MIN_GROUP:
+        raise ValueError(f"the split of these {len(rows):,} customers leaves {len(treated):,} treated and "
+                         f"{len(rows) - len(treated):,} in control: too few to compare (at least "
+                         f"{uplift.MIN_GROUP} each); nothing recorded: choose a larger list or another "
+                         "--control")
     definition = {"segment": rows["segment"].iloc[0] if segment else None, "churn_risk": churn_risk,
                   "due": due_back}
     with db.connect() as conn:
@@ -111,11 +116,15 @@ def measure(row: dict, conn) -> CampaignResult:
     days = 0 if measured_to is None else (measured_to - as_of).days + 1
     result = None
     if days:
-        result = uplift.measure(store.read_outcomes(conn, row["campaign_id"], as_of, before))
-        over = measured_to == window_last
-        said = uplift.sentence(result, window_over=over)
-        if not over:
-            said += f" The window ends {window_last:%Y-%m-%d}; measured so far on {days} day(s)."
+        try:
+            result = uplift.measure(store.read_outcomes(conn, row["campaign_id"], as_of, before))
+        except ValueError as exc:  # recorded before groups this small were refused: say so, not fail
+            said = f"Cannot be compared: {exc}."
+        else:
+            over = measured_to == window_last
+            said = uplift.sentence(result, window_over=over)
+            if not over:
+                said += f" The window ends {window_last:%Y-%m-%d}; measured so far on {days} day(s)."
     else:
         said = (f"Nothing to measure yet: the window starts {as_of:%Y-%m-%d}, and no transaction from then "
                 "on is loaded.")
