@@ -441,7 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
     cam.add_argument("--window", type=positive_int, default=None, metavar="DAYS",
                      help="with --name: days after the as-of date over which the effect is measured "
                           "(default 90)")
-    cam.add_argument("--as-of", type=iso_date, default=None,
+    cam.add_argument("--as-of", type=iso_date, default=None, metavar="DATE",
                      help="with --name: score the list as of this past date, in memory (an A/A test on "
                           "loaded data); default: the published build's list")
     add_pseudonymise(cam)
