@@ -108,12 +108,25 @@ def cmd_campaign(args: argparse.Namespace) -> int:
     from lgs_analytics.jobs.page import published_campaign
     from lgs_analytics.report import campaigns
 
+    if args.words:
+        return campaign_results(args)
     if args.segment is None and not args.churn_risk and not args.due:
         return fail("say which campaign: --segment NAME (e.g. --segment 'At Risk'), --churn-risk, --due, "
                     "or several", 2)
+    if args.out is None:
+        return fail("say where to write the list: --out FILE (.csv or .xlsx); or see the results of recorded "
+                    "campaigns with `lgs campaign results`")
+    if args.name is None:
+        given = [flag for flag, value in (("--control", args.control), ("--window", args.window),
+                                          ("--as-of", args.as_of)) if value is not None]
+        if given:
+            return fail(f"{given[0]} records a campaign with a control group: give it a --name too, e.g. "
+                        "--name 'At Risk win-back June'")
     key = privacy.output_key(args.pseudonymise)
     check_writable(args.out)
     campaigns.check_suffix(args.out)
+    if args.name is not None:
+        return record_campaign(args, key)
     build, rows = published_campaign(args.segment, args.churn_risk, args.due)
     if args.churn_risk and build.forecast_note:  # an empty file would read as "nobody is at risk"
         return fail(f"no predictions: {build.forecast_note}; build {build.build_id} has no churn alerts, "
@@ -152,6 +165,50 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     if args.out is not None:
         outputs.write_csv(shown, args.out)
         print(f"{len(shown):,} rows written to {args.out} (build {build.build_id})")
+    return 0
+
+
+def record_campaign(args: argparse.Namespace, key: bytes | None) -> int:
+    """``lgs campaign ... --name NAME``: record the campaign, write its treated customers only."""
+    import datetime as dt
+
+    from lgs_analytics.analytics.uplift import parse_share
+    from lgs_analytics.jobs import campaigns as recorder
+    from lgs_analytics.report import campaigns
+
+    share = parse_share(args.control if args.control is not None else "10%")
+    window = args.window if args.window is not None else recorder.DEFAULT_WINDOW_DAYS
+    done = recorder.record(args.name, args.segment, args.churn_risk, args.due, share, window, args.as_of,
+                           write=lambda rows: campaigns.write_rows(rows, args.out, key))
+    source = f"build {done.build_id}" if done.build_id is not None else f"scored as of {done.as_of} in memory"
+    last = done.as_of + dt.timedelta(days=window - 1)
+    print(f"campaign '{done.name}' recorded ({source}): {len(done.treated):,} treated customers written to "
+          f"{args.out}{' (customer IDs pseudonymised)' if key else ''}; {done.control:,} kept back as the "
+          f"control group (never exported). Window {done.as_of} to {last}: then `lgs campaign results "
+          f"'{done.name}'`")
+    return 0
+
+
+def campaign_results(args: argparse.Namespace) -> int:
+    """``lgs campaign results [NAME]``: each recorded campaign's measured effect, in words."""
+    from lgs_analytics.jobs import campaigns as recorder
+
+    if args.words[0] != "results" or len(args.words) > 2:
+        return fail(f"unknown campaign command {' '.join(args.words)!r}: use `lgs campaign results [NAME]`, "
+                    "or --segment/--churn-risk/--due with --out to write a list")
+    measured = recorder.results(args.words[1] if len(args.words) == 2 else None)
+    if not measured:
+        print("no campaign recorded yet: record one with `lgs campaign --segment NAME --name NAME --control "
+              "10% --out FILE`")
+        return 0
+    for result in measured:
+        u = result.uplift
+        groups = "" if u is None else (
+            f"  treated {u.treated.customers:,}: {u.treated.share_ordered:.1%} ordered, "
+            f"£{u.treated.spend_mean:,.2f} per customer; control {u.control.customers:,}: "
+            f"{u.control.share_ordered:.1%} ordered, £{u.control.spend_mean:,.2f} per customer\n")
+        print(f"{result.name} ({result.list_name}, as of {result.as_of}, control "
+              f"{result.control_share:.0%}):\n{groups}  {result.sentence}\n  {result.measured_on}")
     return 0
 
 
@@ -391,15 +448,30 @@ def build_parser() -> argparse.ArgumentParser:
     add_pseudonymise(pre)
     pre.set_defaults(func=cmd_predict)
 
-    cam = sub.add_parser("campaign", help="write a campaign list from the published build (.csv or .xlsx)")
+    cam = sub.add_parser("campaign", help="write a campaign list from the published build (.csv or .xlsx); "
+                                          "with --name, record it with a control group; `lgs campaign "
+                                          "results [NAME]` measures recorded campaigns")
+    cam.add_argument("words", nargs="*", metavar="results [NAME]",
+                     help="`results`: measure every recorded campaign, or the one named")
     cam.add_argument("--segment", metavar="NAME", help="an RFM segment, e.g. 'At Risk' or \"Can't Lose\"")
     cam.add_argument("--churn-risk", action="store_true",
                      help="only the churn alerts (with --segment: that segment's), most value at risk first")
     cam.add_argument("--due", action="store_true",
                      help="only the customers due back or overdue by their usual gap between orders, "
                           "highest spend first")
-    cam.add_argument("--out", type=Path, required=True, metavar="PATH",
+    cam.add_argument("--out", type=Path, default=None, metavar="PATH",
                      help="the file to write: .csv or .xlsx")
+    cam.add_argument("--name", default=None,
+                     help="record the campaign under this name, keep a control group back (not in the file) "
+                          "and measure it later with `lgs campaign results NAME`")
+    cam.add_argument("--control", default=None, metavar="PERCENT",
+                     help="with --name: the share kept back as the control group (default 10%%)")
+    cam.add_argument("--window", type=positive_int, default=None, metavar="DAYS",
+                     help="with --name: days after the as-of date over which the effect is measured "
+                          "(default 90)")
+    cam.add_argument("--as-of", type=iso_date, default=None, metavar="DATE",
+                     help="with --name: score the list as of this past date, in memory (an A/A test on "
+                          "loaded data); default: the published build's list")
     add_pseudonymise(cam)
     cam.set_defaults(func=cmd_campaign)
 

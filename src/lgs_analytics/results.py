@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:  # (analytics.uplift imports scipy: not at every import of these plain types)
+    from lgs_analytics.analytics.uplift import Uplift
 
 # A date as the pages and the CLI give it: a date, a Timestamp (a datetime, so a date) or ISO text.
 DateLike = dt.date | str
@@ -218,3 +221,60 @@ class Page:
     @property
     def is_what_if(self) -> bool:
         return bool(self.provenance.what_if)
+
+
+@dataclass(frozen=True)
+class CampaignResult:
+    """A recorded campaign (``lgs campaign --name``) measured on the loaded transactions.
+
+    The window runs from ``as_of`` for ``window_days`` days (``window_last`` its last day);
+    ``measured_to`` is the last day measured (the window's last, or the last loaded invoice date
+    while the window runs), ``days_measured`` how many days that is (0: nothing loaded after
+    ``as_of`` yet, and ``uplift`` is None). ``invoices``/``lines`` are the campaign customers'
+    transactions counted, ``batches`` the loads that carried transactions of the window.
+    """
+
+    name: str
+    created_at: pd.Timestamp
+    definition: dict[str, Any]
+    build_id: int | None
+    as_of: dt.date
+    window_days: int
+    control_share: float
+    customers: int
+    treated: int
+    control: int
+    measured_to: dt.date | None
+    days_measured: int
+    invoices: int
+    lines: int
+    batches: tuple[int, ...]
+    uplift: Uplift | None
+    sentence: str
+
+    @property
+    def window_last(self) -> dt.date:
+        return self.as_of + dt.timedelta(days=self.window_days - 1)
+
+    @property
+    def window_over(self) -> bool:
+        return self.measured_to is not None and self.measured_to >= self.window_last
+
+    @property
+    def list_name(self) -> str:
+        """The list in words: "At Risk", "churn alerts", "At Risk, due back or overdue"..."""
+        d = self.definition
+        parts = [d.get("segment") or "", "churn alerts" if d.get("churn_risk") else "",
+                 "due back or overdue" if d.get("due") else ""]
+        return ", ".join(p for p in parts if p) or "every customer"
+
+    @property
+    def measured_on(self) -> str:
+        """Which transactions the result counts, in words."""
+        window = f"window {self.as_of:%Y-%m-%d} to {self.window_last:%Y-%m-%d}"
+        if self.measured_to is None or self.days_measured == 0:
+            return f"{window}; no transactions loaded from {self.as_of:%Y-%m-%d} on yet"
+        loads = ", ".join(str(b) for b in self.batches) or "none"
+        return (f"{window}; measured on {self.days_measured} day(s) to {self.measured_to:%Y-%m-%d}: "
+                f"{self.invoices:,} invoices ({self.lines:,} lines) of the campaign's customers, from "
+                f"load(s) {loads}")

@@ -89,3 +89,14 @@ def test_pseudonymised_labels_hide_the_ids():
     key = b"k" * 32
     shown = labels(pd.Series([12346, 14646]), key)
     assert shown.str.fullmatch(r"P[0-9a-f]{12}").all() and "12346" not in "".join(shown)
+
+
+def test_the_campaigns_page_lists_each_campaign_with_its_result_or_says_how_to_record_one():
+    from lgs_analytics.dashboard import pages
+    from tests.report.test_sections import campaign_result
+
+    shown = pages.campaigns_page([campaign_result("June win-back")]).objects[0].object
+    assert "<b>June win-back</b>" in shown and "no measurable effect: +£9 per customer" in shown
+    assert "measured on 90 day(s) to 2011-08-29" in shown
+    empty = pages.campaigns_page([]).objects[0].object
+    assert "No campaign is recorded with a control group yet" in empty and "--name" in empty

@@ -172,3 +172,32 @@ def test_the_outlook_shows_the_holdout_by_month_with_its_partial_months():
     assert "Only part of June and December is in the holdout" in box
     empty = Forecast(AS_OF, 90, pd.DataFrame(), pd.DataFrame(), {}, 0.1)
     assert sections.seasonality_section(empty).data == ""
+
+
+def campaign_result(name: str = "Win <back>"):
+    import datetime as dt
+
+    from lgs_analytics.analytics import uplift
+    from lgs_analytics.results import CampaignResult
+    from tests.analytics.test_uplift import outcomes
+
+    measured = uplift.measure(outcomes())
+    return CampaignResult(name, pd.Timestamp("2026-12-07"), {"segment": "At Risk", "churn_risk": False,
+                                                              "due": False},
+                          None, dt.date(2011, 6, 1), 90, 0.5, 9, 5, 4, dt.date(2011, 8, 29), 90, 12, 80, (1,),
+                          measured, uplift.sentence(measured))
+
+
+def test_campaign_results_show_each_group_the_interval_and_what_was_measured():
+    shown = sections.campaign_results([campaign_result()]).data
+    assert '<h2 id="Campaign-results">Campaign results</h2>' in shown
+    assert "<b>Win &lt;back&gt;</b>" in shown  # a name is text, never markup
+    assert "At Risk, 01 Jun 2011" in shown and "5 / 4 (50% kept back)" in shown
+    assert "60% vs 50%" in shown and "£12 vs £3" in shown
+    assert "no measurable effect: +£9 per customer, 95% CI −£7 to £25" in shown
+    assert ("window 2011-06-01 to 2011-08-29; measured on 90 day(s) to 2011-08-29: 12 invoices (80 lines) of "
+            "the campaign&#x27;s customers, from load(s) 1") in shown
+
+
+def test_no_campaign_no_section():
+    assert sections.campaign_results([]).data == ""

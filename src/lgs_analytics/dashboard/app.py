@@ -1,4 +1,4 @@
-"""One browser session of the dashboard: the header, the synthetic-data banner and the six pages.
+"""One browser session of the dashboard: the header, the synthetic-data banner and the seven pages.
 
 A click on a segment, a grid cell or a customer switches page inside the same session (no page
 load), so it answers in one round trip.
@@ -12,12 +12,12 @@ import panel as pn
 
 from lgs_analytics.dashboard import pages
 from lgs_analytics.dashboard.customers import CustomerList, CustomerPage
-from lgs_analytics.dashboard.data import Board, BoardSource
+from lgs_analytics.dashboard.data import Board, BoardSource, campaign_results
 from lgs_analytics.dashboard.products import ProductPage
 from lgs_analytics.dashboard.selection import CustomerFilter
 
 TITLE = "LGS marketing dashboard"
-PAGES = ("Overview", "Segments", "Customers", "Customer", "Churn alerts", "Products")
+PAGES = ("Overview", "Segments", "Customers", "Customer", "Churn alerts", "Products", "Campaigns")
 HEADER_CSS = """
 .lgs-header { font-family: system-ui, sans-serif; color: #33404D; display: flex; align-items: baseline;
               gap: 18px; flex-wrap: wrap; }
@@ -78,6 +78,7 @@ class Session:
         self.slots["Churn alerts"].objects = [pages.alerts_page(self.board, self.open_customer)]
         self.products = ProductPage(self.board, self.open_customer)
         self.slots["Products"].objects = [self.products.view()]
+        self.slots["Campaigns"].objects = [pages.campaigns_page(campaign_results())]
 
     def open_customers(self, chosen: CustomerFilter) -> None:
         self.build_rest()

@@ -18,7 +18,7 @@ from lgs_analytics import privacy
 from lgs_analytics.analytics import campaign
 from lgs_analytics.dashboard import kpi
 from lgs_analytics.jobs.page import published
-from lgs_analytics.results import Provenance, Recommendations
+from lgs_analytics.results import CampaignResult, Provenance, Recommendations
 from lgs_analytics.store import db, tables
 
 RECHECK_SECONDS = 10.0
@@ -159,6 +159,14 @@ def load_board(key: bytes | None) -> Board:
     return Board(page.provenance, a.headline, kpi.monthly_figures(a.sales, a.orders, a.active_users,
                                                                   a.new_vs_existing),
                  page.scores.segments, listed, page.orders, page.scores.as_of, key, page.recommendations)
+
+
+def campaign_results() -> list[CampaignResult]:
+    """Every recorded campaign measured on the transactions loaded now: read once per browser session,
+    not with the board (a campaign is recorded, and its window fills, between builds)."""
+    from lgs_analytics.jobs.campaigns import results
+
+    return results()
 
 
 def current_build_id() -> int | None:

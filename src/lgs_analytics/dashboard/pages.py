@@ -1,4 +1,4 @@
-"""The Overview, Segments and Churn alerts pages, built from a :class:`~.data.Board`."""
+"""The Overview, Segments, Churn alerts and Campaigns pages, built from a :class:`~.data.Board`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from lgs_analytics.dashboard.data import Board
 from lgs_analytics.dashboard.selection import CustomerFilter, rf_grid
 from lgs_analytics.dashboard.tiles import TILE_CSS, headline_tiles, kpi_tile, tiles
 from lgs_analytics.numbers import count, gbp
-from lgs_analytics.report import campaigns
+from lgs_analytics.report import campaigns, sections
+from lgs_analytics.results import CampaignResult
 
 MONTHLY_CHARTS = (  # column, title, y-axis label, money
     ("net_sales", "Net sales per month", "Net sales (£)", True),
@@ -113,3 +114,15 @@ def alerts_page(board: Board, open_customer: Callable[[str], None]) -> pn.viewab
                "to open the customer.")
     return pn.Column(pn.pane.Markdown(summary, sizing_mode="stretch_width"), download, table,
                      sizing_mode="stretch_width")
+
+
+def campaigns_page(results: list[CampaignResult]) -> pn.viewable.Viewable:
+    """The campaigns recorded with a control group and their measured effect (the report's table)."""
+    if not results:
+        return pn.Column(pn.pane.Markdown(
+            "## Campaigns\nNo campaign is recorded with a control group yet. Record one with `lgs campaign "
+            "--segment 'At Risk' --name 'At Risk win-back' --control 10% --out at-risk.csv`: the file holds "
+            "the customers to contact, the control group is kept back, and its result shows here.",
+            css_classes=["lgs-campaigns-note"]), sizing_mode="stretch_width")
+    return pn.Column(pn.pane.HTML(sections.campaign_results(results).data, sizing_mode="stretch_width",
+                                  css_classes=["lgs-campaigns"]), sizing_mode="stretch_width")

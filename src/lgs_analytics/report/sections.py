@@ -16,7 +16,7 @@ from lgs_analytics.analytics import campaign
 from lgs_analytics.numbers import count, gbp, pct
 from lgs_analytics.privacy import output_key, pseudonymise_customers
 from lgs_analytics.report import findings
-from lgs_analytics.results import Analysis, Forecast, Page, Provenance, Scores
+from lgs_analytics.results import Analysis, CampaignResult, Forecast, Page, Provenance, Scores
 
 STYLE = """<style>
 .lgs-summary {font-family: system-ui, sans-serif; max-width: 62em; line-height: 1.45}
@@ -453,3 +453,36 @@ def outlook(page: Page, pseudonymise: bool = False) -> HTML:
              "risk first (past spend × that chance).</p>",
              churn_alert_table(page.campaign, page.forecast, pseudonymise).data]
     return HTML("".join(parts))
+
+
+CAMPAIGN_HEADER = ["Campaign", "List, as of", "Treated / control", "Ordered: treated vs control",
+                   "Spend per customer: treated vs control", "Result"]
+
+
+def _campaign_row(result: CampaignResult) -> list[str]:
+    u = result.uplift
+    ordered = spend = "–"
+    if u is not None:
+        ordered = f"{u.treated.share_ordered:.0%} vs {u.control.share_ordered:.0%}"
+        spend = f"{gbp(u.treated.spend_mean)} vs {gbp(u.control.spend_mean)}"
+    return [f"<b>{html.escape(result.name)}</b>",
+            f"{html.escape(result.list_name)}, {result.as_of:%d %b %Y}",
+            f"{count(result.treated)} / {count(result.control)} ({result.control_share:.0%} kept back)",
+            ordered, spend,
+            f'{html.escape(result.sentence)}<br><span class="lgs-note">{html.escape(result.measured_on)}'
+            "</span>"]
+
+
+def campaign_results(results: list[CampaignResult]) -> HTML:
+    """The "Campaign results" section: each campaign recorded with a control group (``lgs campaign
+    --name``), its groups compared over its window with the 95% intervals, and what it was measured
+    on; nothing at all when no campaign is recorded."""
+    if not results:
+        return HTML("")
+    intro = ("<p>Each campaign recorded with a control group: the customers kept back (never contacted) "
+             "against those contacted, over the campaign's window from its as-of date. The difference is "
+             "treated minus control, with its 95% interval (Welch for the spend per customer, net of "
+             "cancellations; Newcombe's score interval for the share who ordered): an interval that "
+             "covers 0 is no measurable effect.</p>")
+    return HTML(STYLE + '<h2 id="Campaign-results">Campaign results</h2>' + intro
+                + _table([_campaign_row(r) for r in results], CAMPAIGN_HEADER, numeric=set()))
