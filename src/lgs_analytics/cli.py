@@ -495,12 +495,13 @@ def explain(exc: BaseException) -> tuple[str, int] | None:
 
 def use_segments(path: Path | None) -> None:
     """Make ``--segments FILE`` the rules in force for this command and what it starts (the report's
-    notebook), as LGS_SEGMENTS; then check the rules in force, so a bad file is refused in one line
-    before any work."""
+    notebook), as LGS_SEGMENTS, made absolute (the notebook's kernel runs elsewhere); then check the
+    rules in force, so a bad file is refused in one line before any work."""
     from lgs_analytics.analytics.segments import active_rules
 
-    if path is not None:
-        os.environ[config.ENV_SEGMENTS] = str(path.expanduser().resolve())
+    name = str(path) if path is not None else os.environ.get(config.ENV_SEGMENTS, "").strip()
+    if name:
+        os.environ[config.ENV_SEGMENTS] = str(Path(name).expanduser().resolve())
     active_rules()
 
 
