@@ -497,7 +497,7 @@ def use_segments(path: Path | None) -> None:
     """Make ``--segments FILE`` the rules in force for this command and what it starts (the report's
     notebook), as LGS_SEGMENTS, made absolute (the notebook's kernel runs elsewhere); then check the
     rules in force, so a bad file is refused in one line before any work."""
-    from lgs_analytics.analytics.segments import active_rules
+    from lgs_analytics.analytics.segment_rules import active_rules
 
     name = str(path) if path is not None else os.environ.get(config.ENV_SEGMENTS, "").strip()
     if name:

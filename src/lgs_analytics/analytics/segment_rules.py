@@ -5,19 +5,22 @@ the default file beside this module, ``segments.toml``, and in docs/segments.md)
 line naming what is wrong (:class:`SegmentRulesError`): malformed TOML, an unknown key, a missing or
 duplicate name, an unknown kind, a bad range, a missing description or action, and above all a map
 that leaves an R x F cell in no segment or puts one in two. Pure: text in, rules out; reading the
-file is :func:`read_rules`'s one line of I/O.
+file is :func:`read_rules`'s, choosing it (``LGS_SEGMENTS``) :func:`active_rules`'s.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from lgs_analytics.config import ENV_SEGMENTS
 
 SCORES = range(1, 6)
 # The 25 R x F cells as codes, R first: "11", "12", ... "55".
@@ -255,5 +258,28 @@ def default_rules() -> SegmentRules:
     return parse_rules(text, DEFAULT_SOURCE)
 
 
+_read: dict[tuple[str, int, int], SegmentRules] = {}
+
+
+def active_rules() -> SegmentRules:
+    """The rules in force: the file ``LGS_SEGMENTS`` names (in the environment or ``.env``; `lgs
+    ... --segments FILE` sets it), else the default. Read again whenever the file changes; a bad file
+    is refused in one line (:class:`SegmentRulesError`). Needs no pandas: the CLI checks the rules
+    before a command's work (a refresh with nothing to do imports no pandas)."""
+    name = os.environ.get(ENV_SEGMENTS, "").strip()
+    if not name:
+        return default_rules()
+    path = Path(name).expanduser()
+    try:
+        stat = path.stat()
+    except OSError:
+        return read_rules(path)  # refuses it in one line
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _read:
+        _read.clear()
+        _read[key] = read_rules(path)
+    return _read[key]
+
+
 __all__ = ["CELLS", "KEEP_AND_GROW", "KINDS", "WIN_BACK", "Segment", "SegmentRules", "SegmentRulesError",
-           "default_rules", "parse_rules", "read_rules", "rules_from_data", "rules_from_json"]
+           "active_rules", "default_rules", "parse_rules", "read_rules", "rules_from_data", "rules_from_json"]

@@ -9,13 +9,9 @@ notebook's map, its 10 segments covering the 25 possible codes exactly once), or
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pandas as pd
 
-from lgs_analytics.analytics.segment_rules import SegmentRules, default_rules, read_rules
-from lgs_analytics.config import ENV_SEGMENTS
+from lgs_analytics.analytics.segment_rules import SegmentRules, active_rules, default_rules
 
 _DEFAULT = default_rules()
 
@@ -35,28 +31,6 @@ SEGMENT_NAMES: tuple[str, ...] = _DEFAULT.names
 # their money at stake is the value expected from them (the next 12 months' predicted value, or past
 # spend when there are no predictions).
 WIN_BACK_SEGMENTS: tuple[str, ...] = _DEFAULT.win_back
-
-_read: dict[tuple[str, int, int], SegmentRules] = {}
-
-
-def active_rules() -> SegmentRules:
-    """The rules in force: the file ``LGS_SEGMENTS`` names (in the environment or ``.env``; `lgs
-    ... --segments FILE` sets it), else the default. Read again whenever the file changes; a bad file
-    is refused in one line (:class:`~segment_rules.SegmentRulesError`, a ValueError)."""
-    name = os.environ.get(ENV_SEGMENTS, "").strip()
-    if not name:
-        return _DEFAULT
-    path = Path(name).expanduser()
-    try:
-        stat = path.stat()
-    except OSError:
-        return read_rules(path)  # refuses it in one line
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-    if key not in _read:
-        _read.clear()
-        _read[key] = read_rules(path)
-    return _read[key]
-
 
 def rules_digest(rules: SegmentRules | None = None) -> str:
     """sha256 (hex) of the rules' canonical form (default: the active rules): what a build and each
