@@ -75,7 +75,8 @@ def cmd_rfm(args: argparse.Namespace) -> int:
     outputs.write_csv(privacy.pseudonymise_customers(scores.customers, key), args.out)
     top = scores.segments.head(3)
     shares = ", ".join(f"{r.segment} {r.customers:,}" for r in top.itertuples())
-    print(f"scored {len(scores.customers):,} customers ({args.method}, as of {scores.as_of.date()}) "
+    custom = "" if scores.rules.source == "default" else f", segment rules {scores.rules.label}"
+    print(f"scored {len(scores.customers):,} customers ({args.method}, as of {scores.as_of.date()}{custom}) "
           f"to {args.out}{' (customer IDs pseudonymised)' if key else ''}; largest segments: {shares}. "
           "The web app's tables are unchanged (publishing is `lgs build`'s job)")
     return 0
@@ -398,6 +399,12 @@ def add_method(parser: argparse.ArgumentParser, what: str = "RFM method") -> Non
     parser.add_argument("--method", choices=["classic", "standard"], default="standard", help=what)
 
 
+def add_segments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--segments", type=Path, default=None, metavar="FILE",
+                        help=f"segment rules (a segments.toml) to score with; default: the file "
+                             f"{config.ENV_SEGMENTS} names, else the built-in map")
+
+
 def add_window(parser: argparse.ArgumentParser, what_if: bool = False) -> None:
     """--as-of, --start and --end: the scores' date and the invoices' window (a what-if's, for a page)."""
     prefix = "what-if: " if what_if else ""
@@ -435,6 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="score as of this date (YYYY-MM-DD); default: the day after the last invoice "
                           "(standard) or 2012-01-01 (classic)")
     rfm.add_argument("--out", type=Path, required=True, help="output CSV path")
+    add_segments(rfm)
     add_pseudonymise(rfm)
     rfm.set_defaults(func=cmd_rfm)
 
@@ -492,6 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
     bld.add_argument("--full", action="store_true",
                      help="regroup every transaction line first instead of trusting the groups each load "
                           "added, and say how many groups differed (0: they agreed)")
+    add_segments(bld)
     add_quiet(bld, "no step-by-step progress")
     bld.set_defaults(func=cmd_build)
 
@@ -506,6 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="size of the export generated when --load finds none")
     add_method(rep, "RFM method (classic: a what-if unless the build publishes classic scores)")
     add_window(rep, what_if=True)
+    add_segments(rep)
     add_quiet(rep)
     add_pseudonymise(rep)
     rep.set_defaults(func=cmd_report)
@@ -522,6 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="leave files changed less than this long ago for the next run, as still being "
                           "copied (default 300)")
     ref.add_argument("--force", action="store_true", help="rebuild scores and report even with nothing new")
+    add_segments(ref)
     ref.add_argument("--every", type=interval, default=None, metavar="INTERVAL",
                      help="keep running: refresh every INTERVAL (e.g. 7d, 1w, 12h; 1m to 366d) counted from "
                           "the last run; the Docker scheduler uses this")
@@ -591,11 +602,25 @@ def explain(exc: BaseException) -> tuple[str, int] | None:
     return None
 
 
+def use_segments(path: Path | None) -> None:
+    """Make ``--segments FILE`` the rules in force for this command and what it starts (the report's
+    notebook), as LGS_SEGMENTS, made absolute (the notebook's kernel runs elsewhere); then check the
+    rules in force, so a bad file is refused in one line before any work."""
+    from lgs_analytics.analytics.segment_rules import active_rules
+
+    name = str(path) if path is not None else os.environ.get(config.ENV_SEGMENTS, "").strip()
+    if name:
+        os.environ[config.ENV_SEGMENTS] = str(Path(name).expanduser().resolve())
+    active_rules()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; every failure a user can act on is one line on stderr and an exit code."""
     try:
         config.load_env_file()  # before the parser: .env may set defaults such as LGS_PSEUDONYMISE
         args = build_parser().parse_args(argv)
+        if hasattr(args, "segments"):  # the commands that score customers
+            use_segments(args.segments)
         func: Callable[[argparse.Namespace], int] = args.func
         return func(args)
     except BrokenPipeError:  # `lgs recommend ... | head`: the reader stopped; nothing to report

@@ -23,6 +23,8 @@ REAL_ROW_COUNT = 1_067_371
 
 ENV_DATABASE_URL = "DATABASE_URL"
 ENV_LGS_HOME = "LGS_HOME"
+# A segments.toml replacing the default segment rules (analytics/segments.toml); `--segments` sets it.
+ENV_SEGMENTS = "LGS_SEGMENTS"
 
 
 def project_root() -> Path:

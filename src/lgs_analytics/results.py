@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from lgs_analytics.analytics.segment_rules import SegmentRules, default_rules, rules_from_json
+from lgs_analytics.analytics.segments import active_rules
+
 if TYPE_CHECKING:  # (analytics.uplift imports scipy: not at every import of these plain types)
     from lgs_analytics.analytics.uplift import Uplift
 
@@ -29,6 +32,7 @@ class Scores:
     as_of: pd.Timestamp
     customers: pd.DataFrame  # analytics.rfm.RFM_COLUMNS, one row per customer
     segments: pd.DataFrame  # analytics.segments.segment_summary
+    rules: SegmentRules = field(default_factory=default_rules)  # the segment rules that scored them
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,8 @@ class BuildParameters:
     """What a build (or a what-if) computes: the RFM methods, the as-of date and the window.
 
     ``None`` means the default: as of the day after the last invoice (classic: the seed's
-    fixed date), the whole history. Dates are inclusive.
+    fixed date), the whole history. Dates are inclusive. ``segment_rules``: the rules in force when
+    the parameters were made (analytics.segments.active_rules), recorded with the build.
     """
 
     methods: tuple[str, ...] = ("standard",)
@@ -106,6 +111,7 @@ class BuildParameters:
     start: dt.date | None = None
     end: dt.date | None = None
     horizon_days: int = 90
+    segment_rules: SegmentRules = field(default_factory=active_rules)
 
     def __post_init__(self) -> None:
         if self.start is not None and self.end is not None and self.start > self.end:
@@ -124,24 +130,27 @@ class BuildParameters:
     def as_json(self) -> dict[str, Any]:
         iso = {k: (v.isoformat() if isinstance(v, dt.date) else v)
                for k, v in (("as_of", self.as_of), ("start", self.start), ("end", self.end))}
-        return {"methods": list(self.methods), **iso, "horizon_days": self.horizon_days}
+        return {"methods": list(self.methods), **iso, "horizon_days": self.horizon_days,
+                "segment_rules": self.segment_rules.as_json()}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BuildParameters:
         def date(key: str) -> dt.date | None:
             return dt.date.fromisoformat(data[key]) if data.get(key) else None
 
+        rules = rules_from_json(data["segment_rules"]) if data.get("segment_rules") else default_rules()
         return cls(tuple(data.get("methods", ("standard",))), date("as_of"), date("start"), date("end"),
-                   int(data.get("horizon_days", 90)))
+                   int(data.get("horizon_days", 90)), rules)
 
     def same_view(self, method: str, as_of: DateLike | None, start: DateLike | None,
                   end: DateLike | None) -> bool:
-        """Whether a page asking for ``method`` with these dates shows exactly this build."""
+        """Whether a page asking for ``method`` with these dates, under the active segment rules,
+        shows exactly this build."""
         def day(value: DateLike | None) -> dt.date | None:
             return None if value is None else pd.Timestamp(value).date()
 
         return (method in self.methods and day(as_of) == self.as_of and day(start) == self.start
-                and day(end) == self.end)
+                and day(end) == self.end and self.segment_rules.digest == active_rules().digest)
 
 
 @dataclass(frozen=True)

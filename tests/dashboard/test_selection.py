@@ -69,6 +69,15 @@ def test_the_grid_has_all_25_cells_with_their_segment_and_counts(customers):
     assert cell.loc[(3, 3), "segment"] == "Need Attention" and cell.loc[(3, 3), "customers"] == 0
 
 
+def test_the_grid_names_the_cells_by_the_builds_own_rules(customers):
+    from lgs_analytics.analytics.segment_rules import parse_rules
+    from tests.analytics.test_segment_rules import SPLIT_TEXT
+
+    cell = rf_grid(customers, parse_rules(SPLIT_TEXT)).set_index(["r_score", "f_score"])["segment"]
+    assert cell.loc[(1, 1)] == cell.loc[(1, 2)] == "Lost" and cell.loc[(2, 1)] == "Hibernating"
+    assert cell.loc[(5, 5)] == "Champions"
+
+
 def test_a_slider_end_left_at_the_datas_end_does_not_filter():
     assert span(pd.Series([-20.4, 5000.2, None])) == (-21.0, 5001.0)
     assert span(pd.Series([None], dtype=float)) == (0.0, 0.0)

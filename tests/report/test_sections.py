@@ -70,6 +70,9 @@ def test_tables_escape_and_format(analysed):
     actions = sections.segment_action_table(scores.segments).data
     assert actions.count("<tr>") == 11  # header + 10 segments
     assert "Can&#x27;t Lose" in actions
+    assert "Segment rules" not in actions
+    named = sections.segment_action_table(scores.segments, scores.rules).data
+    assert f"Segment rules: default ({scores.rules.digest[:12]}), the map from" in named
 
 
 @pytest.mark.integration

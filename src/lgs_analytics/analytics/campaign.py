@@ -18,7 +18,8 @@ import pandas as pd
 
 from lgs_analytics.analytics import due
 from lgs_analytics.analytics.clean import CleanResult
-from lgs_analytics.analytics.segments import WIN_BACK_SEGMENTS
+from lgs_analytics.analytics.segment_rules import SegmentRules
+from lgs_analytics.analytics.segments import WIN_BACK_SEGMENTS, active_rules
 from lgs_analytics.results import Forecast, Scores
 
 # A flagged customer silent for longer than this is listed apart as long lost: a win-back
@@ -145,7 +146,7 @@ def select(campaign: pd.DataFrame, segment: str | None = None, churn_risk: bool 
     return rows.reset_index(drop=True)
 
 
-def action_plan(campaign: pd.DataFrame) -> pd.DataFrame:
+def action_plan(campaign: pd.DataFrame, rules: SegmentRules | None = None) -> pd.DataFrame:
     """The report's action box: one row per campaign in the order to act, the segments' ``priority``
     (:func:`segments.act_order`): the win-back campaigns first, ranked by the money at stake (the
     churn alerts among them), then keep-and-grow, ranked by what its customers spent.
@@ -156,11 +157,13 @@ def action_plan(campaign: pd.DataFrame) -> pd.DataFrame:
     money at stake is: :data:`PAST_SPEND` for a win-back, and for keep-and-grow when there are no
     predictions; :data:`EXPECTED_VALUE` for keep-and-grow; :data:`VALUE_AT_RISK` for the churn
     alerts), ``action``, ``file`` (the campaign file's name, :func:`file_name`). Segments with no
-    customer are left out.
+    customer are left out. ``rules``: the segment rules that say which segments are win-back (None:
+    the active rules).
     """
+    win_backs = (rules or active_rules()).win_back
     rows = []
     for segment, members in campaign.groupby("segment", sort=False):
-        win_back = segment in WIN_BACK_SEGMENTS
+        win_back = segment in win_backs
         rows.append(_plan_row(str(segment), "win back" if win_back else "keep and grow", members,
                               str(members["action"].iloc[0]), *_stake(members, win_back),
                               int(members["priority"].iloc[0])))

@@ -62,8 +62,13 @@ class PairCounts:
     def __add__(self, other: PairCounts) -> PairCounts:
         if not self.products.equals(other.products):
             raise ValueError("pair counts of different product lists cannot be added")
-        return PairCounts(self.products, self.together + other.together, self.weighted + other.weighted,
-                          self.baskets + other.baskets, self.n_baskets + other.n_baskets)
+        return PairCounts(
+            self.products,
+            self.together + other.together,
+            self.weighted + other.weighted,
+            self.baskets + other.baskets,
+            self.n_baskets + other.n_baskets,
+        )
 
 
 @dataclass(frozen=True)
@@ -122,11 +127,17 @@ def pair_counts(items: pd.DataFrame, products: pd.Index | None = None, cap: int 
     weighted.setdiag(0)
     together.eliminate_zeros()
     weighted.eliminate_zeros()
-    return PairCounts(products, together, weighted, np.asarray(incidence.sum(axis=0)).ravel(), int(kept.sum()))
+    return PairCounts(
+        products, together, weighted, np.asarray(incidence.sum(axis=0)).ravel(), int(kept.sum())
+    )
 
 
-def similarity(items: pd.DataFrame | None = None, cap: int = BASKET_CAP, min_together: int = MIN_TOGETHER,
-               counts: PairCounts | None = None) -> Similarity:
+def similarity(
+    items: pd.DataFrame | None = None,
+    cap: int = BASKET_CAP,
+    min_together: int = MIN_TOGETHER,
+    counts: PairCounts | None = None,
+) -> Similarity:
     """Pair scores from the baskets of ``items`` (invoice_no, stock_code), or from their ``counts``.
 
     A basket of k products (2 <= k <= ``cap``) adds 1/(k - 1) to each pair in it, so a product
@@ -412,11 +423,7 @@ def recommend(
     personal = scorer == COOCCURRENCE and len(history) > 0
     if personal and sim is None:
         sim = similarity(history)
-    catalogue = (
-        sim.products
-        if personal and sim is not None
-        else codes(history)
-    )
+    catalogue = sim.products if personal and sim is not None else codes(history)
     bought = _history(history, catalogue, customers)
     lists = pd.DataFrame({c: pd.Series(dtype="object") for c in LIST_COLUMNS})
     if personal and sim is not None:
@@ -466,7 +473,11 @@ def quality(found: pd.Series) -> dict[str, float]:
 
 
 def holdout(
-    items: pd.DataFrame, as_of: pd.Timestamp, countries: pd.Series, n: int = TOP_N, days: int = HOLDOUT_DAYS,
+    items: pd.DataFrame,
+    as_of: pd.Timestamp,
+    countries: pd.Series,
+    n: int = TOP_N,
+    days: int = HOLDOUT_DAYS,
     sim: Similarity | None = None,
 ) -> dict[str, object]:
     """Both scorers checked on the data: lists made from the purchases before ``as_of - days``,
@@ -584,6 +595,11 @@ def recommendations(
         else pd.DataFrame({c: pd.Series(dtype="object") for c in PAIR_COLUMNS})
     )
     lists, pairs = with_descriptions(lists, pairs, descriptions)
-    quality = {**checked, "scorer": scorer, "basket_cap": BASKET_CAP, "min_together": MIN_TOGETHER,
-               "recent_days": RECENT_DAYS}
+    quality = {
+        **checked,
+        "scorer": scorer,
+        "basket_cap": BASKET_CAP,
+        "min_together": MIN_TOGETHER,
+        "recent_days": RECENT_DAYS,
+    }
     return Recommendations(lists, pairs, quality)

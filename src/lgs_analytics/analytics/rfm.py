@@ -25,7 +25,8 @@ import pandas as pd
 
 from lgs_analytics.analytics.clean import CleanResult
 from lgs_analytics.analytics.frames import line_totals, require_columns, returned_values
-from lgs_analytics.analytics.segments import assign_segments, segment_summary
+from lgs_analytics.analytics.segment_rules import SegmentRules
+from lgs_analytics.analytics.segments import active_rules, assign_segments, segment_summary
 from lgs_analytics.config import DB_COLUMNS
 from lgs_analytics.results import Scores
 
@@ -70,8 +71,10 @@ def _per_customer(lines: pd.DataFrame, line_total: pd.Series) -> pd.DataFrame:
     return out
 
 
-def _finish(metrics: pd.DataFrame, r: pd.Series, f: pd.Series, m: pd.Series) -> pd.DataFrame:
-    """Assemble the output table from per-customer metrics and the three scores."""
+def _finish(metrics: pd.DataFrame, r: pd.Series, f: pd.Series, m: pd.Series,
+            rules: SegmentRules | None = None) -> pd.DataFrame:
+    """Assemble the output table from per-customer metrics and the three scores; the segments of
+    ``rules`` (None: the active rules)."""
     out = pd.DataFrame({
         "customer_id": metrics.index.to_numpy(dtype="int64"),
         "recency": metrics["recency"].to_numpy(dtype="int64"),
@@ -84,7 +87,7 @@ def _finish(metrics: pd.DataFrame, r: pd.Series, f: pd.Series, m: pd.Series) -> 
     out["rfm_score"] = (
         out["r_score"].astype(str) + out["f_score"].astype(str) + out["m_score"].astype(str)
     )
-    out["segment"] = assign_segments(out["r_score"], out["f_score"])
+    out["segment"] = assign_segments(out["r_score"], out["f_score"], rules)
     return out[list(RFM_COLUMNS)].sort_values("customer_id").reset_index(drop=True)
 
 
@@ -113,7 +116,8 @@ def classic_metrics(raw: pd.DataFrame, as_of: pd.Timestamp | str | None = None) 
     return metrics[["recency", "frequency", "monetary"]]
 
 
-def rfm_classic(raw: pd.DataFrame, as_of: pd.Timestamp | str | None = None) -> pd.DataFrame:
+def rfm_classic(raw: pd.DataFrame, as_of: pd.Timestamp | str | None = None,
+                rules: SegmentRules | None = None) -> pd.DataFrame:
     """RFM exactly as the seed notebook computes it, on the raw exported rows.
 
     ``raw`` holds every row as exported (both sheets stacked, overlap and exact
@@ -144,7 +148,7 @@ def rfm_classic(raw: pd.DataFrame, as_of: pd.Timestamp | str | None = None) -> p
             f"or monetary value, so two quintile edges coincide ({err}); "
             "use the standard method, which is robust to ties"
         ) from err
-    return _finish(metrics, r, f, m)
+    return _finish(metrics, r, f, m, rules)
 
 
 # --- standard --------------------------------------------------------------------------
@@ -203,6 +207,7 @@ def rfm_standard(
     purchases: pd.DataFrame,
     cancellations: pd.DataFrame,
     as_of: pd.Timestamp | str | None = None,
+    rules: SegmentRules | None = None,
 ) -> pd.DataFrame:
     """RFM on cleaned data (the default method).
 
@@ -230,7 +235,7 @@ def rfm_standard(
     r = rank_scores(metrics["recency"], higher_is_better=False)
     f = rank_scores(metrics["frequency"])
     m = rank_scores(metrics["monetary"])
-    return _finish(metrics, r, f, m)
+    return _finish(metrics, r, f, m, rules)
 
 
 def rfm(
@@ -240,17 +245,18 @@ def rfm(
     purchases: pd.DataFrame | None = None,
     cancellations: pd.DataFrame | None = None,
     as_of: pd.Timestamp | str | None = None,
+    rules: SegmentRules | None = None,
 ) -> pd.DataFrame:
     """Score customers with ``method`` (the one dispatch on the method's name): ``classic`` needs
     ``raw`` (:data:`METHOD_INPUT`), ``standard`` needs ``purchases`` and ``cancellations``."""
     if method == "classic":
         if raw is None:
             raise ValueError("the classic method needs the raw rows (raw=...)")
-        return rfm_classic(raw, as_of)
+        return rfm_classic(raw, as_of, rules)
     if method == "standard":
         if purchases is None or cancellations is None:
             raise ValueError("the standard method needs purchases=... and cancellations=...")
-        return rfm_standard(purchases, cancellations, as_of)
+        return rfm_standard(purchases, cancellations, as_of, rules)
     raise ValueError(f"unknown RFM method {method!r}: use one of {', '.join(METHODS)}")
 
 
@@ -262,14 +268,17 @@ __all__ = [
 
 
 def score(method: str, as_of: dt.date | str | None = None, *,
-          cleaned: CleanResult | None = None, export_rows: pd.DataFrame | None = None) -> Scores:
+          cleaned: CleanResult | None = None, export_rows: pd.DataFrame | None = None,
+          rules: SegmentRules | None = None) -> Scores:
     """Score every customer with ``method`` on the input it needs (:data:`METHOD_INPUT`): the cleaned
-    lines (standard) or the rows as exported (classic); with the segment summary."""
+    lines (standard) or the rows as exported (classic); with the segment summary, by ``rules``
+    (None: the active rules, read once here)."""
+    rules = rules or active_rules()
     if method not in METHODS:
         raise ValueError(f"unknown RFM method '{method}': use one of {', '.join(METHODS)}")
     frames = (cleaned.purchases, cleaned.cancellations) if cleaned is not None else ()
     as_of_ts = resolve_as_of(method, as_of, *frames)
     customers = rfm(cast(Method, method), raw=export_rows, as_of=as_of_ts,
                     purchases=cleaned.purchases if cleaned is not None else None,
-                    cancellations=cleaned.cancellations if cleaned is not None else None)
-    return Scores(method, as_of_ts, customers, segment_summary(customers))
+                    cancellations=cleaned.cancellations if cleaned is not None else None, rules=rules)
+    return Scores(method, as_of_ts, customers, segment_summary(customers, rules), rules)

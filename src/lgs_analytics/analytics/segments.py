@@ -1,126 +1,93 @@
-"""RFM segments: the 10-entry segment map, what each segment means and what to do about it.
+"""RFM segments: the segment map, what each segment means and what to do about it.
 
 A customer's segment depends only on the two-character code made of their recency score
-and frequency score (both 1-5), e.g. R=5, F=4 -> ``"54"`` -> Champions.  The map is the
-seed notebook's, with every pattern anchored (``^...$``) so a pattern can only ever match
-a whole code.  Its 10 patterns cover the 25 possible codes exactly once.
+and frequency score (both 1-5), e.g. R=5, F=4 -> ``"54"`` -> Champions. The map is configuration
+(:mod:`segment_rules`): the default ``segments.toml`` shipped beside this module (the seed
+notebook's map, its 10 segments covering the 25 possible codes exactly once), or the file named by
+``LGS_SEGMENTS`` (:func:`active_rules`). Every function here takes ``rules`` (None: the active rules).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-# R+F code pattern -> segment name.  The 10 entries of DESIGN.md, in the seed's order.
-SEGMENT_MAP: dict[str, str] = {
-    r"^[1-2][1-2]$": "Hibernating",
-    r"^[1-2][3-4]$": "At Risk",
-    r"^[1-2]5$": "Can't Lose",
-    r"^3[1-2]$": "About to Sleep",
-    r"^33$": "Need Attention",
-    r"^[3-4][4-5]$": "Loyal Customers",
-    r"^41$": "Promising",
-    r"^51$": "New Customers",
-    r"^[4-5][2-3]$": "Potential Loyalists",
-    r"^5[4-5]$": "Champions",
-}
+from lgs_analytics.analytics.segment_rules import SegmentRules, active_rules, default_rules
 
-# The segments from most to least valuable, with a one-sentence description for
+_DEFAULT = default_rules()
+
+# The default map as anchored R+F code pattern -> segment name (``^[1-2][1-2]$`` -> Hibernating ...).
+SEGMENT_MAP: dict[str, str] = _DEFAULT.patterns
+
+# The default segments from most to least valuable, with a one-sentence description for
 # stakeholders and the recommended action.  The order in which to act on them is not fixed
 # here: it is the money at stake (:func:`act_order`), so it follows the data.
-SEGMENTS: pd.DataFrame = pd.DataFrame(
-    [
-        ("Champions",
-         "Bought very recently and buy often: the best customers.",
-         "Reward them: early access to new products and loyalty rewards."),
-        ("Loyal Customers",
-         "Buy often and fairly recently.",
-         "Upsell higher-value products and enrol them in the loyalty programme."),
-        ("Potential Loyalists",
-         "Recent customers with a few orders who could become loyal.",
-         "Offer a membership or loyalty scheme and personalised recommendations."),
-        ("New Customers",
-         "Bought very recently, but only once.",
-         "Onboard them: a welcome series and help with the first repeat order."),
-        ("Promising",
-         "Bought recently, but only once.",
-         "Build brand awareness: free shipping or a small discount on the next order."),
-        ("Need Attention",
-         "Middling recency and frequency: at risk of drifting away.",
-         "Send limited-time offers based on past purchases."),
-        ("About to Sleep",
-         "Have not bought for a while and bought rarely.",
-         "Reconnect with product recommendations and popular items."),
-        ("At Risk",
-         "Used to buy regularly but have not bought for a long time.",
-         "Send a personalised reactivation offer."),
-        ("Can't Lose",
-         "Used to buy very often but have not bought for a long time.",
-         "Win them back personally: a call or a tailored offer from the account team."),
-        ("Hibernating",
-         "Bought rarely and long ago.",
-         "Low-cost win-back: include them in general campaigns only."),
-    ],
-    columns=["segment", "description", "action"],
-)
+SEGMENTS: pd.DataFrame = pd.DataFrame([(s.name, s.description, s.action) for s in _DEFAULT.segments],
+                                      columns=["segment", "description", "action"])
 
-SEGMENT_NAMES: tuple[str, ...] = tuple(SEGMENTS["segment"])
+SEGMENT_NAMES: tuple[str, ...] = _DEFAULT.names
 
-# Segments whose customers are slipping away: a win-back campaign, whose money at stake is what they
-# used to spend. The others are keep-and-grow campaigns: their money at stake is the value expected
-# from them (the next 12 months' predicted value, or past spend when there are no predictions).
-WIN_BACK_SEGMENTS: tuple[str, ...] = ("Can't Lose", "At Risk", "About to Sleep", "Need Attention",
-                                      "Hibernating")
+# Segments whose customers are slipping away (``kind = "win back"`` in the rules): a win-back
+# campaign, whose money at stake is what they used to spend. The others are keep-and-grow campaigns:
+# their money at stake is the value expected from them (the next 12 months' predicted value, or past
+# spend when there are no predictions).
+WIN_BACK_SEGMENTS: tuple[str, ...] = _DEFAULT.win_back
+
+def rules_digest(rules: SegmentRules | None = None) -> str:
+    """sha256 (hex) of the rules' canonical form (default: the active rules): what a build and each
+    segment-history row record, so a change of rules is visible as a different digest."""
+    return (rules or active_rules()).digest
 
 
-def act_order(money_at_stake: pd.Series) -> pd.Series:
+def segment_table(rules: SegmentRules | None = None) -> pd.DataFrame:
+    """``segment, description, action`` of every segment of ``rules``, in their order (:data:`SEGMENTS`
+    for the default)."""
+    rules = rules or active_rules()
+    return pd.DataFrame([(s.name, s.description, s.action) for s in rules.segments],
+                        columns=["segment", "description", "action"])
+
+
+def act_order(money_at_stake: pd.Series, rules: SegmentRules | None = None) -> pd.Series:
     """The order in which to act on the segments, ``priority`` (1 = act first), for every segment.
 
     ``money_at_stake``: GBP per segment name (a segment left out has none). The win-back segments
     come first, then the keep-and-grow ones; within each, the most money at stake first (ties in
-    :data:`SEGMENTS` order). The one definition of the order: the segments mart, the campaign list
-    and the report's action table all take it from here.
+    the rules' order, :data:`SEGMENTS` for the default). The one definition of the order: the
+    segments mart, the campaign list and the report's action table all take it from here.
     """
-    stake = money_at_stake.reindex(list(SEGMENT_NAMES)).astype("float64").fillna(0.0)
-    frame = pd.DataFrame({"later": ~stake.index.isin(WIN_BACK_SEGMENTS), "stake": stake.to_numpy(),
+    rules = rules or active_rules()
+    stake = money_at_stake.reindex(list(rules.names)).astype("float64").fillna(0.0)
+    frame = pd.DataFrame({"later": ~stake.index.isin(rules.win_back), "stake": stake.to_numpy(),
                           "seed": range(len(stake))}, index=stake.index)
     ranked = frame.sort_values(["later", "stake", "seed"], ascending=[True, False, True], kind="stable")
     return pd.Series(range(1, len(ranked) + 1), index=ranked.index, name="priority", dtype="int64")
 
 
-def assign_segments(r_score: pd.Series, f_score: pd.Series) -> pd.Series:
+def assign_segments(r_score: pd.Series, f_score: pd.Series, rules: SegmentRules | None = None) -> pd.Series:
     """Map recency and frequency scores (integers 1-5) to segment names.
 
-    The two scores are joined into a code such as ``"54"`` and matched against the
-    anchored patterns of :data:`SEGMENT_MAP`.  Returns a string Series named ``segment``
-    with the index of ``r_score``.  Raises ValueError if a score is missing or outside
-    1-5 (such a code matches no pattern).
+    The two scores are joined into a code such as ``"54"`` and looked up in the cells of
+    ``rules`` (each of the 25 codes in exactly one segment: checked when the rules are read).
+    Returns a string Series named ``segment`` with the index of ``r_score``.  Raises ValueError
+    if a score is missing or outside 1-5 (such a code is in no segment).
     """
     if len(r_score) != len(f_score):
         raise ValueError("r_score and f_score must have the same length")
     r_codes = r_score.astype("string").reset_index(drop=True)
     f_codes = f_score.astype("string").reset_index(drop=True)
     codes = (r_codes + f_codes).set_axis(r_score.index)
-    # Match the (at most 25) distinct codes, then map every row through that lookup.
-    distinct = pd.Series(codes.dropna().unique(), dtype="string")
-    lookup: dict[str, str] = {}
-    for pattern, name in SEGMENT_MAP.items():
-        for code in distinct[distinct.str.match(pattern)]:
-            if code in lookup:  # pragma: no cover - the map is checked by the tests
-                raise ValueError(f"segment map is ambiguous for code {code!r}")
-            lookup[code] = name
-    segments = codes.map(lookup)
+    segments = codes.map((rules or active_rules()).lookup)
     if segments.isna().any():
         bad = sorted(codes[segments.isna()].fillna("<NA>").unique())
         raise ValueError(f"scores must be integers 1-5; no segment for R+F codes {bad}")
     return segments.astype(str).rename("segment")
 
 
-def segment_summary(rfm_df: pd.DataFrame) -> pd.DataFrame:
+def segment_summary(rfm_df: pd.DataFrame, rules: SegmentRules | None = None) -> pd.DataFrame:
     """Summarise an RFM table (one row per customer) by segment.
 
     Input columns used: ``customer_id``, ``segment``, ``recency``, ``frequency``,
-    ``monetary``.  Returns one row for each of the 10 segments (also empty ones), ordered
-    by ``customers`` descending (ties in :data:`SEGMENTS` order), with columns:
+    ``monetary``.  Returns one row for each segment of ``rules`` (also empty ones), ordered
+    by ``customers`` descending (ties in the rules' order), with columns:
     ``segment, description, action, priority`` (:func:`act_order` by revenue: the order without
     predictions), ``customers, customer_share`` (% of customers), ``revenue`` (sum of monetary,
     GBP), ``revenue_share`` (% of revenue),
@@ -131,7 +98,8 @@ def segment_summary(rfm_df: pd.DataFrame) -> pd.DataFrame:
     missing = {"customer_id", "segment", "recency", "frequency", "monetary"} - set(rfm_df)
     if missing:
         raise ValueError(f"segment_summary needs columns {sorted(missing)}")
-    unknown = set(rfm_df["segment"].unique()) - set(SEGMENT_NAMES)
+    rules = rules or active_rules()
+    unknown = set(rfm_df["segment"].unique()) - set(rules.names)
     if unknown:
         raise ValueError(f"unknown segments {sorted(map(str, unknown))}")
     stats = rfm_df.groupby("segment").agg(
@@ -141,12 +109,12 @@ def segment_summary(rfm_df: pd.DataFrame) -> pd.DataFrame:
         mean_frequency=("frequency", "mean"),
         mean_monetary=("monetary", "mean"),
     )
-    out = SEGMENTS.merge(stats, left_on="segment", right_index=True, how="left")
+    out = segment_table(rules).merge(stats, left_on="segment", right_index=True, how="left")
     out["customers"] = out["customers"].fillna(0).astype("int64")
     out["revenue"] = out["revenue"].fillna(0.0).astype("float64").round(2)
     # Without predictions a segment's money at stake is what its customers spent; the campaign
     # list (campaign.campaign_list) re-ranks the keep-and-grow segments by their predicted value.
-    out["priority"] = out["segment"].map(act_order(out.set_index("segment")["revenue"]))
+    out["priority"] = out["segment"].map(act_order(out.set_index("segment")["revenue"], rules))
     total_customers = int(out["customers"].sum())
     total_revenue = float(out["revenue"].sum())
     out["customer_share"] = (
@@ -163,8 +131,9 @@ def segment_summary(rfm_df: pd.DataFrame) -> pd.DataFrame:
     return out[columns].reset_index(drop=True)
 
 
-__all__ = ["SEGMENTS", "SEGMENT_MAP", "SEGMENT_NAMES", "WIN_BACK_SEGMENTS", "act_order", "assign_segments",
-           "repeat_buyers_p_alive", "segment_summary"]
+__all__ = ["SEGMENTS", "SEGMENT_MAP", "SEGMENT_NAMES", "WIN_BACK_SEGMENTS", "SegmentRules", "act_order",
+           "active_rules", "assign_segments", "repeat_buyers_p_alive", "rules_digest", "segment_summary",
+           "segment_table"]
 
 
 def repeat_buyers_p_alive(predictions: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:

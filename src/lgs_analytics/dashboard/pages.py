@@ -71,7 +71,7 @@ def segments_page(board: Board, open_customers: Callable[[CustomerFilter], None]
     bars, bar_source = charts.segment_chart(board.segments)
     bar_source.selected.on_change("indices", _clear_then(bar_source, lambda rows: open_customers(
         CustomerFilter(segments=(bar_source.data["segment"][rows[0]],)))))
-    grid = rf_grid(board.customers)
+    grid = rf_grid(board.customers, board.provenance.parameters.segment_rules)
     cells, cell_source = charts.rf_grid_chart(grid)
     cell_source.selected.on_change("indices", _clear_then(cell_source, lambda rows: open_customers(
         CustomerFilter(rf_cell=(int(grid["r_score"].iloc[rows[0]]), int(grid["f_score"].iloc[rows[0]]))))))

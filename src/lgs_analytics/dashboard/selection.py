@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from lgs_analytics.analytics.segment_rules import SegmentRules
 from lgs_analytics.analytics.segments import assign_segments
 
 SCORES = (1, 2, 3, 4, 5)
@@ -75,15 +76,15 @@ def select_customers(customers: pd.DataFrame, chosen: CustomerFilter) -> pd.Data
     return customers[keep]
 
 
-def rf_grid(customers: pd.DataFrame) -> pd.DataFrame:
-    """All 25 (r_score, f_score) cells: their segment, customers and spend (GBP); empty cells
-    count 0, so the grid is always whole."""
+def rf_grid(customers: pd.DataFrame, rules: SegmentRules | None = None) -> pd.DataFrame:
+    """All 25 (r_score, f_score) cells: their segment by ``rules`` (the build's; None: the active
+    rules), customers and spend (GBP); empty cells count 0, so the grid is always whole."""
     cells = pd.MultiIndex.from_product([SCORES, SCORES], names=["r_score", "f_score"])
     counted = customers.groupby(["r_score", "f_score"]).agg(customers=("customer_id", "size"),
                                                             spend=("spend", "sum"))
     grid = counted.reindex(cells, fill_value=0).reset_index()
     grid["customers"] = grid["customers"].astype("int64")
-    grid["segment"] = assign_segments(grid["r_score"], grid["f_score"]).astype(str)
+    grid["segment"] = assign_segments(grid["r_score"], grid["f_score"], rules).astype(str)
     return grid
 
 

@@ -144,8 +144,10 @@ def compute(parameters: BuildParameters, say: Callable[[str], None] = lambda _: 
     say(f"read {int(inputs.lines['lines'].sum()):,} transactions as {len(inputs.lines):,} invoice groups, "
         f"aggregates ready ({time.perf_counter() - clock:.1f} s)")
     as_of = p.scores_as_of
-    scores = {m: rfm.score(m, as_of, cleaned=cleaned, export_rows=inputs.export_rows) for m in p.methods}
+    scores = {m: rfm.score(m, as_of, cleaned=cleaned, export_rows=inputs.export_rows, rules=p.segment_rules)
+              for m in p.methods}
     say(f"scored {', '.join(f'{m} ({len(s.customers):,} customers)' for m, s in scores.items())} "
+        f"by segment rules {p.segment_rules.label} "
         f"({time.perf_counter() - clock:.1f} s)")
     outlook = predict.forecast(cleaned, as_of, p.horizon_days)
     say(f"predictions: {outlook.unavailable or f'{len(outlook.customers):,} customers'} "

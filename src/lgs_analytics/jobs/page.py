@@ -103,8 +103,10 @@ def published(method: str = "standard", orders: bool = False) -> Page:
     if invoices is not None:
         invoices = invoices.sort_values(["customer_id", "invoice_date", "invoice_no"],
                                         kind="stable").reset_index(drop=True)
-    return Page(_provenance(row, row["batches"]), Analysis(**values),
-                Scores(method, as_of, customers, segments), outlook, listed, charts, invoices, recommended)
+    provenance = _provenance(row, row["batches"])
+    return Page(provenance, Analysis(**values),
+                Scores(method, as_of, customers, segments, provenance.parameters.segment_rules), outlook,
+                listed, charts, invoices, recommended)
 
 
 def published_campaign(segment: str | None = None, churn_risk: bool = False, due_back: bool = False
@@ -143,7 +145,10 @@ def what_if(method: str = "standard", as_of=None, start=None, end=None) -> Page:
         row = tables.read_current_build(conn)
         batches = tables.read_batches(conn)
     shown = ", ".join(f"{k.replace('_', '-')} {v}" for k, v in parameters.as_json().items()
-                      if v and k not in ("methods", "horizon_days"))
+                      if v and k not in ("methods", "horizon_days", "segment_rules"))
+    published_rules = BuildParameters.from_json(row["parameters"]).segment_rules if row else None
+    if published_rules is not None and published_rules.digest != parameters.segment_rules.digest:
+        shown = ", ".join(filter(None, [shown, f"segment rules {parameters.segment_rules.label}"]))
     base = f"build {row['build_id']}" if row else "no published build yet"
     label = (f"What-if: {method} method{', ' + shown if shown else ''}. Computed for this page only: "
              f"the web app and the dashboard show {base}.")

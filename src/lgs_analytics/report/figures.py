@@ -114,7 +114,8 @@ CHARTS: dict[str, tuple[Draw, Callable[[Page], str]]] = {
         findings.segment_sizes,
     ),
     "rf_grid": (
-        lambda p: _charts.segments.plot_rf_grid(p.scores.customers, findings.rf_gaps(p.scores.customers)),
+        lambda p: _charts.segments.plot_rf_grid(p.scores.customers, findings.rf_gaps(p.scores.customers),
+                                                p.scores.rules),
         findings.rf_grid,
     ),
     "segment_profiles": (

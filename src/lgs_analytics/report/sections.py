@@ -13,6 +13,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from lgs_analytics.analytics import campaign
+from lgs_analytics.analytics.segment_rules import SegmentRules
 from lgs_analytics.numbers import count, gbp, pct
 from lgs_analytics.privacy import output_key, pseudonymise_customers
 from lgs_analytics.report import findings
@@ -255,14 +256,18 @@ def audit_table(audit: pd.DataFrame) -> HTML:
                                numeric={2, 3, 4}))
 
 
-def segment_action_table(segments: pd.DataFrame) -> HTML:
+def segment_action_table(segments: pd.DataFrame, rules: SegmentRules | None = None) -> HTML:
     """Every segment with its size, value and the campaign recommended for it, in the order to act on
-    them (``priority``: the action table's order); shares as the segment chart shows them."""
+    them (``priority``: the action table's order); shares as the segment chart shows them. ``rules``:
+    the segment rules that scored them, named under the table when given."""
     rows = [[html.escape(r.segment), html.escape(r.description), count(r.customers), pct(r.customer_share),
              gbp(r.revenue), pct(r.revenue_share), html.escape(r.action)]
             for r in findings.segment_shares(segments).sort_values("priority", kind="stable").itertuples()]
+    note = ("" if rules is None else
+            f'<p class="lgs-note">Segment rules: {html.escape(rules.label)}, the map from recency and '
+            "frequency scores to segments (docs/segments.md says how to change it).</p>")
     return HTML(STYLE + _table(rows, ["Segment", "Who they are", "Customers", "Share", "Revenue (GBP)",
-                                      "Revenue share", "Recommended action"], numeric={2, 3, 4, 5}))
+                                      "Revenue share", "Recommended action"], numeric={2, 3, 4, 5}) + note)
 
 
 def forecast_status(outlook: Forecast) -> HTML:

@@ -22,7 +22,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import PercentFormatter
 
-from lgs_analytics.analytics.segments import SEGMENT_NAMES, assign_segments
+from lgs_analytics.analytics.segment_rules import SegmentRules
+from lgs_analytics.analytics.segments import active_rules, assign_segments
 from lgs_analytics.numbers import gbp
 from lgs_analytics.report.charts.style import (
     COUNT_TICKS,
@@ -125,15 +126,17 @@ def plot_segment_sizes(summary: pd.DataFrame) -> Figure:
     return fig
 
 
-def plot_rf_grid(scores: pd.DataFrame, gaps: Sequence[str] = ()) -> Figure:
+def plot_rf_grid(scores: pd.DataFrame, gaps: Sequence[str] = (), rules: SegmentRules | None = None) -> Figure:
     """Heatmap of customers by recency score (rows, 5 = most recent at the top) and
     frequency score (columns), from an RFM table (``r_score``, ``f_score``); every cell
     shows its count, and the segment regions of the map are outlined and named. ``gaps``
-    (findings.rf_gaps: why a score no customer has is skipped) are written under the grid."""
+    (findings.rf_gaps: why a score no customer has is skipped) are written under the grid. ``rules``:
+    the segment rules that scored them (None: the active rules)."""
+    rules = rules or active_rules()
     counts = pd.crosstab(scores["r_score"], scores["f_score"]).reindex(
         index=SCORES, columns=SCORES, fill_value=0).to_numpy()
     r, f = np.meshgrid(np.arange(1, 6), np.arange(1, 6), indexing="ij")
-    names = assign_segments(pd.Series(r.ravel()), pd.Series(f.ravel())).to_numpy().reshape(5, 5)
+    names = assign_segments(pd.Series(r.ravel()), pd.Series(f.ravel()), rules).to_numpy().reshape(5, 5)
     fig, ax = _figure(figsize=(FIGSIZE[0], FIGSIZE[1] + 1.0), grid=None)
     top = max(int(counts.max()), 1)
     image = ax.imshow(counts, cmap=colormaps["Blues"], vmin=0, vmax=top, origin="lower",
@@ -146,7 +149,7 @@ def plot_rf_grid(scores: pd.DataFrame, gaps: Sequence[str] = ()) -> Figure:
             ax.plot([j + 0.5, j + 1.5], [i + 1.5, i + 1.5], color=INK, linewidth=2)
         if j + 1 < 5 and names[i, j] != names[i, j + 1]:
             ax.plot([j + 1.5, j + 1.5], [i + 0.5, i + 1.5], color=INK, linewidth=2)
-    for name in SEGMENT_NAMES:
+    for name in rules.names:
         cells = np.argwhere(names == name)
         i, j = cells[np.lexsort((cells[:, 1], -cells[:, 0]))[0]]  # the region's top-left cell
         ax.text(j + 0.55, i + 1.42, name, ha="left", va="top", fontsize=7.5, style="italic",
