@@ -151,6 +151,11 @@ class Build:
     forecast: Forecast
     campaign: pd.DataFrame  # analytics.campaign.campaign_list of the standard scores
     customer_orders: pd.DataFrame  # analytics.metrics.customer_invoices: each customer's invoices
+    # The segment history rows the build appends (analytics.history.to_append); None: a what-if's.
+    history: pd.DataFrame | None = None
+    # The migration between the report's two history dates (analytics.history.migration), with the
+    # dates as ``start`` and ``end`` in its attrs; None without a history date before the as-of.
+    migration: pd.DataFrame | None = None
 
     @property
     def as_of(self) -> pd.Timestamp:
@@ -198,6 +203,8 @@ class Page:
     # Every identified customer's invoices (metrics.customer_invoices), when the reader asked for them
     # (the dashboard's customer pages); None otherwise.
     orders: pd.DataFrame | None = None
+    # The segment migration the report shows (Build.migration); None when there is none.
+    migration: pd.DataFrame | None = None
 
     @property
     def is_what_if(self) -> bool:

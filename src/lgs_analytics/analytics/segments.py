@@ -8,6 +8,9 @@ a whole code.  Its 10 patterns cover the 25 possible codes exactly once.
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pandas as pd
 
 # R+F code pattern -> segment name.  The 10 entries of DESIGN.md, in the seed's order.
@@ -164,7 +167,15 @@ def segment_summary(rfm_df: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = ["SEGMENTS", "SEGMENT_MAP", "SEGMENT_NAMES", "WIN_BACK_SEGMENTS", "act_order", "assign_segments",
-           "repeat_buyers_p_alive", "segment_summary"]
+           "repeat_buyers_p_alive", "rules_digest", "segment_summary"]
+
+
+def rules_digest() -> str:
+    """SHA-256 (hex) of the segment rules in canonical JSON (:data:`SEGMENT_MAP` and :data:`SEGMENTS`):
+    the segment history records it with every row, so a change of rules shows in the history."""
+    rules = {"map": SEGMENT_MAP, "segments": SEGMENTS.to_dict(orient="records")}
+    canonical = json.dumps(rules, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def repeat_buyers_p_alive(predictions: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 import pandas as pd
 
-from lgs_analytics.analytics import campaign, metrics, predict, rfm
+from lgs_analytics.analytics import campaign, history, metrics, predict, rfm
 from lgs_analytics.analytics.clean import CleaningRule, CleanResult, split_lines
 from lgs_analytics.analytics.frames import line_totals
 from lgs_analytics.errors import BuildRefused
@@ -109,6 +109,7 @@ class Inputs:
     rules: tuple[CleaningRule, ...]
     products: pd.DataFrame
     export_rows: pd.DataFrame | None = None
+    segment_history: pd.DataFrame | None = None  # the published segment history (read by builds)
 
 
 def read_inputs(parameters: BuildParameters) -> tuple[list[dict], Inputs]:
@@ -120,7 +121,8 @@ def read_inputs(parameters: BuildParameters) -> tuple[list[dict], Inputs]:
         inputs = Inputs(read_lines(p.start, p.end, conn), cleaning_rules(conn),
                         tables.read_top_products(conn, p.start, p.end, metrics.TOP),
                         read_export_rows(p.start, p.end, conn)
-                        if any(rfm.METHOD_INPUT[m] == "export_rows" for m in p.methods) else None)
+                        if any(rfm.METHOD_INPUT[m] == "export_rows" for m in p.methods) else None,
+                        tables.read_segment_history(conn))
     return batches, inputs
 
 
@@ -146,8 +148,32 @@ def compute(parameters: BuildParameters, say: Callable[[str], None] = lambda _: 
     say(f"predictions: {outlook.unavailable or f'{len(outlook.customers):,} customers'} "
         f"({time.perf_counter() - clock:.1f} s)")
     listed = scores.get("standard") or next(iter(scores.values()))
-    return Build(p, analysis, scores, outlook, campaign.for_scores(cleaned, listed, outlook),
-                 metrics.customer_invoices(cleaned.purchases, cleaned.cancellations))
+    orders = metrics.customer_invoices(cleaned.purchases, cleaned.cancellations)
+    added, moved = segment_history(inputs.segment_history, cleaned, scores.get("standard"), orders, say)
+    return Build(p, analysis, scores, outlook, campaign.for_scores(cleaned, listed, outlook), orders,
+                 added, moved)
+
+
+def segment_history(known: pd.DataFrame | None, cleaned: CleanResult, standard: Scores | None,
+                    orders: pd.DataFrame, say: Callable[[str], None] = lambda _: None
+                    ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """(the history rows this build adds, the report's migration over the history with them): on an
+    empty history, the monthly back-fill (history.to_append). None, None without a history read or
+    standard scores."""
+    if known is None or standard is None:
+        return None, None
+    clock = time.perf_counter()
+    added = history.to_append(known, cleaned, standard.customers, standard.as_of)
+    if known.empty:
+        say(f"back-filled the segment history: {len(added):,} changes at "
+            f"{added['as_of'].nunique()} monthly dates ({time.perf_counter() - clock:.1f} s)")
+    full = pd.concat([known, added], ignore_index=True) if len(added) else known
+    window = history.report_window(full, standard.as_of)
+    if window is None:
+        return added, None
+    moved = history.migration(full, orders, *window)
+    moved.attrs.update(start=window[0].date().isoformat(), end=window[1].date().isoformat())
+    return added, moved
 
 
 # --- publishing ------------------------------------------------------------------------------
@@ -170,6 +196,9 @@ def _frames(result: Build) -> dict[str, pd.DataFrame]:
                         else value.to_frame() if isinstance(value, pd.Series) else value)
     if not result.forecast.holdout_buckets.empty:  # also when a failed check withheld the predictions
         frames["holdout_buckets"] = result.forecast.holdout_buckets
+    if result.migration is not None:  # with its dates as columns: parquet keeps no attrs
+        frames["migration"] = result.migration.assign(start=result.migration.attrs["start"],
+                                                      end=result.migration.attrs["end"])
     return frames
 
 
@@ -268,7 +297,7 @@ def build(parameters: BuildParameters | None = None, say: Callable[[str], None] 
             scores = {m: (s.as_of, s.customers, s.segments) for m, s in result.scores.items()}
             predictions = None if result.forecast.unavailable else result.forecast.customers
             build_id = publish.publish(conn, record, scores, predictions, _frames(result), result.campaign,
-                                       result.customer_orders, charts)
+                                       result.customer_orders, charts, result.history)
     except publish.Superseded as exc:  # a slower build never takes the place of a newer one
         with db.connect() as conn:
             publish.record_refused(conn, {**record, "detail": str(exc)})
@@ -288,7 +317,7 @@ def draw_charts(result: Build, say: Callable[[str], None] = lambda _: None) -> d
 
     clock = time.perf_counter()
     page = Page(Provenance(None, None, result.parameters), result.analysis, result.scores["standard"],
-                result.forecast, result.campaign)
+                result.forecast, result.campaign, migration=result.migration)
     charts = figures.render_all(page)
     say(f"drew {len(charts)} report charts ({time.perf_counter() - clock:.1f} s)")
     return charts
