@@ -179,6 +179,29 @@ def migration(history: pd.DataFrame, orders: pd.DataFrame, start: pd.Timestamp |
     return table[list(MIGRATION_COLUMNS)].astype({"customers": "int64"}).reset_index(drop=True)
 
 
+def migration_summary(table: pd.DataFrame) -> dict[str, float]:
+    """The migration's headline numbers: ``start_customers`` (customers on the start date),
+    ``new_customers``, ``end_customers``, ``changed`` (customers whose segment changed, the new ones
+    left out), ``spend_between`` (GBP, everyone's); for ``slipped`` and ``won_back`` (:data:`MOVED`'s
+    segments) their ``_customers``, ``_spend_before`` and ``_spend_between``."""
+    new = table["from_segment"] == NOT_YET
+    out: dict[str, float] = {
+        "start_customers": int(table.loc[~new, "customers"].sum()),
+        "new_customers": int(table.loc[new, "customers"].sum()),
+        "end_customers": int(table["customers"].sum()),
+        "changed": int(table.loc[~new & (table["from_segment"] != table["to_segment"]), "customers"].sum()),
+        "spend_between": round(float(table["spend_between"].sum()), 2),
+    }
+    for kind in ("slipped", "won-back"):
+        sources, targets = MOVED[kind]
+        rows = table[table["from_segment"].isin(sources) & table["to_segment"].isin(targets)]
+        key = kind.replace("-", "_")
+        out[f"{key}_customers"] = int(rows["customers"].sum())
+        out[f"{key}_spend_before"] = round(float(rows["spend_before"].sum()), 2)
+        out[f"{key}_spend_between"] = round(float(rows["spend_between"].sum()), 2)
+    return out
+
+
 def history_dates(history: pd.DataFrame) -> list[pd.Timestamp]:
     return sorted(pd.Timestamp(d) for d in history["as_of"].unique())
 
@@ -228,5 +251,5 @@ def moved(listed: pd.DataFrame, history: pd.DataFrame, kind: str, since: pd.Time
 
 __all__ = ["ACTIVE_SEGMENTS", "HISTORY_COLUMNS", "MIGRATION_COLUMNS", "MOVED", "MOVED_MEANING", "NOT_YET",
            "REPORT_MONTHS", "backfill_dates", "changes", "empty_history", "history_dates", "latest_segments",
-           "migration", "moved", "moves", "previous_date", "report_window", "segments_on", "spend_around",
-           "to_append"]
+           "migration", "migration_summary", "moved", "moves", "previous_date", "report_window",
+           "segments_on", "spend_around", "to_append"]

@@ -1,4 +1,4 @@
-"""One browser session of the dashboard: the header, the synthetic-data banner and the five pages.
+"""One browser session of the dashboard: the header, the synthetic-data banner and the six pages.
 
 A click on a segment, a grid cell or a customer switches page inside the same session (no page
 load), so it answers in one round trip.
@@ -16,7 +16,7 @@ from lgs_analytics.dashboard.data import Board, BoardSource
 from lgs_analytics.dashboard.selection import CustomerFilter
 
 TITLE = "LGS marketing dashboard"
-PAGES = ("Overview", "Segments", "Customers", "Customer", "Churn alerts")
+PAGES = ("Overview", "Segments", "Customers", "Customer", "Churn alerts", "Movement")
 HEADER_CSS = """
 .lgs-header { font-family: system-ui, sans-serif; color: #33404D; display: flex; align-items: baseline;
               gap: 18px; flex-wrap: wrap; }
@@ -74,6 +74,7 @@ class Session:
         self.slots["Customers"].objects = [self.customers.view()]
         self.slots["Customer"].objects = [self.customer.view()]
         self.slots["Churn alerts"].objects = [pages.alerts_page(self.board, self.open_customer)]
+        self.slots["Movement"].objects = [pages.movement_page(self.board, self.open_customer)]
 
     def open_customers(self, chosen: CustomerFilter) -> None:
         self.build_rest()

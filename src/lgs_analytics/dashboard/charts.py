@@ -128,6 +128,44 @@ def rf_grid_chart(grid: pd.DataFrame):
     return fig, source
 
 
+def migration_chart(table: pd.DataFrame, sources: list[str], targets: list[str]):
+    """The from/to grid of a segment migration (analytics.history.migration): rows the segment on the
+    start date, columns the segment on the end date, shaded by customers, each cell labelled with its
+    customers and their spend between the dates; tap a cell to list its customers.
+
+    Returns (figure, source): selected indices are positions in ``table``.
+    """
+    top = max(1, int(table["customers"].max()))
+    dark = table["customers"] > 0.55 * top
+    data = table.assign(count=table["customers"].map("{:,}".format),
+                        money=table["spend_between"].map(lambda v: f"£{v:,.0f}"),
+                        ink=dark.map({True: "white", False: INK}))
+    source = ColumnDataSource(data)
+    start, end = table.attrs.get("start", "the start"), table.attrs.get("end", "the end")
+    fig = figure(title=f"Customers by segment on {start} (rows) and on {end} (columns), with their spend "
+                       "between the dates; click a cell for its customers",
+                 x_range=targets, y_range=list(reversed(sources)), height=110 + 44 * len(sources),
+                 sizing_mode="stretch_width", tools="tap")
+    shade = linear_cmap("customers", GRID_PALETTE, 0, top)
+    cells = fig.rect(x="to_segment", y="from_segment", width=0.96, height=0.94, source=source,
+                     line_color="white", fill_color=shade)
+    fig.text(x="to_segment", y="from_segment", text="count", source=source, text_align="center",
+             text_baseline="bottom", text_font_size="12px", text_color="ink", y_offset=-1)
+    fig.text(x="to_segment", y="from_segment", text="money", source=source, text_align="center",
+             text_baseline="top", text_font_size="9px", text_color="ink", y_offset=1)
+    fig.add_tools(HoverTool(renderers=[cells], tooltips=[
+        ("From", "@from_segment"), ("To", "@to_segment"), ("Customers", "@customers{0,0}"),
+        ("Spend before", "£@spend_before{0,0}"), ("Spend between", "£@spend_between{0,0}")]))
+    _style(fig, "", False)  # no number format: the axes name segments
+    fig.yaxis.axis_label = f"Segment on {start}"
+    fig.xaxis.axis_label = f"Segment on {end}"
+    fig.min_border_left = 140
+    fig.xaxis.major_label_orientation = 0.6
+    fig.xgrid.grid_line_color = None
+    fig.ygrid.grid_line_color = None
+    return fig, source
+
+
 def orders_data(orders: pd.DataFrame) -> dict:
     """The columns :func:`orders_chart` draws, for one customer's invoices."""
     return {"invoice_date": orders["invoice_date"], "invoice_no": orders["invoice_no"].astype(str),

@@ -97,7 +97,8 @@ def publish(conn: Connection, record: BuildRecord,
     ``campaign``: analytics.campaign.campaign_list; ``customer_orders``: metrics.customer_invoices;
     ``charts``: name -> (caption, SVG) of the report's charts; ``history``: the segment history rows
     the build adds (analytics.history.to_append), appended, never replacing any (:func:`append_history`).
-    Raises :class:`Superseded` (nothing written) when a build of a newer snapshot was published since this one read the raw layer.
+    Raises :class:`Superseded` (nothing written) when a build of a newer snapshot was published since
+    this one read the raw layer.
     """
     with conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (BUILD_LOCK,))  # one publisher at a time
