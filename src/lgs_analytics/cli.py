@@ -423,7 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     cam.add_argument("--moved", choices=("slipped", "won-back", "second-order"),
                      help="the customers who moved between segments: slipped (Champions or Loyal now in a "
                           "win-back segment), won-back (At Risk, Can't Lose or Hibernating now active), "
-                          "second-order (New Customers or Promising who ordered again)")
+                          "second-order (one order on the --since date, two or more now)")
     cam.add_argument("--since", type=iso_date, metavar="DATE",
                      help="with --moved: their segment on this date (default: the history's date before "
                           "the build's as-of date)")

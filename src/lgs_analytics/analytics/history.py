@@ -30,20 +30,23 @@ MIGRATION_COLUMNS: tuple[str, ...] = ("from_segment", "to_segment", "customers",
 REPORT_MONTHS = 6
 
 ACTIVE_SEGMENTS: tuple[str, ...] = tuple(s for s in SEGMENT_NAMES if s not in WIN_BACK_SEGMENTS)
-# The "moved" campaign lists (`lgs campaign --moved KIND`): the segments a customer was in on the
-# "since" date, and where they are now. second-order also needs an F score above 1 now
-# (:func:`moved`): a one-order customer who made another.
+# The "moved" campaign lists (`lgs campaign --moved KIND`) that are moves between segments: the
+# segments a customer was in on the "since" date, and those they are in now.
 MOVED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "slipped": (("Champions", "Loyal Customers"), WIN_BACK_SEGMENTS),
     "won-back": (("At Risk", "Can't Lose", "Hibernating"), ACTIVE_SEGMENTS),
-    "second-order": (("New Customers", "Promising"), SEGMENT_NAMES),
 }
+# second-order is counted in orders, not segments: a customer with exactly one order on the "since"
+# date who has ordered again. The map's one-order segments (New Customers, Promising: F = 1) can be
+# empty: when over 40% of customers have one order, the tie-robust F score (rfm.rank_scores) gives
+# them all F = 2 (on the real file, every month until November 2011).
+MOVED_KINDS: tuple[str, ...] = (*MOVED, "second-order")
 MOVED_MEANING: dict[str, str] = {
     "slipped": "Champions or Loyal Customers who have slipped into a win-back segment "
                "(Need Attention, About to Sleep, At Risk, Can't Lose or Hibernating)",
     "won-back": "At Risk, Can't Lose or Hibernating customers who are back in an active segment "
                 "(Champions, Loyal Customers, Potential Loyalists, New Customers or Promising)",
-    "second-order": "New Customers or Promising (one order) who have made another order (F score above 1)",
+    "second-order": "customers with one order then (new customers) who have placed a second order since",
 }
 
 
@@ -61,7 +64,7 @@ def backfill_dates(purchases: pd.DataFrame, as_of: pd.Timestamp) -> list[pd.Time
     has too little history to score) up to, not including, ``as_of``; then ``as_of`` itself."""
     first = pd.Timestamp(purchases["invoice_date"].min()).normalize()
     start = first.replace(day=1) + pd.offsets.MonthBegin(1)
-    months = pd.date_range(start, as_of, freq="MS", inclusive="left") if start < as_of else []
+    months = list(pd.date_range(start, as_of, freq="MS", inclusive="left")) if start < as_of else []
     return [*(pd.Timestamp(m) for m in months), pd.Timestamp(as_of)]
 
 
@@ -75,7 +78,7 @@ def changes(known: pd.Series, scored: pd.DataFrame, as_of: pd.Timestamp, digest:
     return pd.DataFrame({
         "customer_id": rows.index.to_numpy(dtype="int64"), "as_of": pd.Timestamp(as_of),
         "segment": rows["segment"].to_numpy(dtype=object),
-        "previous_segment": before[moved].astype(object).where(before[moved].notna(), None).to_numpy(),
+        "previous_segment": before[moved].to_numpy(dtype=object),  # missing: the customer's first row
         "frequency": rows["frequency"].to_numpy(dtype="int64"),
         "monetary": rows["monetary"].to_numpy(dtype="float64"), "rules_digest": digest,
     }, columns=list(HISTORY_COLUMNS))
@@ -112,7 +115,7 @@ def to_append(history: pd.DataFrame, cleaned: CleanResult, scored: pd.DataFrame,
 
 def segments_on(history: pd.DataFrame, date: pd.Timestamp | str) -> pd.DataFrame:
     """Each customer's segment on ``date`` (the latest row on or before it), indexed by customer_id:
-    ``segment``, ``previous_segment`` (None for a customer's first segment) and ``since`` (the
+    ``segment``, ``previous_segment`` (missing for a customer's first segment) and ``since`` (the
     history date the segment was first seen: it changed between the history date before and this)."""
     rows = history[history["as_of"] <= pd.Timestamp(date)]
     last = rows.sort_values(["customer_id", "as_of"], kind="stable").groupby("customer_id").tail(1)
@@ -229,27 +232,40 @@ def previous_date(history: pd.DataFrame, as_of: pd.Timestamp) -> pd.Timestamp:
     return dates[-1]
 
 
+def orders_before(orders: pd.DataFrame, date: pd.Timestamp) -> pd.Series:
+    """Purchase invoices per customer (index customer_id) before ``date``, from
+    metrics.customer_invoices' rows (``kind`` purchase)."""
+    bought = orders[(orders["kind"] == "purchase") & (orders["invoice_date"] < date)]
+    return bought.groupby(bought["customer_id"].astype("int64"))["invoice_no"].nunique()
+
+
 def moved(listed: pd.DataFrame, history: pd.DataFrame, kind: str, since: pd.Timestamp | str,
-          as_of: pd.Timestamp) -> pd.DataFrame:
-    """The campaign rows (campaign.campaign_list of the build of ``as_of``) of the customers who moved
-    as ``kind`` (:data:`MOVED`) between ``since`` and now, highest spend first, with ``moved_from``
-    (their segment on ``since``) and ``moved_since`` (that date)."""
-    if kind not in MOVED:
-        raise ValueError(f"unknown --moved '{kind}': use one of {', '.join(MOVED)}")
+          as_of: pd.Timestamp, orders: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The campaign rows (campaign.campaign_list of the build of ``as_of``, its ``orders`` now) of the
+    customers who moved as ``kind`` between ``since`` and now, highest spend first, with ``moved_from``
+    (their segment on ``since``) and ``moved_since`` (that date). slipped and won-back: from and to
+    the segments of :data:`MOVED`; second-order: one purchase invoice before ``since`` in ``orders``
+    (metrics.customer_invoices, needed for this kind) and two or more now."""
+    if kind not in MOVED_KINDS:
+        raise ValueError(f"unknown --moved '{kind}': use one of {', '.join(MOVED_KINDS)}")
     since = pd.Timestamp(since)
     check_dates(history, since, pd.Timestamp(as_of), ("--since", "the build's as-of date"))
-    sources, targets = MOVED[kind]
     then = segments_on(history, since)["segment"]
     rows = listed.assign(moved_from=listed["customer_id"].map(then).astype(object), moved_since=since)
-    keep = rows["moved_from"].isin(sources) & rows["segment"].isin(targets)
     if kind == "second-order":
-        keep &= rows["f_score"] > 1
+        if orders is None:
+            raise ValueError("second-order needs the customers' invoices (orders=...)")
+        before = rows["customer_id"].map(orders_before(orders, since))
+        keep = (before == 1) & (rows["orders"] >= 2)
+    else:
+        sources, targets = MOVED[kind]
+        keep = rows["moved_from"].isin(sources) & rows["segment"].isin(targets)
     out = rows[keep]
     out = out.sort_values(["spend", "customer_id"], ascending=[False, True], kind="stable")
     return out.reset_index(drop=True)
 
 
-__all__ = ["ACTIVE_SEGMENTS", "HISTORY_COLUMNS", "MIGRATION_COLUMNS", "MOVED", "MOVED_MEANING", "NOT_YET",
-           "REPORT_MONTHS", "backfill_dates", "changes", "empty_history", "history_dates", "latest_segments",
-           "migration", "migration_summary", "moved", "moves", "previous_date", "report_window",
-           "segments_on", "spend_around", "to_append"]
+__all__ = ["ACTIVE_SEGMENTS", "HISTORY_COLUMNS", "MIGRATION_COLUMNS", "MOVED", "MOVED_KINDS", "MOVED_MEANING",
+           "NOT_YET", "REPORT_MONTHS", "backfill_dates", "changes", "empty_history", "history_dates",
+           "latest_segments", "migration", "migration_summary", "moved", "moves", "orders_before",
+           "previous_date", "report_window", "segments_on", "spend_around", "to_append"]

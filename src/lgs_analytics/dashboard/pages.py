@@ -120,8 +120,8 @@ def alerts_page(board: Board, open_customer: Callable[[str], None]) -> pn.viewab
 def movement_page(board: Board, open_customer: Callable[[str], None]) -> pn.viewable.Viewable:
     """The segment migration over the report's dates: click a cell (a flow) to list its customers,
     then a customer to open them."""
-    table = board.migration
-    if table is None or board.moves is None:
+    table, moves = board.migration, board.moves
+    if table is None or moves is None:
         return pn.Column(pn.pane.Markdown(
             "## Movement\nNo segment history before this build's as-of date yet: the migration between "
             "segments shows after the next build.", css_classes=["lgs-movement-note"]))
@@ -142,7 +142,7 @@ def movement_page(board: Board, open_customer: Callable[[str], None]) -> pn.view
     def show_flow(rows: list[int]) -> None:
         row = table.iloc[rows[0]]
         source_name, target_name = str(row["from_segment"]), str(row["to_segment"])
-        chosen = flow_customers(board.customers, board.moves, source_name, target_name)
+        chosen = flow_customers(board.customers, moves, source_name, target_name)
         with pn.io.hold():
             people.value = grids.shown(chosen, grids.CUSTOMER_COLUMNS)
             heading.object = (f"**{text.markdown(source_name)} → {text.markdown(target_name)}: "

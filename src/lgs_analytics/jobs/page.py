@@ -144,9 +144,10 @@ def published_moved(kind: str, since=None) -> tuple[Provenance, pd.Timestamp, pd
         if row is None:
             raise ValueError(NOTHING_PUBLISHED)
         known, listed = tables.read_segment_history(conn), tables.read_campaign(conn)
+        orders = tables.read_customer_orders(conn) if kind == "second-order" else None
     as_of = pd.Timestamp(row["as_of"])
     start = history.previous_date(known, as_of) if since is None else pd.Timestamp(since)
-    return _provenance(row, row["batches"]), start, history.moved(listed, known, kind, start, as_of)
+    return _provenance(row, row["batches"]), start, history.moved(listed, known, kind, start, as_of, orders)
 
 
 def what_if(method: str = "standard", as_of=None, start=None, end=None) -> Page:
