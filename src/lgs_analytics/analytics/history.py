@@ -39,7 +39,7 @@ MOVED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 # second-order is counted in orders, not segments: a customer with exactly one order on the "since"
 # date who has ordered again. The map's one-order segments (New Customers, Promising: F = 1) can be
 # empty: when over 40% of customers have one order, the tie-robust F score (rfm.rank_scores) gives
-# them all F = 2 (on the real file, every month until November 2011).
+# them all F = 2 (on the real file, every month from January to October 2011).
 MOVED_KINDS: tuple[str, ...] = (*MOVED, "second-order")
 MOVED_MEANING: dict[str, str] = {
     "slipped": "Champions or Loyal Customers who have slipped into a win-back segment "

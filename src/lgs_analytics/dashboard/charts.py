@@ -18,6 +18,8 @@ from bokeh.models import (
 from bokeh.plotting import figure
 from bokeh.transform import dodge, linear_cmap
 
+from lgs_analytics.numbers import gbp
+
 # The report's palette (report/charts/style.py), so the page and the report look alike.
 BLUE, AMBER, GREEN, RED, GREY, INK = "#3A6F93", "#E0A458", "#5E9C7F", "#C0614B", "#9AA5B1", "#33404D"
 PALE = "#A9C3D6"  # a partial month, drawn lighter
@@ -138,7 +140,7 @@ def migration_chart(table: pd.DataFrame, sources: list[str], targets: list[str])
     top = max(1, int(table["customers"].max()))
     dark = table["customers"] > 0.55 * top
     data = table.assign(count=table["customers"].map("{:,}".format),
-                        money=table["spend_between"].map(lambda v: f"£{v:,.0f}"),
+                        money=table["spend_between"].map(gbp),
                         ink=dark.map({True: "white", False: INK}))
     source = ColumnDataSource(data)
     start, end = table.attrs.get("start", "the start"), table.attrs.get("end", "the end")

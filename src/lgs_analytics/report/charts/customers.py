@@ -236,7 +236,7 @@ def plot_migration(table: pd.DataFrame) -> Figure:
     ax.tick_params(length=0)
     ax.spines[["left", "bottom"]].set_visible(False)
     _title(ax, f"Segment migration from {start} to {end} ({int(cells.sum()):,} customers, "
-               f"{gbp(float(table['spend_between'].sum()))} spent between)")
+               f"{gbp(float(table['spend_between'].sum()))} spent between the two dates)")
     return fig
 
 
