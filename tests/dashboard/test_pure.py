@@ -89,3 +89,16 @@ def test_pseudonymised_labels_hide_the_ids():
     key = b"k" * 32
     shown = labels(pd.Series([12346, 14646]), key)
     assert shown.str.fullmatch(r"P[0-9a-f]{12}").all() and "12346" not in "".join(shown)
+
+
+def test_a_flow_lists_its_customers_highest_spend_first():
+    from lgs_analytics.analytics import history
+    from tests.analytics.test_history import END, START, hand_history
+
+    moves = history.moves(hand_history(), START, END)
+    customers = pd.DataFrame({"customer_id": [1, 2, 3, 4, 5, 6], "customer": list("abcdef"),
+                              "spend": [150.0, 170.0, 40.0, 10.0, 70.0, 105.0]})
+    assert selection.flow_customers(customers, moves, "Champions", "At Risk")["customer"].tolist() == ["b"]
+    new = selection.flow_customers(customers, moves, history.NOT_YET, "Promising")
+    assert new["customer"].tolist() == ["c"]
+    assert selection.flow_customers(customers, moves, "Champions", "Hibernating").empty
