@@ -428,7 +428,7 @@ def test_migration_heat_table() -> None:
     counts = [t.get_text() for t in ax.texts if t.get_text().isdigit()]
     assert sorted(counts) == ["1"] * 6  # six flows of one customer each
     assert "£200" not in text and "−£30" in text and "£80" in text  # the spend between the dates
-    assert "6 customers, £220 spent between the two dates" in text
+    assert "6 customers, £220 spent between the dates" in text
     rows = [t.get_text() for t in ax.get_yticklabels()]
     assert rows == ["Not yet a customer (2)", "Champions (2)", "New Customers (1)", "At Risk (1)"]
     assert "GBP" in ax.get_xlabel()

@@ -235,8 +235,8 @@ def plot_migration(table: pd.DataFrame) -> Figure:
                   "dates (GBP); outlined: stayed")
     ax.tick_params(length=0)
     ax.spines[["left", "bottom"]].set_visible(False)
-    _title(ax, f"Segment migration from {start} to {end} ({int(cells.sum()):,} customers, "
-               f"{gbp(float(table['spend_between'].sum()))} spent between the two dates)")
+    _title(ax, f"Segment migration from {start} to {end}: {int(cells.sum()):,} customers, "
+               f"{gbp(float(table['spend_between'].sum()))} spent between the dates")
     return fig
 
 
