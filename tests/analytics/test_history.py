@@ -193,3 +193,13 @@ def test_the_rules_digest_names_the_segment_rules(monkeypatch):
     assert len(digest) == 64 and digest == segments.rules_digest()
     monkeypatch.setitem(segments.SEGMENT_MAP, r"^33$", "Needs Care")
     assert segments.rules_digest() != digest
+
+
+def test_lgs_campaign_offers_every_moved_kind():
+    from lgs_analytics import cli
+
+    parser = cli.build_parser()
+    for kind in history.MOVED_KINDS:
+        assert parser.parse_args(["campaign", "--moved", kind, "--out", "x.csv"]).moved == kind
+    with pytest.raises(SystemExit):
+        parser.parse_args(["campaign", "--moved", "lost", "--out", "x.csv"])
