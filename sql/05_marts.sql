@@ -207,3 +207,28 @@ CREATE TABLE IF NOT EXISTS customer_recommendations (
     PRIMARY KEY (customer_id, rank)
 );
 CREATE INDEX IF NOT EXISTS customer_recommendations_product_idx ON customer_recommendations (stock_code);
+
+-- Each customer's segment over time, compactly: one row when the customer's segment (standard
+-- method) first appears or changes. Unlike the marts above it is never replaced: every published
+-- build appends the rows of its as-of date (a rebuild of the same or an earlier as-of date adds
+-- none), and the first build back-fills it at monthly as-of dates (analytics/history.py).
+CREATE TABLE IF NOT EXISTS segment_history (
+    customer_id      integer  NOT NULL,
+    as_of            date     NOT NULL,  -- scored on the purchases before this date
+    segment          text     NOT NULL,
+    previous_segment text,               -- NULL: the customer's first segment
+    frequency        integer  NOT NULL,  -- distinct purchase invoices before as_of
+    monetary         numeric  NOT NULL,  -- GBP before as_of, net of cancellations
+    build_id         bigint   NOT NULL,  -- the build that appended the row
+    rules_digest     text     NOT NULL,  -- SHA-256 of the segment rules that scored it
+    PRIMARY KEY (customer_id, as_of)
+);
+CREATE INDEX IF NOT EXISTS segment_history_as_of_idx ON segment_history (as_of);
+
+-- Each customer's segment on the current build's as-of date, the segment before it and since when.
+CREATE OR REPLACE VIEW customer_segment_changes AS
+SELECT DISTINCT ON (h.customer_id)
+       h.customer_id, h.segment, h.previous_segment, h.as_of AS segment_since, h.rules_digest
+FROM segment_history h
+JOIN current_build b ON h.as_of <= b.as_of
+ORDER BY h.customer_id, h.as_of DESC;

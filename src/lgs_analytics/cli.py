@@ -111,9 +111,20 @@ def cmd_campaign(args: argparse.Namespace) -> int:
 
     if args.words:
         return campaign_results(args)
+    if args.moved is not None:
+        if args.segment is not None or args.churn_risk or args.due:
+            return fail("--moved makes a list of its own: leave out --segment, --churn-risk and --due", 2)
+        if args.name is not None or args.control is not None:
+            return fail("--name and --control record a --segment, --churn-risk or --due list; a --moved list "
+                        "is written without a control group", 2)
+        if args.out is None:
+            return fail("say where to write the list: --out FILE (.csv or .xlsx)", 2)
+        return moved_campaign(args)
+    if args.since is not None:
+        return fail("--since goes with --moved (e.g. --moved slipped --since 2011-09-01)", 2)
     if args.segment is None and not args.churn_risk and not args.due:
         return fail("say which campaign: --segment NAME (e.g. --segment 'At Risk'), --churn-risk, --due, "
-                    "or several", 2)
+                    "--moved KIND, or several", 2)
     if args.out is None:
         return fail("say where to write the list: --out FILE (.csv or .xlsx); or see the results of recorded "
                     "campaigns with `lgs campaign results`")
@@ -210,6 +221,50 @@ def campaign_results(args: argparse.Namespace) -> int:
             f"{u.control.share_ordered:.1%} ordered, £{u.control.spend_mean:,.2f} per customer\n")
         print(f"{result.name} ({result.list_name}, as of {result.as_of}, control "
               f"{result.control_share:.0%}):\n{groups}  {result.sentence}\n  {result.measured_on}")
+    return 0
+
+
+def moved_campaign(args: argparse.Namespace) -> int:
+    """`lgs campaign --moved KIND`: the customers who moved between segments since a date."""
+    from lgs_analytics.analytics.history import MOVED_MEANING
+    from lgs_analytics.jobs.page import published_moved
+    from lgs_analytics.report import campaigns
+
+    key = privacy.output_key(args.pseudonymise)
+    check_writable(args.out)
+    campaigns.check_suffix(args.out)
+    build, since, rows = published_moved(args.moved, args.since)
+    campaigns.write_rows(rows, args.out, key)
+    print(f"{len(rows):,} customers ({args.moved} since {since:%Y-%m-%d}: {MOVED_MEANING[args.moved]}; "
+          f"build {build.build_id}, spend £{rows['spend'].sum():,.2f}) "
+          f"written to {args.out}{' (customer IDs pseudonymised)' if key else ''}")
+    return 0
+
+
+def cmd_migration(args: argparse.Namespace) -> int:
+    from lgs_analytics.analytics.history import NOT_YET
+    from lgs_analytics.jobs.page import published_migration
+
+    if args.out is not None:
+        check_writable(args.out)
+        if args.out.suffix.lower() != ".csv":
+            return fail(f"--out {args.out}: give a .csv file name, e.g. migration.csv", 2)
+    build, table = published_migration(args.start, args.end)
+    if args.out is not None:
+        outputs.write_csv(table.rename(columns={"spend_before": "spend_before_gbp",
+                                                "spend_between": "spend_between_gbp"}), args.out)
+    print(f"segment migration from {args.start} to {args.end} (build {build.build_id}): "
+          "customers, their spend before and between the dates (GBP)")
+    width = max(len(s) for s in (*table["from_segment"], *table["to_segment"], "from"))
+    print(f"{'from':<{width}}  {'to':<{width}}  {'customers':>9}  {'before':>13}  {'between':>13}")
+    for r in table.itertuples():
+        print(f"{r.from_segment:<{width}}  {r.to_segment:<{width}}  {r.customers:>9,}  "
+              f"{r.spend_before:>13,.2f}  {r.spend_between:>13,.2f}")
+    then = int(table.loc[table["from_segment"] != NOT_YET, "customers"].sum())
+    moved = int(table.loc[table["from_segment"] != table["to_segment"], "customers"].sum())
+    print(f"{then:,} customers on {args.start} + {int(table['customers'].sum()) - then:,} new = "
+          f"{int(table['customers'].sum()):,} on {args.end}; {moved:,} changed segment; spend between "
+          f"£{table['spend_between'].sum():,.2f}" + (f"; CSV {args.out}" if args.out else ""))
     return 0
 
 
@@ -467,6 +522,13 @@ def build_parser() -> argparse.ArgumentParser:
     cam.add_argument("--due", action="store_true",
                      help="only the customers due back or overdue by their usual gap between orders, "
                           "highest spend first")
+    cam.add_argument("--moved", choices=("slipped", "won-back", "second-order"),
+                     help="the customers who moved between segments: slipped (Champions or Loyal now in a "
+                          "win-back segment), won-back (At Risk, Can't Lose or Hibernating now active), "
+                          "second-order (one order on the --since date, two or more now)")
+    cam.add_argument("--since", type=iso_date, metavar="DATE",
+                     help="with --moved: their segment on this date (default: the history's date before "
+                          "the build's as-of date)")
     cam.add_argument("--out", type=Path, default=None, metavar="PATH",
                      help="the file to write: .csv or .xlsx")
     cam.add_argument("--name", default=None,
@@ -491,6 +553,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also write the customer's products (or the product's likely buyers) to this CSV")
     add_pseudonymise(rec)
     rec.set_defaults(func=cmd_recommend)
+
+    mig = sub.add_parser("migration", help="customers moving between segments from one date to another, "
+                                           "with their spend (from the segment history)")
+    mig.add_argument("--from", dest="start", type=iso_date, required=True, metavar="DATE",
+                     help="segments on this date (the history's latest date on or before it)")
+    mig.add_argument("--to", dest="end", type=iso_date, required=True, metavar="DATE",
+                     help="segments on this date")
+    mig.add_argument("--out", type=Path, default=None, metavar="PATH",
+                     help="also write the table to this CSV")
+    mig.set_defaults(func=cmd_migration)
 
     bld = sub.add_parser("build", help="compute scores, segments, predictions and report aggregates and "
                                        "publish them for the web app (one transaction)")

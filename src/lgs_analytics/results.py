@@ -178,6 +178,11 @@ class Build:
     campaign: pd.DataFrame  # analytics.campaign.campaign_list of the standard scores
     customer_orders: pd.DataFrame  # analytics.metrics.customer_invoices: each customer's invoices
     recommendations: Recommendations | None = None
+    # The segment history rows the build appends (analytics.history.to_append); None: a what-if's.
+    history: pd.DataFrame | None = None
+    # The migration between the report's two history dates (analytics.history.migration), with the
+    # dates as ``start`` and ``end`` in its attrs; None without a history date before the as-of.
+    migration: pd.DataFrame | None = None
 
     @property
     def as_of(self) -> pd.Timestamp:
@@ -226,6 +231,8 @@ class Page:
     # (the dashboard's customer pages); None otherwise.
     orders: pd.DataFrame | None = None
     recommendations: Recommendations | None = None  # None: the page has none (an older build)
+    # The segment migration the report shows (Build.migration); None when there is none.
+    migration: pd.DataFrame | None = None
 
     @property
     def is_what_if(self) -> bool:

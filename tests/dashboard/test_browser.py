@@ -216,6 +216,37 @@ def test_the_dashboard_shows_the_build_and_clicks_through_to_its_customers(serve
     tab.context.close()
 
 
+def test_a_click_on_a_flow_between_segments_lists_its_customers(server, browser, tmp_path):
+    from lgs_analytics.analytics import history
+    from lgs_analytics.jobs import page as page_job
+
+    table = page_job.published().migration  # DATABASE_URL is the served database's (the fixture's)
+    moved = table[table["from_segment"] != table["to_segment"]]
+    flow = moved.loc[moved["customers"].idxmax()]  # the largest move
+    _, known, _ = page_job.published_history()
+    moves = history.moves(known, table.attrs["start"], table.attrs["end"])
+    ids = moves.index[(moves["from_segment"] == flow["from_segment"])
+                      & (moves["to_segment"] == flow["to_segment"])]
+    tab = signed_in(browser, server)
+    open_page(tab, "Movement")
+    row = tab.locator(".lgs-flows .tabulator-row:visible").filter(
+        has=tab.locator(f".tabulator-cell[tabulator-field=from_segment]:text-is(\"{flow['from_segment']}\")")
+    ).filter(has=tab.locator(f".tabulator-cell[tabulator-field=to_segment]:text-is(\"{flow['to_segment']}\")"))
+    row.first.click()
+    heading = f"{flow['from_segment']} → {flow['to_segment']}: {int(flow['customers']):,} customers"
+    tab.get_by_text(heading).first.wait_for(timeout=10_000)
+    assert len(ids) == int(flow["customers"])
+    listed = tab.locator(".lgs-flow .tabulator-row:visible .tabulator-cell[tabulator-field=customer]")
+    shown = {int(c) for c in listed.all_inner_texts()}
+    assert shown and shown <= {int(i) for i in ids}
+    tab.screenshot(path=str(tmp_path / "movement.png"))
+    customer = int(listed.first.inner_text())
+    server["shown"].add(customer)
+    listed.first.click()  # opens the customer
+    tab.locator(".tabulator-cell:visible[tabulator-field=invoice_no]").first.wait_for(timeout=10_000)
+    tab.context.close()
+
+
 def test_no_customer_data_reaches_the_servers_log(server):
     """Runs after the browser test: the customers it opened are not in what the server printed."""
     text = server["log"].read_text(encoding="utf-8")
@@ -255,6 +286,12 @@ def test_without_predictions_every_page_says_so_and_why(head_server, browser, tm
     open_page(tab, "Churn alerts")
     tab.get_by_text(f"{said}.", exact=False).first.wait_for(timeout=10_000)
     tab.screenshot(path=str(tmp_path / "churn-alerts-no-predictions.png"))
+    # The history needs no predictions: December 2009 and December 2010, back-filled. Changes only: the
+    # months without a purchase left no row, so the migration starts on the first date, 1 January 2010.
+    migration = page_job.published().migration
+    assert (migration.attrs["start"], migration.attrs["end"]) == ("2010-01-01", "2010-12-02")
+    open_page(tab, "Movement")
+    tab.get_by_text("From 2010-01-01 to 2010-12-02:").first.wait_for(timeout=10_000)
     tab.context.close()
 
 

@@ -100,3 +100,16 @@ def test_the_campaigns_page_lists_each_campaign_with_its_result_or_says_how_to_r
     assert "measured on 90 day(s) to 2011-08-29" in shown
     empty = pages.campaigns_page([]).objects[0].object
     assert "No campaign is recorded with a control group yet" in empty and "--name" in empty
+
+
+def test_a_flow_lists_its_customers_highest_spend_first():
+    from lgs_analytics.analytics import history
+    from tests.analytics.test_history import END, START, hand_history
+
+    moves = history.moves(hand_history(), START, END)
+    customers = pd.DataFrame({"customer_id": [1, 2, 3, 4, 5, 6], "customer": list("abcdef"),
+                              "spend": [150.0, 170.0, 40.0, 10.0, 70.0, 105.0]})
+    assert selection.flow_customers(customers, moves, "Champions", "At Risk")["customer"].tolist() == ["b"]
+    new = selection.flow_customers(customers, moves, history.NOT_YET, "Promising")
+    assert new["customer"].tolist() == ["c"]
+    assert selection.flow_customers(customers, moves, "Champions", "Hibernating").empty

@@ -414,3 +414,22 @@ def test_a_charts_name_is_its_label_as_text_whatever_the_label_holds(label) -> N
     attributes = re.findall(r'\s([a-z:-]+)=', opening.split('aria-label="')[0])
     assert set(attributes) <= {"xmlns", "xmlns:xlink", "viewbox", "viewBox", "version", "role"}
     assert f"<title>{html.escape(label)}</title>" in markup
+
+
+def test_migration_heat_table() -> None:
+    from lgs_analytics.analytics import history
+    from tests.analytics.test_history import END, START, hand_history, orders
+
+    table = history.migration(hand_history(), orders(), START, END)
+    table.attrs.update(start="2011-01-15", end="2011-03-10")
+    fig = segment_charts.plot_migration(table)
+    text = check(fig, x_units=("Segment on 2011-03-10",), y_units=("Segment on 2011-01-15",))
+    ax = _axes(fig)[0]
+    counts = [t.get_text() for t in ax.texts if t.get_text().isdigit()]
+    assert sorted(counts) == ["1"] * 6  # six flows of one customer each
+    assert "£200" not in text and "−£30" in text and "£80" in text  # the spend between the dates
+    assert "6 customers, £220 spent between the dates" in text
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    assert rows == ["Not yet a customer (2)", "Champions (2)", "New Customers (1)", "At Risk (1)"]
+    assert "GBP" in ax.get_xlabel()
+    del fig  # a plain Figure: nothing registered with pyplot to close

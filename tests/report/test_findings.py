@@ -266,3 +266,18 @@ def test_p_alive_caption_names_the_lowest_segment_among_repeat_buyers_only():
     # At Risk's repeat buyers average 25%; its one-time buyer (100%) would have lifted it to 50%.
     assert findings.p_alive_by_segment(shown).startswith(
         "Among repeat buyers, At Risk have the lowest chance of still buying (25% on average);")
+
+
+def test_the_migration_caption_states_who_moved_and_the_money():
+    from lgs_analytics.analytics import history
+    from tests.analytics.test_history import END, START, hand_history, orders
+
+    # Hand-checked in tests/analytics/test_history.py: 4 customers on 15 Jan, 2 new by 10 Mar, 3 moved;
+    # customer 2 slipped from Champions to At Risk (£200 before), 6 came back from At Risk (£80 since).
+    table = history.migration(hand_history(), orders(), START, END)
+    table.attrs.update(start="2011-01-15", end="2011-03-10")
+    assert findings.migration(SimpleNamespace(migration=table)) == (
+        "From 15 Jan 2011 to 10 Mar 2011, 3 of the 4 customers changed segment and 2 new ones arrived; "
+        "1 Champions or Loyal Customers slipped into a win-back segment (they had spent £200 before), and "
+        "1 At Risk, Can't Lose or Hibernating customers came back, spending £80 meanwhile.")
+    assert findings.migration(SimpleNamespace(migration=None)).startswith("No segment history before")

@@ -1,4 +1,4 @@
-"""One browser session of the dashboard: the header, the synthetic-data banner and the seven pages.
+"""One browser session of the dashboard: the header, the synthetic-data banner and the eight pages.
 
 A click on a segment, a grid cell or a customer switches page inside the same session (no page
 load), so it answers in one round trip.
@@ -17,7 +17,8 @@ from lgs_analytics.dashboard.products import ProductPage
 from lgs_analytics.dashboard.selection import CustomerFilter
 
 TITLE = "LGS marketing dashboard"
-PAGES = ("Overview", "Segments", "Customers", "Customer", "Churn alerts", "Products", "Campaigns")
+PAGES = ("Overview", "Segments", "Customers", "Customer", "Churn alerts", "Movement", "Products",
+         "Campaigns")
 HEADER_CSS = """
 .lgs-header { font-family: system-ui, sans-serif; color: #33404D; display: flex; align-items: baseline;
               gap: 18px; flex-wrap: wrap; }
@@ -76,6 +77,7 @@ class Session:
         self.slots["Customers"].objects = [self.customers.view()]
         self.slots["Customer"].objects = [self.customer.view()]
         self.slots["Churn alerts"].objects = [pages.alerts_page(self.board, self.open_customer)]
+        self.slots["Movement"].objects = [pages.movement_page(self.board, self.open_customer)]
         self.products = ProductPage(self.board, self.open_customer)
         self.slots["Products"].objects = [self.products.view()]
         self.slots["Campaigns"].objects = [pages.campaigns_page(campaign_results())]

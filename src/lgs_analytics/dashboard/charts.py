@@ -18,6 +18,8 @@ from bokeh.models import (
 from bokeh.plotting import figure
 from bokeh.transform import dodge, linear_cmap
 
+from lgs_analytics.numbers import gbp
+
 # The report's palette (report/charts/style.py), so the page and the report look alike.
 BLUE, AMBER, GREEN, RED, GREY, INK = "#3A6F93", "#E0A458", "#5E9C7F", "#C0614B", "#9AA5B1", "#33404D"
 PALE = "#A9C3D6"  # a partial month, drawn lighter
@@ -124,6 +126,44 @@ def rf_grid_chart(grid: pd.DataFrame):
         ("Spend", "£@spend{0,0}")]))
     _style(fig, "Recency score R (5 = bought most recently)", False)
     fig.xaxis.axis_label = "Frequency score F (5 = buys most often)"
+    fig.ygrid.grid_line_color = None
+    return fig, source
+
+
+def migration_chart(table: pd.DataFrame, sources: list[str], targets: list[str]):
+    """The from/to grid of a segment migration (analytics.history.migration): rows the segment on the
+    start date, columns the segment on the end date, shaded by customers, each cell labelled with its
+    customers and their spend between the dates; tap a cell to list its customers.
+
+    Returns (figure, source): selected indices are positions in ``table``.
+    """
+    top = max(1, int(table["customers"].max()))
+    dark = table["customers"] > 0.55 * top
+    data = table.assign(count=table["customers"].map("{:,}".format),
+                        money=table["spend_between"].map(gbp),
+                        ink=dark.map({True: "white", False: INK}))
+    source = ColumnDataSource(data)
+    start, end = table.attrs.get("start", "the start"), table.attrs.get("end", "the end")
+    fig = figure(title=f"Customers by segment on {start} (rows) and on {end} (columns), with their spend "
+                       "between the dates; click a cell for its customers",
+                 x_range=targets, y_range=list(reversed(sources)), height=110 + 44 * len(sources),
+                 sizing_mode="stretch_width", tools="tap")
+    shade = linear_cmap("customers", GRID_PALETTE, 0, top)
+    cells = fig.rect(x="to_segment", y="from_segment", width=0.96, height=0.94, source=source,
+                     line_color="white", fill_color=shade)
+    fig.text(x="to_segment", y="from_segment", text="count", source=source, text_align="center",
+             text_baseline="bottom", text_font_size="12px", text_color="ink", y_offset=-1)
+    fig.text(x="to_segment", y="from_segment", text="money", source=source, text_align="center",
+             text_baseline="top", text_font_size="9px", text_color="ink", y_offset=1)
+    fig.add_tools(HoverTool(renderers=[cells], tooltips=[
+        ("From", "@from_segment"), ("To", "@to_segment"), ("Customers", "@customers{0,0}"),
+        ("Spend before", "£@spend_before{0,0}"), ("Spend between", "£@spend_between{0,0}")]))
+    _style(fig, "", False)  # no number format: the axes name segments
+    fig.yaxis.axis_label = f"Segment on {start}"
+    fig.xaxis.axis_label = f"Segment on {end}"
+    fig.min_border_left = 140
+    fig.xaxis.major_label_orientation = 0.6
+    fig.xgrid.grid_line_color = None
     fig.ygrid.grid_line_color = None
     return fig, source
 

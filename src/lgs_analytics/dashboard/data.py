@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lgs_analytics import privacy
-from lgs_analytics.analytics import campaign
+from lgs_analytics.analytics import campaign, history
 from lgs_analytics.dashboard import kpi
 from lgs_analytics.jobs.page import published
 from lgs_analytics.results import CampaignResult, Provenance, Recommendations
@@ -41,6 +41,10 @@ class Board:
     orders: pd.DataFrame
     as_of: pd.Timestamp
     key: bytes | None
+    # The report's segment migration (analytics.history.migration) and each customer's move in it
+    # (history.moves, indexed by customer_id); None before the history has a date before the as-of.
+    migration: pd.DataFrame | None = None
+    moves: pd.DataFrame | None = None
     # Recommended products (sorted by customer) and product pairs; None: the build has none.
     recommendations: Recommendations | None = None
 
@@ -156,9 +160,15 @@ def load_board(key: bytes | None) -> Board:
     listed = page.campaign.copy()
     listed.insert(0, "customer", labels(listed["customer_id"], key))
     a = page.analysis
+    moves = None
+    if page.migration is not None:
+        with db.connect(apply_schema=False) as conn:
+            known = tables.read_segment_history(conn)
+        moves = history.moves(known, page.migration.attrs["start"], page.migration.attrs["end"])
     return Board(page.provenance, a.headline, kpi.monthly_figures(a.sales, a.orders, a.active_users,
                                                                   a.new_vs_existing),
-                 page.scores.segments, listed, page.orders, page.scores.as_of, key, page.recommendations)
+                 page.scores.segments, listed, page.orders, page.scores.as_of, key, page.migration, moves,
+                 page.recommendations)
 
 
 def campaign_results() -> list[CampaignResult]:

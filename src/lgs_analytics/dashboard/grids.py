@@ -24,6 +24,10 @@ SEGMENT_COLUMNS: dict[str, str] = {
     "segment": "Segment", "customers": "Customers", "customer_share": "Customers (%)",
     "revenue": "Revenue (£)", "revenue_share": "Revenue (%)", "action": "Recommended action",
 }
+FLOW_COLUMNS: dict[str, str] = {
+    "from_segment": "From", "to_segment": "To", "customers": "Customers", "spend_before": "Spend before (£)",
+    "spend_between": "Spend between (£)",
+}
 ORDER_COLUMNS: dict[str, str] = {
     "invoice_no": "Invoice", "invoice_date": "Date", "kind": "Kind", "lines": "Lines", "units": "Units",
     "amount": "Amount (£)", "country": "Country",
@@ -58,9 +62,11 @@ DAY = DateFormatter(format="%Y-%m-%d")
 # Text: Tabulator's own formatter that escapes the value (never an HTML template around data).
 TEXT = "plaintext"
 TEXT_COLUMNS = ("customer", "segment", "country", "action", "churn_group", "churn_risk", "invoice_no", "kind",
-                "stock_code", "description", "reason", "related_code", "related_description")
+                "stock_code", "description", "reason", "related_code", "related_description", "from_segment",
+                "to_segment")
 FORMATTERS = {
-    "spend": MONEY, "amount": MONEY, "revenue": MONEY_WHOLE,
+    "spend": MONEY, "amount": MONEY, "revenue": MONEY_WHOLE, "spend_before": MONEY_WHOLE,
+    "spend_between": MONEY_WHOLE,
     "clv_12m": MODEL_MONEY, "value_at_risk": MODEL_MONEY,
     "days_since": WHOLE, "orders": WHOLE, "customers": WHOLE, "lines": WHOLE, "units": WHOLE,
     "customer_share": SHARE, "revenue_share": SHARE, "share": SHARE, "rank": WHOLE, "baskets_together": WHOLE,

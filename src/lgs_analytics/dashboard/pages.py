@@ -7,9 +7,10 @@ from collections.abc import Callable
 
 import panel as pn
 
+from lgs_analytics.analytics.history import migration_summary, segment_order
 from lgs_analytics.dashboard import charts, grids, kpi, text
 from lgs_analytics.dashboard.data import Board
-from lgs_analytics.dashboard.selection import CustomerFilter, rf_grid
+from lgs_analytics.dashboard.selection import CustomerFilter, flow_customers, rf_grid
 from lgs_analytics.dashboard.tiles import TILE_CSS, headline_tiles, kpi_tile, tiles
 from lgs_analytics.numbers import count, gbp
 from lgs_analytics.report import campaigns, sections
@@ -126,3 +127,48 @@ def campaigns_page(results: list[CampaignResult]) -> pn.viewable.Viewable:
             css_classes=["lgs-campaigns-note"]), sizing_mode="stretch_width")
     return pn.Column(pn.pane.HTML(sections.campaign_results(results).data, sizing_mode="stretch_width",
                                   css_classes=["lgs-campaigns"]), sizing_mode="stretch_width")
+
+
+def movement_page(board: Board, open_customer: Callable[[str], None]) -> pn.viewable.Viewable:
+    """The segment migration over the report's dates: click a cell (a flow) to list its customers,
+    then a customer to open them."""
+    table, moves = board.migration, board.moves
+    if table is None or moves is None:
+        return pn.Column(pn.pane.Markdown(
+            "## Movement\nNo segment history before this build's as-of date yet: the migration between "
+            "segments shows after the next build.", css_classes=["lgs-movement-note"]))
+    s = migration_summary(table)
+    sources, targets = segment_order(table["from_segment"]), segment_order(table["to_segment"])
+    grid, source = charts.migration_chart(table, sources, targets)
+    heading = pn.pane.Markdown("Click a cell to list the customers who made that move.",
+                               css_classes=["lgs-flow-heading"], sizing_mode="stretch_width")
+    people = pn.widgets.Tabulator(grids.shown(board.customers.iloc[0:0], grids.CUSTOMER_COLUMNS),
+                                  pagination="remote", page_size=15, css_classes=["lgs-flow"],
+                                  **grids.options(grids.CUSTOMER_COLUMNS))
+
+    flows = pn.widgets.Tabulator(grids.shown(table, grids.FLOW_COLUMNS), pagination="remote",
+                                 page_size=len(table),
+                                 css_classes=["lgs-flows"], **grids.options(grids.FLOW_COLUMNS))
+
+    def show_flow(rows: list[int]) -> None:
+        row = table.iloc[rows[0]]
+        source_name, target_name = str(row["from_segment"]), str(row["to_segment"])
+        chosen = flow_customers(board.customers, moves, source_name, target_name)
+        with pn.io.hold():
+            people.value = grids.shown(chosen, grids.CUSTOMER_COLUMNS)
+            heading.object = (f"**{text.markdown(source_name)} → {text.markdown(target_name)}: "
+                              f"{count(len(chosen))} customers**, spend {gbp(chosen['spend'].sum())} "
+                              "to date; click a row to open the customer.")
+
+    source.selected.on_change("indices", _clear_then(source, show_flow))
+    flows.on_click(lambda event: show_flow([event.row]))
+    people.on_click(lambda event: open_customer(str(people.value["customer"].iloc[event.row])))
+    summary = (f"## Movement\nFrom {table.attrs['start']} to {table.attrs['end']}: {count(s['changed'])} "
+               f"of {count(s['start_customers'])} customers changed segment, {count(s['new_customers'])} "
+               f"new; {count(s['slipped_customers'])} Champions or Loyal Customers slipped into a win-back "
+               f"segment, {count(s['won_back_customers'])} lapsed customers came back. `lgs migration` "
+               "gives any two dates.")
+    return pn.Column(pn.pane.Markdown(summary, sizing_mode="stretch_width"),
+                     pn.pane.Bokeh(grid, sizing_mode="stretch_width"), heading, people,
+                     pn.pane.Markdown("The same flows as a table (click a row for its customers):"), flows,
+                     sizing_mode="stretch_width")

@@ -100,3 +100,11 @@ def open_bounds(chosen: tuple[float, float], full: tuple[float, float]) -> Bound
     """A range slider's value as bounds: an end left at the data's own end does not filter."""
     low, high = chosen
     return (None if low <= full[0] else low, None if high >= full[1] else high)
+
+
+def flow_customers(customers: pd.DataFrame, moves: pd.DataFrame, source: str, target: str) -> pd.DataFrame:
+    """The rows of ``customers`` (the campaign list plus ``customer``) who moved from ``source`` to
+    ``target`` (``moves``: analytics.history.moves, indexed by customer_id), highest spend first."""
+    ids = moves.index[(moves["from_segment"] == source) & (moves["to_segment"] == target)]
+    rows = customers[customers["customer_id"].isin(ids)]
+    return rows.sort_values(["spend", "customer_id"], ascending=[False, True], kind="stable")

@@ -14,7 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 import pandas as pd
 
-from lgs_analytics.analytics import campaign, metrics, predict, recommend, rfm
+from lgs_analytics.analytics import campaign, history, metrics, predict, recommend, rfm
 from lgs_analytics.analytics.clean import CleaningRule, CleanResult, split_lines
 from lgs_analytics.analytics.frames import line_totals
 from lgs_analytics.errors import BuildRefused
@@ -112,6 +112,7 @@ class Inputs:
     baskets: pd.DataFrame
     descriptions: pd.Series
     export_rows: pd.DataFrame | None = None
+    segment_history: pd.DataFrame | None = None  # the published segment history (read by builds)
 
 
 def read_inputs(parameters: BuildParameters) -> tuple[list[dict], Inputs]:
@@ -125,7 +126,8 @@ def read_inputs(parameters: BuildParameters) -> tuple[list[dict], Inputs]:
                         tables.read_basket_items(conn, p.start, p.end),
                         tables.read_product_descriptions(conn, p.start, p.end),
                         read_export_rows(p.start, p.end, conn)
-                        if any(rfm.METHOD_INPUT[m] == "export_rows" for m in p.methods) else None)
+                        if any(rfm.METHOD_INPUT[m] == "export_rows" for m in p.methods) else None,
+                        tables.read_segment_history(conn))
     return batches, inputs
 
 
@@ -156,13 +158,37 @@ def compute(parameters: BuildParameters, say: Callable[[str], None] = lambda _: 
     recommended = recommend.recommendations(inputs.baskets, inputs.descriptions, _scores_as_of(scores),
                                             listed.set_index("customer_id")["country"])
     say(f"recommendations: {recommended.quality['why']} ({time.perf_counter() - clock:.1f} s)")
-    return Build(p, analysis, scores, outlook, campaign.with_offers(listed, recommended.customers),
-                 metrics.customer_invoices(cleaned.purchases, cleaned.cancellations), recommended)
+    orders = metrics.customer_invoices(cleaned.purchases, cleaned.cancellations)
+    added, moved = segment_history(inputs.segment_history, cleaned, scores.get("standard"), orders, say)
+    return Build(p, analysis, scores, outlook, campaign.with_offers(listed, recommended.customers), orders,
+                 recommendations=recommended, history=added, migration=moved)
 
 
 def _scores_as_of(scores: dict[str, Scores]) -> pd.Timestamp:
     """The as-of date of a build's scores: the standard method's (the predictions' and the lists')."""
     return (scores.get("standard") or next(iter(scores.values()))).as_of
+
+
+def segment_history(known: pd.DataFrame | None, cleaned: CleanResult, standard: Scores | None,
+                    orders: pd.DataFrame, say: Callable[[str], None] = lambda _: None
+                    ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """(the history rows this build adds, the report's migration over the history with them): on an
+    empty history, the monthly back-fill (history.to_append). None, None without a history read or
+    standard scores."""
+    if known is None or standard is None:
+        return None, None
+    clock = time.perf_counter()
+    added = history.to_append(known, cleaned, standard.customers, standard.as_of)
+    if known.empty:
+        say(f"back-filled the segment history: {len(added):,} changes at "
+            f"{added['as_of'].nunique()} monthly dates ({time.perf_counter() - clock:.1f} s)")
+    full = pd.concat([known, added], ignore_index=True) if len(added) else known
+    window = history.report_window(full, standard.as_of)
+    if window is None:
+        return added, None
+    moved = history.migration(full, orders, *window)
+    moved.attrs.update(start=window[0].date().isoformat(), end=window[1].date().isoformat())
+    return added, moved
 
 
 # --- publishing ------------------------------------------------------------------------------
@@ -185,6 +211,9 @@ def _frames(result: Build) -> dict[str, pd.DataFrame]:
                         else value.to_frame() if isinstance(value, pd.Series) else value)
     if not result.forecast.holdout_buckets.empty:  # also when a failed check withheld the predictions
         frames["holdout_buckets"] = result.forecast.holdout_buckets
+    if result.migration is not None:  # with its dates as columns: parquet keeps no attrs
+        frames["migration"] = result.migration.assign(start=result.migration.attrs["start"],
+                                                      end=result.migration.attrs["end"])
     return frames
 
 
@@ -287,7 +316,7 @@ def build(parameters: BuildParameters | None = None, say: Callable[[str], None] 
             recommended = (None if result.recommendations is None
                            else (result.recommendations.customers, result.recommendations.pairs))
             build_id = publish.publish(conn, record, scores, predictions, _frames(result), result.campaign,
-                                       result.customer_orders, charts, recommended)
+                                       result.customer_orders, charts, recommended, result.history)
     except publish.Superseded as exc:  # a slower build never takes the place of a newer one
         with db.connect() as conn:
             publish.record_refused(conn, {**record, "detail": str(exc)})
@@ -307,7 +336,8 @@ def draw_charts(result: Build, say: Callable[[str], None] = lambda _: None) -> d
 
     clock = time.perf_counter()
     page = Page(Provenance(None, None, result.parameters), result.analysis, result.scores["standard"],
-                result.forecast, result.campaign, recommendations=result.recommendations)
+                result.forecast, result.campaign, recommendations=result.recommendations,
+                migration=result.migration)
     charts = figures.render_all(page)
     say(f"drew {len(charts)} report charts ({time.perf_counter() - clock:.1f} s)")
     return charts

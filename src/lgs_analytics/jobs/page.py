@@ -10,7 +10,7 @@ import datetime as dt
 
 import pandas as pd
 
-from lgs_analytics.analytics import campaign, predict
+from lgs_analytics.analytics import campaign, history, predict
 from lgs_analytics.jobs.build import compute
 from lgs_analytics.results import (
     Analysis,
@@ -106,7 +106,17 @@ def published(method: str = "standard", orders: bool = False) -> Page:
     provenance = _provenance(row, row["batches"])
     return Page(provenance, Analysis(**values),
                 Scores(method, as_of, customers, segments, provenance.parameters.segment_rules), outlook,
-                listed, charts, invoices, recommended)
+                listed, charts, invoices, recommendations=recommended,
+                migration=migration_frame(frames.get("migration")))
+
+
+def migration_frame(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The published migration (report_frames' ``migration``) with its dates back in its attrs."""
+    if frame is None or frame.empty:
+        return None
+    out = frame.drop(columns=["start", "end"]).reset_index(drop=True)
+    out.attrs.update(start=str(frame["start"].iloc[0]), end=str(frame["end"].iloc[0]))
+    return out
 
 
 def published_campaign(segment: str | None = None, churn_risk: bool = False, due_back: bool = False
@@ -137,6 +147,37 @@ def published_recommendations(customer_id: int | None = None,
     return _provenance(row, row["batches"]), lists, pairs
 
 
+def published_history() -> tuple[Provenance, pd.DataFrame, pd.DataFrame]:
+    """(the current build, the segment history, every customer's invoices) from one snapshot: what a
+    migration between any two dates is computed from (analytics.history)."""
+    with db.snapshot() as conn:
+        row = tables.read_current_build(conn)
+        if row is None:
+            raise ValueError(NOTHING_PUBLISHED)
+        return (_provenance(row, row["batches"]), tables.read_segment_history(conn),
+                tables.read_customer_orders(conn))
+
+
+def published_migration(start, end) -> tuple[Provenance, pd.DataFrame]:
+    """(the current build, the migration between ``start`` and ``end``: history.migration)."""
+    build, known, orders = published_history()
+    return build, history.migration(known, orders, start, end)
+
+
+def published_moved(kind: str, since=None) -> tuple[Provenance, pd.Timestamp, pd.DataFrame]:
+    """(the current build, the "since" date, the campaign rows of the customers who moved as ``kind``
+    since then: history.moved; by default since the history's date before the build's as-of)."""
+    with db.snapshot() as conn:
+        row = tables.read_current_build(conn)
+        if row is None:
+            raise ValueError(NOTHING_PUBLISHED)
+        known, listed = tables.read_segment_history(conn), tables.read_campaign(conn)
+        orders = tables.read_customer_orders(conn) if kind == "second-order" else None
+    as_of = pd.Timestamp(row["as_of"])
+    start = history.previous_date(known, as_of) if since is None else pd.Timestamp(since)
+    return _provenance(row, row["batches"]), start, history.moved(listed, known, kind, start, as_of, orders)
+
+
 def what_if(method: str = "standard", as_of=None, start=None, end=None) -> Page:
     """The page for other parameters, computed in memory: it never changes what the web app reads."""
     parameters = BuildParameters((method,), _day(as_of), _day(start), _day(end))
@@ -153,7 +194,8 @@ def what_if(method: str = "standard", as_of=None, start=None, end=None) -> Page:
     label = (f"What-if: {method} method{', ' + shown if shown else ''}. Computed for this page only: "
              f"the web app and the dashboard show {base}.")
     return Page(_provenance(row, batches, label), result.analysis, result.scores[method], result.forecast,
-                result.campaign, orders=result.customer_orders, recommendations=result.recommendations)
+                result.campaign, orders=result.customer_orders, recommendations=result.recommendations,
+                migration=result.migration)
 
 
 def page(method: str = "standard", as_of=None, start=None, end=None) -> Page:

@@ -29,6 +29,8 @@ FILE_COLUMNS = {
     "offer_2_code": "offer_2_code", "offer_2": "offer_2_description",
     "offer_3_code": "offer_3_code", "offer_3": "offer_3_description",
 }
+# A "moved" list's (analytics.history.moved) own columns: where its customers were, and on which date.
+MOVED_COLUMNS = {"moved_from": "segment_before", "moved_since": "segment_before_on"}
 SUFFIXES = (".csv", ".xlsx")
 # xlsxwriter would turn a string starting with "=" into a live formula and "http://..." into a link.
 XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
@@ -41,7 +43,10 @@ def file_rows(rows: pd.DataFrame, key: bytes | None = None, what_if: str = "") -
     """The campaign rows as written: :data:`FILE_COLUMNS`, dates as dates, IDs pseudonymised with ``key``,
     text that a spreadsheet would run as a formula quoted (:func:`spreadsheet_safe`); a what-if's rows
     lead with a ``what_if`` column saying what they are."""
-    out = rows[list(FILE_COLUMNS)].rename(columns=FILE_COLUMNS)
+    columns = {**FILE_COLUMNS, **{k: v for k, v in MOVED_COLUMNS.items() if k in rows}}
+    out = rows[list(columns)].rename(columns=columns)
+    if "segment_before_on" in out:
+        out["segment_before_on"] = pd.to_datetime(out["segment_before_on"]).dt.date
     for column in ("last_order", "due_from", "due_to"):
         out[column] = pd.to_datetime(out[column]).dt.date
     out["p_alive"] = out["p_alive"].round(4)

@@ -122,6 +122,7 @@ CHARTS: dict[str, tuple[Draw, Callable[[Page], str]]] = {
         lambda p: _charts.segments.plot_segment_profiles(p.scores.segments),
         findings.segment_profiles,
     ),
+    "migration": (lambda p: _charts.segments.plot_migration(p.migration), findings.migration),
     "holdout_check": (
         lambda p: _charts.predictions.plot_holdout_check(
             p.forecast.holdout_buckets, p.forecast.holdout_metrics
@@ -181,6 +182,8 @@ def drawable(page: Page) -> tuple[str, ...]:
         skip.add("sold_together")
     if page.forecast.holdout_buckets.empty:
         skip.add("holdout_check")
+    if page.migration is None or page.migration.empty:
+        skip.add("migration")
     return tuple(name for name in CHARTS if name not in skip)
 
 
@@ -246,6 +249,8 @@ def render_all(page: Page, workers: int | None = None) -> dict[str, tuple[str, s
 
 
 def _figure(name: str, page: Page) -> str:
+    if name == "migration" and name not in page.charts and name not in drawable(page):
+        return f"<p>{html.escape(findings.migration(page))}</p>"  # no history before the as-of date yet
     caption, markup = page.charts[name] if name in page.charts else render(name, page)
     return figure_html(markup, caption)
 

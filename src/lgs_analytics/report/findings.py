@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lgs_analytics.analytics import metrics, recommend, segments
+from lgs_analytics.analytics import history, metrics, recommend, segments
 from lgs_analytics.numbers import count, gbp, pct
 from lgs_analytics.results import Page
 
@@ -352,4 +352,21 @@ def p_alive_by_segment(page: Page) -> str:
         f"Among repeat buyers, {low.name} have the lowest chance of still buying "
         f"({pct(low['mean'] * 100, 0)} "
         "on average); one-time buyers are left out, the model cannot judge them."
+    )
+
+
+def migration(page: Page) -> str:
+    """Who moved between the migration's two dates, and the money moving with them."""
+    table = page.migration
+    if table is None or table.empty:
+        return "No segment history before the as-of date yet: the migration shows after the next build."
+    s = history.migration_summary(table)
+    start, end = (pd.Timestamp(table.attrs[k]) for k in ("start", "end"))
+    return (
+        f"From {start:%-d %b %Y} to {end:%-d %b %Y}, {count(s['changed'])} of the "
+        f"{count(s['start_customers'])} customers changed segment and {count(s['new_customers'])} new ones "
+        f"arrived; {count(s['slipped_customers'])} Champions or Loyal Customers slipped into a win-back "
+        f"segment (they had spent {gbp(s['slipped_spend_before'])} before), and "
+        f"{count(s['won_back_customers'])} At Risk, Can't Lose or Hibernating customers came back, spending "
+        f"{gbp(s['won_back_spend_between'])} meanwhile."
     )

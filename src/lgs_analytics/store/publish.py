@@ -2,8 +2,8 @@
 
 :func:`publish` replaces every mart (customer_rfm, segments, customer_predictions,
 campaign_customers, customer_orders, report_frames, report_charts, product_pairs,
-customer_recommendations)
-and records the build in ``builds``, all in the caller's ONE transaction: readers see the
+customer_recommendations), appends the build's rows to ``segment_history`` (the one mart kept, never
+replaced) and records the build in ``builds``, all in the caller's ONE transaction: readers see the
 previous build or this one, never a mix. A refused build only adds its row to ``builds``.
 """
 
@@ -39,6 +39,8 @@ RECOMMENDATION_COLUMNS = ("build_id", "customer_id", "rank", "stock_code", "desc
                           "based_on", "scorer")
 ORDER_COLUMNS = ("build_id", "customer_id", "invoice_no", "invoice_date", "kind", "lines", "units", "amount",
                  "country")
+HISTORY_COLUMNS = ("customer_id", "as_of", "segment", "previous_segment", "frequency", "monetary",
+                   "build_id", "rules_digest")
 MARTS = ("customer_rfm", "segments", "customer_predictions", "campaign_customers", "customer_orders",
          "report_frames", "report_charts", "product_pairs", "customer_recommendations")
 BUILD_LOCK = "lgs_build"
@@ -94,15 +96,18 @@ def publish(conn: Connection, record: BuildRecord,
             predictions: pd.DataFrame | None, frames: dict[str, pd.DataFrame],
             campaign: pd.DataFrame, customer_orders: pd.DataFrame,
             charts: dict[str, tuple[str, str]] | None = None,
-            recommended: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> int:
+            recommended: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+            history: pd.DataFrame | None = None) -> int:
     """Replace every mart with this build's rows and record it as published; return its build id.
 
     ``scores``: method -> (as_of, customers, segment summary); ``predictions``: indexed by
     customer_id (None: the build publishes none); ``frames``: the report aggregates by name;
     ``campaign``: analytics.campaign.campaign_list; ``customer_orders``: metrics.customer_invoices;
     ``charts``: name -> (caption, SVG) of the report's charts; ``recommended``: (each customer's
-    products, the product pairs) as analytics.recommend makes them. Raises :class:`Superseded` (nothing
-    written) when a build of a newer snapshot was published since this one read the raw layer.
+    products, the product pairs) as analytics.recommend makes them; ``history``: the segment history
+    rows the build adds (analytics.history.to_append), appended, never replacing any
+    (:func:`append_history`). Raises :class:`Superseded` (nothing written) when a build of a newer
+    snapshot was published since this one read the raw layer.
     """
     with conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (BUILD_LOCK,))  # one publisher at a time
@@ -149,4 +154,19 @@ def publish(conn: Connection, record: BuildRecord,
         for name, (caption, markup) in (charts or {}).items():
             cur.execute("INSERT INTO report_charts (build_id, name, caption, svg) VALUES (%s, %s, %s, %s)",
                         (build_id, name, caption, markup))
+    if history is not None:
+        append_history(conn, build_id, history)
     return build_id
+
+
+def append_history(conn: Connection, build_id: int, rows: pd.DataFrame) -> int:
+    """Append the rows dated after the history's last date (the publish lock is held: a build that
+    read the history before another appended to it adds nothing twice); return how many."""
+    last = db.query(conn, "SELECT max(as_of) FROM segment_history")[0][0]
+    if last is not None:
+        rows = rows[rows["as_of"] > pd.Timestamp(last)]
+    if rows.empty:
+        return 0
+    stamped = rows.assign(build_id=build_id, as_of=pd.to_datetime(rows["as_of"]).dt.date,
+                          monetary=rows["monetary"].round(2))
+    return db.copy_in(conn, "segment_history", list(HISTORY_COLUMNS), stamped[list(HISTORY_COLUMNS)])

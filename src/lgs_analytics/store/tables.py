@@ -330,3 +330,24 @@ def current_build_id(conn: Connection) -> int | None:
     """The current build's id (None before the first): the dashboard's cheap check for a new build."""
     rows = db.query(conn, "SELECT max(build_id) FROM current_build")
     return int(rows[0][0]) if rows and rows[0][0] is not None else None
+
+
+SEGMENT_HISTORY_READ = ("customer_id", "as_of", "segment", "previous_segment", "frequency", "monetary",
+                        "rules_digest")
+
+
+def read_segment_history(conn: Connection) -> pd.DataFrame:
+    """The whole segment history (analytics.history.HISTORY_COLUMNS), by customer and date: compact
+    (changes only), so read whole and queried in memory (analytics.history)."""
+    frame = db.copy_out(conn, """
+        SELECT customer_id, as_of, segment, previous_segment, frequency, monetary::float8 AS monetary,
+               rules_digest FROM segment_history ORDER BY customer_id, as_of""",
+        dtypes={"as_of": pa.timestamp("us"), "segment": pa.string(), "previous_segment": pa.string(),
+                "monetary": pa.float64(), "rules_digest": pa.string()})
+    if frame.empty:
+        frame = pd.DataFrame({c: pd.Series(dtype="object") for c in SEGMENT_HISTORY_READ})
+    frame = frame.astype({"customer_id": "int64", "frequency": "int64", "monetary": "float64",
+                          "segment": object, "previous_segment": object, "rules_digest": object})
+    frame["previous_segment"] = frame["previous_segment"].where(frame["previous_segment"].notna(), None)
+    frame["as_of"] = pd.to_datetime(frame["as_of"]).astype("datetime64[ns]")
+    return frame

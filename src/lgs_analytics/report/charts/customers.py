@@ -191,6 +191,58 @@ def plot_segment_profiles(summary: pd.DataFrame) -> Figure:
     return fig
 
 
+def _short_money(value: float) -> str:
+    """£1.2m, £35k, £870: a cell's money in a few characters."""
+    size = abs(value)
+    text = (f"£{size / 1e6:.1f}m" if size >= 1e6 else f"£{size / 1e3:.0f}k" if size >= 1e3
+            else f"£{size:.0f}")
+    return ("−" if value < 0 and text != "£0" else "") + text
+
+
+def plot_migration(table: pd.DataFrame) -> Figure:
+    """From/to heat table of a segment migration (analytics.history.migration, its dates in its attrs):
+    rows the segment on the start date (the new customers first), columns the segment on the end
+    date; each cell shows its customers (bold, the colour) and what they spent between the dates
+    (GBP); the diagonal (stayed) is outlined. Row and column labels carry their totals."""
+    from lgs_analytics.analytics.history import segment_order
+
+    sources, targets = segment_order(table["from_segment"]), segment_order(table["to_segment"])
+    def grid(column: str) -> pd.DataFrame:
+        cells = table.pivot_table(index="from_segment", columns="to_segment", values=column, aggfunc="sum")
+        return cells.reindex(index=sources, columns=targets).fillna(0)
+
+    counts = grid("customers").astype("int64")
+    cells, spent = counts.to_numpy(), grid("spend_between").to_numpy(dtype="float64")
+    fig, ax = _figure(figsize=(FIGSIZE[0] + 2.0, 0.55 * len(sources) + 2.6), grid=None)
+    top = max(int(cells.max()), 1)
+    image = ax.imshow(cells, cmap=colormaps["Blues"], vmin=0, vmax=top, aspect="auto")
+    fig.colorbar(image, ax=ax, format=COUNT_TICKS, shrink=0.9).set_label("Customers")
+    for (i, j), n in np.ndenumerate(cells):
+        if n == 0:
+            continue
+        color = "white" if n > 0.55 * top else INK
+        ax.text(j, i - 0.14, f"{n:,}", ha="center", va="center", fontsize=9, fontweight="bold", color=color)
+        ax.text(j, i + 0.24, _short_money(float(spent[i, j])), ha="center", va="center", fontsize=6.5,
+                color=color)
+        if sources[i] == targets[j]:
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=INK, linewidth=1.5))
+    ax.set_yticks(range(len(sources)),
+                  [f"{s} ({n:,})" for s, n in zip(sources, cells.sum(axis=1), strict=True)], fontsize=8)
+    ax.set_xticks(range(len(targets)),
+                  [f"{t} ({n:,})" for t, n in zip(targets, cells.sum(axis=0), strict=True)], rotation=35,
+                  ha="right", fontsize=8)
+    start, end = table.attrs.get("start", "the start"), table.attrs.get("end", "the end")
+    ax.set_ylabel(f"Segment on {start} (customers)")
+    ax.set_xlabel(f"Segment on {end} (customers). Cells: customers (bold) and their spend between the "
+                  "dates (GBP); outlined: stayed")
+    ax.tick_params(length=0)
+    ax.spines[["left", "bottom"]].set_visible(False)
+    _title(ax, f"Segment migration from {start} to {end}: {int(cells.sum()):,} customers, "
+               f"{gbp(float(table['spend_between'].sum()))} spent between the dates")
+    return fig
+
+
 __all__ = [
-    "SEGMENT_COLORS", "plot_cohort_retention", "plot_rf_grid", "plot_segment_profiles", "plot_segment_sizes",
+    "SEGMENT_COLORS", "plot_cohort_retention", "plot_migration", "plot_rf_grid", "plot_segment_profiles",
+    "plot_segment_sizes",
 ]
