@@ -188,10 +188,15 @@ def test_the_report_window_and_the_default_since():
         history.previous_date(known, T("2011-01-01"))
 
 
-def test_the_rules_digest_names_the_segment_rules(monkeypatch):
+def test_the_rules_digest_names_the_segment_rules(monkeypatch, tmp_path):
+    from pathlib import Path
+
     digest = segments.rules_digest()
     assert len(digest) == 64 and digest == segments.rules_digest()
-    monkeypatch.setitem(segments.SEGMENT_MAP, r"^33$", "Needs Care")
+    default = Path(segments.__file__).with_name("segments.toml").read_text(encoding="utf-8")
+    renamed = tmp_path / "renamed.toml"
+    renamed.write_text(default.replace('"Need Attention"', '"Needs Care"'), encoding="utf-8")
+    monkeypatch.setenv("LGS_SEGMENTS", str(renamed))  # the rules in force: what the history records
     assert segments.rules_digest() != digest
 
 

@@ -20,6 +20,7 @@ country, labelled as such, and the build says why.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -81,6 +82,20 @@ class Similarity:
     together: sp.csr_matrix
     baskets: np.ndarray  # baskets holding each product (of those counted)
     n_baskets: int  # baskets counted: 2 to BASKET_CAP distinct products
+
+    @cached_property
+    def strongest(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, columns, values, ranks) of each product's NEIGHBOURS strongest partners: ranked once
+        for both the customers' scores and the pairs mart (a pass over every product pair)."""
+        return _top_per_row(self.score, NEIGHBOURS)
+
+    def top(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:attr:`strongest`, each product's first ``k`` only (``k`` at most NEIGHBOURS)."""
+        if k > NEIGHBOURS:
+            return _top_per_row(self.score, k)
+        rows, columns, values, ranks = self.strongest
+        kept = ranks <= k
+        return rows[kept], columns[kept], values[kept], ranks[kept]
 
 
 def _binary(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
@@ -157,8 +172,7 @@ def similarity(
     score = (scale @ cooccur @ scale).tocsr()
     score.eliminate_zeros()
     together.eliminate_zeros()
-    score.sort_indices()
-    together.sort_indices()
+    together.sort_indices()  # the pairs mart looks counts up by sorted position (_partner_lookup)
     return Similarity(counts.products, score, together, counts.baskets, counts.n_baskets)
 
 
@@ -210,7 +224,7 @@ def _top_per_row(matrix: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray,
 
 def neighbours(sim: Similarity, k: int = NEIGHBOURS) -> sp.csr_matrix:
     """Each product's ``k`` strongest partners (row i: the products that sell with product i)."""
-    rows, columns, values, _ = _top_per_row(sim.score, k)
+    rows, columns, values, _ = sim.top(k)
     matrix = sp.csr_matrix((values, (rows, columns)), shape=sim.score.shape)
     matrix.sort_indices()
     return matrix
@@ -220,7 +234,7 @@ def product_pairs(sim: Similarity, k: int = PAIRS_PER_PRODUCT) -> pd.DataFrame:
     """Each product's ``k`` strongest partners (PAIR_COLUMNS): the score, the lift (how many times
     more often the two are in one basket than chance would put them there), the baskets holding
     both, and their share of the product's baskets ("customers who bought this also bought")."""
-    rows, columns, values, ranks = _top_per_row(sim.score, k)
+    rows, columns, values, ranks = sim.top(k)
     together = _partner_lookup(sim.together, rows, columns)  # no pair: empty, not a matrix
     lift = together * sim.n_baskets / (sim.baskets[rows] * sim.baskets[columns])
     return pd.DataFrame(
