@@ -40,26 +40,28 @@ LANGUAGE sql STABLE AS $$
     ORDER BY b.rank_by DESC, b.stock_code COLLATE "C"
 $$;
 
--- The purchase baskets for recommendations: one row per purchase invoice and product of an
--- identified customer, the cleaning rules applied (step 0: postage, fees, manual entries and the
--- other non-products never appear), with the invoice's date. The pairs and each customer's next
--- products are computed from these rows (analytics/recommend.py).
+-- The purchase baskets for recommendations: the purchase lines of identified customers, the
+-- cleaning rules applied (step 0: postage, fees, manual entries and the other non-products never
+-- appear), as (invoice, customer, product, date). A product on two lines of one invoice comes twice:
+-- the analytics treats a basket as a set of products (analytics/recommend.py). No grouping here: at
+-- full size grouping the lines took 1.0-1.7 s against 0.3-0.4 s for the plain scan.
 CREATE OR REPLACE FUNCTION basket_items(window_start timestamp, window_end timestamp)
 RETURNS TABLE (invoice_no text, customer_id integer, stock_code text, invoice_date timestamp)
 LANGUAGE sql STABLE AS $$
-    SELECT t.invoice_no, t.customer_id, t.stock_code, min(t.invoice_date)
+    SELECT t.invoice_no, t.customer_id, t.stock_code, t.invoice_date
     FROM transactions t
     WHERE t.step = 0
       AND (window_start IS NULL OR t.invoice_date >= window_start)
       AND (window_end IS NULL OR t.invoice_date < window_end)
-    GROUP BY t.invoice_no, t.customer_id, t.stock_code
 $$;
 
 -- Each product's description: the most common on its purchase lines of the window (ties: the first
 -- in byte order), as top_products names them.
 CREATE OR REPLACE FUNCTION product_descriptions(window_start timestamp, window_end timestamp)
 RETURNS TABLE (stock_code text, description text)
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE
+SET work_mem = '64MB'  -- the (product, description) groups hash in memory: 0.33 s, not 0.56 s, at full size
+AS $$
     SELECT DISTINCT ON (d.stock_code) d.stock_code, d.description
     FROM (SELECT t.stock_code, t.description, count(*) AS lines FROM transactions t
           WHERE t.step = 0 AND t.description IS NOT NULL

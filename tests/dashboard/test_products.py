@@ -47,6 +47,14 @@ def test_the_board_finds_a_customer_s_products_a_product_s_partners_and_its_buye
     assert board(True).recommended_for(1).empty and board(True).buyers_of("23552").empty
 
 
+def test_a_build_with_nothing_to_recommend_gives_an_empty_products_page():
+    empty = dataclasses.replace(board(True), recommendations=Recommendations(
+        pd.DataFrame(), pd.DataFrame(), {"why": "only 3 customers ...", "scorer": "popularity"}))
+    assert empty.products.empty
+    page = ProductPage(empty, lambda _: None)
+    assert page.codes == {} and "Not checked: only 3 customers" in page.view().objects[0].object
+
+
 def test_the_customer_page_shows_their_next_products_with_the_reasons():
     page = CustomerPage(recommending())
     page.show("1")

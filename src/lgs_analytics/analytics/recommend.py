@@ -6,9 +6,10 @@ on the real 2010-2011 file it beats both popularity and implicit ALS on a time-s
 docs/recommendations.md) at a fraction of the cost, and it explains itself: every personal
 product comes with the product the customer bought that it sells with.
 
-The inputs are the build's basket items (``basket_items``, sql/06_reports.sql: one row per purchase
-invoice and product, the cleaning rules applied, so postage, fees and other non-products never
-appear). Pure: frames in, frames out.
+The inputs are the build's basket items (``basket_items``, sql/06_reports.sql: the purchase lines as
+invoice, customer, product and date, the cleaning rules applied, so postage, fees and other
+non-products never appear); a basket is the set of its products (a product on two lines of an
+invoice counts once). Pure: frames in, frames out.
 
 Every build checks the scorer on the data itself (:func:`holdout`): recommendations are made from
 the purchases before a cut-off ``HOLDOUT_DAYS`` before the as-of date and compared with the
@@ -49,14 +50,14 @@ PAIR_COLUMNS = ("stock_code", "rank", "related_code", "score", "lift", "baskets_
 @dataclass(frozen=True)
 class PairCounts:
     """What baskets say about pairs, additive over baskets (a basket has one date, so the counts of
-    the baskets before a day plus those after are the counts of all): ``together[i, j]`` the baskets
-    holding products ``i`` and ``j``, ``weighted[i, j]`` the same with each basket of k products
-    counting 1/(k - 1), ``baskets`` the baskets holding each product; baskets of 2 to ``cap``
-    products only."""
+    the baskets before a day plus those after are the counts of all), baskets of 2 to ``cap``
+    products only. ``pairs[i, j]`` is complex: its real part the baskets holding products ``i`` and
+    ``j``, its imaginary part the same with each basket of k products counting 1/(k - 1): one sparse
+    product counts both, and the two always share one structure. ``baskets``: the baskets holding
+    each product."""
 
     products: pd.Index  # stock codes; a product's position is its row and column
-    together: sp.csr_matrix
-    weighted: sp.csr_matrix
+    pairs: sp.csr_matrix
     baskets: np.ndarray
     n_baskets: int
 
@@ -65,8 +66,7 @@ class PairCounts:
             raise ValueError("pair counts of different product lists cannot be added")
         return PairCounts(
             self.products,
-            self.together + other.together,
-            self.weighted + other.weighted,
+            (self.pairs + other.pairs).tocsr(),
             self.baskets + other.baskets,
             self.n_baskets + other.n_baskets,
         )
@@ -134,17 +134,11 @@ def pair_counts(items: pd.DataFrame, products: pd.Index | None = None, cap: int 
     size = np.asarray(incidence.sum(axis=1)).ravel()
     kept = (size >= 2) & (size <= cap)
     incidence, size = incidence[kept], size[kept]
-    # One transpose for both products (each converted transpose costs as much as a product).
-    transposed = incidence.T.tocsr()
-    together = (transposed @ incidence).tocsr()
-    weighted = (transposed @ (sp.diags(1.0 / (size - 1.0)) @ incidence)).tocsr()
-    together.setdiag(0)
-    weighted.setdiag(0)
-    together.eliminate_zeros()
-    weighted.eliminate_zeros()
-    return PairCounts(
-        products, together, weighted, np.asarray(incidence.sum(axis=0)).ravel(), int(kept.sum())
-    )
+    # One product for both counts: each basket's row weighs 1 + i/(k - 1).
+    weights = sp.diags(1.0 + 1j / (size - 1.0))
+    pairs = (incidence.T.tocsr() @ (weights @ incidence)).tocsr()
+    pairs.sort_indices()
+    return PairCounts(products, pairs, np.asarray(incidence.sum(axis=0)).ravel(), int(kept.sum()))
 
 
 def similarity(
@@ -165,15 +159,23 @@ def similarity(
         if items is None:
             raise ValueError("similarity needs items or their pair counts")
         counts = pair_counts(items, cap=cap)
-    frequent = counts.together >= min_together
-    together = counts.together.multiply(frequent).tocsr()
-    cooccur = counts.weighted.multiply(frequent).tocsr()
-    scale = sp.diags(1.0 / np.sqrt(np.maximum(counts.baskets, 1.0)))
-    score = (scale @ cooccur @ scale).tocsr()
-    score.eliminate_zeros()
-    together.eliminate_zeros()
-    together.sort_indices()  # the pairs mart looks counts up by sorted position (_partner_lookup)
-    return Similarity(counts.products, score, together, counts.baskets, counts.n_baskets)
+    pairs = counts.pairs
+    rows = np.repeat(np.arange(pairs.shape[0]), np.diff(pairs.indptr))
+    together, weighted = pairs.data.real, pairs.data.imag
+    kept = (together >= min_together) & (rows != pairs.indices)  # frequent pairs, no product with itself
+    rows, columns = rows[kept], pairs.indices[kept]
+    score = weighted[kept] / np.sqrt(
+        np.maximum(counts.baskets[rows], 1.0) * np.maximum(counts.baskets[columns], 1.0)
+    )
+    # Still row by row, columns ascending: the filtered arrays are a canonical CSR as they are.
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=pairs.shape[0]))])
+    return Similarity(
+        counts.products,
+        sp.csr_matrix((score, columns, indptr), shape=pairs.shape),
+        sp.csr_matrix((np.rint(together[kept]), columns, indptr), shape=pairs.shape),
+        counts.baskets,
+        counts.n_baskets,
+    )
 
 
 def _rank_within_rows(

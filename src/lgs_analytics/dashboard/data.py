@@ -116,10 +116,10 @@ class Board:
         if self.recommendations is None:
             return pd.Series(dtype="string")
         r = self.recommendations
-        both = pd.concat([r.pairs[["stock_code", "description"]] if not r.pairs.empty else None,
-                          r.customers[["stock_code", "description"]] if not r.customers.empty else None])
-        if both.empty:
+        parts = [f[["stock_code", "description"]] for f in (r.pairs, r.customers) if not f.empty]
+        if not parts:  # a build with no pair and nobody to recommend to
             return pd.Series(dtype="string")
+        both = pd.concat(parts)
         return both.drop_duplicates("stock_code").set_index("stock_code")["description"].sort_index()
 
 

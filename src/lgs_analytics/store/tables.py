@@ -123,8 +123,9 @@ BASKET_TYPES = {"invoice_no": pa.string(), "customer_id": pa.int64(), "stock_cod
 
 def read_basket_items(conn: Connection, start: dt.date | str | None = None,
                       end: dt.date | str | None = None) -> pd.DataFrame:
-    """The purchase baskets of [start, end]: one row per invoice and product of an identified
-    customer (``basket_items``, sql/06_reports.sql), what recommendations are made from."""
+    """The purchase baskets of [start, end]: the purchase lines of identified customers as invoice,
+    customer, product and date (``basket_items``, sql/06_reports.sql; a product on two lines of an
+    invoice comes twice), what recommendations are made from."""
     frame = db.copy_out(conn, "SELECT invoice_no, customer_id, stock_code, invoice_date "
                               "FROM basket_items(%s, %s)", _window_bounds(start, end), dtypes=BASKET_TYPES)
     if frame.empty:
