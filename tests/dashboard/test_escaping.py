@@ -73,7 +73,7 @@ def payload_board() -> Board:
                           "lift": [10.0], "baskets_together": [5], "share": [0.5]})
     quality = {"why": XSS[2], "scorer": "popularity", "customers": 3}
     return Board(provenance, HEADLINE, monthly(), segments(), listed, invoices, pd.Timestamp("2011-12-10"),
-                 None, Recommendations(lists, pairs, quality))
+                 None, recommendations=Recommendations(lists, pairs, quality))
 
 
 @pytest.fixture
