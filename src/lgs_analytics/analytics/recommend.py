@@ -202,7 +202,7 @@ def _top_of_dense(dense: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np
         if k < width
         else np.tile(np.arange(width), (len(dense), 1))
     )
-    values = -np.take_along_axis(dense, picked, axis=1).ravel()
+    values = -np.take_along_axis(dense, picked, axis=1).ravel().astype("float64")
     rows = np.repeat(np.arange(len(dense), dtype="int64"), picked.shape[1])
     rows, columns, values, ranks = _rank_within_rows(rows, picked.ravel().astype("int64"), values)
     kept = values > 0
@@ -217,7 +217,9 @@ def _top_per_row(matrix: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray,
     block = max(1, DENSE_CELLS // max(matrix.shape[1], 1))
     parts = []
     for start in range(0, matrix.shape[0], block):
-        rows, columns, values, ranks = _top_of_dense(matrix[start : start + block].toarray(), k)
+        rows, columns, values, ranks = _top_of_dense(
+            matrix[start : start + block].astype(np.float32).toarray(), k
+        )
         parts.append((rows + start, columns, values, ranks))
     if not parts:
         return (np.zeros(0, "int64"), np.zeros(0, "int64"), np.zeros(0, "float64"), np.zeros(0, "int64"))
@@ -307,10 +309,13 @@ def _partner_lookup(model: sp.csr_matrix, rows: np.ndarray, columns: np.ndarray)
     return np.where(found, model.data[at] if len(stored) else 0.0, 0.0)
 
 
-def _personal(bought: sp.csr_matrix, model: sp.csr_matrix, allowed: np.ndarray, n: int) -> pd.DataFrame:
+def _personal(
+    bought: sp.csr_matrix, model: sp.csr_matrix, allowed: np.ndarray, n: int, reasons: bool = True
+) -> pd.DataFrame:
     """For each customer row of ``bought``: the ``n`` best products new to them among ``allowed``,
     scored by the sum of their bought products' partner scores, with the bought product that
-    contributes most (``based_on``). Columns: row, product, score, rank, based_on (product).
+    contributes most (``based_on``; -1 without ``reasons``: the holdout needs only the products).
+    Columns: row, product, score, rank, based_on (product).
 
     Customers are scored a block at a time as a dense array of at most DENSE_CELLS cells, so memory
     follows the block, not the customer count."""
@@ -318,11 +323,18 @@ def _personal(bought: sp.csr_matrix, model: sp.csr_matrix, allowed: np.ndarray, 
     block = max(1, DENSE_CELLS // max(model.shape[1], 1))
     for start in range(0, bought.shape[0], block):
         chunk = bought[start : start + block]
-        dense = (chunk @ model).toarray()
+        dense = (chunk @ model).astype(np.float32).toarray()  # ranks in half the memory traffic
         dense[:, ~allowed] = 0.0  # out of range
         dense[chunk.nonzero()] = 0.0  # already theirs
         rows, products, values, ranks = _top_of_dense(dense, n)
         del dense
+        if not reasons:
+            parts.append(
+                pd.DataFrame(
+                    {"row": rows + start, "product": products, "score": values, "rank": ranks, "based_on": -1}
+                )
+            )
+            continue
         # Which of the customer's products each pick sells with most: every (pick, bought product),
         # grouped by pick, the customer's products in code order (the first of equals wins).
         counts = np.diff(chunk.indptr)[rows]
@@ -422,6 +434,7 @@ def recommend(
     customers: pd.Index | None = None,
     n: int = TOP_N,
     sim: Similarity | None = None,
+    reasons: bool = True,
 ) -> pd.DataFrame:
     """Each customer's ``n`` next products (LIST_COLUMNS), from their purchases before ``as_of``.
 
@@ -431,7 +444,7 @@ def recommend(
     ``scorer`` co-occurrence, products that sell with what the customer bought come first (reason:
     "bought together with <code>") and their country's popular products complete the list; with
     popularity, all of it is the country's popular products. ``sim``: the similarity of these
-    items when already computed.
+    items when already computed; ``reasons``: name the product each pick sells with (off for the holdout).
     """
     history = items[items["invoice_date"] < as_of]
     customers = pd.Index(countries.index if customers is None else customers)
@@ -444,7 +457,7 @@ def recommend(
     lists = pd.DataFrame({c: pd.Series(dtype="object") for c in LIST_COLUMNS})
     if personal and sim is not None:
         allowed = sim.products.isin(in_range(history, as_of))
-        picks = _personal(bought, neighbours(sim), allowed, n)
+        picks = _personal(bought, neighbours(sim), allowed, n, reasons)
         lists = pd.DataFrame(
             {
                 "customer_id": customers[picks["row"].to_numpy()],
@@ -452,7 +465,9 @@ def recommend(
                 "stock_code": sim.products[picks["product"].to_numpy()].astype(str),
                 "score": picks["score"].to_numpy(),
                 "reason": "bought together with",
-                "based_on": sim.products[picks["based_on"].to_numpy()].astype(str),
+                "based_on": pd.Series(sim.products[picks["based_on"].to_numpy()].astype(str)).where(
+                    picks["based_on"].to_numpy() >= 0
+                ),
                 "scorer": COOCCURRENCE,
             }
         )
@@ -527,7 +542,7 @@ def holdout(
         )
         return result
     for scorer in (POPULARITY, COOCCURRENCE):
-        lists = recommend(before, cutoff, countries, scorer, checked, n, sim=sim)
+        lists = recommend(before, cutoff, countries, scorer, checked, n, sim=sim, reasons=False)
         result[scorer] = quality(hits(lists, new))
     personal, baseline = result[COOCCURRENCE], result[POPULARITY]
     assert isinstance(personal, dict) and isinstance(baseline, dict)
