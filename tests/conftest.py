@@ -24,6 +24,14 @@ FULL_2010_2011 = SHARED_DATA / "online_retail_2010_2011.csv.gz"
 SAMPLE_2010_2011 = VENDORED_DATA / "online_retail_2010_2011_sample.csv.gz"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``real_data`` every test that reads the real 2010-2011 file (through its fixtures): the
+    tests whose outcome depends on ../shared/data, which .ci/run's second phase runs again with it."""
+    for item in items:
+        if "real_2010_2011" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.real_data)
+
+
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory):
     """A libpq URL of the test server's maintenance database (the server stops after the session)."""

@@ -11,7 +11,7 @@ from lgs_analytics.ingest.load import file_sha256, load_path
 from lgs_analytics.store import db
 from tests.conftest import SHARED_DATA
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.real_data]
 
 REAL_GZ = SHARED_DATA / "online_retail_2010_2011.csv.gz"
 
