@@ -77,16 +77,7 @@ def load() -> tuple[pd.DataFrame, pd.Series]:
 
 def split(items: pd.DataFrame, as_of: pd.Timestamp, days: int):
     """Exactly recommend.holdout's split: train, checked customers, their new products."""
-    cutoff = as_of - pd.Timedelta(days=days)
-    before = items[items["invoice_date"] < cutoff]
-    after = items[(items["invoice_date"] >= cutoff) & (items["invoice_date"] < as_of)]
-    seen = pd.MultiIndex.from_frame(before[["customer_id", "stock_code"]].astype({"stock_code": str}))
-    later = after[["customer_id", "stock_code"]].astype({"stock_code": str}).drop_duplicates()
-    new = later[
-        ~pd.MultiIndex.from_frame(later).isin(seen) & later["customer_id"].isin(before["customer_id"])
-    ]
-    checked = pd.Index(np.sort(new["customer_id"].unique()))
-    return cutoff, before, new, checked
+    return R.holdout_split(items, as_of, days)
 
 
 def figures(found: pd.Series) -> dict:

@@ -20,14 +20,6 @@ MARTS = ("customer_rfm", "segments", "customer_predictions", "report_frames")
 
 
 @pytest.fixture
-def loaded(database_url, tmp_path):
-    path = tmp_path / "export_synthetic.csv"
-    write_export(generate_export(rows=20_000, seed=5), path)
-    load_path(path, progress=False)
-    return path
-
-
-@pytest.fixture
 def built(loaded):
     build_id, result = build_job.build()
     return build_id, result

@@ -11,12 +11,10 @@ import pytest
 from lgs_analytics import cli
 from lgs_analytics.analytics import history
 from lgs_analytics.analytics.history import NOT_YET
-from lgs_analytics.ingest.load import load_path
 from lgs_analytics.jobs import build as build_job
 from lgs_analytics.jobs import page as page_job
 from lgs_analytics.results import BuildParameters
 from lgs_analytics.store import db
-from lgs_analytics.synthetic import generate_export, write_export
 
 pytestmark = pytest.mark.integration
 
@@ -126,14 +124,6 @@ def test_a_bad_date_is_one_line(real, capsys):
     assert cli.main(["migration", "--from", "2011-12-10", "--to", "2011-06-01"]) != 0
     err = capsys.readouterr().err.strip()
     assert err == "lgs: error: --from 2011-12-10 must be before --to 2011-06-01"
-
-
-@pytest.fixture
-def loaded(database_url, tmp_path):
-    path = tmp_path / "export_synthetic.csv"
-    write_export(generate_export(rows=20_000, seed=5), path)
-    load_path(path, progress=False)
-    return path
 
 
 def test_later_builds_append_changes_only_and_a_rebuild_none(loaded):

@@ -503,6 +503,23 @@ def quality(found: pd.Series) -> dict[str, float]:
     }
 
 
+def holdout_split(
+    items: pd.DataFrame, as_of: pd.Timestamp, days: int = HOLDOUT_DAYS
+) -> tuple[pd.Timestamp, pd.DataFrame, pd.DataFrame, pd.Index]:
+    """(cut-off, the items before it, the (customer, product) pairs bought for the first time from it
+    to ``as_of`` by customers who bought before it, those customers): what :func:`holdout` checks."""
+    cutoff = as_of - pd.Timedelta(days=days)
+    before = items[items["invoice_date"] < cutoff]
+    after = items[(items["invoice_date"] >= cutoff) & (items["invoice_date"] < as_of)]
+    seen = pd.MultiIndex.from_frame(before[["customer_id", "stock_code"]].astype({"stock_code": str}))
+    later = after[["customer_id", "stock_code"]].astype({"stock_code": str}).drop_duplicates()
+    new = later[
+        ~pd.MultiIndex.from_frame(later).isin(seen) & later["customer_id"].isin(before["customer_id"])
+    ]
+    checked = pd.Index(np.sort(new["customer_id"].unique()))
+    return cutoff, before, new, checked
+
+
 def holdout(
     items: pd.DataFrame,
     as_of: pd.Timestamp,
@@ -518,15 +535,7 @@ def holdout(
     Returns the cut-off, the customers checked (those who bought before and bought something new
     after), and per scorer the share of them with at least one hit in their top ``n`` and their mean
     hits; ``winner``: the scorer to publish (co-occurrence only when it beats popularity)."""
-    cutoff = as_of - pd.Timedelta(days=days)
-    before = items[items["invoice_date"] < cutoff]
-    after = items[(items["invoice_date"] >= cutoff) & (items["invoice_date"] < as_of)]
-    seen = pd.MultiIndex.from_frame(before[["customer_id", "stock_code"]].astype({"stock_code": str}))
-    later = after[["customer_id", "stock_code"]].astype({"stock_code": str}).drop_duplicates()
-    new = later[
-        ~pd.MultiIndex.from_frame(later).isin(seen) & later["customer_id"].isin(before["customer_id"])
-    ]
-    checked = pd.Index(np.sort(new["customer_id"].unique()))
+    cutoff, before, new, checked = holdout_split(items, as_of, days)
     result: dict[str, object] = {
         "cutoff": cutoff.date().isoformat(),
         "days": days,
