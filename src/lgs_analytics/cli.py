@@ -242,7 +242,7 @@ def moved_campaign(args: argparse.Namespace) -> int:
 
 
 def cmd_migration(args: argparse.Namespace) -> int:
-    from lgs_analytics.analytics.history import NOT_YET
+    from lgs_analytics.analytics.history import migration_summary
     from lgs_analytics.jobs.page import published_migration
 
     if args.out is not None:
@@ -260,11 +260,10 @@ def cmd_migration(args: argparse.Namespace) -> int:
     for r in table.itertuples():
         print(f"{r.from_segment:<{width}}  {r.to_segment:<{width}}  {r.customers:>9,}  "
               f"{r.spend_before:>13,.2f}  {r.spend_between:>13,.2f}")
-    then = int(table.loc[table["from_segment"] != NOT_YET, "customers"].sum())
-    moved = int(table.loc[table["from_segment"] != table["to_segment"], "customers"].sum())
-    print(f"{then:,} customers on {args.start} + {int(table['customers'].sum()) - then:,} new = "
-          f"{int(table['customers'].sum()):,} on {args.end}; {moved:,} changed segment; spend between "
-          f"£{table['spend_between'].sum():,.2f}" + (f"; CSV {args.out}" if args.out else ""))
+    s = migration_summary(table)  # the report's figures: the new customers are not "changed"
+    print(f"{s['start_customers']:,} customers on {args.start} + {s['new_customers']:,} new = "
+          f"{s['end_customers']:,} on {args.end}; {s['changed']:,} of the {s['start_customers']:,} changed "
+          f"segment; spend between £{s['spend_between']:,.2f}" + (f"; CSV {args.out}" if args.out else ""))
     return 0
 
 

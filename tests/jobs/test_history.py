@@ -92,6 +92,8 @@ def test_the_commands_print_the_migration_and_write_the_moved_lists(real, tmp_pa
     summary = history.migration_summary(written.rename(columns=lambda c: c.removesuffix("_gbp")))
     printed = capsys.readouterr().out
     assert f"{summary['end_customers']:,} on {end.isoformat()}" in printed
+    # The new customers arrived; they did not change segment (the report's caption counts the same).
+    assert f"; {summary['changed']:,} of the {summary['start_customers']:,} changed segment;" in printed
     slipped = tmp_path / "slipped.csv"
     assert cli.main(["campaign", "--moved", "slipped", "--since", START, "--out", str(slipped)]) == 0
     rows = pd.read_csv(slipped)
