@@ -41,20 +41,27 @@ def pg_server(tmp_path_factory):
     server.stop(home)
 
 
+@contextmanager
+def scratch_database(pg_server: str, prefix: str) -> Iterator[str]:
+    """A new, empty database on the test server, as a libpq URL; dropped afterwards, connections and
+    all (WITH FORCE)."""
+    name = f"{prefix}_" + uuid.uuid4().hex[:12]
+    admin = psycopg2.connect(pg_server)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield pg_server.replace("/postgres?", f"/{name}?")
+    finally:
+        admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
+
+
 @pytest.fixture
 def database_url(pg_server, monkeypatch):
     """A fresh, empty database for one test, selected through DATABASE_URL."""
-    name = "t_" + uuid.uuid4().hex[:12]
-    admin = psycopg2.connect(pg_server)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    url = pg_server.replace("/postgres?", f"/{name}?")
-    monkeypatch.setenv("DATABASE_URL", url)
-    yield url
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.close()
+    with scratch_database(pg_server, "t") as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -63,16 +70,10 @@ def rules_db(pg_server):
     tests that clean in-memory lines get the cleaning rules applied (build_job.clean_frame)."""
     from lgs_analytics.store import db
 
-    name = "rules_" + uuid.uuid4().hex[:8]
-    admin = psycopg2.connect(pg_server)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    url = pg_server.replace("/postgres?", f"/{name}?")
-    with db.connect(url):
-        pass  # the scripts run once here
-    yield url
-    admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.close()
+    with scratch_database(pg_server, "rules") as url:
+        with db.connect(url):
+            pass  # the scripts run once here
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -101,26 +102,18 @@ def built_database(pg_server: str, export: Path, prefix: str) -> Iterator[str]:
 
     from lgs_analytics import cli
 
-    name = f"{prefix}_" + uuid.uuid4().hex[:8]
-    admin = psycopg2.connect(pg_server)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    url = pg_server.replace("/postgres?", f"/{name}?")
-    previous = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    try:
-        codes = (cli.main(["load", "--quiet", str(export)]), cli.main(["build", "--quiet"]))
-    finally:
-        if previous is None:
-            os.environ.pop("DATABASE_URL", None)
-        else:
-            os.environ["DATABASE_URL"] = previous
-    assert codes == (0, 0), f"lgs load / lgs build of {export.name} failed: exit codes {codes}"
-    try:
+    with scratch_database(pg_server, prefix) as url:
+        previous = os.environ.get("DATABASE_URL")
+        os.environ["DATABASE_URL"] = url
+        try:
+            codes = (cli.main(["load", "--quiet", str(export)]), cli.main(["build", "--quiet"]))
+        finally:
+            if previous is None:
+                os.environ.pop("DATABASE_URL", None)
+            else:
+                os.environ["DATABASE_URL"] = previous
+        assert codes == (0, 0), f"lgs load / lgs build of {export.name} failed: exit codes {codes}"
         yield url
-    finally:
-        admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.close()
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ import pytest
 from lgs_analytics import config
 from lgs_analytics.jobs import page as page_job
 from lgs_analytics.numbers import count, gbp
+from tests.conftest import scratch_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 ROWS = 30_000
@@ -32,29 +33,19 @@ def notebook_sources() -> tuple[list[str], int]:
 @pytest.fixture(scope="module")
 def report(tmp_path_factory, pg_server):
     """Run `make report` once on a generated export, against a fresh database."""
-    import uuid
-
-    import psycopg2
-
     work = tmp_path_factory.mktemp("e2e")
     raw = work / "raw"
     raw.mkdir()
     subprocess.run([sys.executable, "-m", "lgs_analytics.cli", "generate", "--rows", str(ROWS), "--seed", "7",
                     "--out", str(raw / "export_synthetic.csv")], check=True, capture_output=True)
-    name = "e2e_" + uuid.uuid4().hex[:8]
-    admin = psycopg2.connect(pg_server)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    url = pg_server.replace("/postgres?", f"/{name}?")
     out = work / "report.html"
-    env = {**os.environ, "DATABASE_URL": url}
-    done = subprocess.run(["make", "--no-print-directory", "report", f"RAW={raw}", f"OUT={out}"],
-                          cwd=config.project_root(), env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
-    yield {"html": out.read_text(encoding="utf-8"), "stdout": done.stdout, "stderr": done.stderr, "url": url,
-           "out": out}
-    admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.close()
+    with scratch_database(pg_server, "e2e") as url:
+        env = {**os.environ, "DATABASE_URL": url}
+        done = subprocess.run(["make", "--no-print-directory", "report", f"RAW={raw}", f"OUT={out}"],
+                              cwd=config.project_root(), env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout + done.stderr
+        yield {"html": out.read_text(encoding="utf-8"), "stdout": done.stdout, "stderr": done.stderr,
+               "url": url, "out": out}
 
 
 def test_output_names_the_load_the_build_and_the_report(report):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
-import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 from lgs_analytics.ingest.load import file_sha256, load_path
 from lgs_analytics.store import db
+from tests.conftest import scratch_database
 
 pytestmark = pytest.mark.integration
 
@@ -42,28 +42,23 @@ def pg_dump_binary() -> Path:
 @pytest.fixture
 def source_database(pg_server):
     """A database of LGS IT's own, holding a `retail` table and another table (a URL)."""
-    name = "src_" + uuid.uuid4().hex[:10]
-    admin = psycopg2.connect(pg_server)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    url = pg_server.replace("/postgres?", f"/{name}?")
-    with psycopg2.connect(url) as conn, conn.cursor() as cur:
-        cur.execute("CREATE TABLE customers (id integer PRIMARY KEY, note text)")
-        cur.execute("INSERT INTO customers VALUES (1, %s), (2, %s)",
-                    ("COPY public.retail (invoice_no) FROM stdin;", "\\.\nnot the end"))
-        cur.execute("CREATE TABLE retail (invoice_no text NOT NULL, stock_code text NOT NULL, "
-                    "description text, quantity integer NOT NULL, invoice_date timestamp NOT NULL, "
-                    "unit_price numeric(10, 2) NOT NULL, customer_id integer, country text)")
-        for i, (invoice, description, customer) in enumerate(TRICKY):
-            quantity = -1 if invoice.startswith("C") else 6 + i
-            cur.execute("INSERT INTO retail VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                        (invoice, f"2{i:04d}A", description, quantity, dt.datetime(2010, 12, 1, 8, 26 + i),
-                         Decimal("2.55") + i, customer, "United Kingdom"))
-        cur.execute("CREATE TABLE zebra (x text)")  # dumped after retail
-        cur.execute("INSERT INTO zebra VALUES ('COPY public.retail (a) FROM stdin;')")
-    yield url
-    admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.close()
+    with scratch_database(pg_server, "src") as url:
+        with psycopg2.connect(url) as conn, conn.cursor() as cur:
+            cur.execute("CREATE TABLE customers (id integer PRIMARY KEY, note text)")
+            cur.execute("INSERT INTO customers VALUES (1, %s), (2, %s)",
+                        ("COPY public.retail (invoice_no) FROM stdin;", "\\.\nnot the end"))
+            cur.execute("CREATE TABLE retail (invoice_no text NOT NULL, stock_code text NOT NULL, "
+                        "description text, quantity integer NOT NULL, invoice_date timestamp NOT NULL, "
+                        "unit_price numeric(10, 2) NOT NULL, customer_id integer, country text)")
+            for i, (invoice, description, customer) in enumerate(TRICKY):
+                quantity = -1 if invoice.startswith("C") else 6 + i
+                cur.execute("INSERT INTO retail VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                            (invoice, f"2{i:04d}A", description, quantity,
+                             dt.datetime(2010, 12, 1, 8, 26 + i), Decimal("2.55") + i, customer,
+                             "United Kingdom"))
+            cur.execute("CREATE TABLE zebra (x text)")  # dumped after retail
+            cur.execute("INSERT INTO zebra VALUES ('COPY public.retail (a) FROM stdin;')")
+        yield url
 
 
 def dump(url: str, target: Path, *options: str) -> Path:

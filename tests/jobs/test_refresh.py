@@ -10,6 +10,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -385,29 +387,40 @@ def test_a_second_refresh_while_one_runs_does_nothing(database_url, paths, capsy
     assert fetch("SELECT count(*) FROM load_batches") == [(0,)]
 
 
-def test_a_refresh_killed_while_loading_leaves_nothing_and_the_next_run_finishes(database_url, paths):
-    paths.inbox.mkdir(parents=True)
-    big = paths.inbox / "big_synthetic.csv"
-    write_export(generate_export(rows=250_000, seed=5), big)
-    os.utime(big, (time.time() - 3600, time.time() - 3600))
+# Some other session of this database is writing staged rows (a load in progress).
+WRITING_ROWS = ("EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() "
+                "AND (query ILIKE '%%load_staged_rows%%' OR query ILIKE 'COPY%%staging%%'))")
+
+
+@contextmanager
+def refresh_caught_writing(paths: RefreshPaths, writing: str) -> Iterator[subprocess.Popen]:
+    """`lgs refresh` of ``paths`` in a process of its own, handed over once the SELECT ``writing``
+    is true (or the process has ended; at most 60 s); killed afterwards if still running."""
     process = subprocess.Popen([sys.executable, "-m", "lgs_analytics.cli", "refresh", "--inbox",
                                 str(paths.inbox), "--out", str(paths.report), "--quiet"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # wait until rows are being written
-            busy = fetch("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                         "AND pid <> pg_backend_pid() "
-                         "AND (query ILIKE '%%load_staged_rows%%' OR query ILIKE 'COPY%%staging%%')")[0][0]
-            if busy or process.poll() is not None:
+        while time.monotonic() < deadline:
+            if fetch(writing)[0][0] or process.poll() is not None:
                 break
             time.sleep(0.02)
-        assert process.poll() is None, "the load finished before it could be killed"
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
+        yield process
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_a_refresh_killed_while_loading_leaves_nothing_and_the_next_run_finishes(database_url, paths):
+    paths.inbox.mkdir(parents=True)
+    big = paths.inbox / "big_synthetic.csv"
+    write_export(generate_export(rows=250_000, seed=5), big)
+    os.utime(big, (time.time() - 3600, time.time() - 3600))
+    with refresh_caught_writing(paths, f"SELECT {WRITING_ROWS}") as process:  # rows being written
+        assert process.poll() is None, "the load finished before it could be killed"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
     time.sleep(0.5)  # the server notices the closed connection and rolls back
     assert fetch("SELECT (SELECT count(*) FROM load_batches), (SELECT count(*) FROM transactions), "
                  "(SELECT count(*) FROM export_rows)") == [(0, 0, 0)]
@@ -436,24 +449,12 @@ def test_a_run_stopped_mid_load_records_the_files_it_had_committed(database_url,
     big = paths.inbox / big_export.name
     big.write_bytes(big_export.read_bytes())
     os.utime(big, (time.time() - 3600, time.time() - 3600))
-    process = subprocess.Popen([sys.executable, "-m", "lgs_analytics.cli", "refresh", "--inbox",
-                                str(paths.inbox), "--out", str(paths.report), "--quiet"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # the small file committed, the big one being written
-            busy = fetch("SELECT (SELECT count(*) FROM load_batches) = 1 AND EXISTS (SELECT 1 FROM "
-                         "pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                         "AND (query ILIKE '%%load_staged_rows%%' OR query ILIKE 'COPY%%staging%%'))")[0][0]
-            if busy or process.poll() is not None:
-                break
-            time.sleep(0.02)
+    # The small file committed, the big one being written.
+    with refresh_caught_writing(paths, f"SELECT (SELECT count(*) FROM load_batches) = 1 AND {WRITING_ROWS}") \
+            as process:
         assert process.poll() is None, "the load finished before it could be stopped"
         process.send_signal(stop)
         process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
     time.sleep(0.5)  # the server notices the closed connection and rolls back
     assert fetch("SELECT count(*) FROM load_batches") == [(1,)] and big.exists()
     assert [p.name for p in paths.processed.glob("*/*")] == [small.name]

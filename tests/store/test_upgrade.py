@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import uuid
 
 import psycopg2
 import pytest
@@ -17,7 +16,7 @@ import pytest
 from lgs_analytics import config
 from lgs_analytics.ingest.load import load_path
 from lgs_analytics.store import db
-from tests.conftest import write_csv
+from tests.conftest import scratch_database, write_csv
 
 pytestmark = pytest.mark.integration
 
@@ -69,34 +68,30 @@ DATA_QUERIES = {
 }
 
 
-def schema(url: str, *, column_order: bool = True) -> dict[str, list[tuple]]:
-    """Every table, column, constraint, index, function, view and comment of the database."""
+def _fetch(url: str, queries: dict[str, str]) -> dict[str, list[tuple]]:
+    """Each query's rows, by name, on one connection."""
     conn = psycopg2.connect(url)
     try:
         with conn.cursor() as cur:
             found = {}
-            for kind, statement in SCHEMA_QUERIES.items():
+            for name, statement in queries.items():
                 cur.execute(statement)
-                rows = cur.fetchall()
-                if kind == "column" and not column_order:
-                    rows = [(r[0], *r[2:]) for r in rows]
-                found[kind] = sorted(rows, key=repr)
+                found[name] = cur.fetchall()
             return found
     finally:
         conn.close()
+
+
+def schema(url: str, *, column_order: bool = True) -> dict[str, list[tuple]]:
+    """Every table, column, constraint, index, function, view and comment of the database."""
+    found = _fetch(url, SCHEMA_QUERIES)
+    if not column_order:
+        found["column"] = [(r[0], *r[2:]) for r in found["column"]]
+    return {kind: sorted(rows, key=repr) for kind, rows in found.items()}
 
 
 def data(url: str) -> dict[str, list[tuple]]:
-    conn = psycopg2.connect(url)
-    try:
-        with conn.cursor() as cur:
-            found = {}
-            for table, statement in DATA_QUERIES.items():
-                cur.execute(statement)
-                found[table] = cur.fetchall()
-            return found
-    finally:
-        conn.close()
+    return _fetch(url, DATA_QUERIES)
 
 
 def git(*args: str) -> subprocess.CompletedProcess:
@@ -117,13 +112,8 @@ def old_scripts(revision: str) -> list[str]:
 @pytest.fixture
 def other_database(pg_server):
     """A second empty database on the test server (a libpq URL)."""
-    name = "old_" + uuid.uuid4().hex[:12]
-    admin = psycopg2.connect(pg_server)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    yield pg_server.replace("/postgres?", f"/{name}?")
-    admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.close()
+    with scratch_database(pg_server, "old") as url:
+        yield url
 
 
 def row(invoice, stock, desc, qty, date, price, customer, country="United Kingdom"):
