@@ -12,7 +12,7 @@ LAB_ARGS ?=
 # JupyterLab refuses to start as root without --allow-root: containers, CI and many servers run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install test test-fast report lab build refresh bench bench-scale bench-build bench-dashboard bench-recommend fidelity fuzz lint architecture docker-lint clean help
+.PHONY: install test test-fast report lab build refresh bench bench-scale bench-build bench-dashboard bench-recommend fidelity fuzz lint architecture docker-lint test-docker clean help
 
 help:
 	@echo "make install  create .venv and install the pinned requirements and the lgs package"
@@ -32,6 +32,7 @@ help:
 	@echo "make lint     ruff on the code; import-linter on the layering contract; mypy (pyproject.toml)"
 	@echo "make architecture  regenerate architecture.png from docs/architecture.py"
 	@echo "make docker-lint   hadolint the Dockerfile; validate docker-compose.yml against the Compose spec"
+	@echo "make test-docker   the compose stack on a Docker engine, as a user runs it (tests/docker/; about 4 min)"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +45,12 @@ install: $(STAMP)
 
 test: install
 	$(BIN)/python -m pytest
+
+# Needs a running Docker engine (as root, tests/docker/engine.sh starts one); base images are built
+# locally where no registry answers (tests/docker/images.sh) and kept by the engine between runs.
+test-docker: install
+	bash tests/docker/images.sh
+	LGS_TEST_DOCKER=1 $(BIN)/python -m pytest -s -p no:cacheprovider tests/docker
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not integration and not e2e"

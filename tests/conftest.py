@@ -42,13 +42,13 @@ def pg_server(tmp_path_factory):
 
 
 @contextmanager
-def scratch_database(pg_server: str, prefix: str) -> Iterator[str]:
-    """A new, empty database on the test server, as a libpq URL; dropped afterwards, connections and
-    all (WITH FORCE)."""
+def scratch_database(pg_server: str, prefix: str, options: str = "") -> Iterator[str]:
+    """A new, empty database on the test server, as a libpq URL (``options`` end its CREATE DATABASE);
+    dropped afterwards, connections and all (WITH FORCE)."""
     name = f"{prefix}_" + uuid.uuid4().hex[:12]
     admin = psycopg2.connect(pg_server)
     admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    admin.cursor().execute(f'CREATE DATABASE "{name}" {options}')
     try:
         yield pg_server.replace("/postgres?", f"/{name}?")
     finally:

@@ -407,7 +407,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from lgs_analytics.dashboard.serve import serve
 
-    return serve(args.host, args.port, args.pseudonymise)
+    return serve(args.host, args.port, args.pseudonymise, wait=args.wait)
 
 
 # --- parser --------------------------------------------------------------------------------------
@@ -617,6 +617,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="interface to listen on (default 127.0.0.1; any other needs "
                            "LGS_DASHBOARD_PASSWORD)")
     dash.add_argument("--port", type=positive_int, default=8050, help="port (default 8050)")
+    dash.add_argument("--wait", action="store_true",
+                      help="with nothing published yet, wait for the first build instead of refusing "
+                           "(the compose service)")
     add_pseudonymise(dash)
     dash.set_defaults(func=cmd_dashboard)
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import socket
 import time
 
+import psycopg2
 import pytest
 
 from lgs_analytics import cli
 from lgs_analytics.store import db
+from tests.conftest import scratch_database
 
 
 def test_a_server_that_never_answers_fails_within_the_connect_timeout(monkeypatch, capsys):
@@ -85,3 +87,24 @@ def test_a_command_that_waited_for_another_schema_run_runs_the_scripts_no_more(d
         assert cur.fetchone()[0] == 0  # the scripts had been run: it ran them no more
     for conn in (setup, other, waiter):
         conn.close()
+
+
+@pytest.mark.integration
+def test_a_database_not_in_utf8_is_refused_in_one_line_before_anything_is_created(pg_server, monkeypatch,
+                                                                                    capsys):
+    # What initdb makes without a UTF-8 locale, and a user's DATABASE_URL server may be: every command
+    # used to fail inside the scripts with "'ascii' codec can't encode characters in position ...".
+    with scratch_database(pg_server, "ascii", "ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' "
+                                              "TEMPLATE template0") as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        assert cli.main(["build"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "is encoded SQL_ASCII; lgs needs UTF-8" in err
+        assert "CREATE DATABASE lgs ENCODING 'UTF8'" in err
+        plain = psycopg2.connect(url)  # nothing was created: the refusal came before the scripts
+        try:
+            with plain.cursor() as cur:
+                cur.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+                assert cur.fetchone() == (0,)
+        finally:
+            plain.close()

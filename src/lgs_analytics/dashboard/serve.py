@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+import time
 from pathlib import Path
 
 from lgs_analytics import privacy
@@ -77,7 +78,29 @@ def build_server(apps: dict, host: str, port: int, password: str | None, title: 
                          "or stop what uses it") from None
 
 
-def serve(host: str, port: int, pseudonymise: bool, say=print) -> int:
+WAIT_SECONDS = 10  # `--wait`: how often to look for the first build
+
+
+def first_board(source, wait: bool, say=print, sleep=time.sleep):
+    """The board of the current build. Nothing published: a one-line refusal now (not an error page
+    later), or with ``wait`` a look every WAIT_SECONDS until the first build is published (the compose
+    service starts beside `report`, which publishes it: restarting on the refusal made a crash loop)."""
+    from lgs_analytics.jobs.page import NothingPublished
+
+    said = False
+    while True:
+        try:
+            return source.get()
+        except NothingPublished as nothing:
+            if not wait:
+                raise
+            if not said:
+                say(f"waiting for the first build ({nothing}); looking every {WAIT_SECONDS} s")
+                said = True
+            sleep(WAIT_SECONDS)
+
+
+def serve(host: str, port: int, pseudonymise: bool, say=print, wait: bool = False) -> int:
     """Check access, read the current build, then serve until Ctrl-C (returns the exit code)."""
     password = password_from_env()
     check_access(host, password)
@@ -85,7 +108,7 @@ def serve(host: str, port: int, pseudonymise: bool, say=print) -> int:
     from lgs_analytics.dashboard.data import BoardSource
 
     source = BoardSource(key)
-    board = source.get()  # nothing published: one line now, not an error page later
+    board = first_board(source, wait, say)
     import panel as pn
 
     from lgs_analytics.dashboard.app import TITLE, app

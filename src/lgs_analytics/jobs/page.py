@@ -25,6 +25,10 @@ from lgs_analytics.store import db, runs, tables
 from lgs_analytics.store.parquet import frame_to_record
 
 NOTHING_PUBLISHED = "nothing is published yet: run `lgs build` (or `lgs report --load data/raw`)"
+
+
+class NothingPublished(ValueError):
+    """No build is published yet (a one-line refusal; `lgs dashboard --wait` waits for one instead)."""
 RECORDS = ("headline", "amounts_summary", "amounts_p85_summary")  # Analysis fields that are dicts
 
 
@@ -71,7 +75,7 @@ def published(method: str = "standard", orders: bool = False) -> Page:
     with db.snapshot() as conn:
         row = tables.read_current_build(conn)
         if row is None:
-            raise ValueError(NOTHING_PUBLISHED)
+            raise NothingPublished(NOTHING_PUBLISHED)
         if method not in row["methods"]:
             raise ValueError(f"the current build has no '{method}' scores: run `lgs build --classic`")
         as_of, customers, segments = tables.read_scores(conn, method)
@@ -126,7 +130,7 @@ def published_campaign(segment: str | None = None, churn_risk: bool = False, due
     with db.snapshot() as conn:
         row = tables.read_current_build(conn)
         if row is None:
-            raise ValueError(NOTHING_PUBLISHED)
+            raise NothingPublished(NOTHING_PUBLISHED)
         listed = tables.read_campaign(conn)
     return _provenance(row, row["batches"]), campaign.select(listed, segment, churn_risk, due_back)
 
@@ -138,7 +142,7 @@ def published_recommendations(customer_id: int | None = None,
     with db.snapshot() as conn:
         row = tables.read_current_build(conn)
         if row is None:
-            raise ValueError(NOTHING_PUBLISHED)
+            raise NothingPublished(NOTHING_PUBLISHED)
         if not row["recommendations"]:
             raise ValueError("the current build has no recommendations (built by an older version): "
                              "run `lgs build`")
@@ -153,7 +157,7 @@ def published_history() -> tuple[Provenance, pd.DataFrame, pd.DataFrame]:
     with db.snapshot() as conn:
         row = tables.read_current_build(conn)
         if row is None:
-            raise ValueError(NOTHING_PUBLISHED)
+            raise NothingPublished(NOTHING_PUBLISHED)
         return (_provenance(row, row["batches"]), tables.read_segment_history(conn),
                 tables.read_customer_orders(conn))
 
@@ -170,7 +174,7 @@ def published_moved(kind: str, since=None) -> tuple[Provenance, pd.Timestamp, pd
     with db.snapshot() as conn:
         row = tables.read_current_build(conn)
         if row is None:
-            raise ValueError(NOTHING_PUBLISHED)
+            raise NothingPublished(NOTHING_PUBLISHED)
         known, listed = tables.read_segment_history(conn), tables.read_campaign(conn)
         orders = tables.read_customer_orders(conn) if kind == "second-order" else None
     as_of = pd.Timestamp(row["as_of"])
@@ -203,6 +207,6 @@ def page(method: str = "standard", as_of=None, start=None, end=None) -> Page:
     current, is_what_if = view(method, as_of, start, end)
     if not is_what_if:
         if current is None:
-            raise ValueError(NOTHING_PUBLISHED)
+            raise NothingPublished(NOTHING_PUBLISHED)
         return published(method)
     return what_if(method, as_of, start, end)

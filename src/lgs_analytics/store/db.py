@@ -81,6 +81,7 @@ def connect(url: str | None = None, *, apply_schema: bool = True) -> Iterator[Co
             "embedded server"
         ) from exc
     try:
+        require_utf8(conn)
         if apply_schema:
             run_sql_scripts(conn)
         yield conn
@@ -97,6 +98,18 @@ def connect(url: str | None = None, *, apply_schema: bool = True) -> Iterator[Co
         raise
     finally:
         conn.close()
+
+
+def require_utf8(conn: Connection) -> None:
+    """Refuse a database not encoded in UTF-8 (e.g. SQL_ASCII, what initdb makes without a UTF-8
+    locale): descriptions such as "CAFÉ" would fail deep inside a load with a codec error. The
+    server reports its encoding when the connection starts: no query is needed."""
+    encoding = conn.get_parameter_status("server_encoding")
+    if encoding is not None and encoding.upper().replace("-", "") != "UTF8":
+        raise DatabaseError(
+            f"database {conn.info.dbname!r} is encoded {encoding}; lgs needs UTF-8: create one with "
+            "CREATE DATABASE lgs ENCODING 'UTF8' LOCALE 'C.UTF-8' TEMPLATE template0 (or initdb -E UTF8) "
+            "and point DATABASE_URL at it")
 
 
 CONNECT_TIMEOUT_SECONDS = 10

