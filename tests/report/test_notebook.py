@@ -77,6 +77,31 @@ def test_each_kernel_gets_a_private_socket_folder_not_the_notebooks():
         os.rmdir(folder)
 
 
+def test_a_finished_run_shuts_its_kernel_down_without_interrupting_it(monkeypatch):
+    import asyncio
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    from lgs_analytics.report.kernel import IPCKernelManager
+
+    sent = []
+
+    async def interrupt(self):
+        sent.append("shutting down" if self.shutting_down else "running")
+
+    async def run_and_shut_down():
+        manager = IPCKernelManager(kernel_name="python3")
+        await manager.start_kernel()
+        try:
+            await manager._async_interrupt_kernel()  # asked for while it runs: still sent
+        finally:
+            await manager.shutdown_kernel()
+
+    monkeypatch.setattr(AsyncKernelManager, "_async_interrupt_kernel", interrupt)
+    asyncio.run(run_and_shut_down())
+    assert sent == ["running"]  # none with the shutdown (ipykernel logged it as an ERROR)
+
+
 def test_two_reports_at_once_never_share_a_working_file(tmp_path, monkeypatch):
     from lgs_analytics.report import render
 
