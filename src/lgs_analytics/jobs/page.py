@@ -29,6 +29,8 @@ NOTHING_PUBLISHED = "nothing is published yet: run `lgs build` (or `lgs report -
 
 class NothingPublished(ValueError):
     """No build is published yet (a one-line refusal; `lgs dashboard --wait` waits for one instead)."""
+
+
 RECORDS = ("headline", "amounts_summary", "amounts_p85_summary")  # Analysis fields that are dicts
 
 

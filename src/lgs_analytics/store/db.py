@@ -108,7 +108,7 @@ def require_utf8(conn: Connection) -> None:
     if encoding is not None and encoding.upper().replace("-", "") != "UTF8":
         raise DatabaseError(
             f"database {conn.info.dbname!r} is encoded {encoding}; lgs needs UTF-8: create one with "
-            "CREATE DATABASE lgs ENCODING 'UTF8' LOCALE 'C.UTF-8' TEMPLATE template0 (or initdb -E UTF8) "
+            "CREATE DATABASE lgs ENCODING 'UTF8' LOCALE 'C' TEMPLATE template0 (or initdb -E UTF8) "
             "and point DATABASE_URL at it")
 
 

