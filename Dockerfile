@@ -52,9 +52,11 @@ COPY src/ src/
 RUN pip install --no-cache-dir --no-deps . \
     && rm -rf build src/*.egg-info
 
-# 4. Project files last: the SQL scripts and the notebook (compose also mounts notebooks/).
+# 4. Project files last: the SQL scripts and the notebook (compose also mounts notebooks/), and
+#    JupyterLab's refusal of an empty or placeholder token.
 COPY sql/ sql/
 COPY --chown=${APP_UID} notebooks/ notebooks/
+COPY docker/jupyter_server_config.py /etc/jupyter/jupyter_server_config.py
 
 # Numeric, so the runtime (and Kubernetes runAsNonRoot) can tell it is not root.
 USER ${APP_UID}

@@ -686,3 +686,17 @@ def test_the_dashboard_service_serves_on_loopback_only_behind_a_password(compose
     assert dashboard["depends_on"]["db"]["condition"] == "service_healthy"
     probe = dashboard["healthcheck"]["test"]
     assert "/liveness" in " ".join(probe) and ":8050" in " ".join(probe)
+
+
+@pytest.mark.parametrize("token, refused", [("", True), ("change-me-jupyter-token", True),
+                                            ("Change-Me", True), ("Qx7-a-token-of-ones-own", False)])
+def test_jupyterlab_in_the_image_refuses_an_empty_or_placeholder_token(token, refused, monkeypatch):
+    config = ROOT / "docker/jupyter_server_config.py"
+    assert f"COPY {config.relative_to(ROOT)} /etc/jupyter/jupyter_server_config.py" in DOCKERFILE.read_text()
+    monkeypatch.setenv("JUPYTER_TOKEN", token)
+    code = compile(config.read_text(encoding="utf-8"), str(config), "exec")
+    if refused:
+        with pytest.raises(SystemExit, match="JUPYTER_TOKEN is empty or still the placeholder"):
+            exec(code, {})
+    else:
+        exec(code, {})

@@ -77,7 +77,20 @@ def database_url_from_env() -> str | None:
         raise ValueError(f"{ENV_DATABASE_URL} is not a postgresql:// URL (its value is not shown: it may "
                          "hold a password); set it as postgresql://user:password@host:5432/database, or "
                          "unset it to use the embedded server")
+    if url and refused_placeholder(url):
+        raise ValueError(f"{ENV_DATABASE_URL}'s password is still the placeholder from .env.example; set "
+                         "POSTGRES_PASSWORD in .env to a secret of your own (a database already made with "
+                         "it: `docker compose down -v` to start again, or ALTER USER ... PASSWORD)")
     return url or None
+
+
+def refused_placeholder(url: str) -> bool:
+    """Whether the URL's password is one of .env.example's placeholders: public, so no secret (and with
+    Engine before 28 a port published on 127.0.0.1 is reachable from the local network)."""
+    from lgs_analytics.errors import password_of
+    from lgs_analytics.privacy import PLACEHOLDER_PREFIX
+
+    return password_of(url).strip().lower().startswith(PLACEHOLDER_PREFIX)
 
 
 def env_file() -> Path:

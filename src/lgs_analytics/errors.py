@@ -25,7 +25,7 @@ SECRET_VARIABLES = ("DATABASE_URL", "PGPASSWORD", "POSTGRES_PASSWORD", "LGS_DASH
 SHORTEST_PIECE = 4
 
 
-def _password_of(url: str) -> str:
+def password_of(url: str) -> str:
     """The password a connection string holds: of a URL, everything between the user's ``:`` and the
     LAST ``@`` (a password may hold ``@`` and ``:``); of a keyword string, ``password=``'s value."""
     keyword = _KEYWORD_PASSWORD.search(url)
@@ -42,7 +42,7 @@ def known_secrets() -> list[str]:
     found: set[str] = set()
     for name in SECRET_VARIABLES:
         value = os.environ.get(name, "").strip()
-        secret = _password_of(value) if name == "DATABASE_URL" else value
+        secret = password_of(value) if name == "DATABASE_URL" else value
         for whole in {secret, unquote(secret)}:
             pieces = (whole, *re.split(r"[@:/]", whole))
             found.update(piece for piece in pieces if len(piece) >= SHORTEST_PIECE)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -226,8 +227,9 @@ def test_the_dashboard_asks_for_its_password_then_serves_the_segments(stack):
             try:
                 tab.wait_for_selector("text=NET SALES, WHOLE PERIOD", timeout=90_000)
                 tab.locator(".bk-tab", has_text="Segments").first.click()
-                for segment in ("Champions", "At Risk", "Hibernating"):
-                    tab.get_by_text(segment, exact=True).first.wait_for(timeout=30_000)
+                for segment in ("Champions", "At Risk", "Hibernating"):  # cells of the Segments table
+                    cell = tab.locator(".tabulator-cell:visible", has_text=re.compile(f"^{segment}$"))
+                    cell.first.wait_for(timeout=30_000)
             except Exception:
                 shot = stack.directory / "dashboard-failed.png"
                 tab.screenshot(path=str(shot))
