@@ -12,7 +12,8 @@
 --                  invoice_prefix, and rebuild_line_groups() returning bigint
 --   marts          customer_rfm, segments and customer_predictions without build_id;
 --                  campaign_customers without the due-back columns; customer_predictions and
---                  campaign_customers without p_no_order_90d
+--                  campaign_customers without p_no_order_90d; campaign_customers without
+--                  country_code ... area (who the customers are)
 --   refresh_runs   without build_id
 
 -- load_batches: the columns of 01_raw.sql missing from an older table, in the table's order.
@@ -107,6 +108,18 @@ ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS due_status tex
     CHECK (due_status IN ('not yet', 'due', 'overdue'));
 ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS p_no_order_90d numeric(6,4)
     CHECK (p_no_order_90d BETWEEN 0 AND 1);
+
+-- campaign_customers: where the customer is, their type and their CRM bands (empty until the next build).
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS country_code char(2);
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS region text
+    CHECK (region IN ('United Kingdom', 'EU', 'rest of Europe', 'rest of the world', 'unknown'));
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS customer_type text
+    CHECK (customer_type IN ('wholesale', 'trade', 'retail'));
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS order_units_median numeric;
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS order_value_median numeric;
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS age_band text;
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS gender text;
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS area text;
 
 -- customer_predictions.p_no_order_90d, NOT NULL as 05_marts.sql defines it. An older build's rows have
 -- no such figure: they keep NULL (read as unknown) until the next `lgs build` replaces them, and the
