@@ -109,18 +109,6 @@ ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS due_status tex
 ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS p_no_order_90d numeric(6,4)
     CHECK (p_no_order_90d BETWEEN 0 AND 1);
 
--- campaign_customers: where the customer is, their type and their CRM bands (empty until the next build).
-ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS country_code char(2);
-ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS region text
-    CHECK (region IN ('United Kingdom', 'EU', 'rest of Europe', 'rest of the world', 'unknown'));
-ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS customer_type text
-    CHECK (customer_type IN ('wholesale', 'trade', 'retail'));
-ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS order_units_median numeric;
-ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS order_value_median numeric;
-ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS age_band text;
-ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS gender text;
-ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS area text;
-
 -- customer_predictions.p_no_order_90d, NOT NULL as 05_marts.sql defines it. An older build's rows have
 -- no such figure: they keep NULL (read as unknown) until the next `lgs build` replaces them, and the
 -- column becomes NOT NULL on the first run of these scripts that finds none.
@@ -144,6 +132,18 @@ ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS offer_2_code t
 ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS offer_2 text;
 ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS offer_3_code text;
 ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS offer_3 text;
+
+-- campaign_customers: where the customer is, their type and their CRM bands (empty until the next build).
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS country_code char(2);
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS region text
+    CHECK (region IN ('United Kingdom', 'EU', 'rest of Europe', 'rest of the world', 'unknown'));
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS customer_type text
+    CHECK (customer_type IN ('wholesale', 'trade', 'retail'));
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS order_units_median numeric;
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS order_value_median numeric;
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS age_band text;
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS gender text;
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS area text;
 
 -- refresh_runs: the column of 07_runs.sql missing from an older table.
 ALTER TABLE IF EXISTS refresh_runs ADD COLUMN IF NOT EXISTS build_id bigint;

@@ -511,8 +511,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "build would blend them)")
     load.set_defaults(func=cmd_load)
 
-    lcu = sub.add_parser("load-customers", help="load CRM attributes (customer id; birth date or year, gender, "
-                                                "postcode or city), stored only as age band, gender, area")
+    lcu = sub.add_parser("load-customers", help="load CRM attributes (customer id; birth date or year, "
+                                                "gender, postcode or city), stored only as age band, "
+                                                "gender, area")
     lcu.add_argument("path", type=Path, metavar="FILE", help="a .csv or .xlsx with a header row")
     lcu.set_defaults(func=cmd_load_customers)
 

@@ -127,6 +127,7 @@ def is_suppressed_safe(table: pd.DataFrame, counts: tuple[str, ...], minimum: in
     the tests assert of every surface."""
     for column in counts:
         for value in table[column].astype(str):
-            if value != SUPPRESSED and value.replace(",", "").isdigit() and int(value.replace(",", "")) < minimum:
+            digits = value.replace(",", "")
+            if value != SUPPRESSED and digits.isdigit() and int(digits) < minimum:
                 return False
     return True

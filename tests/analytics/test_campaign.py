@@ -184,6 +184,7 @@ def test_profile_places_each_customer_and_types_them_by_their_median_order():
 
 def test_with_attributes_joins_the_crm_bands_and_leaves_the_rest_unknown():
     rows = campaign.with_attributes(listed(), pd.DataFrame({
-        "customer_id": [2], "age_band": ["35-44"], "gender": ["female"], "area": ["SW"]})).set_index("customer_id")
+        "customer_id": [2], "age_band": ["35-44"], "gender": ["female"], "area": ["SW"]}))
+    rows = rows.set_index("customer_id")
     assert rows.loc[2, "age_band"] == "35-44" and rows.loc[2, "area"] == "SW"
     assert rows[["age_band", "gender", "area"]].drop(index=2).isna().all().all()

@@ -20,7 +20,8 @@ def test_the_median_order_decides_the_type():
         (5, "purchase", 100, 100.0),                        # 100 units: trade
         (6, "purchase", 10, 250.0), (6, "cancellation", -900, -2000.0),  # cancellations do not count
     ]))["customer_type"]
-    assert types.to_dict() == {1: "retail", 2: "wholesale", 3: "wholesale", 4: "retail", 5: "trade", 6: "trade"}
+    assert types.to_dict() == {1: "retail", 2: "wholesale", 3: "wholesale", 4: "retail", 5: "trade",
+                               6: "trade"}
 
 
 def test_type_table_states_counts_shares_and_median_orders():

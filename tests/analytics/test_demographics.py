@@ -37,7 +37,8 @@ def test_gender_postcode_and_town_are_generalised_or_refused():
 
 def campaign() -> pd.DataFrame:
     bands = ["25-34"] * 25 + ["35-44"] * 12 + ["65-74"] * 3 + [None] * 10
-    segment = ["Champions"] * 15 + ["At Risk"] * 10 + ["Champions"] * 12 + ["At Risk"] * 3 + ["Hibernating"] * 10
+    segment = (["Champions"] * 15 + ["At Risk"] * 10 + ["Champions"] * 12 + ["At Risk"] * 3
+               + ["Hibernating"] * 10)
     return pd.DataFrame({"customer_id": range(50), "age_band": bands, "segment": segment,
                          "spend": [100.0] * 50, "churn_risk": [True] * 11 + [False] * 39})
 

@@ -42,7 +42,8 @@ def test_the_export_spellings_get_their_iso_code_and_region():
 
 
 def test_by_country_counts_customers_and_spend_and_places_the_tiles():
-    campaign = pd.DataFrame({"customer_id": [1, 2, 3, 4], "country": ["EIRE", "EIRE", "France", "Unspecified"],
+    campaign = pd.DataFrame({"customer_id": [1, 2, 3, 4],
+                             "country": ["EIRE", "EIRE", "France", "Unspecified"],
                              "spend": [10.0, 5.0, 7.5, 1.0]})
     rows = geography.by_country(campaign).set_index("country")
     assert rows.loc["EIRE", "customers"] == 2 and rows.loc["EIRE", "spend"] == 15.0

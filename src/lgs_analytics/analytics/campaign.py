@@ -60,7 +60,8 @@ def customer_profile(purchases: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFra
     profile.index.name = "customer_id"
     profile = profile.join(geography.geography(profile["country"]))
     orders = (bought.groupby("invoice_no", sort=False)
-              .agg(customer_id=("customer_id", "first"), units=("quantity", "sum"), amount=("line_total", "sum"))
+              .agg(customer_id=("customer_id", "first"), units=("quantity", "sum"),
+                   amount=("line_total", "sum"))
               .assign(kind="purchase"))
     orders["customer_id"] = orders["customer_id"].astype("int64")
     return profile.join(customer_type.customer_types(orders)).join(due.due_back(purchases, as_of))
@@ -239,7 +240,8 @@ def with_attributes(campaign: pd.DataFrame, attributes: pd.DataFrame | None) -> 
     return out
 
 
-__all__ = ["ATTRIBUTE_COLUMNS", "CAMPAIGN_COLUMNS", "OFFERS", "EXPECTED_VALUE", "LONG_LOST_DAYS", "PAST_SPEND", "VALUE_AT_RISK",
+__all__ = ["ATTRIBUTE_COLUMNS", "CAMPAIGN_COLUMNS",
+           "OFFERS", "EXPECTED_VALUE", "LONG_LOST_DAYS", "PAST_SPEND", "VALUE_AT_RISK",
            "WIN_BACK_SEGMENTS", "action_plan", "campaign_list", "churn_alerts", "churn_group",
            "customer_profile", "due_list", "file_name", "select", "value_at_risk", "with_attributes",
            "with_offers"]

@@ -91,7 +91,7 @@ def postcode_area(text: str) -> str:
     """The area of a UK postcode (``SW1A 1AA`` -> ``SW``); raises when it is not a UK postcode."""
     match = _POSTCODE.match(re.sub(r"\s+", " ", text.strip().upper()))
     if not match:
-        raise AttributeRefused("postcode is not a UK postcode (e.g. SW1A 1AA)")
+        raise AttributeRefused("postcode is not a UK postcode")
     return match[1]
 
 
@@ -153,6 +153,26 @@ def breakdown(campaign: pd.DataFrame, by: str, segments: tuple[str, ...] = ()) -
     shown = suppress_small_cells(table, {"customers": everything, "churn_alerts": ("churn_alert_rate",),
                                          **{name: () for name in names}})
     return shown.reset_index()
+
+
+# A breakdown's columns as a page shows them (files keep the plain names, with their units).
+LABELS = {"customers": "Customers", "share_of_customers": "Share of customers", "spend_gbp": "Spend (£)",
+          "spend_per_customer_gbp": "Spend per customer (£)", "churn_alerts": "Churn alerts",
+          "churn_alert_rate": "Churn alert rate"}
+
+
+def breakdowns(campaign: pd.DataFrame, bys: tuple[str, ...] = tuple(BREAKDOWNS)) -> pd.DataFrame:
+    """The :func:`breakdown` of each of ``bys`` that the list has values for, stacked as one file:
+    ``breakdown`` (what it is by), ``value``, then the counts (suppressed, as shown)."""
+    frames = []
+    for by in bys:
+        if by in campaign and campaign[by].notna().any():
+            table = breakdown(campaign, by)
+            frames.append(table.rename(columns={table.columns[0]: "value"}).assign(breakdown=by))
+    if not frames:
+        return pd.DataFrame(columns=["breakdown", "value"])
+    stacked = pd.concat(frames, ignore_index=True)
+    return stacked[["breakdown", "value", *[c for c in stacked.columns if c not in ("breakdown", "value")]]]
 
 
 def has_attributes(campaign: pd.DataFrame) -> bool:

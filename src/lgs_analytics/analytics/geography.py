@@ -32,7 +32,8 @@ REGION_OF_UNCODED = {"Channel Islands": EUROPE, "West Indies": WORLD}
 LABEL_OF_UNCODED = {"Channel Islands": "GG/JE", "West Indies": "WI"}  # their tiles' labels
 
 # The 27 member states (2020 on: the United Kingdom is its own region whatever the date).
-EU_CODES = frozenset("AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split())
+EU_CODES = frozenset(
+    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split())
 # Europe beyond the EU and the UK (UN geoscheme; Türkiye and the Caucasus count as Asia).
 EUROPE_CODES = frozenset("AD AL BA BY CH FO GG GI IM IS JE LI MC MD ME MK NO RS RU SJ SM UA VA XK AX".split())
 
@@ -122,4 +123,5 @@ def by_country(campaign: pd.DataFrame) -> pd.DataFrame:
     rows["col"] = tiles.map(lambda t: t[0]).astype("Int64")
     rows["row"] = tiles.map(lambda t: t[1]).astype("Int64")
     rows["label"] = rows["country_code"].fillna(rows["country"].map(LABEL_OF_UNCODED)).fillna("?")
-    return rows.sort_values(["customers", "country"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    rows = rows.sort_values(["customers", "country"], ascending=[False, True], kind="stable")
+    return rows.reset_index(drop=True)

@@ -11,8 +11,9 @@ import pandas as pd
 from bokeh.models.widgets.tables import DateFormatter, HTMLTemplateFormatter, NumberFormatter
 
 CUSTOMER_COLUMNS: dict[str, str] = {
-    "customer": "Customer", "segment": "Segment", "country": "Country", "last_order": "Last order",
-    "days_since": "Days since", "orders": "Orders", "spend": "Spend (£)", "clv_12m": "CLV 12 m (£)",
+    "customer": "Customer", "segment": "Segment", "country": "Country", "customer_type": "Type",
+    "last_order": "Last order", "days_since": "Days since", "orders": "Orders", "spend": "Spend (£)",
+    "clv_12m": "CLV 12 m (£)",
     "p_alive": "P(alive)", "churn_risk": "Churn alert",
 }
 ALERT_COLUMNS: dict[str, str] = {

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from lgs_analytics.analytics import demographics
+from lgs_analytics.ingest.formats import SYNTHETIC_MARK
 from lgs_analytics.privacy import is_personal_column
 from lgs_analytics.store import customers as store
 from lgs_analytics.store import db, loads
@@ -35,7 +36,6 @@ COLUMNS = {
 }
 ATTRIBUTES = ("birth", "gender", "postcode", "city")
 SUFFIXES = (".csv", ".csv.gz", ".txt", ".xlsx")
-SYNTHETIC_MARK = "synthetic"  # as in a generated export's name (ingest.formats.SYNTHETIC_MARK)
 
 
 class AttributesRefused(ValueError):
@@ -59,8 +59,8 @@ class AttributesLoad:
             return f"{self.path.name}: already loaded (load {self.load_id}); nothing changed"
         kept = ", ".join(self.kept)
         line = (f"{self.path.name}: {self.rows_read:,} rows read = {self.rows_loaded:,} loaded + "
-                f"{self.rows_quarantined:,} quarantined; stored {kept} (generalised) for {self.rows_loaded:,} "
-                "customers")
+                f"{self.rows_quarantined:,} quarantined; stored {kept} (generalised) for "
+                f"{self.rows_loaded:,} customers")
         if self.reasons:
             line += "; quarantined: " + ", ".join(f"{n:,} {why}" for why, n in self.reasons.items())
         if self.dropped:
@@ -118,8 +118,12 @@ def read_attributes(path: Path) -> tuple[pd.DataFrame, dict[str, str], tuple[str
     return frame, chosen, dropped
 
 
+Stored = tuple[int, str | None, str | None, str | None]  # customer_id, age_band, gender, area
+Refused = tuple[int, int | None, str]  # source_row, customer_id (None: not a number), reason
+
+
 def generalise_rows(frame: pd.DataFrame, chosen: dict[str, str], on: dt.date
-                    ) -> tuple[list[tuple[int, str | None, str | None, str | None]], list[tuple[int, int | None, str]]]:
+                    ) -> tuple[list[Stored], list[Refused]]:
     """(stored rows (customer_id, age_band, gender, area), quarantined rows (source_row, customer_id
     or None, reason)) of the file's text columns."""
     by_meaning = {meaning: column for column, meaning in chosen.items()}
@@ -129,7 +133,9 @@ def generalise_rows(frame: pd.DataFrame, chosen: dict[str, str], on: dt.date
         return frame[column].fillna("").astype(str) if column else pd.Series("", index=frame.index)
 
     ids, birth, gender, postcode, city = (text(m) for m in ("customer_id", *ATTRIBUTES))
-    stored, refused, seen = [], [], {}
+    stored: list[Stored] = []
+    refused: list[Refused] = []
+    seen: dict[int, int] = {}
     for position, (raw_id, b, g, p, c) in enumerate(zip(ids, birth, gender, postcode, city, strict=True)):
         row = position + 1
         match = re.fullmatch(r"\s*(\d{1,9})(?:\.0+)?\s*", raw_id)
@@ -171,9 +177,9 @@ def load_attributes(path: Path, on: dt.date | None = None) -> AttributesLoad:
         if known is not None:
             return AttributesLoad(path, known, already=True)
         if synthetic and loads.files_loaded(conn, synthetic=False):
-            raise AttributesRefused(f"{path.name} is generated (synthetic) and the database holds real exports: "
-                                    "generated attributes would be taken for LGS's CRM; load the CRM's own "
-                                    "file (nothing was loaded)")
+            raise AttributesRefused(f"{path.name} is generated (synthetic) and the database holds real "
+                                    "exports: generated attributes would be taken for LGS's CRM; load "
+                                    "the CRM's own file (nothing was loaded)")
         load_id = store.record_load(conn, str(path), sha, on, len(frame), len(stored), len(refused),
                                     list(dropped), synthetic)
         if stored:

@@ -50,7 +50,8 @@ def quarantine(conn: Connection, load_id: int, rows: list[tuple[int, int | None,
 
 def read_attributes(conn: Connection) -> pd.DataFrame:
     """Every stored customer's (customer_id, age_band, gender, area)."""
-    rows = db.query(conn, f"SELECT {', '.join(ATTRIBUTE_COLUMNS)} FROM customer_attributes ORDER BY customer_id")
+    rows = db.query(conn, f"SELECT {', '.join(ATTRIBUTE_COLUMNS)} FROM customer_attributes "
+                          "ORDER BY customer_id")
     frame = pd.DataFrame(rows, columns=list(ATTRIBUTE_COLUMNS))
     return frame.astype({"customer_id": "int64", "age_band": "string", "gender": "string", "area": "string"})
 

@@ -45,4 +45,5 @@ from lgs_analytics.synthetic.generate import generate_export
 from lgs_analytics.synthetic.writers import EXPORT_OVERLAP, cut_exports, write_export
 
 __all__ = ["EXPORT_OVERLAP", "MIN_ROWS", "SPECIALS", "SYNTHETIC_MARK", "WORKBOOK_PROPERTY", "cut_exports",
-           "customer_attributes", "generate_export", "is_synthetic_export", "write_attributes", "write_export"]
+           "customer_attributes", "generate_export", "is_synthetic_export", "write_attributes",
+           "write_export"]
