@@ -10,8 +10,8 @@ not make a gift buyer a wholesaler.
 - **trade**: the rest: shops and businesses buying by the dozen.
 
 On the real 2010-2011 file (4,338 customers after the classic cleaning) a median order of 500 units
-is the 96th percentile of customers and £1,000 the 97th; 100 units the 22nd and £250 the 38th
-(docs/customers.md has the table the thresholds give).
+is the 94th percentile of customers' median orders and £1,000 the 96th; 100 units the 31st and £250
+the 44th (docs/customers.md has the table the thresholds give).
 
 Pure: frames in, frames out.
 """
