@@ -24,8 +24,12 @@ GENDERS = (("F", 0.58), ("M", 0.30), ("X", 0.02), ("", 0.10))
 # UK postcode areas, weighted roughly by population (London's first).
 UK_AREAS = ("SW", "SE", "N", "E", "W", "NW", "B", "M", "LS", "BS", "G", "EH", "CF", "NG", "S", "L", "OX",
             "CB", "BN", "GU", "RG", "TN", "ME", "CT", "PO", "SO", "BH", "EX", "PL", "TR")
-TOWNS = ("Paris", "Berlin", "Madrid", "Lisbon", "Amsterdam", "Brussels", "Oslo", "Stockholm", "Zurich",
-         "Vienna", "Copenhagen", "Helsinki", "Milan", "Sydney", "Tokyo", "New York")
+# A town abroad, by the customer's country (none for the others: their place is left blank).
+TOWNS = {"France": "Paris", "Germany": "Berlin", "Spain": "Madrid", "Portugal": "Lisbon",
+         "Netherlands": "Amsterdam", "Belgium": "Brussels", "Norway": "Oslo", "Sweden": "Stockholm",
+         "Switzerland": "Zurich", "Austria": "Vienna", "Denmark": "Copenhagen", "Finland": "Helsinki",
+         "Italy": "Milan", "Australia": "Sydney", "Japan": "Tokyo", "USA": "New York", "EIRE": "Dublin",
+         "Cyprus": "Nicosia", "Poland": "Warsaw", "Greece": "Athens", "Canada": "Toronto"}
 MISSING = {"birth": 0.15, "place": 0.08}
 MISTYPED = 0.004  # a birth date that is not a date: what the loader's quarantine is for
 
@@ -52,7 +56,7 @@ def customer_attributes(sheets: dict[str, pd.DataFrame], seed: int = 0) -> pd.Da
     area = rng.choice(UK_AREAS, size=n, p=_zipf(len(UK_AREAS)))
     postcodes = [f"{a}{rng.integers(1, 20)} {rng.integers(1, 10)}{_letters(rng)}" for a in area]
     postcode = np.where(uk, postcodes, "")
-    city = np.where(uk, "", rng.choice(TOWNS, size=n))
+    city = np.where(uk, "", people["Country"].map(TOWNS).fillna("").to_numpy())
     no_place = rng.random(n) < MISSING["place"]
     postcode[no_place], city[no_place] = "", ""
     return pd.DataFrame({"CustomerID": ids, "BirthDate": birth.to_numpy(), "Gender": gender,
