@@ -122,6 +122,11 @@ def suppress_small_cells(table: pd.DataFrame, counts: dict[str, tuple[str, ...]]
     return out.astype("string")
 
 
+def count_text(customers: int, minimum: int = MIN_CELL) -> str:
+    """A count of customers as shown: ``1,234``, or :data:`SUPPRESSED` under ``minimum``."""
+    return f"{int(customers):,}" if customers >= minimum else SUPPRESSED
+
+
 def is_suppressed_safe(table: pd.DataFrame, counts: tuple[str, ...], minimum: int = MIN_CELL) -> bool:
     """True when no cell of the ``counts`` columns of a shown table is a number under ``minimum``: what
     the tests assert of every surface."""

@@ -53,3 +53,10 @@ def test_breakdown_suppresses_every_cell_under_ten_and_what_it_gives_away():
     assert table.loc["35-44", "churn_alerts"] == SUPPRESSED == table.loc["35-44", "churn_alert_rate"]
     assert (table.loc["65-74"] == SUPPRESSED).all()  # three people: no figure about them at all
     assert is_suppressed_safe(table, ("customers", "churn_alerts", "Champions", "At Risk", "Hibernating"))
+
+
+def test_small_areas_are_folded_into_one_row():
+    listed = campaign().assign(area=["SW"] * 12 + ["M"] * 4 + ["B"] * 3 + ["LS"] * 3 + [None] * 28)
+    table = dm.breakdown(listed, "area").set_index("Area")
+    assert list(table.index) == ["SW", dm.OTHER_PLACES, "not known"]
+    assert table.loc["SW", "customers"] == "12" and table.loc[dm.OTHER_PLACES, "customers"] == "10"

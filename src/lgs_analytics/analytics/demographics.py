@@ -21,7 +21,7 @@ import pandas as pd
 
 from lgs_analytics.analytics.customer_type import TYPES
 from lgs_analytics.analytics.geography import REGIONS
-from lgs_analytics.privacy import suppress_small_cells
+from lgs_analytics.privacy import MIN_CELL, suppress_small_cells
 
 AGE_BANDS = ("under 18", "18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+")
 _BAND_FLOORS = (0, 18, 25, 35, 45, 55, 65, 75)
@@ -116,6 +116,8 @@ def generalise(birth: str, gender: str, postcode: str, city: str, on: dt.date) -
 
 BREAKDOWNS = {"age_band": "Age band", "gender": "Gender", "area": "Area", "region": "Region",
               "customer_type": "Customer type"}
+FOLDED = ("area",)  # breakdowns whose values under ten customers are folded into one row
+OTHER_PLACES = f"other areas (under {MIN_CELL} customers each)"
 _ORDER = {"age_band": AGE_BANDS, "gender": GENDERS, "region": REGIONS, "customer_type": TYPES}
 
 
@@ -125,9 +127,13 @@ def breakdown(campaign: pd.DataFrame, by: str, segments: tuple[str, ...] = ()) -
     as text with every cell of fewer than ten customers suppressed. ``segments``: the segment
     columns, in order (default: the list's own, largest first)."""
     values = campaign[by].astype("string").fillna(NOT_KNOWN)
+    if by in FOLDED:  # many small places: one row for those under ten each, not a page of "<10" rows
+        sizes = values.value_counts()
+        small = values.isin(sizes[sizes < MIN_CELL].index) & (values != NOT_KNOWN)
+        values = values.where(~small, OTHER_PLACES)
     order = [v for v in _ORDER.get(by, ()) if (values == v).any()]
-    order += sorted(set(values.unique()) - set(order) - {NOT_KNOWN}) + (
-        [NOT_KNOWN] if (values == NOT_KNOWN).any() else [])
+    order += sorted(set(values.unique()) - set(order) - {NOT_KNOWN, OTHER_PLACES}) + [
+        v for v in (OTHER_PLACES, NOT_KNOWN) if (values == v).any()]
     grouped = campaign.assign(_by=values).groupby("_by", sort=False)
     counts = pd.DataFrame({
         "customers": grouped.size(),

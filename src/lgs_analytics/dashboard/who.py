@@ -18,31 +18,37 @@ from lgs_analytics.analytics import demographics, geography
 from lgs_analytics.analytics.customer_type import TYPES
 from lgs_analytics.dashboard.data import Board
 from lgs_analytics.outputs import CSV_LINE_END, spreadsheet_safe
+from lgs_analytics.privacy import MIN_CELL, SUPPRESSED, count_text
 from lgs_analytics.report.who import NO_ATTRIBUTES, RULE, SUPPRESSION
 
 ALL = "all types"
+FEW = "#D9D2C3"  # the report's colour for a country of fewer than ten customers
 BLUES = ("#DCE8F2", "#B7D0E4", "#8DB3D3", "#6393BE", "#3A6F93", "#234862")
 
 
 def map_data(countries: pd.DataFrame) -> dict[str, Any]:
     """The tiles' columns: every tile of the map, coloured by log net sales where it has customers."""
-    placed = countries[countries["col"].notna()].to_dict("records")
-    taken = {(int(r["col"]), int(r["row"])): r for r in placed}
-    spend = countries.loc[countries["col"].notna(), "spend"].clip(lower=1)
+    shown = countries[countries["col"].notna()]
+    taken = {(int(r["col"]), int(r["row"])): r for r in shown.to_dict("records")}
+    spend = shown.loc[shown["customers"] >= MIN_CELL, "spend"].clip(lower=1)
     low, high = (float(np.log10(spend.min())), float(np.log10(spend.max()))) if len(spend) else (0.0, 1.0)
     data: dict[str, Any] = {k: [] for k in ("x", "y", "label", "country", "customers", "sales", "region",
                                              "color", "text_color")}
     for key, (col, row) in geography.TILES.items():
         hit = taken.get((col, row))
-        level = 0.0 if hit is None or high == low else (
-            (float(np.log10(max(hit["spend"], 1))) - low) / (high - low))
+        level = 0.0 if hit is None or high == low else min(max(
+            (float(np.log10(max(hit["spend"], 1))) - low) / (high - low), 0.0), 1.0)
         shade = BLUES[min(int(level * (len(BLUES) - 1) + 0.5), len(BLUES) - 1)]
         data["x"].append(col + 0.5)
         data["y"].append(-row - 0.5)
-        data["label"].append(hit["label"] if hit is not None else geography.LABEL_OF_UNCODED.get(key, key))
+        data["label"].append(f"{hit['label']}\n{count_text(hit['customers'])}" if hit is not None
+                             else geography.LABEL_OF_UNCODED.get(key, key))
         data["country"].append(hit["country"] if hit is not None else "no customers")
-        data["customers"].append(f"{hit['customers']:,}" if hit is not None else "0")
-        data["sales"].append(f"£{hit['spend']:,.0f}" if hit is not None else "£0")
+        few = hit is not None and hit["customers"] < MIN_CELL  # no figure about fewer than ten customers
+        if few:
+            shade, level = FEW, 0.0
+        data["customers"].append(count_text(hit["customers"]) if hit is not None else "0")
+        data["sales"].append(SUPPRESSED if few else f"£{hit['spend']:,.0f}" if hit is not None else "£0")
         data["region"].append(hit["region"] if hit is not None else "")
         data["color"].append(shade if hit is not None else "#F1F3F5")
         data["text_color"].append("white" if hit is not None and level > 0.6 else "#33404D")

@@ -31,10 +31,11 @@ SUPPRESSION = (f"Cells counting fewer than {MIN_CELL} customers are shown as &lt
                "figures computed from them, so that no table can single anyone out.")
 
 
-def _html_table(table: pd.DataFrame) -> str:
-    header = [str(c).replace("_", " ") for c in table.columns]
+def _html_table(table: pd.DataFrame, numeric: bool = True) -> str:
+    header = [demographics.LABELS.get(str(c), str(c).replace("_", " ")) for c in table.columns]
     rows = [[html.escape(str(v)) for v in row] for row in table.itertuples(index=False)]
-    return f'<div style="overflow-x: auto">{_table(rows, header, set(range(1, len(header))))}</div>'
+    right = set(range(1, len(header))) if numeric else set()
+    return f'<div style="overflow-x: auto">{_table(rows, header, right)}</div>'
 
 
 def type_summary(campaign: pd.DataFrame) -> pd.DataFrame:
@@ -43,7 +44,8 @@ def type_summary(campaign: pd.DataFrame) -> pd.DataFrame:
     shown = table.assign(spend=table["spend"].map(lambda v: f"£{v:,.0f}"),
                          customer_share=table["customer_share"].map(lambda v: f"{v:.1f}%"),
                          spend_share=table["spend_share"].map(lambda v: f"{v:.1f}%"),
-                         median_order_gbp=table["median_order_gbp"].map(lambda v: f"£{v:,.0f}"))
+                         median_order_gbp=table["median_order_gbp"].map(lambda v: f"£{v:,.0f}"),
+                         median_order_units=table["median_order_units"].map(lambda v: f"{v:,.0f}"))
     return suppress_small_cells(shown, {"customers": ("customer_share", "spend", "spend_share",
                                                       "median_order_units", "median_order_gbp")})
 
@@ -63,11 +65,13 @@ def offers_by_type(campaign: pd.DataFrame, top: int = 3) -> pd.DataFrame:
 def section(page: Page) -> HTML:
     """Types, regions and (when loaded) the CRM breakdowns, as one block of HTML."""
     listed = page.campaign
-    parts = [STYLE, '<div class="lgs-summary">', f"<p>{RULE}</p>", _html_table(type_summary(listed)),
+    parts = [STYLE, '<style>div.lgs-summary.lgs-who {max-width: none} .lgs-who p {max-width: 62em}</style>',
+             '<div class="lgs-summary lgs-who">', f"<p>{RULE}</p>", _html_table(type_summary(listed)),
              "<h4>Segments by customer type</h4>",
              _html_table(demographics.breakdown(listed, "customer_type"))]
     if "offer_1" in listed and listed["offer_1"].notna().any():
-        parts += ["<h4>What each type is offered first</h4>", _html_table(offers_by_type(listed))]
+        parts += ["<h4>What each type is offered first</h4>",
+                  _html_table(offers_by_type(listed), numeric=False)]
     parts += ["<h4>Segments by region</h4>", _html_table(demographics.breakdown(listed, "region"))]
     if demographics.has_attributes(listed):
         for by in ("age_band", "gender", "area"):
