@@ -64,7 +64,7 @@ DAY = DateFormatter(format="%Y-%m-%d")
 TEXT = "plaintext"
 TEXT_COLUMNS = ("customer", "segment", "country", "action", "churn_group", "churn_risk", "invoice_no", "kind",
                 "stock_code", "description", "reason", "related_code", "related_description", "from_segment",
-                "to_segment")
+                "to_segment", "customer_type")
 FORMATTERS = {
     "spend": MONEY, "amount": MONEY, "revenue": MONEY_WHOLE, "spend_before": MONEY_WHOLE,
     "spend_between": MONEY_WHOLE,

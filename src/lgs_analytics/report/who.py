@@ -24,9 +24,10 @@ NO_ATTRIBUTES = ("No CRM attributes are loaded: the web-shop export carries a co
                  "about a customer, so there is no breakdown by age band, gender or area, and none is "
                  "invented. `lgs load-customers FILE` adds them from LGS's customer records (stored only "
                  "as age band, gender and postcode area).")
-RULE = (f"A customer's type comes from their median purchase order: <b>wholesale</b> at "
-        f"{ct.WHOLESALE_UNITS:,}+ units or {gbp(ct.WHOLESALE_GBP)}+, <b>retail</b> under {ct.RETAIL_UNITS:,} "
-        f"units and under {gbp(ct.RETAIL_GBP)}, <b>trade</b> in between (shops buying by the dozen).")
+RULE = (f"A customer's type comes from their median purchase order: <strong>wholesale</strong> at "
+        f"{ct.WHOLESALE_UNITS:,}+ units or {gbp(ct.WHOLESALE_GBP)}+, <strong>retail</strong> under "
+        f"{ct.RETAIL_UNITS:,} units and under {gbp(ct.RETAIL_GBP)}, <strong>trade</strong> in between "
+        "(shops buying by the dozen).")
 SUPPRESSION = (f"Cells counting fewer than {MIN_CELL} customers are shown as &lt;{MIN_CELL}, with the "
                "figures computed from them, so that no table can single anyone out.")
 
