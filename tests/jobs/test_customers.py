@@ -111,11 +111,6 @@ def test_a_load_that_fails_midway_leaves_nothing(database_url, tmp_path, monkeyp
     assert counts == (0, 0)
 
 
-def counts_of(table: pd.DataFrame) -> tuple[str, ...]:
-    return tuple(c for c in table.columns if c not in ("breakdown", "value") and not table[c].astype(str)
-                 .str.contains(r"[%£]").any() and c == c)  # the count columns (no shares, money, rates)
-
-
 def numbers_under_ten(cells: list[str]) -> list[str]:
     return [c for c in cells if re.fullmatch(r"[0-9]", c.strip())]
 
