@@ -12,7 +12,8 @@
 --                  invoice_prefix, and rebuild_line_groups() returning bigint
 --   marts          customer_rfm, segments and customer_predictions without build_id;
 --                  campaign_customers without the due-back columns; customer_predictions and
---                  campaign_customers without p_no_order_90d
+--                  campaign_customers without p_no_order_90d; campaign_customers without
+--                  country_code ... area (who the customers are)
 --   refresh_runs   without build_id
 
 -- load_batches: the columns of 01_raw.sql missing from an older table, in the table's order.
@@ -131,6 +132,18 @@ ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS offer_2_code t
 ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS offer_2 text;
 ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS offer_3_code text;
 ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS offer_3 text;
+
+-- campaign_customers: where the customer is, their type and their CRM bands (empty until the next build).
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS country_code char(2);
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS region text
+    CHECK (region IN ('United Kingdom', 'EU', 'rest of Europe', 'rest of the world', 'unknown'));
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS customer_type text
+    CHECK (customer_type IN ('wholesale', 'trade', 'retail'));
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS order_units_median numeric;
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS order_value_median numeric;
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS age_band text;
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS gender text;
+ALTER TABLE IF EXISTS campaign_customers ADD COLUMN IF NOT EXISTS area text;
 
 -- refresh_runs: the column of 07_runs.sql missing from an older table.
 ALTER TABLE IF EXISTS refresh_runs ADD COLUMN IF NOT EXISTS build_id bigint;

@@ -126,7 +126,17 @@ CREATE TABLE IF NOT EXISTS campaign_customers (
     offer_2_code   text,                          -- description
     offer_2        text,
     offer_3_code   text,
-    offer_3        text
+    offer_3        text,
+    country_code   char(2),                       -- ISO 3166 alpha-2; NULL: Unspecified, European Community,
+                                                  -- Channel Islands (analytics/geography.py)
+    region         text CHECK (region IN ('United Kingdom', 'EU', 'rest of Europe', 'rest of the world',
+                                          'unknown')),
+    customer_type  text CHECK (customer_type IN ('wholesale', 'trade', 'retail')),  -- by the median order
+    order_units_median numeric,                   -- units in the customer's median purchase order
+    order_value_median numeric,                   -- GBP of the customer's median purchase order
+    age_band       text,                          -- from the CRM (lgs load-customers), generalised; NULL:
+    gender         text,                          -- not known (the export itself carries none)
+    area           text                           -- UK postcode area (SW, M, B...) or town
 );
 CREATE INDEX IF NOT EXISTS campaign_customers_segment_idx ON campaign_customers (segment);
 

@@ -398,3 +398,31 @@ def test_lgs_recommend_refuses_in_one_line(real, capsys, args, says):
     assert cli.main(["recommend", *args]) != 0
     err = capsys.readouterr().err
     assert says in err and err.count("\n") == 1
+
+
+# Customer types and regions of the published build (standard method), counted by an independent
+# pandas run of the same rule on the same build: the full file, and the vendored sample.
+TYPES_AND_REGIONS = {
+    "online_retail_2010_2011.csv.gz": ({"wholesale": 310, "trade": 2846, "retail": 1178},
+                                       {"United Kingdom": 3916, "EU": 337, "rest of Europe": 39,
+                                        "rest of the world": 37, "unknown": 5}),
+    "online_retail_2010_2011_sample.csv.gz": ({"wholesale": 37, "trade": 346, "retail": 164},
+                                              {"United Kingdom": 496, "EU": 39, "rest of Europe": 7,
+                                               "rest of the world": 4, "unknown": 1}),
+}
+
+
+def test_customer_types_and_regions_and_no_invented_demographics(real):
+    types, regions = TYPES_AND_REGIONS[real["path"].name]
+    assert dict(fetch("SELECT customer_type, count(*) FROM campaign_customers GROUP BY 1")) == types
+    assert dict(fetch("SELECT region, count(*) FROM campaign_customers GROUP BY 1")) == regions
+    assert fetch("SELECT count(*) FROM campaign_customers WHERE age_band IS NOT NULL OR gender IS NOT NULL "
+                 "OR area IS NOT NULL") == [(0,)]  # the export carries none: none is invented
+    [(wholesale_share,)] = fetch("SELECT sum(spend) FILTER (WHERE customer_type = 'wholesale') / sum(spend) "
+                                 "FROM campaign_customers")
+    assert 0.25 < float(wholesale_share) < 0.32  # 7% of the customers, over a quarter of the money
+    page = real["out"].read_text(encoding="utf-8")
+    assert "No CRM attributes are loaded" in page and "Customers and net sales by country" in page
+    section = page.split('id="Who-the-customers-are"')[1].split('id="What-to-offer"')[0]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", section)
+    assert "&lt;10" in cells and not [c for c in cells if re.fullmatch(r"[0-9]", c)]  # no count under 10

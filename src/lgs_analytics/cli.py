@@ -29,15 +29,24 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     if args.out.suffix.lower() not in (".csv", ".xlsx"):
         return fail(f"--out must end in .csv or .xlsx (got '{args.out.suffix or args.out.name}')")
-    from lgs_analytics.synthetic import generate_export, write_export
+    from lgs_analytics.synthetic import customer_attributes, generate_export, write_attributes, write_export
+    from lgs_analytics.synthetic.customers import check_attributes_path
 
     outputs.check_output(args.out)  # before the generating: a link or a device is never replaced
+    if args.customers is not None:
+        check_attributes_path(args.customers)
+        outputs.check_output(args.customers)
     started = time.perf_counter()
     sheets = generate_export(rows=args.rows, seed=args.seed)
     write_export(sheets, args.out)
     rows = sum(len(s) for s in sheets.values())
     print(f"wrote {rows:,} synthetic rows (seed {args.seed}) to {args.out} "
           f"in {time.perf_counter() - started:.1f} s")
+    if args.customers is not None:
+        attributes = customer_attributes(sheets, args.seed)
+        write_attributes(attributes, args.customers)
+        print(f"wrote synthetic CRM attributes of {len(attributes):,} customers to {args.customers} "
+              "(load them with lgs load-customers)")
     return 0
 
 
@@ -61,6 +70,16 @@ def cmd_load(args: argparse.Namespace) -> int:
         print(f"total: {totals[0]:,} rows read, {totals[1]:,} loaded as new, "
               f"{totals[2]:,} duplicate, {totals[3]:,} quarantined; {failed} file(s) refused")
     return 1 if failed else 0
+
+
+def cmd_load_customers(args: argparse.Namespace) -> int:
+    from lgs_analytics.jobs.customers import AttributesRefused, load_attributes
+
+    try:
+        print(load_attributes(args.path).summary())
+    except AttributesRefused as exc:
+        return fail(str(exc), 1)
+    return 0
 
 
 def cmd_rfm(args: argparse.Namespace) -> int:
@@ -479,6 +498,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"rows over both sheets (default {config.REAL_ROW_COUNT:,}, the real size)")
     gen.add_argument("--seed", type=int, default=0, help="random seed (same seed, same file)")
     gen.add_argument("--out", type=Path, required=True, help="output path ending in .csv or .xlsx")
+    gen.add_argument("--customers", type=Path, default=None, metavar="PATH.csv",
+                     help="also write a CRM attributes file for the generated customers (name must say "
+                          "'synthetic'; keep it out of the exports folder)")
     gen.set_defaults(func=cmd_generate)
 
     load = sub.add_parser("load", help="validate and load exports into Postgres (idempotent)")
@@ -488,6 +510,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help="load generated and real exports into one database (refused by default: a "
                            "build would blend them)")
     load.set_defaults(func=cmd_load)
+
+    lcu = sub.add_parser("load-customers", help="load CRM attributes (customer id; birth date or year, "
+                                                "gender, postcode or city), stored only as age band, "
+                                                "gender, area")
+    lcu.add_argument("path", type=Path, metavar="FILE", help="a .csv or .xlsx with a header row")
+    lcu.set_defaults(func=cmd_load_customers)
 
     rfm = sub.add_parser("rfm", help="score every customer by RFM into a CSV "
                                      "(the web-app tables are lgs build's)")

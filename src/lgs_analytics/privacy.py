@@ -94,3 +94,45 @@ def pseudonymise_customers(frame: pd.DataFrame, key: bytes | None,
 def output_key(pseudonymise: bool) -> bytes | None:
     """The key to pseudonymise outputs with, or None when the user did not ask for it."""
     return pseudonym_key() if pseudonymise else None
+
+
+# --- small cells -------------------------------------------------------------------------------
+# A breakdown (by age band, gender, area, region, type) never shows a figure about fewer than
+# MIN_CELL customers: with a few CRM attributes, a cell of three could be one family.
+MIN_CELL = 10
+SUPPRESSED = f"<{MIN_CELL}"
+
+
+def suppress_small_cells(table: pd.DataFrame, counts: dict[str, tuple[str, ...]],
+                         minimum: int = MIN_CELL) -> pd.DataFrame:
+    """``table`` as text, every count of fewer than ``minimum`` customers (zero too) shown as
+    :data:`SUPPRESSED`, and with it the figures derived from that count (``counts``: count column ->
+    the columns computed from it, e.g. a row's customers -> its spend, shares and rates). Cells are
+    formatted before (numbers as ``1,234``); the one suppression every surface and file uses."""
+    import pandas as pd
+
+    out = table.astype(object).where(table.notna(), "")
+    for column in table.columns:
+        if pd.api.types.is_integer_dtype(table[column]):
+            out[column] = table[column].map(lambda v: f"{int(v):,}" if pd.notna(v) else "")
+    for column, derived in counts.items():
+        small = pd.to_numeric(table[column], errors="coerce").fillna(0) < minimum
+        for name in (column, *derived):
+            out.loc[small, name] = SUPPRESSED
+    return out.astype("string")
+
+
+def count_text(customers: int, minimum: int = MIN_CELL) -> str:
+    """A count of customers as shown: ``1,234``, or :data:`SUPPRESSED` under ``minimum``."""
+    return f"{int(customers):,}" if customers >= minimum else SUPPRESSED
+
+
+def is_suppressed_safe(table: pd.DataFrame, counts: tuple[str, ...], minimum: int = MIN_CELL) -> bool:
+    """True when no cell of the ``counts`` columns of a shown table is a number under ``minimum``: what
+    the tests assert of every surface."""
+    for column in counts:
+        for value in table[column].astype(str):
+            digits = value.replace(",", "")
+            if value != SUPPRESSED and digits.isdigit() and int(digits) < minimum:
+                return False
+    return True

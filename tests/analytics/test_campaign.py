@@ -44,6 +44,9 @@ def purchases() -> pd.DataFrame:
                 ["2011-01-05", "2011-12-07", "2011-05-24", "2010-11-05", "2011-11-10"]
             ),
             "country": ["France", "United Kingdom", "Germany", "EIRE", "Spain"],
+            "invoice_no": ["1", "2", "3", "4", "5"],
+            "quantity": [24, 600, 12, 150, 6],
+            "line_total": [90.0, 700.0, 30.0, 300.0, 20.0],
         }
     )
 
@@ -167,3 +170,21 @@ def test_the_list_says_when_a_repeat_customer_is_due_back():
     assert rows.loc[[1, 4], "due_status"].isna().all()  # two orders, one order: no date
     due_back = campaign.select(rows.reset_index(), due_back=True)
     assert list(due_back["customer_id"]) == [3]
+
+
+def test_profile_places_each_customer_and_types_them_by_their_median_order():
+    profile = campaign.customer_profile(purchases(), AS_OF)
+    # customer 1: orders of 24 units/£90 and 600 units/£700 -> median 312 units, £395: trade
+    assert profile.loc[1, "order_units_median"] == 312 and profile.loc[1, "order_value_median"] == 395.0
+    assert profile.loc[1, "customer_type"] == "trade"
+    assert profile.loc[2, "customer_type"] == "retail"  # 12 units, £30
+    assert profile.loc[3, "country_code"] == "IE" and profile.loc[3, "region"] == "EU"  # "EIRE"
+    assert profile.loc[1, "region"] == "United Kingdom"
+
+
+def test_with_attributes_joins_the_crm_bands_and_leaves_the_rest_unknown():
+    rows = campaign.with_attributes(listed(), pd.DataFrame({
+        "customer_id": [2], "age_band": ["35-44"], "gender": ["female"], "area": ["SW"]}))
+    rows = rows.set_index("customer_id")
+    assert rows.loc[2, "age_band"] == "35-44" and rows.loc[2, "area"] == "SW"
+    assert rows[["age_band", "gender", "area"]].drop(index=2).isna().all().all()

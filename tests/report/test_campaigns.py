@@ -131,3 +131,11 @@ def test_a_file_carries_each_customer_s_first_three_products():
     assert read.loc[0, ["offer_1_code", "offer_1_description"]].tolist() == ["23552", "PUNCTURE KIT"]
     assert read.loc[0, "offer_3_code"] == "'=HYPERLINK(1)"  # text from an export never runs as a formula
     assert read.loc[1, "offer_1_code"] == ""
+
+
+def test_a_file_carries_the_customer_type_and_region_but_no_crm_attribute():
+    rows = campaigns.file_rows(listed()).set_index("customer_id")
+    assert rows.loc[1, "customer_type"] == "trade" and rows.loc[1, "region"] == "United Kingdom"
+    assert rows.loc[3, "region"] == "EU"  # "EIRE"
+    # age band, gender and area serve the suppressed breakdowns, never a file of named customers
+    assert not {"age_band", "gender", "area"} & set(rows.columns)

@@ -99,6 +99,7 @@ def _campaign_list(with_predictions: bool) -> pd.DataFrame:
                              "priority": [1, 6]})
     profile = campaign.customer_profile(pd.DataFrame({
         "customer_id": pd.array([1, 2, 3], dtype="Int64"), "country": ["EIRE", "France", "Spain"],
+        "invoice_no": ["1", "2", "3"], "quantity": [12, 24, 6], "line_total": [40.0, 80.0, 20.0],
         "invoice_date": pd.to_datetime(["2011-05-24", "2011-12-07", "2011-12-05"])}), AS_OF)
     predictions = pd.DataFrame({"p_alive": [0.9, 0.99, 0.98], "clv": [700.0, 900.0, 400.0],
                                 "churn_risk": [False, False, False], "p_no_order_90d": [0.3, 0.1, 0.2]},

@@ -22,7 +22,8 @@ def test_scripts_are_numbered_and_ordered():
     # the definitions need the current shape; the cleaning rules and line groups before the loads.
     names = [p.name for p in db.sql_scripts()]
     assert names == ["00_upgrade.sql", "01_raw.sql", "02_staging.sql", "03_lines.sql", "04_load.sql",
-                     "05_marts.sql", "06_reports.sql", "07_runs.sql", "08_campaigns.sql"]
+                     "05_marts.sql", "06_reports.sql", "07_runs.sql", "08_campaigns.sql",
+                     "09_customer_attributes.sql"]
     assert names == sorted(names)
 
 

@@ -16,7 +16,7 @@ import re
 
 import pandas as pd
 
-from lgs_analytics.analytics import due
+from lgs_analytics.analytics import customer_type, due, geography
 from lgs_analytics.analytics.clean import CleanResult
 from lgs_analytics.analytics.segment_rules import SegmentRules
 from lgs_analytics.analytics.segments import WIN_BACK_SEGMENTS, active_rules
@@ -32,7 +32,11 @@ CAMPAIGN_COLUMNS: tuple[str, ...] = (
     "p_alive", "clv_12m", "value_at_risk", "churn_risk", "churn_group",
     "usual_gap_days", "due_from", "due_to", "due_status", "p_no_order_90d",
     "offer_1_code", "offer_1", "offer_2_code", "offer_2", "offer_3_code", "offer_3",
+    "country_code", "region", "customer_type", "order_units_median", "order_value_median",
+    "age_band", "gender", "area",
 )
+# The CRM's generalised attributes (analytics.demographics), joined by :func:`with_attributes`.
+ATTRIBUTE_COLUMNS = ("age_band", "gender", "area")
 OFFERS = 3  # products a campaign row carries: the customer's first recommended products
 
 # What a campaign's money at stake is (the action plan's ``stake_basis``).
@@ -40,9 +44,11 @@ PAST_SPEND, EXPECTED_VALUE, VALUE_AT_RISK = "past spend", "expected value", "val
 
 
 def customer_profile(purchases: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Per customer (index customer_id): ``country`` of the latest purchase, ``first_order`` and
-    ``last_order`` (dates) over the purchases before ``as_of``, and when the customer is due back
-    (:func:`due.due_back`: ``usual_gap_days``, ``due_from``, ``due_to``, ``due_status``)."""
+    """Per customer (index customer_id): ``country`` of the latest purchase, its ``country_code`` and
+    ``region`` (analytics.geography), ``first_order`` and ``last_order`` (dates) over the purchases
+    before ``as_of``, the median order and ``customer_type`` (analytics.customer_type), and when the
+    customer is due back (:func:`due.due_back`: ``usual_gap_days``, ``due_from``, ``due_to``,
+    ``due_status``)."""
     bought = purchases[(purchases["invoice_date"] < as_of) & purchases["customer_id"].notna()]
     latest_first = bought.sort_values("invoice_date", kind="stable")
     by_customer = latest_first.groupby(latest_first["customer_id"].astype("int64"))
@@ -52,7 +58,13 @@ def customer_profile(purchases: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFra
         "last_order": by_customer["invoice_date"].max().dt.normalize(),
     })
     profile.index.name = "customer_id"
-    return profile.join(due.due_back(purchases, as_of))
+    profile = profile.join(geography.geography(profile["country"]))
+    orders = (bought.groupby("invoice_no", sort=False)
+              .agg(customer_id=("customer_id", "first"), units=("quantity", "sum"),
+                   amount=("line_total", "sum"))
+              .assign(kind="purchase"))
+    orders["customer_id"] = orders["customer_id"].astype("int64")
+    return profile.join(customer_type.customer_types(orders)).join(due.due_back(purchases, as_of))
 
 
 def value_at_risk(past_value: pd.Series, p_no_order: pd.Series) -> pd.Series:
@@ -98,6 +110,8 @@ def campaign_list(customers: pd.DataFrame, segments: pd.DataFrame, profile: pd.D
     out["churn_group"] = churn_group(out["churn_risk"], out["days_since"])
     for n in range(1, OFFERS + 1):
         out[f"offer_{n}_code"] = out[f"offer_{n}"] = pd.Series(pd.NA, index=out.index, dtype="string")
+    for column in ATTRIBUTE_COLUMNS:
+        out[column] = pd.Series(pd.NA, index=out.index, dtype="string")
     out = out.sort_values(["priority", "spend", "customer_id"], ascending=[True, False, True], kind="stable")
     return out[list(CAMPAIGN_COLUMNS)].reset_index(drop=True)
 
@@ -214,9 +228,23 @@ def with_offers(campaign: pd.DataFrame, recommended: pd.DataFrame) -> pd.DataFra
     return out
 
 
-__all__ = ["CAMPAIGN_COLUMNS", "OFFERS", "EXPECTED_VALUE", "LONG_LOST_DAYS", "PAST_SPEND", "VALUE_AT_RISK",
+def with_attributes(campaign: pd.DataFrame, attributes: pd.DataFrame | None) -> pd.DataFrame:
+    """The list with each customer's generalised CRM attributes (``attributes``: customer_id,
+    age_band, gender, area, as ``lgs load-customers`` stores them); missing where the CRM has none."""
+    out = campaign.copy()
+    if attributes is None or attributes.empty:
+        return out
+    known = attributes.set_index("customer_id")
+    for column in ATTRIBUTE_COLUMNS:
+        out[column] = out["customer_id"].map(known[column]).astype("string")
+    return out
+
+
+__all__ = ["ATTRIBUTE_COLUMNS", "CAMPAIGN_COLUMNS",
+           "OFFERS", "EXPECTED_VALUE", "LONG_LOST_DAYS", "PAST_SPEND", "VALUE_AT_RISK",
            "WIN_BACK_SEGMENTS", "action_plan", "campaign_list", "churn_alerts", "churn_group",
-           "customer_profile", "due_list", "file_name", "select", "value_at_risk", "with_offers"]
+           "customer_profile", "due_list", "file_name", "select", "value_at_risk", "with_attributes",
+           "with_offers"]
 
 
 def for_scores(cleaned: CleanResult, scores: Scores, outlook: Forecast) -> pd.DataFrame:

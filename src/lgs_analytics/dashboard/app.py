@@ -15,10 +15,11 @@ from lgs_analytics.dashboard.customers import CustomerList, CustomerPage
 from lgs_analytics.dashboard.data import Board, BoardSource, campaign_results
 from lgs_analytics.dashboard.products import ProductPage
 from lgs_analytics.dashboard.selection import CustomerFilter
+from lgs_analytics.dashboard.who import WhoPage
 
 TITLE = "LGS marketing dashboard"
 PAGES = ("Overview", "Segments", "Customers", "Customer", "Churn alerts", "Movement", "Products",
-         "Campaigns")
+         "Campaigns", "Who")
 HEADER_CSS = """
 .lgs-header { font-family: system-ui, sans-serif; color: #33404D; display: flex; align-items: baseline;
               gap: 18px; flex-wrap: wrap; }
@@ -81,6 +82,7 @@ class Session:
         self.products = ProductPage(self.board, self.open_customer)
         self.slots["Products"].objects = [self.products.view()]
         self.slots["Campaigns"].objects = [pages.campaigns_page(campaign_results())]
+        self.slots["Who"].objects = [WhoPage(self.board).view()]
 
     def open_customers(self, chosen: CustomerFilter) -> None:
         self.build_rest()

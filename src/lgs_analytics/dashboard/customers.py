@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pandas as pd
 import panel as pn
 
+from lgs_analytics.analytics.customer_type import TYPES
 from lgs_analytics.dashboard import charts, grids, text
 from lgs_analytics.dashboard.data import Board, Unscored
 from lgs_analytics.dashboard.selection import CustomerFilter, open_bounds, select_customers, span
@@ -58,6 +59,8 @@ class CustomerList:
             board.segments.sort_values("priority")["segment"]))
         self.countries = pn.widgets.MultiChoice(name="Country", width=220, options=text.choices(
             sorted(people["country"].dropna().unique())), css_classes=["lgs-countries"])
+        self.types = pn.widgets.MultiChoice(name="Customer type", width=200, options=list(TYPES),
+                                            css_classes=["lgs-types"])
         self.churn = pn.widgets.Checkbox(name="Churn alerts only", margin=(28, 10, 0, 10),
                                          css_classes=["lgs-churn"], disabled=bool(board.no_predictions))
         self.due = pn.widgets.Checkbox(name="Due back or overdue", margin=(28, 10, 0, 10),
@@ -86,8 +89,8 @@ class CustomerList:
                                                 width=300, embed=False)
         self.rows = people
         self.table.on_click(lambda event: open_customer(str(self.table.value["customer"].iloc[event.row])))
-        for widget in (self.search, self.segments, self.countries, self.churn, self.due, self.spend, self.clv,
-                       self.last_order):
+        for widget in (self.search, self.segments, self.countries, self.types, self.churn, self.due,
+                       self.spend, self.clv, self.last_order):
             widget.param.watch(self._changed, "value")
         self.reset.on_click(lambda _: self.show(CustomerFilter()))
         self.refresh()
@@ -96,7 +99,8 @@ class CustomerList:
         """The filter the widgets describe."""
         return CustomerFilter(
             search=self.search.value or "", segments=tuple(self.segments.value),
-            countries=tuple(self.countries.value), churn_risk=bool(self.churn.value),
+            countries=tuple(self.countries.value), customer_types=tuple(self.types.value),
+            churn_risk=bool(self.churn.value),
             due_back=bool(self.due.value), rf_cell=self.rf_cell,
             spend=open_bounds(self.spend.value, self.spend_span),
             clv=open_bounds(self.clv.value, self.clv_span) if not self.clv.disabled else (None, None),
@@ -111,6 +115,7 @@ class CustomerList:
             self.search.value = chosen.search
             self.segments.value = list(chosen.segments)
             self.countries.value = list(chosen.countries)
+            self.types.value = list(chosen.customer_types)
             self.churn.value = chosen.churn_risk
             self.due.value = chosen.due_back
             self.spend.value = self.spend_span
@@ -142,7 +147,8 @@ class CustomerList:
         return io.StringIO(campaigns.csv_text(self.rows, self.board.key))
 
     def view(self) -> pn.viewable.Viewable:
-        filters = pn.Row(self.search, self.segments, self.countries, self.churn, self.due, self.reset)
+        filters = pn.Row(self.search, self.segments, self.countries, self.types, self.churn, self.due,
+                         self.reset)
         ranges = pn.Row(self.spend, self.clv, self.last_order)
         board = self.board
         missing = f"**CLV 12 m, P(alive), churn alert: {text.markdown(board.no_predictions)}.**"

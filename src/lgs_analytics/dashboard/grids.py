@@ -11,8 +11,9 @@ import pandas as pd
 from bokeh.models.widgets.tables import DateFormatter, HTMLTemplateFormatter, NumberFormatter
 
 CUSTOMER_COLUMNS: dict[str, str] = {
-    "customer": "Customer", "segment": "Segment", "country": "Country", "last_order": "Last order",
-    "days_since": "Days since", "orders": "Orders", "spend": "Spend (£)", "clv_12m": "CLV 12 m (£)",
+    "customer": "Customer", "segment": "Segment", "country": "Country", "customer_type": "Type",
+    "last_order": "Last order", "days_since": "Days since", "orders": "Orders", "spend": "Spend (£)",
+    "clv_12m": "CLV 12 m (£)",
     "p_alive": "P(alive)", "churn_risk": "Churn alert",
 }
 ALERT_COLUMNS: dict[str, str] = {
@@ -63,7 +64,7 @@ DAY = DateFormatter(format="%Y-%m-%d")
 TEXT = "plaintext"
 TEXT_COLUMNS = ("customer", "segment", "country", "action", "churn_group", "churn_risk", "invoice_no", "kind",
                 "stock_code", "description", "reason", "related_code", "related_description", "from_segment",
-                "to_segment")
+                "to_segment", "customer_type")
 FORMATTERS = {
     "spend": MONEY, "amount": MONEY, "revenue": MONEY_WHOLE, "spend_before": MONEY_WHOLE,
     "spend_between": MONEY_WHOLE,

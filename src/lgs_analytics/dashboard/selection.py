@@ -31,6 +31,7 @@ class CustomerFilter:
     search: str = ""  # part of the customer's ID (or pseudonym) or country, any case
     segments: tuple[str, ...] = ()
     countries: tuple[str, ...] = ()
+    customer_types: tuple[str, ...] = ()  # wholesale, trade, retail (analytics.customer_type)
     churn_risk: bool = False  # only the churn alerts
     due_back: bool = False  # only the customers due back or overdue (analytics.due)
     rf_cell: tuple[int, int] | None = None  # (r_score, f_score)
@@ -61,6 +62,8 @@ def select_customers(customers: pd.DataFrame, chosen: CustomerFilter) -> pd.Data
         keep &= customers["segment"].isin(chosen.segments)
     if chosen.countries:
         keep &= customers["country"].isin(chosen.countries)
+    if chosen.customer_types:
+        keep &= customers["customer_type"].isin(chosen.customer_types).fillna(False).astype(bool)
     if chosen.churn_risk:
         keep &= customers["churn_risk"]
     if chosen.due_back:

@@ -20,7 +20,7 @@ from lgs_analytics.analytics.frames import line_totals
 from lgs_analytics.errors import BuildRefused
 from lgs_analytics.memory import release_freed_memory
 from lgs_analytics.results import Analysis, Build, BuildParameters, Page, Provenance, Scores
-from lgs_analytics.store import db, publish, tables
+from lgs_analytics.store import customers, db, publish, tables
 from lgs_analytics.store.parquet import record_to_frame
 
 
@@ -113,6 +113,7 @@ class Inputs:
     descriptions: pd.Series
     export_rows: pd.DataFrame | None = None
     segment_history: pd.DataFrame | None = None  # the published segment history (read by builds)
+    attributes: pd.DataFrame | None = None  # the CRM's generalised attributes (lgs load-customers)
 
 
 def read_inputs(parameters: BuildParameters) -> tuple[list[dict], Inputs]:
@@ -127,7 +128,7 @@ def read_inputs(parameters: BuildParameters) -> tuple[list[dict], Inputs]:
                         tables.read_product_descriptions(conn, p.start, p.end),
                         read_export_rows(p.start, p.end, conn)
                         if any(rfm.METHOD_INPUT[m] == "export_rows" for m in p.methods) else None,
-                        tables.read_segment_history(conn))
+                        tables.read_segment_history(conn), customers.read_attributes(conn))
     return batches, inputs
 
 
@@ -160,7 +161,8 @@ def compute(parameters: BuildParameters, say: Callable[[str], None] = lambda _: 
     say(f"recommendations: {recommended.quality['why']} ({time.perf_counter() - clock:.1f} s)")
     orders = metrics.customer_invoices(cleaned.purchases, cleaned.cancellations)
     added, moved = segment_history(inputs.segment_history, cleaned, scores.get("standard"), orders, say)
-    return Build(p, analysis, scores, outlook, campaign.with_offers(listed, recommended.customers), orders,
+    listed = campaign.with_attributes(campaign.with_offers(listed, recommended.customers), inputs.attributes)
+    return Build(p, analysis, scores, outlook, listed, orders,
                  recommendations=recommended, history=added, migration=moved)
 
 

@@ -20,7 +20,8 @@ from lgs_analytics.privacy import pseudonymise_customers
 # List column -> the file's column: plain names with their units, in the order a caller reads them.
 FILE_COLUMNS = {
     "customer_id": "customer_id", "segment": "segment", "action": "action", "last_order": "last_order",
-    "days_since": "days_since_last_order", "country": "country", "orders": "orders", "spend": "spend_gbp",
+    "days_since": "days_since_last_order", "country": "country", "region": "region",
+    "customer_type": "customer_type", "orders": "orders", "spend": "spend_gbp",
     "p_alive": "p_alive", "p_no_order_90d": "chance_no_order_90d", "clv_12m": "clv_12m_gbp",
     "value_at_risk": "value_at_risk_gbp",
     "churn_group": "churn_group", "usual_gap_days": "usual_gap_days", "due_from": "due_from",

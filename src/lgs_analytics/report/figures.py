@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from IPython.display import HTML
 
-from lgs_analytics.analytics import metrics
+from lgs_analytics.analytics import geography, metrics
 from lgs_analytics.analytics.recommend import strongest_pairs
 from lgs_analytics.numbers import gbp
 from lgs_analytics.report import findings
@@ -41,12 +41,13 @@ class _Charts:
     def __getattr__(self, name: str):
         import matplotlib
 
-        from lgs_analytics.report.charts import customers, predictions, sales
+        from lgs_analytics.report.charts import customers, geography, predictions, sales
 
         # Text as <text> in the reader's font, not glyph outlines: a third of the size, and selectable.
         matplotlib.rcParams["svg.fonttype"] = "none"
         matplotlib.rcParams["svg.hashsalt"] = "lgs"  # the same chart gives the same file, run after run
         self.sales, self.segments, self.predictions = sales, customers, predictions
+        self.geography = geography
         return getattr(self, name)
 
 
@@ -98,6 +99,10 @@ CHARTS: dict[str, tuple[Draw, Callable[[Page], str]]] = {
             metrics.abroad(p.analysis.countries), "Sales by country outside the United Kingdom (GBP)"
         ),
         findings.countries_abroad,
+    ),
+    "customer_map": (
+        lambda p: _charts.geography.plot_tile_map(geography.by_country(p.campaign)),
+        findings.customer_map,
     ),
     "top_products": (lambda p: _charts.sales.plot_top_products(p.analysis.products), findings.top_products),
     "sold_together": (

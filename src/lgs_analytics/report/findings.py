@@ -198,6 +198,25 @@ def countries_abroad(page: Page) -> str:
     return f"Outside the United Kingdom the largest markets were {names}."
 
 
+def customer_map(page: Page) -> str:
+    """The map's finding: how many countries, the home share, the largest market abroad."""
+    from lgs_analytics.analytics.geography import UK, by_country
+    from lgs_analytics.privacy import MIN_CELL
+
+    rows = by_country(page.campaign)
+    if rows.empty:
+        return "No customers to place on the map."
+    home = rows[rows["region"] == UK]["customers"].sum()
+    abroad = rows[(rows["region"] != UK) & (rows["customers"] >= MIN_CELL)]  # no figure about fewer than ten
+    text = (f"{count(len(rows))} countries; {pct(100 * home / rows['customers'].sum(), 1)} of the customers "
+            "are in the United Kingdom")
+    if len(abroad):
+        first = abroad.sort_values("spend", ascending=False).iloc[0]
+        text += (f"; abroad, {first['country']} brings the most ({gbp(first['spend'])}, "
+                 f"{count(first['customers'])} customers)")
+    return text + "."
+
+
 def top_products(page: Page) -> str:
     p = page.analysis.products
     if p.empty:

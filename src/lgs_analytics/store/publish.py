@@ -32,7 +32,9 @@ CAMPAIGN_COLUMNS = ("build_id", "customer_id", "segment", "action", "priority", 
                     "m_score", "rfm_score", "country", "first_order", "last_order", "days_since", "orders",
                     "spend", "p_alive", "clv_12m", "value_at_risk", "churn_risk", "churn_group",
                     "usual_gap_days", "due_from", "due_to", "due_status", "p_no_order_90d",
-                    "offer_1_code", "offer_1", "offer_2_code", "offer_2", "offer_3_code", "offer_3")
+                    "offer_1_code", "offer_1", "offer_2_code", "offer_2", "offer_3_code", "offer_3",
+                    "country_code", "region", "customer_type", "order_units_median", "order_value_median",
+                    "age_band", "gender", "area")
 PAIR_COLUMNS = ("build_id", "stock_code", "description", "rank", "related_code", "related_description",
                 "score", "lift", "baskets_together", "share")
 RECOMMENDATION_COLUMNS = ("build_id", "customer_id", "rank", "stock_code", "description", "score", "reason",

@@ -265,13 +265,15 @@ CAMPAIGN_READ = ("customer_id", "segment", "action", "priority", "r_score", "f_s
                  "country", "first_order", "last_order", "days_since", "orders", "spend", "p_alive",
                  "clv_12m", "value_at_risk", "churn_risk", "churn_group", "usual_gap_days", "due_from",
                  "due_to", "due_status", "p_no_order_90d", *OFFER_READ)
+WHO_READ = ("country_code", "region", "customer_type", "age_band", "gender", "area")  # text columns
 
 
 def read_campaign(conn: Connection, segment: str | None = None, churn_risk: bool = False) -> pd.DataFrame:
     """The current build's campaign list (analytics.campaign.CAMPAIGN_COLUMNS), all of it or one
     segment's (exact name) or the churn alerts', in the list's own order."""
     frame = db.copy_out(conn, f"""
-        SELECT {', '.join(CAMPAIGN_READ)} FROM campaign_customers
+        SELECT {', '.join(CAMPAIGN_READ + WHO_READ)}, order_units_median, order_value_median
+        FROM campaign_customers
         WHERE (%s::text IS NULL OR segment = %s) AND (NOT %s OR churn_risk)
         ORDER BY priority, spend DESC, customer_id""", (segment, segment, churn_risk),
         dtypes={"segment": pa.string(), "action": pa.string(), "rfm_score": pa.string(),
@@ -281,16 +283,19 @@ def read_campaign(conn: Connection, segment: str | None = None, churn_risk: bool
                 "p_alive": pa.float64(), "clv_12m": pa.float64(), "p_no_order_90d": pa.float64(),
                 "value_at_risk": pa.float64(), "spend": pa.float64(), "churn_risk": pa.bool_(),
                 "first_order": pa.timestamp("us"), "last_order": pa.timestamp("us")}
-        | {c: pa.string() for c in OFFER_READ})
+        | {c: pa.string() for c in OFFER_READ + WHO_READ}
+        | {"order_units_median": pa.float64(), "order_value_median": pa.float64()})
     if frame.empty:
-        frame = pd.DataFrame({c: pd.Series(dtype="object") for c in CAMPAIGN_READ})
+        frame = pd.DataFrame({c: pd.Series(dtype="object") for c in (
+            *CAMPAIGN_READ, *WHO_READ, "order_units_median", "order_value_median")})
     frame = frame.astype({"customer_id": "int64", "priority": "int64", "r_score": "int64", "f_score": "int64",
                           "m_score": "int64", "days_since": "int64", "orders": "int64", "spend": "float64",
                           "p_alive": "float64", "clv_12m": "float64", "value_at_risk": "float64",
                           "p_no_order_90d": "float64",
                           "churn_risk": "bool", "segment": "str", "action": "str", "rfm_score": "str",
                           "country": "string", "churn_group": "string", "usual_gap_days": "Int64",
-                          "due_status": "string"} | {c: "string" for c in OFFER_READ})
+                          "due_status": "string", "order_units_median": "float64",
+                          "order_value_median": "float64"} | {c: "string" for c in OFFER_READ + WHO_READ})
     for column in ("first_order", "last_order", "due_from", "due_to"):
         frame[column] = pd.to_datetime(frame[column])
     return frame

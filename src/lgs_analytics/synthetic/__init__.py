@@ -8,7 +8,8 @@ Calibrated against the real 2010-2011 file: every constant is in :mod:`.calibrat
 real figure it comes from, and ``bench/fidelity.py`` compares a generated export with that file
 figure by figure. The modules: :mod:`.timeline` (calendar, warped time), :mod:`.model` (customers
 and invoices), :mod:`.budget` (lines per invoice), :mod:`.baskets` (what is on the lines),
-:mod:`.generate` (the two sheets), :mod:`.writers` (CSV and workbook, the marker, weekly cuts).
+:mod:`.generate` (the two sheets), :mod:`.writers` (CSV and workbook, the marker, weekly cuts),
+:mod:`.customers` (a matching CRM attributes file).
 Their underscored functions are the package's internals, shared between its modules; callers use
 the names exported here.
 
@@ -39,8 +40,10 @@ the names exported here.
 
 from lgs_analytics.ingest.formats import SYNTHETIC_MARK, WORKBOOK_PROPERTY, is_synthetic_export
 from lgs_analytics.synthetic.calibration import MIN_ROWS, SPECIALS
+from lgs_analytics.synthetic.customers import customer_attributes, write_attributes
 from lgs_analytics.synthetic.generate import generate_export
 from lgs_analytics.synthetic.writers import EXPORT_OVERLAP, cut_exports, write_export
 
 __all__ = ["EXPORT_OVERLAP", "MIN_ROWS", "SPECIALS", "SYNTHETIC_MARK", "WORKBOOK_PROPERTY", "cut_exports",
-           "generate_export", "is_synthetic_export", "write_export"]
+           "customer_attributes", "generate_export", "is_synthetic_export", "write_attributes",
+           "write_export"]
