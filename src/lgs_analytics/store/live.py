@@ -74,11 +74,10 @@ def touched_customers(conn: Connection, batch_id: int) -> list[int]:
 def purchase_history(conn: Connection, customers: list[int]) -> pd.DataFrame:
     """Every purchase invoice loaded (files and live) of these customers: customer_id, invoice_no,
     invoice_date, amount (GBP, product lines)."""
-    return db.copy_out(conn, "SELECT customer_id, invoice_no, min(invoice_date) AS invoice_date, "
-                             "sum(amount) AS amount FROM line_groups "
-                             "WHERE step = 0 AND customer_id = ANY(%s::integer[]) "
-                             "GROUP BY customer_id, invoice_no ORDER BY customer_id, invoice_date, invoice_no",
-                       (customers,), _text_invoice())
+    statement = ("SELECT customer_id, invoice_no, min(invoice_date) AS invoice_date, sum(amount) AS amount "
+                 "FROM line_groups WHERE step = 0 AND customer_id = ANY(%s::integer[]) "
+                 "GROUP BY customer_id, invoice_no ORDER BY customer_id, invoice_date, invoice_no")
+    return db.copy_out(conn, statement, (customers,), _text_invoice())
 
 
 def update_customers(conn: Connection, customers: list[int], batch_id: int) -> int:
