@@ -28,8 +28,16 @@ CREATE TABLE retail (
 GRANT USAGE ON SCHEMA public TO lgs_reader;
 GRANT SELECT ON retail TO lgs_reader;
 """
-COLUMNS = ("invoice_no", "stock_code", "description", "quantity", "invoice_date", "unit_price", "customer_id",
-           "country")
+COLUMNS = (
+    "invoice_no",
+    "stock_code",
+    "description",
+    "quantity",
+    "invoice_date",
+    "unit_price",
+    "customer_id",
+    "country",
+)
 
 
 def free_port() -> int:
@@ -55,8 +63,9 @@ class ShopServer:
             ensure_user_exists(self.user)
             ensure_prefix_permissions(self.pgdata)
             os.chown(self.pgdata, pwd.getpwnam(self.user).pw_uid, -1)
-        _commands.initdb(["--auth=trust", "-U", "shop_owner", "--encoding=utf8"], pgdata=self.pgdata,
-                         user=self.user)
+        _commands.initdb(
+            ["--auth=trust", "-U", "shop_owner", "--encoding=utf8"], pgdata=self.pgdata, user=self.user
+        )
         self.port = free_port()
         self.start()
         self._admin("CREATE ROLE lgs_reader LOGIN")
@@ -81,8 +90,18 @@ class ShopServer:
         return shop
 
     def start(self) -> None:
-        self._commands.pg_ctl(["-w", "-o", f"-h 127.0.0.1 -p {self.port} -k {self.pgdata}", "-l",
-                               str(self.pgdata / "log"), "start"], pgdata=self.pgdata, user=self.user)
+        self._commands.pg_ctl(
+            [
+                "-w",
+                "-o",
+                f"-h 127.0.0.1 -p {self.port} -k {self.pgdata}",
+                "-l",
+                str(self.pgdata / "log"),
+                "start",
+            ],
+            pgdata=self.pgdata,
+            user=self.user,
+        )
 
     def stop(self) -> None:
         self._commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.user)
