@@ -83,6 +83,10 @@ def one(url: str, statement: str):
     return rows
 
 
+def batches(url: str) -> int:
+    return int(one(url, "SELECT coalesce(sum(batches), 0) FROM live_cursor")[0][0])
+
+
 def live_rows_read(url: str) -> int:
     """Shop rows read over every live batch: a row read twice would count twice."""
     return int(
@@ -221,9 +225,7 @@ def test_killed_at_any_moment_it_resumes_exactly(shop_server, database_url):
         shop.write(order(901000 + n, 17500 + n % 40, T0 + dt.timedelta(minutes=n), lines=1 + n % 4))
     for kill_after in (1, 4):  # batches committed before the SIGKILL (it lands at any point of the next)
         process = run_live(shop, database_url, "--batch", "15")
-        wait_for(
-            lambda n=kill_after: one(database_url, "SELECT coalesce(sum(batches), 0) FROM live_cursor")[0][0] >= n
-        )
+        wait_for(lambda n=kill_after: batches(database_url) >= n)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
         shop.write(order(902000 + kill_after, 17999, T0 + dt.timedelta(days=1)))
