@@ -8,7 +8,8 @@ import pandas as pd
 
 from lgs_analytics.analytics.live import BuildContext, events
 
-BUILD = BuildContext(build_id=7, as_of=dt.date(2011, 12, 10), win_back=("At Risk", "Hibernating", "Can't Lose"),
+BUILD = BuildContext(build_id=7, as_of=dt.date(2011, 12, 10),
+                     win_back=("At Risk", "Hibernating", "Can't Lose"),
                      segments={1: "At Risk", 2: "Champions", 3: "Hibernating"})
 
 
@@ -37,8 +38,8 @@ def test_a_win_back_customer_ordering_again_is_won_back_once():
     assert kinds(found) == [("second order", 1, "n1"), ("won back", 1, "n1")]
     won = found[found["kind"] == "won back"].iloc[0]
     assert won["segment"] == "At Risk"
-    assert won["detail"] == ("At Risk in build 7 (scores as of 10 Dec 2011) and ordering again: £40.00; last order "
-                             "before this on 05 Jan 2011.")
+    assert won["detail"] == ("At Risk in build 7 (scores as of 10 Dec 2011) and ordering again: £40.00; "
+                             "last order before this on 05 Jan 2011.")
 
 
 def test_a_champion_is_not_won_back_and_an_order_from_before_the_build_raises_nothing():

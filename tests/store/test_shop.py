@@ -22,14 +22,14 @@ def test_taking_every_new_transaction_moves_the_cursor_to_the_current_snapshot()
 
 
 def test_a_partial_batch_sees_exactly_what_was_taken_and_before():
-    before = Snapshot(90, 95, (90, 92))
-    current = Snapshot(92, 120, (92, 105, 118))  # 92 still running; 90 committed since
+    # The cursor before was Snapshot(90, 95, (90, 92)); now 92 is still running, 90 committed since.
+    current = Snapshot(92, 120, (92, 105, 118))
     new = [90, 96, 99, 107, 111]  # what current sees and before did not, with rows in the table
     after = advanced(current, new, [90, 96, 99])
     assert after == Snapshot(92, 100, (92,))
     assert [x for x in new if visible(after, x)] == [90, 96, 99]
     assert not visible(after, 92) and not visible(after, 105) and not visible(after, 107)
-    assert all(visible(after, x) for x in range(1, 90))  # what before saw
+    assert all(visible(after, x) for x in range(1, 90))  # what the cursor saw before
 
 
 def test_a_taken_transaction_above_an_untaken_one_keeps_the_untaken_one_unseen():
