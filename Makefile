@@ -12,7 +12,7 @@ LAB_ARGS ?=
 # JupyterLab refuses to start as root without --allow-root: containers, CI and many servers run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install test test-fast report lab build refresh bench bench-scale bench-build bench-dashboard bench-recommend fidelity fuzz lint architecture docker-lint clean help
+.PHONY: install test test-fast report lab build refresh bench bench-scale bench-build bench-dashboard bench-recommend bench-live fidelity fuzz lint architecture docker-lint clean help
 
 help:
 	@echo "make install  create .venv and install the pinned requirements and the lgs package"
@@ -26,6 +26,7 @@ help:
 	@echo "make bench-scale  the growth at 1x and 10x (about 10 minutes more), merged into the same figures"
 	@echo "make bench-dashboard  lgs dashboard at full size in Chromium: first paint and clicks (bench/dashboard.json)"
 	@echo "make bench-recommend  what the recommendations add to lgs build (real file, 1x), and the step at 10x (bench/recommend.json)"
+	@echo "make bench-live   lgs live: order committed in the shop's database -> event visible, at 1 and 20 orders/s (bench/live.json)"
 	@echo "make bench-build  lgs build + lgs report against the old all-in-one lgs report (bench/build_vs_report.json)"
 	@echo "make fidelity  the real 2010-2011 file against a generated export, figure by figure (bench/fidelity.json)"
 	@echo "make fuzz     the readers' fuzzing targets with a long budget (make test runs them briefly)"
@@ -67,6 +68,9 @@ bench: install
 
 bench-recommend: install
 	$(BIN)/python bench/recommend.py
+
+bench-live: install
+	$(BIN)/python -m bench.live
 
 bench-scale: install
 	$(BIN)/python bench/scale.py --factors 1,10 --runs-at-1x 3
