@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -71,32 +72,39 @@ def events(orders: pd.DataFrame, history: pd.DataFrame, build: BuildContext | No
     known = _prior(history)
     o = orders[["customer_id", "invoice_no"]].merge(known, on=["customer_id", "invoice_no"], how="left")
     if build is not None:
-        o = o[o["invoice_date"] >= build.news_from]
+        o = o[o["invoice_date"] >= build.news_from].copy()
         o["segment"] = o["customer_id"].map(build.segments)
     else:
         o["segment"] = None
-    found = []
     note = (f" (segments of build {build.build_id}, scores as of {build.as_of:%d %b %Y})" if build is not None
             else " (no build published yet)")
-    for row in o.itertuples(index=False):
-        amount = f"£{row.amount:,.2f}"
-        if row.prior_orders == 0:
-            found.append((row, WELCOME, f"First order: {amount}{note}."))
-        if row.prior_orders == 1:
-            days = (row.invoice_date - row.prior_last).days
-            found.append((row, SECOND_ORDER, f"Second order, {days} days after the first: {amount}{note}."))
-        if (build is not None and row.segment in build.win_back
-                and not (pd.notna(row.prior_last) and row.prior_last >= build.news_from)):
-            since = (f"; last order before this on {row.prior_last:%d %b %Y}" if pd.notna(row.prior_last)
-                     else "")
-            found.append((row, WON_BACK, f"{row.segment} in build {build.build_id} (scores as of "
-                                         f"{build.as_of:%d %b %Y}) and ordering again: {amount}{since}."))
-        if (row.prior_orders >= big_min_orders and row.prior_median > 0
-                and row.amount >= big_factor * row.prior_median):
-            found.append((row, BIG_ORDER, f"{amount}, {row.amount / row.prior_median:.1f}× their usual order "
-                                          f"(median £{row.prior_median:,.2f} over {row.prior_orders} orders)"
-                                          f"{note}."))
-    return pd.DataFrame([(kind, int(r.customer_id), str(r.invoice_no), r.invoice_date, float(r.amount),
-                          r.segment if isinstance(r.segment, str) else None,
-                          build.build_id if build is not None else None, detail)
-                         for r, kind, detail in found], columns=list(EVENT_COLUMNS))
+    build_id = build.build_id if build is not None else None
+    found: list[tuple[object, ...]] = []
+    for row in o.to_dict("records"):
+        segment = row["segment"] if isinstance(row["segment"], str) else None
+        for kind, detail in _rules(row, build, note, big_factor, big_min_orders):
+            found.append((kind, int(row["customer_id"]), str(row["invoice_no"]), row["invoice_date"],
+                          float(row["amount"]), segment, build_id, detail))
+    return pd.DataFrame(found, columns=list(EVENT_COLUMNS))
+
+
+def _rules(row: dict[Any, Any], build: BuildContext | None, note: str, big_factor: float,
+           big_min_orders: int) -> list[tuple[str, str]]:
+    """(kind, sentence) of each rule one new order (a row of ``events``' frame) meets."""
+    amount, prior, last = f"£{row['amount']:,.2f}", int(row["prior_orders"]), row["prior_last"]
+    found = []
+    if prior == 0:
+        found.append((WELCOME, f"First order: {amount}{note}."))
+    if prior == 1:
+        days = (row["invoice_date"] - last).days
+        found.append((SECOND_ORDER, f"Second order, {days} days after the first: {amount}{note}."))
+    if (build is not None and row["segment"] in build.win_back
+            and not (pd.notna(last) and last >= build.news_from)):
+        since = f"; last order before this on {last:%d %b %Y}" if pd.notna(last) else ""
+        found.append((WON_BACK, f"{row['segment']} in build {build.build_id} (scores as of "
+                                f"{build.as_of:%d %b %Y}) and ordering again: {amount}{since}."))
+    median = row["prior_median"]
+    if prior >= big_min_orders and median > 0 and row["amount"] >= big_factor * median:
+        found.append((BIG_ORDER, f"{amount}, {row['amount'] / median:.1f}× their usual order "
+                                 f"(median £{median:,.2f} over {prior} orders){note}."))
+    return found

@@ -13,6 +13,8 @@ from lgs_analytics.dashboard.data import live_events
 from lgs_analytics.numbers import count, gbp
 
 REFRESH_MS = 5_000  # how often an open Live page re-reads the events
+# The sentence of each event wraps (still plain text: Tabulator's plaintext formatter escapes it).
+WRAP_DETAIL = ".tabulator-cell[tabulator-field='detail'] { white-space: normal; overflow-wrap: anywhere; }"
 WINDOWS = {"Last hour": 1.0, "Last 24 hours": 24.0, "Last 7 days": 168.0}
 
 
@@ -42,8 +44,9 @@ class LivePage:
         self.table = pn.widgets.Tabulator(
             grids.shown(live_events(0.0, key).iloc[0:0], grids.LIVE_COLUMNS), pagination="remote",
             page_size=25,
-            css_classes=["lgs-live"],
-            **grids.options(grids.LIVE_COLUMNS, widths={"raised_at": 165, "kind": 110, "detail": "42%"}))
+            css_classes=["lgs-live"], stylesheets=[WRAP_DETAIL],
+            **grids.options(grids.LIVE_COLUMNS, widths={"raised_at": 165, "kind": 115, "segment": 130,
+                                                        "detail": "45%"}))
         self.table.on_click(lambda event: open_customer(str(self.table.value["customer"].iloc[event.row])))
         self.window.param.watch(lambda _event: self.refresh(), "value")
         self.refresh()

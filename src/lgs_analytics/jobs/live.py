@@ -61,7 +61,8 @@ def source_name(url: str, table: str) -> str:
 def choose(new: list[tuple[int, int]], max_rows: int) -> list[int]:
     """The oldest whole transactions of ``new`` ((id, rows), oldest first) up to ``max_rows`` rows, at
     least one (a transaction is never split: its lines land together)."""
-    taken, rows = [], 0
+    taken: list[int] = []
+    rows = 0
     for xid, count in new:
         if taken and rows + count > max_rows:
             break
