@@ -332,3 +332,18 @@ def test_a_win_back_customer_ordering_is_won_back_in_the_build_named(
         == "event_id,raised_at,kind,customer_id,invoice_no,invoice_date,amount,segment,build_id,detail"
     )
     assert "won back" in text and f",{customer}," not in text and ",P" in text
+
+
+def test_a_notify_wakes_it_before_the_next_poll(shop_server, database_url):
+    shop = shop_server.new_shop()
+    shop.write(order(906000, 17700, T0))
+    process = run_live(shop, database_url, "--every", "60s", "--listen", "lgs_orders")
+    try:
+        wait_for(lambda: live_rows_read(database_url) == 2)
+        time.sleep(1.5)  # the first poll is over: it listens now (a NOTIFY sent before would be lost)
+        shop.write(order(906001, 17701, T0 + dt.timedelta(minutes=1)))
+        shop.query("NOTIFY lgs_orders; SELECT 1")
+        wait_for(lambda: live_rows_read(database_url) == 4, seconds=20)  # well before the 60 s poll
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
