@@ -17,7 +17,7 @@ import psycopg2
 import pytest
 
 from lgs_analytics import cli
-from lgs_analytics.store import db
+from lgs_analytics.store import db, tables
 from lgs_analytics.store import shop as shop_sql
 from tests.conftest import scratch_database, write_csv
 from tests.shop_db import ShopServer
@@ -167,6 +167,10 @@ def test_bounded_batches_of_whole_transactions_and_the_repeats_of_a_line(shop_se
     shop.write(repeat)  # and a third copy, in another shop transaction and so another batch
     assert live(shop, "--batch", "2") == 0
     assert one(database_url, "SELECT count(*), max(rows_read) FROM load_batches") == [(12, 3)]
+    with db.connect(database_url) as conn:  # a build's provenance: the source once, not a line a batch
+        (provenance,) = tables.read_batches(conn)
+    assert (provenance["batches"], provenance["rows_read"], provenance["file"]) == (
+        12, 33, f"live:postgresql://lgs_reader@127.0.0.1:{shop.port}/{shop.name}#retail")
     assert our_lines(database_url) == shop_lines(shop)
     assert one(
         database_url,

@@ -42,7 +42,7 @@ PARTNER_COLUMNS: dict[str, str] = {
 }
 LIVE_COLUMNS: dict[str, str] = {
     "raised_at": "Raised (UTC)", "kind": "Event", "customer": "Customer", "invoice_no": "Invoice",
-    "amount": "Order (£)", "segment": "Segment (build)", "detail": "What happened",
+    "amount": "Order (£)", "segment": "Segment", "detail": "What happened",
 }
 BUYER_COLUMNS: dict[str, str] = {
     "customer": "Customer", "segment": "Segment", "rank": "Rank on their list", "reason": "Why",

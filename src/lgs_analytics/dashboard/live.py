@@ -14,7 +14,8 @@ from lgs_analytics.numbers import count, gbp
 
 REFRESH_MS = 5_000  # how often an open Live page re-reads the events
 # The sentence of each event wraps (still plain text: Tabulator's plaintext formatter escapes it).
-WRAP_DETAIL = ".tabulator-cell[tabulator-field='detail'] { white-space: normal; overflow-wrap: anywhere; }"
+WRAP_DETAIL = (".tabulator-row .tabulator-cell[tabulator-field='detail'] { white-space: normal !important; "
+               "overflow-wrap: anywhere; }")
 WINDOWS = {"Last hour": 1.0, "Last 24 hours": 24.0, "Last 7 days": 168.0}
 
 
