@@ -351,3 +351,17 @@ def test_a_notify_wakes_it_before_the_next_poll(shop_server, database_url):
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
+
+
+def test_once_with_the_shop_unreachable_says_so_in_one_line_and_keeps_nothing(database_url, capsys):
+    from tests.shop_db import free_port
+
+    closed = f"postgresql://lgs_reader:secret-pw@127.0.0.1:{free_port()}/shop"
+    with db.connect(database_url):
+        pass  # the schema
+    assert cli.main(["live", "--source", closed, "--once"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "cannot read the shop's database (down or slow?)" in err
+    assert "the cursor is where it was: run it again" in err and "secret-pw" not in err
+    nothing = "SELECT (SELECT count(*) FROM live_cursor), (SELECT count(*) FROM load_batches)"
+    assert one(database_url, nothing) == [(0, 0)]
