@@ -12,7 +12,7 @@ LAB_ARGS ?=
 # JupyterLab refuses to start as root without --allow-root: containers, CI and many servers run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install test test-fast report lab build refresh bench bench-scale bench-build bench-dashboard bench-recommend bench-live fidelity fuzz lint architecture docker-lint clean help
+.PHONY: install test test-fast report lab build refresh bench bench-scale bench-build bench-dashboard bench-recommend fidelity fuzz lint architecture docker-lint clean help
 
 help:
 	@echo "make install  create .venv and install the pinned requirements and the lgs package"
@@ -69,6 +69,7 @@ bench: install
 bench-recommend: install
 	$(BIN)/python bench/recommend.py
 
+.PHONY: bench-live
 bench-live: install
 	$(BIN)/python -m bench.live
 
