@@ -26,6 +26,7 @@ help:
 	@echo "make bench-scale  the growth at 1x and 10x (about 10 minutes more), merged into the same figures"
 	@echo "make bench-dashboard  lgs dashboard at full size in Chromium: first paint and clicks (bench/dashboard.json)"
 	@echo "make bench-recommend  what the recommendations add to lgs build (real file, 1x), and the step at 10x (bench/recommend.json)"
+	@echo "make bench-live   lgs live: order committed in the shop's database -> event visible, at 1 and 20 orders/s (bench/live.json)"
 	@echo "make bench-build  lgs build + lgs report against the old all-in-one lgs report (bench/build_vs_report.json)"
 	@echo "make fidelity  the real 2010-2011 file against a generated export, figure by figure (bench/fidelity.json)"
 	@echo "make fuzz     the readers' fuzzing targets with a long budget (make test runs them briefly)"
@@ -74,6 +75,10 @@ bench: install
 
 bench-recommend: install
 	$(BIN)/python bench/recommend.py
+
+.PHONY: bench-live
+bench-live: install
+	$(BIN)/python -m bench.live
 
 bench-scale: install
 	$(BIN)/python bench/scale.py --factors 1,10 --runs-at-1x 3

@@ -175,7 +175,7 @@ def draw(out: Path) -> Path:
     raw = box(ax, "host", 0, "data/raw/", "the LGS web-shop export\n(.xlsx or .csv), as received",
               tier=HOST_MAIN_TIER)
     sql = box(ax, "host", 1, "sql/",
-              "00_upgrade 01_raw 02_staging\n03_lines 04_load 05_marts\n06_reports 07_runs",
+              "00_upgrade 01_raw 02_staging\n03_lines 04_load 05_marts 06_reports\n07_runs 08_campaigns 09_customers",
               tier=HOST_MAIN_TIER, body_dy=4.4, body_size=9.0)
     notebook = box(ax, "host", 3, "notebooks/", "retail_analytics.ipynb", tier=HOST_MAIN_TIER)
     html = box(ax, "host", 4, "reports/", "retail_report.html\n(+ executed .ipynb)", tier=HOST_MAIN_TIER)
@@ -232,7 +232,9 @@ def draw(out: Path) -> Path:
             "reports/ (only jupyter mounts notebooks/),\nreach Postgres at "
             "DATABASE_URL=postgresql://…@db:5432/… and read .env (credentials, LGS_PSEUDONYMISE).\n"
             "scheduler: runs every LGS_REFRESH_EVERY (.env, default 7d), counted from the last run kept in "
-            "refresh_runs.",
+            "refresh_runs.\n"
+            "live (only with --profile live): lgs live --every 60s loads the shop's new orders (LGS_SHOP_URL, "
+            "read-only) and raises events.",
             ha="left", va="center", fontsize=9.6, color=MUTED, linespacing=1.4)
 
     # The no-Docker alternative.

@@ -242,3 +242,36 @@ SELECT DISTINCT ON (h.customer_id)
 FROM segment_history h
 JOIN current_build b ON h.as_of <= b.as_of
 ORDER BY h.customer_id, h.as_of DESC;
+
+-- Live (docs/live.md): written by `lgs live` as each micro-batch of the shop's new order lines lands,
+-- in the batch's transaction, not by the build. Segments and figures an event names are those of the
+-- published build it names; a build folds the live lines into the marts above like any other lines.
+
+-- Each customer's facts over every loaded line (files and live), updated for the customers a live
+-- batch touched: no window, so they can differ from campaign_customers, which is the build's.
+CREATE TABLE IF NOT EXISTS live_customers (
+    customer_id  integer     PRIMARY KEY,
+    first_order  timestamp,                 -- first purchase invoice (NULL: cancellations only)
+    last_order   timestamp,                 -- latest purchase invoice
+    orders       integer     NOT NULL,      -- distinct purchase invoices
+    spend        numeric     NOT NULL,      -- GBP, purchases net of cancellations
+    batch_id     bigint      NOT NULL,      -- the live load batch that last updated the row
+    updated_at   timestamptz NOT NULL DEFAULT now()
+);
+
+-- The moments marketing should act on, one row per order and kind (analytics/live.py has the rules).
+CREATE TABLE IF NOT EXISTS live_events (
+    event_id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind         text        NOT NULL CHECK (kind IN ('welcome', 'won back', 'second order', 'big order')),
+    customer_id  integer     NOT NULL,
+    invoice_no   text        NOT NULL,
+    invoice_date timestamp   NOT NULL,
+    amount       numeric     NOT NULL,      -- GBP, the order's product lines
+    segment      text,                      -- the customer's segment in build build_id (NULL: not scored)
+    build_id     bigint,                    -- the published build whose segments the event uses (NULL: none)
+    detail       text        NOT NULL,      -- the event in one sentence, naming the build
+    batch_id     bigint      NOT NULL,      -- the live load batch that brought the order
+    raised_at    timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (customer_id, invoice_no, kind)
+);
+CREATE INDEX IF NOT EXISTS live_events_raised_idx ON live_events (raised_at);

@@ -51,7 +51,7 @@ ARCHITECTURE_PNG = ROOT / "architecture.png"
 VENV_BIN = Path(sys.executable).parent
 
 REPORT_COMMAND = "lgs report --load data/raw --out reports/retail_report.html"
-APP_SERVICES = ("jupyter", "report", "scheduler", "dashboard")
+APP_SERVICES = ("jupyter", "report", "scheduler", "dashboard", "live")
 # Variables of the official postgres image's entrypoint (hub.docker.com/_/postgres).
 POSTGRES_IMAGE_ENV = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "POSTGRES_INITDB_ARGS",
                       "POSTGRES_INITDB_WALDIR", "POSTGRES_HOST_AUTH_METHOD", "PGDATA"}
@@ -700,3 +700,12 @@ def test_jupyterlab_in_the_image_refuses_an_empty_or_placeholder_token(token, re
             exec(code, {})
     else:
         exec(code, {})
+
+
+def test_the_live_service_runs_lgs_live_only_when_its_profile_is_asked_for(compose):
+    live = compose["services"]["live"]
+    assert live["profiles"] == ["live"]  # `docker compose up` alone never starts it: it needs a shop
+    args = cli.build_parser().parse_args(live["command"][1:])
+    assert live["command"][0] == "lgs" and args.func is cli.cmd_live
+    assert "LGS_SHOP_URL" in live["environment"] and "DATABASE_URL" in live["environment"]
+    assert live["healthcheck"] == {"disable": True} and "ports" not in live

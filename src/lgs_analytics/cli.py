@@ -11,6 +11,7 @@ from pathlib import Path
 from lgs_analytics import config, outputs, privacy
 from lgs_analytics.errors import BuildRefused, first_line, redact
 
+ENV_SHOP_URL = "LGS_SHOP_URL"  # `lgs live`'s source: the shop's database, read-only
 REFRESH_BUSY_EXIT = 75  # EX_TEMPFAIL: try again later
 # Heavy modules (pandas, psycopg2, nbformat, the models) are imported by the commands that need
 # them, not here: `lgs --help` stays fast and Ctrl-C in the first second is still one line.
@@ -423,6 +424,78 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_live(args: argparse.Namespace) -> int:
+    from lgs_analytics.jobs.live import run, source_name
+
+    url = args.source or os.environ.get(ENV_SHOP_URL, "").strip()
+    if not url:
+        return fail(f"say which database to read: --source postgresql://lgs_reader@shop-db:5432/shop (or set "
+                    f"{ENV_SHOP_URL} in the environment or .env, so the password stays off the command line)")
+    name = source_name(url, args.table)
+    if not args.once:
+        stop_on_sigterm()
+        print(f"lgs live: reading {name} every {args.every:g} s, batches of about {args.batch:,} rows; "
+              "Ctrl-C or SIGTERM stops it", flush=True)
+    return run(url, args.table, args.every, args.batch, args.once, args.listen,
+               say=lambda line: print(line, flush=True),
+               warn=lambda line: print(line, file=sys.stderr, flush=True))
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    from lgs_analytics.jobs.live import live_events
+
+    key = privacy.output_key(args.pseudonymise)
+    if args.out is not None:
+        check_writable(args.out)
+        if args.out.suffix.lower() != ".csv":
+            return fail(f"--out {args.out}: give a .csv file name, e.g. events.csv")
+    events = live_events(args.since)
+    shown = privacy.pseudonymise_customers(events, key)
+    if args.out is not None:
+        outputs.write_csv(shown, args.out)
+        print(f"{len(events):,} live events since {args.since:%Y-%m-%d %H:%M} UTC written to {args.out}"
+              f"{' (customer IDs pseudonymised)' if key else ''}")
+        return 0
+    if events.empty:
+        print(f"no live event since {args.since:%Y-%m-%d %H:%M} UTC")
+        return 0
+    for e in shown.itertuples(index=False):
+        print(f"{e.raised_at:%Y-%m-%d %H:%M:%S}  {e.kind:<12}  customer {e.customer_id}  invoice "
+              f"{e.invoice_no}  {e.detail}")
+    return 0
+
+
+def seconds(text: str) -> float:
+    """``60s``, ``2m``, ``1h`` or a plain number of seconds (at least 0.1)."""
+    import re
+
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*", text.lower())
+    if not match:
+        raise argparse.ArgumentTypeError(f"expected a duration such as 60s, 2m or 1h, got {text!r}")
+    value = float(match[1]) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[match[2]]
+    if not 0.1 <= value <= 86_400:
+        raise argparse.ArgumentTypeError(f"{text!r}: give between 0.1 s and 24 h")
+    return value
+
+
+def since(text: str):
+    """How far back: ``24h``, ``7d``, ``30m`` before now, or a date or time (YYYY-MM-DD[ HH:MM], UTC)."""
+    import datetime as dt
+    import re
+
+    match = re.fullmatch(r"\s*(\d{1,6})\s*([mhdw])\s*", text.lower())
+    now = dt.datetime.now(dt.UTC)
+    if match:
+        unit = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[match[2]]
+        return now - dt.timedelta(**{unit: int(match[1])})
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected e.g. 24h, 7d or a date YYYY-MM-DD, got {text!r}") \
+            from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from lgs_analytics.dashboard.serve import serve
 
@@ -650,6 +723,34 @@ def build_parser() -> argparse.ArgumentParser:
                            "(the compose service)")
     add_pseudonymise(dash)
     dash.set_defaults(func=cmd_dashboard)
+
+    liv = sub.add_parser("live", help="read the shop's new orders from its Postgres as they come "
+                                      "(read-only), "
+                                      "and raise the live events")
+    liv.add_argument("--source", default=None, metavar="URL",
+                     help="the shop's database (a read-only role), e.g. "
+                          "postgresql://lgs_reader@shop-db/shop; "
+                          f"default {ENV_SHOP_URL}")
+    liv.add_argument("--table", default="retail",
+                     help="its table or view in the LGS dump layout (default retail)")
+    liv.add_argument("--every", type=seconds, default=60.0, metavar="DURATION",
+                     help="poll this often (default 60s; e.g. 10s, 2m)")
+    liv.add_argument("--batch", type=positive_int, default=5_000, metavar="N",
+                     help="rows per micro-batch, in whole shop transactions (default 5000)")
+    liv.add_argument("--once", action="store_true",
+                     help="catch up, then stop (exit 1 if the shop is unreachable)")
+    liv.add_argument("--listen", default=None, metavar="CHANNEL",
+                     help="also wake on a NOTIFY on this channel (a wake-up only: polling goes on)")
+    liv.set_defaults(func=cmd_live)
+
+    evt = sub.add_parser("events", help="the live events (welcome, won back, second order, big order) "
+                                        "since a "
+                                        "moment, on screen or to a CSV")
+    evt.add_argument("--since", type=since, default=since("24h"), metavar="WHEN",
+                     help="how far back: 24h (default), 7d, 30m, or a date or time YYYY-MM-DD[ HH:MM] (UTC)")
+    evt.add_argument("--out", type=Path, default=None, help="write them to this .csv (spreadsheet-safe)")
+    add_pseudonymise(evt)
+    evt.set_defaults(func=cmd_events)
 
     dbp = sub.add_parser("db", help="the database: url, start, stop, reset")
     dbp.add_argument("action", choices=["url", "start", "stop", "reset"])

@@ -68,6 +68,9 @@ def lgs_home() -> Path:
     return Path(os.environ.get(ENV_LGS_HOME) or project_root() / ".lgs").resolve()
 
 
+PLACEHOLDER_PREFIX = "change-me"  # .env.example's placeholders all start so: never accepted as secrets
+
+
 def database_url_from_env() -> str | None:
     """An external server chosen by the user, or None for the embedded one. Raises ValueError for a
     value that is neither a postgresql:// URL nor a libpq keyword string, without repeating it (it
@@ -88,7 +91,6 @@ def refused_placeholder(url: str) -> bool:
     """Whether the URL's password is one of .env.example's placeholders: public, so no secret (and with
     Engine before 28 a port published on 127.0.0.1 is reachable from the local network)."""
     from lgs_analytics.errors import password_of
-    from lgs_analytics.privacy import PLACEHOLDER_PREFIX
 
     return password_of(url).strip().lower().startswith(PLACEHOLDER_PREFIX)
 

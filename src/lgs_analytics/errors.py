@@ -18,8 +18,9 @@ PLACEHOLDERS = ("password@", "<password>@")  # the word itself, in a message's e
 
 
 # The secrets lgs is given, by the environment or .env: whatever a library echoes of them is hidden.
-SECRET_VARIABLES = ("DATABASE_URL", "PGPASSWORD", "POSTGRES_PASSWORD", "LGS_DASHBOARD_PASSWORD",
-                    "LGS_PSEUDONYM_KEY", "JUPYTER_TOKEN")
+SECRET_VARIABLES = ("DATABASE_URL", "LGS_SHOP_URL", "PGPASSWORD", "POSTGRES_PASSWORD",
+                    "LGS_DASHBOARD_PASSWORD", "LGS_PSEUDONYM_KEY", "JUPYTER_TOKEN")
+URL_VARIABLES = ("DATABASE_URL", "LGS_SHOP_URL")  # connection strings: their password is the secret
 # A secret (or a piece of one) shorter than this is left to the connection-string patterns: hiding every
 # "y" of a message for a one-letter password would make it unreadable (and such a password is no secret).
 SHORTEST_PIECE = 4
@@ -42,7 +43,7 @@ def known_secrets() -> list[str]:
     found: set[str] = set()
     for name in SECRET_VARIABLES:
         value = os.environ.get(name, "").strip()
-        secret = password_of(value) if name == "DATABASE_URL" else value
+        secret = password_of(value) if name in URL_VARIABLES else value
         for whole in {secret, unquote(secret)}:
             pieces = (whole, *re.split(r"[@:/]", whole))
             found.update(piece for piece in pieces if len(piece) >= SHORTEST_PIECE)

@@ -16,13 +16,14 @@ import os
 import re
 from typing import TYPE_CHECKING
 
+from lgs_analytics.config import PLACEHOLDER_PREFIX  # one definition, with the settings (re-exported)
+
 if TYPE_CHECKING:  # pandas is imported where pseudonyms are made, not by `lgs --help`
     import pandas as pd
 
 ENV_PSEUDONYM_KEY = "LGS_PSEUDONYM_KEY"
 ENV_PSEUDONYMISE = "LGS_PSEUDONYMISE"
 MIN_KEY_CHARACTERS = 16
-PLACEHOLDER_PREFIX = "change-me"  # .env.example's placeholders all start so: never accepted as secrets
 PSEUDONYM_PREFIX = "P"
 PSEUDONYM_HEX_DIGITS = 12  # 48 bits: no collision expected among millions of customers
 

@@ -76,8 +76,19 @@ def payload_board() -> Board:
                  None, recommendations=Recommendations(lists, pairs, quality))
 
 
+def payload_events(hours: float, key: bytes | None) -> pd.DataFrame:
+    """Live events whose segment and sentence are payloads (a segment name comes from the rules file)."""
+    return pd.DataFrame({"customer": ["2"], "event_id": [1], "raised_at": [pd.Timestamp("2026-12-07 10:00")],
+                         "kind": ["won back"], "customer_id": [2], "invoice_no": [XSS[3]],
+                         "invoice_date": [pd.Timestamp("2026-12-07 09:59")], "amount": [10.0],
+                         "segment": [XSS[0]], "build_id": [7], "detail": [f"{XSS[1]} in build 7"]})
+
+
 @pytest.fixture
-def session() -> Session:
+def session(monkeypatch) -> Session:
+    monkeypatch.setattr("lgs_analytics.dashboard.live.live_events", payload_events)
+    # Not the campaigns recorded in whatever database the environment names (a developer's own .lgs).
+    monkeypatch.setattr("lgs_analytics.dashboard.app.campaign_results", lambda: [])
     s = Session(payload_board())
     s.open_customer("2")
     s.products.show("23552")
@@ -122,8 +133,8 @@ def test_country_options_are_escaped_labels_of_the_real_values(session):
 
 def test_every_text_column_of_every_table_is_plain_text(session):
     tabulators = {id(w): w for view in views(session) for w in view.select(pn.widgets.Tabulator)}
-    # segments, customers, orders, next products, alerts, a product's partners and its buyers
-    assert len(tabulators) == 7
+    # segments, customers, orders, next products, alerts, a product's partners, its buyers, live events
+    assert len(tabulators) == 8
     for table in tabulators.values():
         for column in table.value.columns:
             if table.value[column].map(lambda v: isinstance(v, str)).any():

@@ -1,4 +1,4 @@
-"""One browser session of the dashboard: the header, the synthetic-data banner and the eight pages.
+"""One browser session of the dashboard: the header, the synthetic-data banner and the nine pages.
 
 A click on a segment, a grid cell or a customer switches page inside the same session (no page
 load), so it answers in one round trip.
@@ -13,13 +13,14 @@ import panel as pn
 from lgs_analytics.dashboard import pages
 from lgs_analytics.dashboard.customers import CustomerList, CustomerPage
 from lgs_analytics.dashboard.data import Board, BoardSource, campaign_results
+from lgs_analytics.dashboard.live import LivePage
 from lgs_analytics.dashboard.products import ProductPage
 from lgs_analytics.dashboard.selection import CustomerFilter
 from lgs_analytics.dashboard.who import WhoPage
 
 TITLE = "LGS marketing dashboard"
 PAGES = ("Overview", "Segments", "Customers", "Customer", "Churn alerts", "Movement", "Products",
-         "Campaigns", "Who")
+         "Campaigns", "Live", "Who")
 HEADER_CSS = """
 .lgs-header { font-family: system-ui, sans-serif; color: #33404D; display: flex; align-items: baseline;
               gap: 18px; flex-wrap: wrap; }
@@ -58,6 +59,7 @@ class Session:
         self.customer: CustomerPage | None = None
         self.customers: CustomerList | None = None
         self.products: ProductPage | None = None
+        self.live: LivePage | None = None
         self.charts = pn.Column(sizing_mode="stretch_width", min_height=560)
         self.slots = {name: pn.Column(sizing_mode="stretch_width") for name in PAGES[1:]}
         self.tabs = pn.Tabs((PAGES[0], pages.overview(board, self.charts)), *self.slots.items(),
@@ -83,6 +85,10 @@ class Session:
         self.slots["Products"].objects = [self.products.view()]
         self.slots["Campaigns"].objects = [pages.campaigns_page(campaign_results())]
         self.slots["Who"].objects = [WhoPage(self.board).view()]
+        self.live = LivePage(self.board.key, self.open_customer)
+        self.slots["Live"].objects = [self.live.view()]
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            self.live.start()
 
     def open_customers(self, chosen: CustomerFilter) -> None:
         self.build_rest()

@@ -179,6 +179,21 @@ def campaign_results() -> list[CampaignResult]:
     return results()
 
 
+def live_events(hours: float, key: bytes | None) -> pd.DataFrame:
+    """The live events raised in the last ``hours`` (store.live.EVENT_COLUMNS), newest first, with
+    ``customer`` the label the browser sees (the Live page's data, read at each refresh)."""
+    import datetime as dt
+
+    from lgs_analytics.store import live
+
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours)
+    with db.connect(apply_schema=False) as conn:
+        events = live.read_events(conn, since)
+    events.insert(0, "customer", labels(events["customer_id"], key) if len(events) else
+                  pd.Series(dtype="string"))
+    return events
+
+
 def current_build_id() -> int | None:
     with db.connect(apply_schema=False) as conn:
         return tables.current_build_id(conn)

@@ -41,6 +41,10 @@ PARTNER_COLUMNS: dict[str, str] = {
     "related_code": "Product", "related_description": "Description", "baskets_together": "Baskets with both",
     "share": "Of its baskets (%)", "lift": "Times chance",
 }
+LIVE_COLUMNS: dict[str, str] = {
+    "raised_at": "Raised (UTC)", "kind": "Event", "customer": "Customer", "invoice_no": "Invoice",
+    "amount": "Order (£)", "segment": "Segment", "detail": "What happened",
+}
 BUYER_COLUMNS: dict[str, str] = {
     "customer": "Customer", "segment": "Segment", "rank": "Rank on their list", "reason": "Why",
 }
@@ -64,7 +68,7 @@ DAY = DateFormatter(format="%Y-%m-%d")
 TEXT = "plaintext"
 TEXT_COLUMNS = ("customer", "segment", "country", "action", "churn_group", "churn_risk", "invoice_no", "kind",
                 "stock_code", "description", "reason", "related_code", "related_description", "from_segment",
-                "to_segment", "customer_type")
+                "to_segment", "customer_type", "detail")
 FORMATTERS = {
     "spend": MONEY, "amount": MONEY, "revenue": MONEY_WHOLE, "spend_before": MONEY_WHOLE,
     "spend_between": MONEY_WHOLE,
@@ -73,6 +77,7 @@ FORMATTERS = {
     "customer_share": SHARE, "revenue_share": SHARE, "share": SHARE, "rank": WHOLE, "baskets_together": WHOLE,
     "lift": NumberFormatter(format="0,0", text_align="right"), "p_alive": PROBABILITY, "last_order": DAY,
     "invoice_date": DateFormatter(format="%Y-%m-%d %H:%M"),
+    "raised_at": DateFormatter(format="%Y-%m-%d %H:%M:%S"),
     **dict.fromkeys(TEXT_COLUMNS, TEXT),
 }
 

@@ -13,6 +13,7 @@ import json
 import queue
 import sys
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -22,6 +23,7 @@ import pyarrow.compute as pc
 from tqdm import tqdm
 
 from lgs_analytics.config import EXPORT_COLUMNS
+from lgs_analytics.ingest.chunks import Chunk
 from lgs_analytics.ingest.columns import shown
 from lgs_analytics.ingest.formats import ExportError, is_synthetic_export
 from lgs_analytics.ingest.identity import LineNumberer, canonical, identify
@@ -92,12 +94,27 @@ def load_file(conn, path: Path, *, progress: bool = True, mix_synthetic: bool = 
     loads.lock_staging(conn)  # one load at a time
     if not mix_synthetic:  # checked under the lock: a concurrent load of the other kind has committed
         check_one_kind(path, synthetic, loads.files_loaded(conn, not synthetic, but=batch_id))
-    rows_read = 0
     dates = _DateStyle()
     numberer = LineNumberer(one_export=first.one_export if first else False)
     bar = _progress_bar(path, progress, first.progress_unit if first else "B")
+    rows_read, writer = _load_chunks(conn, batch_id, source, chain([first] if first else [], chunks),
+                                     numberer, dates, bar)
+    if bar is not None:
+        bar.close()
+    if rows_read == 0:
+        raise ExportError(f"{path}: has a header but no data rows; export it again")
+    dates.check(path)
+    counts = loads.finish_batch(conn, batch_id, rows_read, writer.rows_loaded, writer.rows_new)
+    return LoadResult(source, batch_id, *counts, dropped_columns=dropped, notes=dates.notes())
+
+
+def _load_chunks(conn, batch_id: int, source: str, chunks: Iterable[Chunk], numberer: LineNumberer,
+                 dates: _DateStyle, bar: tqdm | None = None) -> tuple[int, _Writer]:
+    """Type, quarantine, identify and stage the chunks' rows into the batch: (rows read, the writer
+    that counted the rows loaded and new)."""
+    rows_read = 0
     with _Writer(conn, batch_id, source) as writer:
-        for chunk in chain([first] if first else [], chunks):  # one chunk of text in memory at a time
+        for chunk in chunks:  # one chunk of text in memory at a time
             rows_read += chunk.table.num_rows + len(chunk.bad_lines)
             typed, reason = type_rows(chunk.table)
             refused = pc.not_equal(reason, "")
@@ -111,13 +128,33 @@ def load_file(conn, path: Path, *, progress: bool = True, mix_synthetic: bool = 
                            lines.column_names, copybinary.encode(lines))
             if bar is not None:
                 bar.update(chunk.progress - bar.n)
-    if bar is not None:
-        bar.close()
-    if rows_read == 0:
-        raise ExportError(f"{path}: has a header but no data rows; export it again")
-    dates.check(path)
+    return rows_read, writer
+
+
+def load_rows(conn, source: str, key: str, chunks: Iterable[Chunk],
+              seen: Iterable[pa.Table] = ()) -> LoadResult:
+    """Load rows that come from no file (the shop's database, `lgs live`) as one batch in the caller's
+    transaction, through the same typing, quarantine and line identity as a file.
+
+    ``key`` identifies the batch (stored as its checksum: the same batch is never loaded twice).
+    The rows are one export, as a table dump is; ``seen`` are rows of it loaded by earlier batches
+    that may repeat a line of these (typed and numbered, never loaded again): the third identical
+    line of an invoice is the third, whichever batch carried the first two.
+    """
+    sha = hashlib.sha256(key.encode()).hexdigest()
+    batch_id = loads.new_batch(conn, source, sha, [], False)
+    loads.lock_staging(conn)  # one load at a time
+    check_one_kind(Path(source), False, loads.files_loaded(conn, True, but=batch_id))
+    numberer = LineNumberer(one_export=True)
+    for table in seen:
+        typed, reason = type_rows(table)
+        known = canonical(typed.filter(pc.equal(reason, "")))
+        if known.num_rows:
+            numberer.number(known)
+    dates = _DateStyle()
+    rows_read, writer = _load_chunks(conn, batch_id, source, chunks, numberer, dates)
     counts = loads.finish_batch(conn, batch_id, rows_read, writer.rows_loaded, writer.rows_new)
-    return LoadResult(source, batch_id, *counts, dropped_columns=dropped, notes=dates.notes())
+    return LoadResult(source, batch_id, *counts, notes=dates.notes())
 
 
 def _rows_and_lines(batch_id: int, loadable: pa.Table, part, occurrence, ids) -> tuple[pa.Table, pa.Table]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from typing import Any
 
 import pandas as pd
@@ -78,10 +79,26 @@ def _insert_build(conn: Connection, record: BuildRecord, status: str) -> int:
                 %(parameters)s, %(batches)s, %(last_batch_id)s, %(rows_read)s, %(customers)s,
                 %(synthetic)s, %(forecast)s, %(recommendations)s, %(package_version)s, %(detail)s)
         RETURNING build_id""",
-        {**record, "status": status, "parameters": json.dumps(record["parameters"]),
-         "batches": json.dumps(record["batches"]), "forecast": json.dumps(record["forecast"]),
-         "recommendations": json.dumps(record.get("recommendations", {}))})[0][0]
+        {**record, "status": status, "parameters": _json(record["parameters"]),
+         "batches": _json(record["batches"]), "forecast": _json(record["forecast"]),
+         "recommendations": _json(record.get("recommendations", {}))})[0][0]
     return build_id
+
+
+def _json(value: object) -> str:
+    """JSON that Postgres accepts: a figure that is not a number (a holdout error over no purchases,
+    NaN) is null, where json.dumps would write NaN and jsonb refuse it."""
+    return json.dumps(_finite(value))
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def record_refused(conn: Connection, record: BuildRecord, status: str = "refused") -> int:

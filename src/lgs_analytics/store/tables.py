@@ -198,12 +198,18 @@ def read_export_rows(conn: Connection, start: dt.date | str | None = None,
 
 
 def read_batches(conn: Connection, up_to: int | None = None) -> list[dict[str, Any]]:
-    """Every load batch (up to batch ``up_to``): the provenance of a build or a what-if."""
+    """Every load batch (up to batch ``up_to``): the provenance of a build or a what-if. The micro-batches
+    of a live source (`lgs live`, hundreds a day) are one entry, its newest batch, with their sums and
+    how many they are (``batches``)."""
     rows = db.query(conn, """
-        SELECT batch_id, source_file, rows_read, rows_loaded, rows_new, synthetic, loaded_at
-        FROM load_batches WHERE %s IS NULL OR batch_id <= %s ORDER BY batch_id""", (up_to, up_to))
-    return [{"batch_id": b, "file": f, "rows_read": r, "rows_loaded": n, "rows_new": new, "synthetic": s,
-             "loaded_at": at.isoformat()} for b, f, r, n, new, s, at in rows]
+        SELECT max(batch_id), source_file, sum(rows_read), sum(rows_loaded), sum(rows_new),
+               bool_or(synthetic), max(loaded_at), count(*)
+        FROM load_batches WHERE %s IS NULL OR batch_id <= %s
+        GROUP BY CASE WHEN source_file LIKE 'live:%%' THEN source_file ELSE batch_id::text END, source_file
+        ORDER BY 1""", (up_to, up_to))
+    return [{"batch_id": b, "file": f, "rows_read": int(r), "rows_loaded": int(n), "rows_new": int(new),
+             "synthetic": s, "loaded_at": at.isoformat(),
+             **({"batches": int(k)} if f.startswith("live:") else {})} for b, f, r, n, new, s, at, k in rows]
 
 
 BUILD_COLUMNS = ("build_id", "finished_at", "parameters", "batches", "last_batch_id", "forecast",
