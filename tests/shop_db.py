@@ -14,17 +14,9 @@ from pathlib import Path
 import psycopg2
 from psycopg2.extras import execute_values
 
-RETAIL = """
-CREATE TABLE retail (
-    invoice_no text NOT NULL,
-    stock_code text NOT NULL,
-    description text,
-    quantity integer NOT NULL,
-    invoice_date timestamp without time zone NOT NULL,
-    unit_price numeric(12,2) NOT NULL,
-    customer_id integer,
-    country text
-);
+from tests.ingest.dump_fixture import RETAIL_TABLE
+
+RETAIL = RETAIL_TABLE + """
 GRANT USAGE ON SCHEMA public TO lgs_reader;
 GRANT SELECT ON retail TO lgs_reader;
 """

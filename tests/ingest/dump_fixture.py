@@ -4,6 +4,20 @@ test_dump.py and tests/test_bad_inputs.py)."""
 
 from __future__ import annotations
 
+# LGS IT's `retail` table as its dumps show it (also the shop's database in tests/shop_db.py).
+RETAIL_TABLE = """\
+CREATE TABLE public.retail (
+    invoice_no text NOT NULL,
+    stock_code text NOT NULL,
+    description text,
+    quantity integer NOT NULL,
+    invoice_date timestamp without time zone NOT NULL,
+    unit_price numeric(12,2) NOT NULL,
+    customer_id integer,
+    country text
+);
+"""
+
 HEAD = """\
 --
 -- PostgreSQL database dump
@@ -37,17 +51,7 @@ CREATE TABLE public.notes (
 -- Name: retail; Type: TABLE; Schema: public; Owner: lgs
 --
 
-CREATE TABLE public.retail (
-    invoice_no text NOT NULL,
-    stock_code text NOT NULL,
-    description text,
-    quantity integer NOT NULL,
-    invoice_date timestamp without time zone NOT NULL,
-    unit_price numeric(12,2) NOT NULL,
-    customer_id integer,
-    country text
-);
-
+""" + RETAIL_TABLE + """
 --
 -- Data for Name: notes; Type: TABLE DATA; Schema: public; Owner: lgs
 --
