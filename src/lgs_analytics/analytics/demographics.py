@@ -108,8 +108,18 @@ def generalise(birth: str, gender: str, postcode: str, city: str, on: dt.date) -
     :class:`AttributeRefused` with the first reason the row cannot be taken."""
     band = age_band(age_of(birth, on)) if birth.strip() else None
     category = gender_category(gender) if gender.strip() else None
-    area = postcode_area(postcode) if postcode.strip() else town(city) if city.strip() else None
-    return band, category, area
+    return band, category, area_of(postcode, city)
+
+
+def area_of(postcode: str, city: str) -> str | None:
+    """A UK postcode's area, else the town, else None. A postcode that is not a UK one (a customer
+    abroad: about a tenth of them) is not a reason to refuse the row: their age band and gender stay."""
+    if postcode.strip():
+        try:
+            return postcode_area(postcode)
+        except AttributeRefused:
+            pass
+    return town(city) if city.strip() else None
 
 
 # --- breakdowns ----------------------------------------------------------------------------------

@@ -89,7 +89,7 @@ def run_batch(conn: Connection, shop_conn: Connection, source: shop.Source, name
         shop_conn.rollback()
         return None
     taken = choose(new, max_rows)
-    after = shop.advanced(current, [x for x, _ in new], taken)
+    after = shop.advanced(cursor, current, [x for x, _ in new], taken)
     seen, chunks = source_rows.split(shop.read_rows(shop_conn, source, taken, cursor))
     loaded = load_rows(conn, name, f"{name}\0{cursor.text()}\0{after.text()}", chunks, seen)
     shop_conn.rollback()  # the read is over (read-only: nothing to commit)
@@ -154,7 +154,8 @@ def run(shop_url: str, table: str = DEFAULT_TABLE, every: float = 60.0, max_rows
             raise  # the table or the database is not fit to read: retrying will not help
         except (psycopg2.Error, DatabaseError) as exc:
             failures += 1
-            delay = min(max(every, 1.0) * 2 ** (failures - 1), max(every, MAX_BACKOFF_SECONDS))
+            # (The exponent capped: 2 ** 1024 overflows a float, about 3.5 days into an outage.)
+            delay = min(max(every, 1.0) * 2 ** min(failures - 1, 30), max(every, MAX_BACKOFF_SECONDS))
             if once:
                 warn(f"lgs live: {_what_failed(exc)} ({first_line(exc)}); nothing of the batch was kept, "
                      "the cursor is where it was: run it again")

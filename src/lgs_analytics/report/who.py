@@ -29,7 +29,8 @@ RULE = (f"A customer's type comes from their median purchase order: <strong>whol
         f"{ct.RETAIL_UNITS:,} units and under {gbp(ct.RETAIL_GBP)}, <strong>trade</strong> in between "
         "(shops buying by the dozen).")
 SUPPRESSION = (f"Cells counting fewer than {MIN_CELL} customers are shown as &lt;{MIN_CELL}, with the "
-               "figures computed from them, so that no table can single anyone out.")
+               "figures computed from them. (A cell can still be worked out by subtracting the others "
+               "of its row from the row's total: that secondary suppression is not done yet.)")
 
 
 def _html_table(table: pd.DataFrame, numeric: bool = True) -> str:

@@ -46,17 +46,19 @@ class Snapshot:
         return f"{self.xmin}:{self.xmax}:{','.join(map(str, self.xip))}"
 
 
-def advanced(current: Snapshot, new: list[int], taken: list[int]) -> Snapshot:
+def advanced(cursor: Snapshot, current: Snapshot, new: list[int], taken: list[int]) -> Snapshot:
     """The cursor after reading the transactions ``taken`` of ``new`` (the ids the ``current`` snapshot
-    sees and the cursor did not): ``current`` itself when all were taken; else a snapshot that sees
-    what the cursor saw and ``taken``, and still not the rest of ``new`` nor what was running.
+    sees and ``cursor`` did not): ``current`` itself when all were taken; else a snapshot that sees
+    what ``cursor`` saw and ``taken``, and still not the rest of ``new`` nor what was running.
 
     Every id below the new ``xmax`` that is not listed as running is seen: those were taken, were
     seen before, or committed (or aborted) without a row in the table, so nothing is lost by it.
+    The new ``xmax`` is never below the old one: what the cursor saw stays seen (else a transaction
+    read before, above the last one taken, was read again).
     """
     if set(taken) >= set(new):
         return current
-    xmax = max(taken) + 1
+    xmax = max(max(taken) + 1, cursor.xmax)
     not_yet = set(current.xip) | (set(new) - set(taken))
     xip = tuple(sorted(x for x in not_yet if x < xmax))
     return Snapshot(min(xip) if xip else xmax, xmax, xip)
