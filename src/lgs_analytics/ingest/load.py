@@ -83,7 +83,7 @@ def load_file(conn, path: Path, *, progress: bool = True, mix_synthetic: bool = 
     sha = file_sha256(path)
     # The same file loaded twice at once: the second waits here until the first commits (or rolls
     # back), then finds it loaded, instead of failing on the unique checksum.
-    loads.lock_file(conn, _lock_key(sha))
+    loads.lock_file(conn, sha)
     existing = loads.batch_of(conn, sha)
     if existing is not None:
         return LoadResult(source, existing, 0, 0, 0, 0, 0, already_loaded=True)
@@ -166,11 +166,6 @@ def _rows_and_lines(batch_id: int, loadable: pa.Table, part, occurrence, ids) ->
     lines = (loadable.drop_columns(["sheet", "source_row"])
              .append_column("occurrence", occurrence).append_column("line_id", ids))
     return rows, lines
-
-
-def _lock_key(sha: str) -> int:
-    """The advisory lock that serialises loads of one file: its checksum as a signed 64-bit key."""
-    return int.from_bytes(bytes.fromhex(sha[:16]), "big", signed=True)
 
 
 class _DateStyle:

@@ -11,7 +11,6 @@ e-mails, addresses, phones and any other column are dropped unread, and said so.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ import pandas as pd
 
 from lgs_analytics.analytics import demographics
 from lgs_analytics.ingest.formats import SYNTHETIC_MARK
+from lgs_analytics.ingest.load import file_sha256
 from lgs_analytics.privacy import is_personal_column
 from lgs_analytics.store import customers as store
 from lgs_analytics.store import db, loads
@@ -156,23 +156,15 @@ def generalise_rows(frame: pd.DataFrame, chosen: dict[str, str], on: dt.date
     return stored, refused
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def load_attributes(path: Path, on: dt.date | None = None) -> AttributesLoad:
     """Load one CRM attributes file (module docstring); the ages banded on ``on`` (default: today)."""
     on = on or dt.date.today()
     frame, chosen, dropped = read_attributes(path)
-    sha = _sha256(path)
+    sha = file_sha256(path)
     synthetic = SYNTHETIC_MARK in path.name.lower()
     stored, refused = generalise_rows(frame, chosen, on)
     with db.connect() as conn:
-        loads.lock_file(conn, int.from_bytes(bytes.fromhex(sha[:16]), "big", signed=True))
+        loads.lock_file(conn, sha)
         known = store.load_of(conn, sha)
         if known is not None:
             return AttributesLoad(path, known, already=True)

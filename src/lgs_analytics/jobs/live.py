@@ -23,6 +23,7 @@ from lgs_analytics.errors import first_line
 from lgs_analytics.ingest import live as source_rows
 from lgs_analytics.ingest.formats import ExportError
 from lgs_analytics.ingest.load import LoadResult, load_rows
+from lgs_analytics.jobs.schedule import doubling_pause
 from lgs_analytics.store import db, shop
 from lgs_analytics.store import live as store
 from lgs_analytics.store.db import Connection, DatabaseError
@@ -154,15 +155,13 @@ def run(shop_url: str, table: str = DEFAULT_TABLE, every: float = 60.0, max_rows
             raise  # the table or the database is not fit to read: retrying will not help
         except (psycopg2.Error, DatabaseError) as exc:
             failures += 1
-            # (The exponent capped: 2 ** 1024 overflows a float, about 3.5 days into an outage.)
-            delay = min(max(every, 1.0) * 2 ** min(failures - 1, 30), max(every, MAX_BACKOFF_SECONDS))
+            said = (f"lgs live: {_what_failed(exc)} ({first_line(exc)}); nothing of the batch was kept, "
+                    "the cursor is where it was")
             if once:
-                warn(f"lgs live: {_what_failed(exc)} ({first_line(exc)}); nothing of the batch was kept, "
-                     "the cursor is where it was: run it again")
+                warn(f"{said}: run it again")
                 return 1
-            warn(f"lgs live: {_what_failed(exc)} ({first_line(exc)}); nothing of the batch was kept, the "
-                 "cursor "
-                 f"is where it was; retrying in {delay:.0f} s")
+            delay = doubling_pause(failures, max(every, 1.0), max(every, MAX_BACKOFF_SECONDS))
+            warn(f"{said}; retrying in {delay:.0f} s")
             time.sleep(delay)
             continue
         if once:

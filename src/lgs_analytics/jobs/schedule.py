@@ -43,11 +43,16 @@ def parse_interval(text: str) -> dt.timedelta:
     return dt.timedelta(seconds=seconds)
 
 
+def doubling_pause(failures: int, first: float, cap: float) -> float:
+    """Seconds to wait after the ``failures``-th failed attempt in a row: ``first``, twice that, four
+    times... up to ``cap`` (the exponent bounded: 2 ** 1024 would overflow a float)."""
+    return float(min(cap, first * 2 ** min(max(failures, 1) - 1, 32)))
+
+
 def retry_pause(failures: int, every: dt.timedelta) -> float:
-    """Seconds to wait after the ``failures``-th failed attempt in a row: 60, 120, 240... up to an hour
-    or ``every``, whichever is shorter (a fault that persists costs one attempt an hour, not a spin)."""
-    cap = min(RETRY_MAX_SECONDS, every.total_seconds())
-    return float(min(cap, RETRY_SECONDS * 2 ** min(max(failures, 1) - 1, 32)))
+    """The refresh's pause: 60, 120, 240... seconds up to an hour or ``every``, whichever is shorter
+    (a fault that persists costs one attempt an hour, not a spin)."""
+    return doubling_pause(failures, RETRY_SECONDS, min(RETRY_MAX_SECONDS, every.total_seconds()))
 
 
 def seconds_until_due(every: dt.timedelta) -> float:

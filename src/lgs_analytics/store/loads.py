@@ -9,8 +9,10 @@ from lgs_analytics.store import db
 from lgs_analytics.store.db import Connection
 
 
-def lock_file(conn: Connection, key: int) -> None:
-    """Serialise the loads of one file (its checksum as ``key``) until the transaction ends."""
+def lock_file(conn: Connection, sha256: str) -> None:
+    """Serialise the loads of one file until the transaction ends: its checksum (hex), as the signed
+    64-bit key of an advisory lock."""
+    key = int.from_bytes(bytes.fromhex(sha256[:16]), "big", signed=True)
     db.query(conn, "SELECT pg_advisory_xact_lock(%s)", (key,))
 
 
